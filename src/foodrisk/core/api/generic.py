@@ -1,0 +1,58 @@
+"""REST building blocks every app reuses: scoped querysets, model permissions incl. view, audited writes."""
+
+from rest_framework import permissions, serializers, viewsets
+
+from ..services import objects
+
+ACTIONS = {"GET": "view", "HEAD": "view", "OPTIONS": "view", "POST": "add", "PUT": "change",
+           "PATCH": "change", "DELETE": "delete"}
+
+
+class ScopedModelPermissions(permissions.DjangoModelPermissions):
+    perms_map = {method: [f"%(app_label)s.{action}_%(model_name)s"] for method, action in ACTIONS.items()}
+
+
+class ScopedSerializerMixin:
+    """Related-object choices limited to the requesting user's scope."""
+
+    def get_fields(self):
+        fields = super().get_fields()
+        request = self.context.get("request")
+        if request is None:
+            return fields
+        for field in fields.values():
+            target = getattr(field, "child_relation", field)
+            qs = getattr(target, "queryset", None)
+            if qs is not None and hasattr(qs, "in_scope"):
+                target.queryset = qs.in_scope(request.user)
+        return fields
+
+
+class ScopedModelSerializer(ScopedSerializerMixin, serializers.ModelSerializer):
+    pass
+
+
+class ScopedModelViewSet(viewsets.ModelViewSet):
+    """Reads through restrict(user, action); writes audited in one transaction (via the serializer)."""
+
+    permission_classes = [permissions.IsAuthenticated, ScopedModelPermissions]
+
+    def get_queryset(self):
+        action = ACTIONS.get(self.request.method, "view")
+        return self.queryset.model.objects.restrict(self.request.user, action).order_by(
+            *(self.queryset.query.order_by or self.queryset.model._meta.ordering or ["pk"])
+        )
+
+    def perform_create(self, serializer):
+        objects.save_serializer(serializer)
+
+    def perform_update(self, serializer):
+        objects.save_serializer(serializer)
+
+    def perform_destroy(self, instance):
+        objects.delete_instance(instance)
+
+
+class ReadOnlyScopedViewSet(ScopedModelViewSet, viewsets.ReadOnlyModelViewSet):
+    http_method_names = ["get", "head", "options"]
+

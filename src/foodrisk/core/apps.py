@@ -1,0 +1,42 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class CoreConfig(AppConfig):
+    name = "foodrisk.core"
+    label = "core"
+    verbose_name = _("System administration")
+
+    def ready(self):
+        from django.utils.module_loading import autodiscover_modules
+
+        from . import signals  # noqa: F401  (audit of login, logout and failed logins)
+
+        autodiscover_modules("tasks")  # apps register their job kinds in tasks.py
+
+        from . import navigation as nav
+
+        nav.section("system", _("System administration"), "bi-gear", order=90)
+        nav.add("system", _("Organisations"), "core:organisation_list", "core.view_organisation")
+        nav.add("system", _("Users"), "core:user_list", "core.view_user")
+        nav.add("system", _("Roles"), "core:role_list", "core.view_role")
+        nav.add("system", _("Regions"), "core:region_list", "core.view_region")
+        nav.add("system", _("Code dictionaries"), "core:dictionarytype_list", "core.view_dictionarytype")
+        nav.add("system", _("System parameters"), "core:parameter_list", "core.view_parameter")
+        nav.add("system", _("Message templates"), "core:messagetemplate_list", "core.view_messagetemplate")
+        nav.add("system", _("Schedules"), "core:schedule_list", "core.view_schedule")
+        nav.add("system", _("Jobs"), "core:job_list", "core.view_job")
+        nav.add("system", _("Audit log"), "core:auditentry_list", "core.view_auditentry")
+
+        from django.db.models.signals import post_migrate
+
+        post_migrate.connect(_sync_roles, sender=self)
+
+
+def _sync_roles(sender, **kwargs):
+    """Builtin roles gain the permissions of newly migrated apps."""
+    from .models import Role
+    from .seeds import seed_roles
+
+    if Role.objects.exists():
+        seed_roles()

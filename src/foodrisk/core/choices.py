@@ -1,0 +1,3 @@
+from .models.config import Channel, ParameterType  # noqa: F401
+from .models.jobs import Frequency, JobStatus  # noqa: F401
+from .models.regions import OrganisationKind, RegionLevel  # noqa: F401

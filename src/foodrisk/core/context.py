@@ -1,0 +1,29 @@
+"""Who is acting, from where: set per request (or per job) and read by the audit service."""
+
+import contextvars
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Actor:
+    user: object = None
+    ip: str | None = None
+    request_id: str = ""
+
+
+_actor = contextvars.ContextVar("foodrisk_actor", default=Actor())
+
+
+def current():
+    return _actor.get()
+
+
+@contextmanager
+def acting(user=None, ip=None, request_id=None):
+    token = _actor.set(Actor(user=user, ip=ip, request_id=request_id or uuid.uuid4().hex))
+    try:
+        yield
+    finally:
+        _actor.reset(token)

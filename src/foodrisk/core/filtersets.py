@@ -1,0 +1,53 @@
+import django_filters as filters
+from django.utils.translation import gettext_lazy as _
+
+from .models import AuditEntry, Job, Organisation, Region, User
+
+
+class RegionFilterSet(filters.FilterSet):
+    q = filters.CharFilter(label=_("search"), method="search")
+
+    class Meta:
+        model = Region
+        fields = ["level", "parent", "active"]
+
+    def search(self, qs, name, value):
+        return qs.filter(name__icontains=value) | qs.filter(code__startswith=value)
+
+
+class OrganisationFilterSet(filters.FilterSet):
+    name = filters.CharFilter(label=_("name"), lookup_expr="icontains")
+
+    class Meta:
+        model = Organisation
+        fields = ["name", "kind", "active"]
+
+
+class UserFilterSet(filters.FilterSet):
+    q = filters.CharFilter(label=_("search"), method="search")
+
+    class Meta:
+        model = User
+        fields = ["organisation", "is_active", "groups"]
+
+    def search(self, qs, name, value):
+        return qs.filter(username__icontains=value) | qs.filter(full_name__icontains=value)
+
+
+class AuditEntryFilterSet(filters.FilterSet):
+    username = filters.CharFilter(label=_("user"), lookup_expr="icontains")
+    action = filters.CharFilter(label=_("action"), lookup_expr="startswith")
+    object_type = filters.CharFilter(label=_("object type"))
+    object_id = filters.CharFilter(label=_("object id"))
+    since = filters.DateTimeFilter(label=_("from"), field_name="timestamp", lookup_expr="gte")
+    until = filters.DateTimeFilter(label=_("to"), field_name="timestamp", lookup_expr="lte")
+
+    class Meta:
+        model = AuditEntry
+        fields = ["username", "action", "object_type", "object_id", "since", "until"]
+
+
+class JobFilterSet(filters.FilterSet):
+    class Meta:
+        model = Job
+        fields = ["kind", "status"]

@@ -1,0 +1,145 @@
+from django import forms
+from django.contrib.auth.models import Permission
+from django.utils.translation import gettext_lazy as _
+
+from .models import DictionaryItem, DictionaryType, MessageTemplate, Organisation, Parameter, Region, Role, Schedule, User
+from .models.config import Channel
+
+
+class OrganisationForm(forms.ModelForm):
+    class Meta:
+        model = Organisation
+        fields = ["code", "name", "kind", "parent", "region", "contact", "active"]
+
+
+class StationForm(forms.ModelForm):
+    """Sub-county supervision stations are configurable; GB/T 2260 divisions come from the loader."""
+
+    class Meta:
+        model = Region
+        fields = ["code", "name", "parent", "active"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["parent"].queryset = Region.objects.filter(level="county")
+        self.fields["parent"].required = True
+        if self.instance.pk:
+            self.fields["code"].disabled = True
+
+    def clean(self):
+        data = super().clean()
+        code, parent = data.get("code"), data.get("parent")
+        if code and parent and not (code.startswith(parent.code) and len(code) > 6 and code.isdigit()):
+            self.add_error("code", _("A station code is its county's 6-digit code followed by more digits."))
+        return data
+
+    def save(self, commit=True):
+        self.instance.level = "station"
+        self.instance.full_name = f"{self.instance.parent.full_name or self.instance.parent.name}{self.instance.name}"
+        return super().save(commit)
+
+
+class UserCreateForm(forms.ModelForm):
+    password = forms.CharField(label=_("initial password"), widget=forms.PasswordInput, strip=False)
+    roles = forms.ModelMultipleChoiceField(label=_("roles"), queryset=Role.objects.all(), required=False,
+                                           widget=forms.CheckboxSelectMultiple)
+
+    class Meta:
+        model = User
+        fields = ["username", "full_name", "email", "phone", "organisation", "scope_region", "is_active"]
+
+
+class UserEditForm(forms.ModelForm):
+    roles = forms.ModelMultipleChoiceField(label=_("roles"), queryset=Role.objects.all(), required=False,
+                                           widget=forms.CheckboxSelectMultiple)
+
+    class Meta:
+        model = User
+        fields = ["full_name", "email", "phone", "organisation", "scope_region", "is_active"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["roles"].initial = Role.objects.filter(group_ptr__in=self.instance.groups.all())
+
+    def save(self, commit=True):
+        user = super().save(commit)
+        user.groups.set(self.cleaned_data["roles"])
+        return user
+
+
+class PasswordSetForm(forms.Form):
+    password = forms.CharField(label=_("new password"), widget=forms.PasswordInput, strip=False)
+
+
+class RoleForm(forms.ModelForm):
+    permissions = forms.ModelMultipleChoiceField(
+        label=_("permissions"), required=False, widget=forms.CheckboxSelectMultiple,
+        queryset=Permission.objects.filter(content_type__app_label__in=(
+            "core", "enterprises", "records", "ingest", "indicators", "scoring", "alerts", "supervision",
+            "analytics", "sharing")).select_related("content_type").order_by("content_type__app_label", "codename"),
+    )
+
+    class Meta:
+        model = Role
+        fields = ["code", "name", "description", "permissions"]
+
+
+class DictionaryTypeForm(forms.ModelForm):
+    class Meta:
+        model = DictionaryType
+        fields = ["code", "name", "description"]
+
+
+DictionaryItemFormSet = forms.inlineformset_factory(
+    DictionaryType, DictionaryItem, fields=["code", "label", "order", "enabled"], extra=3, can_delete=True
+)
+
+
+class ParameterForm(forms.ModelForm):
+    class Meta:
+        model = Parameter
+        fields = ["key", "name", "category", "value_type", "value", "description", "source"]
+
+    def clean(self):
+        data = super().clean()
+        value, kind = data.get("value"), data.get("value_type")
+        checks = {"int": int, "decimal": (int, float), "text": str, "bool": bool}
+        if kind in checks and value is not None and not isinstance(value, checks[kind]) or (
+            kind == "int" and isinstance(value, bool)
+        ):
+            self.add_error("value", _("The value does not match the parameter's type."))
+        return data
+
+
+class MessageTemplateForm(forms.ModelForm):
+    channels = forms.MultipleChoiceField(label=_("channels"), choices=Channel.choices, required=False,
+                                         widget=forms.CheckboxSelectMultiple)
+
+    class Meta:
+        model = MessageTemplate
+        fields = ["code", "name", "channels", "subject", "body", "enabled"]
+
+    def clean_body(self):
+        from django.template import Template, TemplateSyntaxError
+
+        body = self.cleaned_data["body"]
+        try:
+            Template(body)
+        except TemplateSyntaxError as exc:
+            raise forms.ValidationError(_("Template error: %(error)s") % {"error": exc}) from exc
+        return body
+
+
+class ScheduleForm(forms.ModelForm):
+    class Meta:
+        model = Schedule
+        fields = ["name", "job_kind", "params", "frequency", "at_time", "weekday", "day_of_month", "enabled"]
+
+    def __init__(self, *args, **kwargs):
+        from . import jobs
+
+        super().__init__(*args, **kwargs)
+        self.fields["job_kind"] = forms.ChoiceField(
+            label=_("job kind"), choices=[(k, str(v.title)) for k, v in jobs.kinds().items()]
+        )

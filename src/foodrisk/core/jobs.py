@@ -1,0 +1,40 @@
+"""Registry of job kinds. An app registers a function; `services.jobs.start` runs it in the worker.
+
+    @jobs.register("scoring.full", _("Full scoring run"), queue="scoring")
+    def full_run(job, as_of=None): ...   # job is a JobContext
+
+The function reports progress with job.progress(done, total), writes job.log(...), returns a
+JSON-able result, and may attach a file with job.attach(name, bytes).
+"""
+
+from dataclasses import dataclass
+
+_registry = {}
+
+
+@dataclass(frozen=True)
+class JobKind:
+    code: str
+    title: str
+    func: object
+    queue: str = "default"
+    permission: str = ""
+
+
+def register(code, title, *, queue="default", permission=""):
+    def decorator(func):
+        _registry[code] = JobKind(code, title, func, queue, permission)
+        return func
+
+    return decorator
+
+
+def get(code):
+    try:
+        return _registry[code]
+    except KeyError:
+        raise KeyError(f"unknown job kind: {code}") from None
+
+
+def kinds():
+    return dict(sorted(_registry.items()))

@@ -1,0 +1,30 @@
+import uuid
+
+from . import context
+
+
+def client_ip(request):
+    # Behind a reverse proxy set FOODRISK_TRUST_PROXY so X-Forwarded-For is believed; not by default.
+    from django.conf import settings
+
+    if getattr(settings, "TRUST_PROXY", False):
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        if forwarded:
+            return forwarded.split(",")[0].strip()
+    return request.META.get("REMOTE_ADDR")
+
+
+class RequestContextMiddleware:
+    """Gives every request an id (echoed in X-Request-ID) and makes the actor known to services."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request.request_id = request.headers.get("X-Request-ID", "")[:64] or uuid.uuid4().hex
+        user = getattr(request, "user", None)
+        with context.acting(user=user if user and user.is_authenticated else None, ip=client_ip(request),
+                            request_id=request.request_id):
+            response = self.get_response(request)
+        response["X-Request-ID"] = request.request_id
+        return response

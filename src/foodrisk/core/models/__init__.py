@@ -1,0 +1,21 @@
+from .audit import AuditChainHead, AuditEntry
+from .config import DictionaryItem, DictionaryType, MessageTemplate, Notification, Parameter
+from .jobs import Job, Schedule
+from .regions import Organisation, Region
+from .users import Role, User
+
+__all__ = [
+    "AuditChainHead",
+    "AuditEntry",
+    "DictionaryItem",
+    "DictionaryType",
+    "Job",
+    "MessageTemplate",
+    "Notification",
+    "Organisation",
+    "Parameter",
+    "Region",
+    "Role",
+    "Schedule",
+    "User",
+]

@@ -1,0 +1,178 @@
+"""Default data: the seven roles of ARCHITECTURE.md §6, GB/T 2260 regions, dictionaries, parameters,
+message templates. Idempotent; builtin roles gain permissions of apps added later (never lose any)."""
+
+import fnmatch
+import re
+from importlib import resources
+
+from django.contrib.auth.models import Permission
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+
+ROLES = [
+    ("system_admin", "系统管理员", "用户、角色、机构、区划、字典、参数、模板、审计日志、任务调度",
+     ["core.*", "*.view_*"]),
+    ("data_admin", "数据管理员", "数据归集、清洗、隔离区修正、实体匹配复核、企业档案维护",
+     ["enterprises.*", "records.*", "ingest.*", "core.view_region", "core.view_organisation", "core.view_job",
+      "core.view_dictionarytype"]),
+    ("indicator_admin", "业务管理员", "指标库、指标版本、政策配置、预警规则、分级监管措施",
+     ["indicators.*", "alerts.*warningrule*", "supervision.*measure*", "enterprises.view_*", "records.view_*",
+      "scoring.view_*", "core.view_region", "core.view_job"]),
+    ("model_admin", "模型管理员", "模型训练、评估、上线与回退、漂移监测",
+     ["scoring.*modelversion*", "scoring.view_*", "scoring.add_scoringrun", "enterprises.view_*",
+      "core.view_region", "core.view_job"]),
+    ("supervisor", "监管人员", "辖区企业档案、评分评级、人工复核申请、预警处置、监管任务",
+     ["enterprises.view_*", "records.view_*", "records.add_*", "scoring.view_*", "scoring.add_gradeadjustment",
+      "alerts.view_alert", "alerts.change_alert", "supervision.*", "core.view_region", "core.view_organisation"]),
+    ("handler", "处置人员", "接收派发的预警与任务，反馈处置结果",
+     ["enterprises.view_enterprise", "records.view_*", "alerts.view_alert", "alerts.change_alert",
+      "supervision.view_task", "supervision.change_task", "core.view_region"]),
+    ("leader", "领导决策层", "统计分析与报表（只读，范围较宽）",
+     ["*.view_*", "analytics.*", "!core.view_auditentry", "!core.view_user"]),
+]
+
+
+def _matches(perm_key, patterns):
+    allowed = any(fnmatch.fnmatch(perm_key, p) for p in patterns if not p.startswith("!"))
+    denied = any(fnmatch.fnmatch(perm_key, p[1:]) for p in patterns if p.startswith("!"))
+    return allowed and not denied
+
+
+def seed_roles():
+    from .models import Role
+
+    perms = list(Permission.objects.select_related("content_type"))
+    for code, name, description, patterns in ROLES:
+        role, _ = Role.objects.get_or_create(code=code, defaults={"name": name, "description": description,
+                                                                  "builtin": True})
+        wanted = [p for p in perms if _matches(f"{p.content_type.app_label}.{p.codename}", patterns)]
+        role.permissions.add(*wanted)
+
+
+PLACEHOLDERS = {"市辖区", "县"}
+LOC_LINE = re.compile(r'^(\s*)(\d{2,4})\s+(province|county)="(.*)"')
+
+
+def parse_loc_dat(text):
+    """Current GB/T 2260 divisions from python-stdnum's loc.dat; abolished ones ([-YYYY]) skipped."""
+    regions, province = {}, None
+    for line in text.splitlines():
+        match = LOC_LINE.match(line)
+        if not match:
+            continue
+        indent, digits, kind, name = match.groups()
+        if name.startswith("[") and re.match(r"^\[\d{4}?-\d{4}\]|^\[-\d{4}\]", name):
+            continue  # abolished
+        name = re.sub(r"^\[\d{4}-\]", "", name)
+        if name in PLACEHOLDERS:
+            continue  # 市辖区 / 县: statistical placeholders, not divisions anyone supervises
+        if not indent:
+            province = digits
+            regions[f"{digits}0000"] = (name, "province", None)
+            continue
+        code = province + digits
+        if code.endswith("0000"):
+            continue
+        if code.endswith("00"):
+            regions[code] = (name, "prefecture", f"{province}0000")
+        else:
+            parent = code[:4] + "00"
+            regions[code] = (name, "county", parent)
+    # Counties whose prefecture row is missing hang off the province (e.g. 省直辖县级行政区划 4190xx).
+    for code, (name, level, parent) in list(regions.items()):
+        if parent and parent not in regions:
+            regions[code] = (name, level, f"{code[:2]}0000")
+    return regions
+
+
+@transaction.atomic
+def load_regions():
+    from .models import Region
+
+    text = resources.files("stdnum.cn").joinpath("loc.dat").read_text(encoding="utf-8")
+    parsed = parse_loc_dat(text)
+    existing = set(Region.objects.values_list("code", flat=True))
+    order = {"province": 0, "prefecture": 1, "county": 2}
+    names = {code: name for code, (name, _, _) in parsed.items()}
+    new = []
+    for code, (name, level, parent) in sorted(parsed.items(), key=lambda kv: (order[kv[1][1]], kv[0])):
+        if code in existing:
+            continue
+        full = "".join(names[c] for c in _ancestry(code, parsed)) if level != "province" else name
+        new.append(Region(code=code, name=name, level=level, parent_id=parent, full_name=full))
+    Region.objects.bulk_create(new, batch_size=1000)
+    return len(new)
+
+
+def _ancestry(code, parsed):
+    chain = []
+    while code:
+        chain.append(code)
+        code = parsed[code][2]
+    return reversed(chain)
+
+
+DICTIONARIES = {
+    "business_form": ("主体业态", [("production", "食品生产"), ("sales", "食品销售"), ("catering", "餐饮服务"),
+                                  ("canteen", "单位食堂"), ("special", "特殊食品")]),
+    "penalty_severity": ("处罚情节", [("minor", "轻微"), ("general", "一般"), ("heavy", "较重"), ("serious", "严重")]),
+    "inspection_kind": ("检查类型", [("routine", "日常检查"), ("special", "专项检查"), ("random", "双随机抽查"),
+                                    ("flight", "飞行检查")]),
+    "sampling_level": ("抽检级别", [("national", "国抽"), ("provincial", "省抽"), ("city", "市抽"), ("county", "县抽")]),
+    "complaint_channel": ("投诉渠道", [("12315", "12315"), ("12345", "12345"), ("letter", "来信"), ("visit", "来访"),
+                                      ("online", "网络")]),
+    "grade": ("风险等级", [("A", "信用风险低"), ("B", "信用风险一般"), ("C", "信用风险较高"), ("D", "信用风险高")]),
+}
+
+PARAMETERS = [
+    ("uscc_org_code_check", "校验统一社会信用代码中的组织机构代码", "ingest", "bool", True,
+     "GB 11714 check on positions 9–17; python-stdnum does not check it.", "regulations.md §4.1"),
+    ("quality_target_pass_rate", "关键字段合格率目标", "ingest", "decimal", 0.99, "", "issue #3"),
+    ("entity_auto_link_threshold", "实体匹配自动关联阈值", "ingest", "decimal", 0.92, "", ""),
+    ("entity_review_threshold", "实体匹配人工复核阈值", "ingest", "decimal", 0.75, "", ""),
+    ("low_fine_threshold_legal_person", "较低数额罚款（法人）上限（元）", "credit", "int", 100000,
+     "Hubei example of the provincial threshold for short (3-month) publicity.", "regulations.md §3.1"),
+    ("penalty_repair_months_food", "食品类行政处罚信息最短公示期（月）", "credit", "int", 12, "", "regulations.md §3.2"),
+    ("penalty_repair_months_general", "一般行政处罚信息最短公示期（月）", "credit", "int", 6, "", "regulations.md §3.2"),
+    ("serious_list_min_months", "严重违法失信名单提前移出最短期限（月）", "credit", "int", 12, "", "regulations.md §3.3"),
+    ("full_inspection_floor_months", "全项目检查最长间隔（月）", "supervision", "int", 24,
+     "Every operator fully inspected at least once every two years.", "SAMR Order 49 Art. 22"),
+    ("session_timeout_minutes", "会话超时（分钟）", "security", "int", 30, "Set FOODRISK_SESSION_SECONDS to change.", ""),
+]
+
+TEMPLATES = [
+    ("job_finished", "任务完成通知", ["inapp"], "任务「{{ job.title }}」已{{ job.get_status_display }}",
+     "任务 #{{ job.pk }}（{{ job.kind }}）于 {{ job.finished_at }} 结束。"),
+    ("alert_dispatched", "预警派发通知", ["inapp", "sms"], "【{{ level }}预警】{{ enterprise }}",
+     "{{ rule }}：{{ summary }}。请于 {{ deadline }} 前处置。"),
+    ("alert_overdue", "预警督办通知", ["inapp", "email", "sms"], "【督办】预警逾期未办结：{{ enterprise }}",
+     "预警「{{ rule }}」已超过办理期限 {{ deadline }}，请督促处置。"),
+    ("grade_changed", "等级变动通知", ["inapp"], "{{ enterprise }} 风险等级由 {{ old }} 变为 {{ new }}",
+     "评分批次 {{ run }}：{{ reasons }}"),
+    ("approval_requested", "待审批通知", ["inapp"], "待您审批：{{ subject }}", "{{ requester }} 提交了 {{ subject }}，请审批。"),
+]
+
+
+@transaction.atomic
+def seed_reference_data():
+    from .models import DictionaryItem, DictionaryType, MessageTemplate, Parameter
+
+    for code, (name, items) in DICTIONARIES.items():
+        dictionary, _ = DictionaryType.objects.get_or_create(code=code, defaults={"name": name, "builtin": True})
+        for order, (item_code, label) in enumerate(items):
+            DictionaryItem.objects.get_or_create(dictionary=dictionary, code=item_code,
+                                                 defaults={"label": label, "order": order})
+    for key, name, category, value_type, value, description, source in PARAMETERS:
+        Parameter.objects.get_or_create(key=key, defaults=dict(name=name, category=category, value_type=value_type,
+                                                               value=value, description=description, source=source))
+    for code, name, channels, subject, body in TEMPLATES:
+        MessageTemplate.objects.get_or_create(code=code, defaults=dict(name=name, channels=channels,
+                                                                       subject=subject, body=body))
+
+
+def seed_all():
+    seed_roles()
+    seed_reference_data()
+
+
+ROLE_LABEL = _("role")  # keeps the word translated even though role names are data

@@ -1,0 +1,53 @@
+"""Generic audited writes for simple reference objects (organisations, dictionaries, parameters…).
+
+Apps with business rules write their own service functions; these cover plain create/edit/delete.
+"""
+
+from django.db import transaction
+
+from . import audit
+
+
+def verb(instance):
+    return f"{instance._meta.app_label}.{instance._meta.model_name}"
+
+
+def save_form(form, *, user=None):
+    """Save a ModelForm's instance (and its m2m) with one audit entry holding before and after."""
+    instance = form.instance
+    creating = instance._state.adding
+    before = None if creating else audit.snapshot(type(instance).objects.get(pk=instance.pk))
+    with transaction.atomic():
+        instance = form.save()
+        audit.record(f"{verb(instance)}.{'create' if creating else 'update'}", instance, before=before,
+                     after=audit.snapshot(instance), user=user)
+    return instance
+
+
+def save_instance(instance, *, user=None, action=None):
+    creating = instance._state.adding
+    before = None if creating else audit.snapshot(type(instance).objects.get(pk=instance.pk))
+    with transaction.atomic():
+        instance.save()
+        audit.record(action or f"{verb(instance)}.{'create' if creating else 'update'}", instance,
+                     before=before, after=audit.snapshot(instance), user=user)
+    return instance
+
+
+def delete_instance(instance, *, user=None):
+    with transaction.atomic():
+        before = audit.snapshot(instance)
+        audit.record(f"{verb(instance)}.delete", instance, before=before, user=user)
+        instance.delete()
+
+
+def save_serializer(serializer, *, user=None):
+    """The API's create/update: one transaction, one audit entry with before and after."""
+    instance = serializer.instance
+    creating = instance is None
+    before = None if creating else audit.snapshot(type(instance).objects.get(pk=instance.pk))
+    with transaction.atomic():
+        instance = serializer.save()
+        audit.record(f"{verb(instance)}.{'create' if creating else 'update'}", instance, before=before,
+                     after=audit.snapshot(instance), user=user)
+    return instance

@@ -1,0 +1,94 @@
+import django_tables2 as tables
+from django.utils.translation import gettext_lazy as _
+
+from .models import AuditEntry, DictionaryType, Job, MessageTemplate, Organisation, Parameter, Region, Role, Schedule, User
+
+
+class RegionTable(tables.Table):
+    code = tables.Column(linkify=True)
+
+    class Meta:
+        model = Region
+        fields = ["code", "name", "level", "parent", "active"]
+
+
+class OrganisationTable(tables.Table):
+    name = tables.Column(linkify=True)
+
+    class Meta:
+        model = Organisation
+        fields = ["code", "name", "kind", "region", "parent", "active"]
+
+
+class UserTable(tables.Table):
+    username = tables.Column(linkify=True)
+    roles = tables.Column(verbose_name=_("roles"), accessor="pk", orderable=False)
+
+    class Meta:
+        model = User
+        fields = ["username", "full_name", "organisation", "scope_region", "is_active", "last_login"]
+
+    def render_roles(self, record):
+        return "、".join(g.name for g in record.groups.all())
+
+    def value_roles(self, record):
+        return self.render_roles(record)
+
+
+class RoleTable(tables.Table):
+    name = tables.Column(linkify=True)
+    users = tables.Column(verbose_name=_("users"), accessor="user_set__count", orderable=False)
+
+    class Meta:
+        model = Role
+        fields = ["code", "name", "description", "builtin"]
+
+
+class DictionaryTypeTable(tables.Table):
+    name = tables.Column(linkify=True)
+
+    class Meta:
+        model = DictionaryType
+        fields = ["code", "name", "description"]
+
+
+class ParameterTable(tables.Table):
+    name = tables.Column(linkify=True)
+
+    class Meta:
+        model = Parameter
+        fields = ["category", "key", "name", "value", "source"]
+
+
+class MessageTemplateTable(tables.Table):
+    name = tables.Column(linkify=True)
+
+    class Meta:
+        model = MessageTemplate
+        fields = ["code", "name", "channels", "subject", "enabled"]
+
+
+class AuditEntryTable(tables.Table):
+    seq = tables.Column(linkify=True)
+
+    class Meta:
+        model = AuditEntry
+        fields = ["seq", "timestamp", "username", "action", "object_type", "object_id", "object_repr",
+                  "region_code", "ip"]
+
+
+class JobTable(tables.Table):
+    title = tables.Column(linkify=True)
+    progress = tables.TemplateColumn("{% widthratio record.progress 1 100 %}%", verbose_name=_("progress"))
+
+    class Meta:
+        model = Job
+        fields = ["title", "kind", "status", "progress", "created_by", "created_at", "finished_at"]
+
+
+class ScheduleTable(tables.Table):
+    name = tables.Column(linkify=True)
+
+    class Meta:
+        model = Schedule
+        fields = ["name", "job_kind", "frequency", "enabled", "next_run_at", "last_run_at"]

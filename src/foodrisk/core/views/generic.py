@@ -1,0 +1,257 @@
+"""List / detail / edit / delete views every app reuses.
+
+Permission and scope live in one place: the queryset is `Model.objects.restrict(user, action)`, so an
+object outside the user's region is a 404, a missing permission a 403, and writes go through services.
+"""
+
+import csv
+import io
+
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.db import models
+from django.forms import ModelChoiceField, ModelMultipleChoiceField
+from django.http import HttpResponse
+from django.shortcuts import redirect
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views import generic
+from django_filters.views import FilterView
+from django_tables2 import SingleTableMixin
+
+from ..services import audit, objects
+from ..widgets import bootstrap
+
+
+def url_name(model, suffix):
+    return f"{model._meta.app_label}:{model._meta.model_name}_{suffix}"
+
+
+def restrict_choices(form, user):
+    """Limit every related-object choice to what the user may see (no picking another region's object)."""
+    for field in form.fields.values():
+        if isinstance(field, (ModelChoiceField, ModelMultipleChoiceField)):
+            qs = field.queryset
+            if hasattr(qs, "restrict"):
+                field.queryset = qs.restrict(user, "view") if _has_view(user, qs.model) else qs.in_scope(user)
+    return form
+
+
+def _has_view(user, model):
+    return user.has_perm(f"{model._meta.app_label}.view_{model._meta.model_name}")
+
+
+class ScopedMixin(LoginRequiredMixin):
+    model = None
+    action = "view"
+
+    def permission_name(self):
+        opts = self.model._meta
+        return f"{opts.app_label}.{self.action}_{opts.model_name}"
+
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return self.handle_no_permission()
+        if not request.user.has_perm(self.permission_name()):
+            audit.record("access.denied", details={"permission": self.permission_name(), "path": request.path},
+                         object_type=f"{self.model._meta.app_label}.{self.model._meta.model_name}")
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_queryset(self):
+        return self.model.objects.restrict(self.request.user, self.action)
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        opts = self.model._meta
+        user = self.request.user
+        ctx.update(
+            opts=opts,
+            verbose_name=opts.verbose_name,
+            verbose_name_plural=opts.verbose_name_plural,
+            can_add=user.has_perm(f"{opts.app_label}.add_{opts.model_name}"),
+            can_change=user.has_perm(f"{opts.app_label}.change_{opts.model_name}"),
+            can_delete=user.has_perm(f"{opts.app_label}.delete_{opts.model_name}"),
+            list_url=_safe_reverse(url_name(self.model, "list")),
+            add_url=_safe_reverse(url_name(self.model, "add")),
+        )
+        return ctx
+
+
+def _safe_reverse(name, *args):
+    from django.urls import NoReverseMatch
+
+    try:
+        return reverse(name, args=args)
+    except NoReverseMatch:
+        return ""
+
+
+class ObjectListView(ScopedMixin, SingleTableMixin, FilterView):
+    template_name = "generic/object_list.html"
+    paginate_by = 25
+    export_formats = ("xlsx", "csv")
+
+    def get_template_names(self):
+        names = [f"{self.model._meta.app_label}/{self.model._meta.model_name}_list.html", self.template_name]
+        if self.request.htmx and not self.request.htmx.boosted:
+            return [f"{n}#results" for n in names]
+        return names
+
+    def get_filterset(self, filterset_class):
+        filterset = super().get_filterset(filterset_class)
+        filterset.form.compact = True
+        bootstrap(restrict_choices(filterset.form, self.request.user))
+        return filterset
+
+    def get(self, request, *args, **kwargs):
+        export = request.GET.get("_export")
+        if export in self.export_formats:
+            return self.export(export)
+        return super().get(request, *args, **kwargs)
+
+    def export(self, fmt):
+        filterset = self.get_filterset(self.get_filterset_class())
+        queryset = filterset.qs if filterset.is_bound and filterset.is_valid() else self.get_queryset()
+        table = self.get_table_class()(queryset)
+        rows = list(table.as_values())
+        name = f"{self.model._meta.model_name}-{timezone.localtime():%Y%m%d-%H%M%S}.{fmt}"
+        audit.record("export", object_type=f"{self.model._meta.app_label}.{self.model._meta.model_name}",
+                     details={"format": fmt, "rows": len(rows) - 1, "filters": self.request.GET.dict()})
+        if fmt == "csv":
+            buffer = io.StringIO()
+            csv.writer(buffer).writerows(rows)
+            response = HttpResponse("\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8")
+        else:
+            response = HttpResponse(xlsx_bytes(rows, sheet=str(self.model._meta.verbose_name_plural)),
+                                    content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
+
+
+def xlsx_bytes(rows, sheet="Sheet1"):
+    import xlsxwriter
+
+    buffer = io.BytesIO()
+    workbook = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False})
+    worksheet = workbook.add_worksheet(sheet[:31])
+    bold = workbook.add_format({"bold": True, "bg_color": "#E7EEF7"})
+    for r, row in enumerate(rows):
+        for c, value in enumerate(row):
+            if isinstance(value, models.Model):
+                value = str(value)
+            worksheet.write(r, c, "" if value is None else value, bold if r == 0 else None)
+    worksheet.freeze_panes(1, 0)
+    workbook.close()
+    return buffer.getvalue()
+
+
+class ObjectDetailView(ScopedMixin, generic.DetailView):
+    template_name = "generic/object_detail.html"
+    audit_view = False  # True for sensitive objects (an enterprise profile): every view is recorded
+
+    def get_template_names(self):
+        return [f"{self.model._meta.app_label}/{self.model._meta.model_name}_detail.html", self.template_name]
+
+    def get_object(self, queryset=None):
+        obj = super().get_object(queryset)
+        if self.audit_view:
+            audit.record("view", obj)
+        return obj
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        obj = self.object
+        ctx["fields"] = [
+            (f.verbose_name, _display(obj, f))
+            for f in obj._meta.concrete_fields
+            if not f.primary_key or not isinstance(f, models.AutoField | models.BigAutoField)
+            if f.name not in getattr(self, "hidden_fields", ())
+        ]
+        ctx["edit_url"] = _safe_reverse(url_name(self.model, "edit"), obj.pk)
+        ctx["delete_url"] = _safe_reverse(url_name(self.model, "delete"), obj.pk)
+        return ctx
+
+
+def _display(obj, field):
+    if field.choices:
+        return getattr(obj, f"get_{field.name}_display")()
+    if isinstance(field, models.ForeignKey):
+        return getattr(obj, field.name)
+    return getattr(obj, field.name)
+
+
+class ObjectEditView(ScopedMixin, generic.UpdateView):
+    """Create (no pk in the URL) or edit. Subclasses override `save(form)` to call their service."""
+
+    template_name = "generic/object_form.html"
+
+    @property
+    def action(self):
+        return "change" if "pk" in self.kwargs else "add"
+
+    def get_object(self, queryset=None):
+        if "pk" not in self.kwargs:
+            return None
+        return super().get_object(queryset)
+
+    def get_form(self, form_class=None):
+        form = super().get_form(form_class)
+        return bootstrap(restrict_choices(form, self.request.user))
+
+    def save(self, form):
+        return objects.save_form(form, user=self.request.user)
+
+    def form_valid(self, form):
+        self.object = self.save(form)
+        messages.success(self.request, _("Saved."))
+        return redirect(self.get_success_url())
+
+    def get_success_url(self):
+        return self.object.get_absolute_url()
+
+
+class ObjectDeleteView(ScopedMixin, generic.DeleteView):
+    template_name = "generic/object_confirm_delete.html"
+    action = "delete"
+
+    def form_valid(self, form):
+        from django.db.models import ProtectedError
+
+        try:
+            objects.delete_instance(self.object, user=self.request.user)
+        except ProtectedError:
+            messages.error(self.request, _("This object is still referenced by other records and cannot be deleted."))
+            return redirect(self.object.get_absolute_url())
+        messages.success(self.request, _("Deleted."))
+        return redirect(url_name(self.model, "list"))
+
+
+def crud_urls(model, *, list_view=None, detail_view=None, edit_view=None, delete_view=None, pk="<int:pk>",
+              prefix=None):
+    """URL patterns named <model>_list/_detail/_add/_edit/_delete for the views given."""
+    name = model._meta.model_name
+    prefix = prefix or f"{name}s"
+    patterns = []
+    if list_view:
+        patterns.append(path(f"{prefix}/", list_view.as_view(), name=f"{name}_list"))
+    if edit_view:
+        patterns.append(path(f"{prefix}/add/", edit_view.as_view(), name=f"{name}_add"))
+    if detail_view:
+        patterns.append(path(f"{prefix}/{pk}/", detail_view.as_view(), name=f"{name}_detail"))
+    if edit_view:
+        patterns.append(path(f"{prefix}/{pk}/edit/", edit_view.as_view(), name=f"{name}_edit"))
+    if delete_view:
+        patterns.append(path(f"{prefix}/{pk}/delete/", delete_view.as_view(), name=f"{name}_delete"))
+    return patterns
+
+
+class PermissionRequiredView(LoginRequiredMixin, generic.TemplateView):
+    permission = ""
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and self.permission and not request.user.has_perm(self.permission):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)

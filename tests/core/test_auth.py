@@ -1,0 +1,71 @@
+import pytest
+from django.test import Client
+
+from foodrisk.core.models import AuditEntry, User
+from foodrisk.core.services import accounts
+from foodrisk.core.testing import PASSWORD, ScopedTestCase
+
+
+class LoginTests(ScopedTestCase):
+    def setUp(self):
+        self.client.logout()
+
+    def test_login_and_logout_are_audited(self):
+        response = self.client.post("/accounts/login/", {"username": "tester", "password": PASSWORD})
+        self.assertEqual(response.status_code, 302)
+        self.client.post("/accounts/logout/")
+        actions = self.audit_actions()
+        self.assertIn("auth.login", actions)
+        self.assertIn("auth.logout", actions)
+
+    def test_failed_login_is_audited_without_the_password(self):
+        self.client.post("/accounts/login/", {"username": "tester", "password": "wrong-one"})
+        entry = AuditEntry.objects.get(action="auth.login_failed")
+        self.assertEqual(entry.details, {"username": "tester"})
+        self.assertNotIn("wrong-one", str(entry.details))
+
+    def test_repeated_failures_lock_the_account(self):
+        for _ in range(5):
+            self.client.post("/accounts/login/", {"username": "tester", "password": "bad"})
+        response = self.client.post("/accounts/login/", {"username": "tester", "password": PASSWORD})
+        self.assertEqual(response.status_code, 429)
+        self.assertContains(response, "锁定", status_code=429)
+        self.assertNotIn("_auth_user_id", self.client.session)
+
+    def test_login_page_is_chinese_by_default(self):
+        response = self.client.get("/accounts/login/")
+        self.assertContains(response, 'lang="zh-hans"')
+        self.assertContains(response, "登录")
+
+    def test_security_headers(self):
+        response = self.client.get("/accounts/login/")
+        csp = response["Content-Security-Policy"]
+        self.assertIn("script-src 'self'", csp)
+        self.assertNotIn("unsafe-inline", csp)
+        self.assertEqual(response["X-Frame-Options"], "DENY")
+        self.assertTrue(response["X-Request-ID"])
+
+
+class CsrfTests(ScopedTestCase):
+    def test_forged_csrf_token_is_refused_and_audited(self):
+        client = Client(enforce_csrf_checks=True)
+        client.force_login(self.user)
+        response = client.post("/accounts/password/", {"old_password": PASSWORD}, HTTP_X_CSRFTOKEN="forged")
+        self.assertEqual(response.status_code, 403)
+        self.assertIn("security.csrf_failure", self.audit_actions())
+
+
+@pytest.mark.django_db
+def test_password_rules_refuse_simple_passwords():
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError):
+        accounts.create_user(username="weak", password="abcdefghij")
+    assert not User.objects.filter(username="weak").exists()
+
+
+@pytest.mark.django_db
+def test_passwords_use_argon2(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.Argon2PasswordHasher"]
+    user = accounts.create_user(username="strong", password="Str0ng-Passw0rd!")
+    assert user.password.startswith("argon2")
