@@ -62,6 +62,8 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "axes",
     "foodrisk.core",
+    "foodrisk.enterprises",
+    "foodrisk.records",
 ]
 
 MIDDLEWARE = [

@@ -9,6 +9,10 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/core/", include("foodrisk.core.api.urls")),
+    path("api/enterprises/", include("foodrisk.enterprises.api.urls")),
+    path("api/records/", include("foodrisk.records.api.urls")),
+    path("enterprises/", include("foodrisk.enterprises.urls")),
+    path("records/", include("foodrisk.records.urls")),
     path("", include("foodrisk.core.urls")),
 ]
 

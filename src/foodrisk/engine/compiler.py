@@ -247,9 +247,7 @@ class _Compiler:
         star = "*"
         if table == "list_entries":
             # a removal after as-of is a future fact: the entry is still listed at as-of
-            star = '* REPLACE (CASE WHEN "removed_on" <= {a} THEN "removed_on" END AS "removed_on")'.format(
-                a=self.asof_sql
-            )
+            star = f'* REPLACE (CASE WHEN "removed_on" <= {self.asof_sql} THEN "removed_on" END AS "removed_on")'
             extra = f', ("removed_on" IS NULL OR "removed_on" > {self.asof_sql}) AS "active"'
         elif table == "licences":
             extra = (
@@ -429,7 +427,12 @@ class _Compiler:
 
         ctes.append(("pts", "SELECT *, " + ", ".join(self.points_expr(i) for i in self.inds) + " FROM vals"))
 
-        cats = spec.top_categories()
+        # categories holding only signal indicators (weight 0) are left out of the subtotals
+        cats = [
+            c
+            for c in spec.top_categories()
+            if c in spec.categories or any(i.top_category == c and i.weight != 0 for i in self.inds)
+        ]
         cat_cols = []
         for c in cats:
             members = [_p(i.code) for i in self.inds if i.top_category == c]
@@ -440,7 +443,7 @@ class _Compiler:
         ctes.append(("cats", "SELECT *, " + ", ".join(cat_cols) + " FROM pts"))
 
         cap = sql_literal(float(spec.score_cap))
-        total_raw = " + ".join(quote_ident("c_" + c) for c in cats)
+        total_raw = " + ".join(quote_ident("c_" + c) for c in cats) or "CAST(0 AS DOUBLE)"
         normal = f"{sql_literal(float(spec.scale))} * ({total_raw})"
         if self.new_rule is not None:
             nr = self.new_rule

@@ -96,7 +96,7 @@ def sample_snapshot(
     n_lic_extra = n // 5
     lic_owner = np.concatenate([np.arange(n), rng.integers(0, n, n_lic_extra)])
     m = len(lic_owner)
-    issued = asof_d - rng.integers(-30, 365 * 9, m)
+    issued = np.maximum(asof_d - rng.integers(-30, 365 * 6, m), est[lic_owner])
     expires = issued + 5 * 365
     lic_status = np.where(expires >= asof_d, 0, 1)
     lic_status = np.where(rng.random(m) < 0.01, 2, lic_status)
@@ -120,8 +120,9 @@ def sample_snapshot(
     def owners(k: int, w: np.ndarray) -> np.ndarray:
         return rng.choice(n, size=k, p=w)
 
-    def when(k: int) -> np.ndarray:
-        return rng.integers(lo, hi + 1, k)
+    def when(k: int, o: np.ndarray) -> np.ndarray:
+        # no record before the enterprise existed
+        return np.maximum(rng.integers(lo, hi + 1, k), est[o])
 
     # -- inspections: everyone gets inspected, risky firms fail more ---------------------------------------
     k = int(rest * RECORD_SHARES["inspections"])
@@ -136,7 +137,7 @@ def sample_snapshot(
     inspections = pa.Table.from_arrays(
         [
             pa.array(ids[o]),
-            _dates(when(k)),
+            _dates(when(k, o)),
             _strings(np.array(["routine", "special", "random", "flight"]), _pick(rng, k, [0.6, 0.15, 0.2, 0.05])),
             _strings(np.array(["pass", "basic", "fail"]), result_i),
             pa.array(key_failed),
@@ -153,7 +154,7 @@ def sample_snapshot(
     sampling = pa.Table.from_arrays(
         [
             pa.array(ids[o]),
-            _dates(when(k)),
+            _dates(when(k, o)),
             _strings(np.array(["national", "provincial", "city", "county"]), _pick(rng, k, [0.1, 0.2, 0.35, 0.35])),
             _strings(np.array(["pass", "fail"]), fail.astype(np.int8)),
         ],
@@ -169,7 +170,7 @@ def sample_snapshot(
     penalties = pa.Table.from_arrays(
         [
             pa.array(ids[o]),
-            _dates(when(k)),
+            _dates(when(k, o)),
             _strings(np.array(["minor", "general", "heavy", "serious"]), sev_i),
             _strings(VIOLATION_TYPES, _pick(rng, k, VIOLATION_P)),
             pa.array(fine),
@@ -186,7 +187,7 @@ def sample_snapshot(
     complaints = pa.Table.from_arrays(
         [
             pa.array(ids[o]),
-            _dates(when(k)),
+            _dates(when(k, o)),
             _strings(np.array(["12315", "12345", "letter", "visit", "online"]), _pick(rng, k, [0.4, 0.3, 0.05, 0.05, 0.2])),
             pa.array(rng.random(k) < np.clip(0.2 * risk[o], 0.05, 0.8)),
         ],
@@ -196,7 +197,7 @@ def sample_snapshot(
     # -- list entries --------------------------------------------------------------------------------------
     k = int(rest * RECORD_SHARES["list_entries"])
     o = owners(k, weight)
-    listed = when(k)
+    listed = when(k, o)
     serious = rng.random(k) < np.clip(0.05 * risk[o], 0.01, 0.5)
     removed = listed + rng.integers(30, 1100, k)
     removed_mask = rng.random(k) < 0.5  # True = still listed (null removed_on)

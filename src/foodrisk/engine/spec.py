@@ -10,7 +10,8 @@ from __future__ import annotations
 import math
 import re
 import string
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field as _field
 from datetime import date
 from typing import Any
 
@@ -154,17 +155,17 @@ class Indicator:
     category: str
     source: str
     aggregation: str
-    bands: list[Band] = field(default_factory=list)
+    bands: list[Band] = _field(default_factory=list)
     description: str = ""
     field: str | None = None
-    filter: list[Condition] = field(default_factory=list)
+    filter: list[Condition] = _field(default_factory=list)
     window_months: int | None = None
     weight: float = 1.0
-    applies_to: list[str] = field(default_factory=list)
+    applies_to: list[str] = _field(default_factory=list)
     enabled: bool = True
     explanation: str = ""
     # rate: which records form the denominator (default: all records of the window)
-    denominator_filter: list[Condition] = field(default_factory=list)
+    denominator_filter: list[Condition] = _field(default_factory=list)
     # trend: "diff" = recent - previous; "ratio" = (recent + 1) / (previous + 1)
     trend_mode: str = "diff"
 
@@ -261,7 +262,7 @@ class PolicyRule:
     code: str
     name: str
     type: str
-    when: list[RuleCondition] = field(default_factory=list)
+    when: list[RuleCondition] = _field(default_factory=list)
     match: str = "all"
     grade: str | None = None
     steps: int = 1
@@ -270,7 +271,7 @@ class PolicyRule:
     description: str = ""
     # new_enterprise only
     max_age_months: int | None = None
-    categories: list[str] = field(default_factory=list)
+    categories: list[str] = _field(default_factory=list)
     factor: float = 1.0
 
     KEYS = {
@@ -343,14 +344,14 @@ class IndicatorSet:
     name: str
     indicators: list[Indicator]
     cutoffs: dict[str, float]
-    grades: list[str] = field(default_factory=lambda: ["A", "B", "C", "D"])
+    grades: list[str] = _field(default_factory=lambda: ["A", "B", "C", "D"])
     description: str = ""
-    categories: dict[str, Category] = field(default_factory=dict)
+    categories: dict[str, Category] = _field(default_factory=dict)
     score_cap: float = 100.0
     # multiplier on the sum of category subtotals (e.g. Anhui 100+20 → 100: 100/120)
     scale: float = 1.0
-    blend: dict[str, float] = field(default_factory=lambda: {"rule": 1.0, "model": 0.0})
-    rules: list[PolicyRule] = field(default_factory=list)
+    blend: dict[str, float] = _field(default_factory=lambda: {"rule": 1.0, "model": 0.0})
+    rules: list[PolicyRule] = _field(default_factory=list)
     # credit repair: records flagged repaired (penalties, list entries) stop counting
     exclude_repaired: bool = True
     top_reasons: int = 3

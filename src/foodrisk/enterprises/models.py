@@ -1,0 +1,92 @@
+from django.db import models
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from foodrisk.core.fields import EncryptedTextField
+from foodrisk.core.querysets import RestrictedQuerySet
+
+from .choices import BusinessForm, EnterpriseStatus, Grade, LicenceKind, LicenceStatus, Scale, StaticTier
+
+
+class Lineage(models.Model):
+    """Where a row came from: source system, import batch, row, file digest, first/last seen."""
+
+    source = models.CharField(_("source system"), max_length=64, blank=True)
+    source_batch = models.BigIntegerField(_("import batch"), null=True, blank=True)
+    source_row = models.PositiveIntegerField(_("source row"), null=True, blank=True)
+    file_digest = models.CharField(_("file digest"), max_length=64, blank=True)
+    first_seen_at = models.DateTimeField(_("first seen"), auto_now_add=True)
+    last_seen_at = models.DateTimeField(_("last seen"), auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class Enterprise(Lineage):
+    """One enterprise, one file (一企一档), keyed by the unified social credit code."""
+
+    uscc = models.CharField(_("unified social credit code"), max_length=18, unique=True)
+    name = models.CharField(_("name"), max_length=200, db_index=True)
+    former_names = models.JSONField(_("former names"), default=list, blank=True)
+    name_initials = models.CharField(_("pinyin initials"), max_length=100, blank=True, db_index=True)
+    legal_representative = EncryptedTextField(_("legal representative"), blank=True)
+    address = models.CharField(_("address"), max_length=300, blank=True)
+    region = models.ForeignKey("core.Region", verbose_name=_("region"), on_delete=models.PROTECT,
+                               related_name="enterprises")
+    business_form = models.CharField(_("business form"), max_length=12, choices=BusinessForm.choices)
+    food_categories = models.JSONField(_("food categories"), default=list, blank=True)
+    scale = models.CharField(_("scale"), max_length=8, choices=Scale.choices, blank=True)
+    established_on = models.DateField(_("established"), null=True, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=EnterpriseStatus.choices, default="active")
+    static_tier = models.PositiveSmallIntegerField(_("static risk tier"), choices=StaticTier.choices, null=True,
+                                                   blank=True)
+    key_supervision = models.BooleanField(_("key supervision"), default=False)
+    risk_labels = models.JSONField(_("risk labels"), default=list, blank=True)
+    current_grade = models.CharField(_("grade"), max_length=1, choices=Grade.choices, blank=True, db_index=True)
+    current_score = models.FloatField(_("risk score"), null=True, blank=True)
+    graded_at = models.DateTimeField(_("graded"), null=True, blank=True)
+    data_changed_at = models.DateTimeField(_("data changed"), null=True, blank=True, db_index=True)
+
+    scope_field = "region"
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("enterprise")
+        verbose_name_plural = _("enterprises")
+        permissions = [
+            ("view_sensitive_enterprise", _("Can see unmasked sensitive fields")),
+            ("export_enterprise", _("Can export enterprise lists")),
+        ]
+        indexes = [models.Index(fields=["region", "business_form"]), models.Index(fields=["region", "current_grade"])]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("enterprises:enterprise_detail", args=[self.pk])
+
+
+class Licence(Lineage):
+    enterprise = models.ForeignKey(Enterprise, verbose_name=_("enterprise"), on_delete=models.CASCADE,
+                                   related_name="licences")
+    licence_no = models.CharField(_("licence number"), max_length=16, unique=True)
+    kind = models.CharField(_("kind"), max_length=2, choices=LicenceKind.choices)
+    category = models.CharField(_("category"), max_length=200, blank=True)
+    issued_on = models.DateField(_("issued"))
+    expires_on = models.DateField(_("expires"))
+    status = models.CharField(_("status"), max_length=10, choices=LicenceStatus.choices, default="valid")
+
+    scope_field = "enterprise__region"
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-issued_on"]
+        verbose_name = _("licence")
+        verbose_name_plural = _("licences")
+
+    def __str__(self):
+        return self.licence_no
+
+    def get_absolute_url(self):
+        return reverse("enterprises:licence_detail", args=[self.pk])

@@ -1,0 +1,62 @@
+"""Writes of supervision records. Single records (UI, API, inspection results) and batches (ingest)
+go through here: one transaction, one audit entry, records_changed after commit."""
+
+from django.db import transaction
+from django.utils import timezone
+
+from foodrisk.core.services import audit
+from foodrisk.enterprises.models import Enterprise
+
+from .events import emit_after_commit
+from .models import RECORD_KINDS
+
+KIND_OF_MODEL = {model: kind for kind, model in RECORD_KINDS.items()}
+
+
+def writable_fields(model):
+    skip = {"id", "first_seen_at"}
+    return [f.name for f in model._meta.concrete_fields if f.name not in skip]
+
+
+def upsert_records(kind, rows, *, source="", batch_id=None, file_digest="", batch_size=2000):
+    """Insert or update by the kind's natural key. rows: dicts of model fields incl. enterprise_id
+    (and optionally source_row). Returns the number of rows written."""
+    model = RECORD_KINDS[kind]
+    key = model.natural_key_field
+    objs = [model(**row, source=source, source_batch=batch_id, file_digest=file_digest) for row in rows]
+    if not objs:
+        return 0
+    update_fields = [f for f in writable_fields(model) if f != key]
+    enterprise_ids = {row["enterprise_id"] for row in rows}
+    with transaction.atomic():
+        model.objects.bulk_create(objs, batch_size=batch_size, update_conflicts=True, unique_fields=[key],
+                                  update_fields=update_fields)
+        _touch(enterprise_ids)
+        audit.record_bulk(f"records.{kind}.upsert", f"records.{model._meta.model_name}",
+                          ({k: v for k, v in row.items() if k != "source_row"} for row in rows),
+                          details={"source": source, "batch": batch_id, "file_digest": file_digest})
+        emit_after_commit(kind, enterprise_ids)
+    return len(objs)
+
+
+def _touch(enterprise_ids):
+    now = timezone.now()
+    ids = list(enterprise_ids)
+    for start in range(0, len(ids), 900):  # stay under SQLite's bound-parameter limit
+        Enterprise.objects.filter(pk__in=ids[start:start + 900]).update(data_changed_at=now)
+
+
+def save_record(record, *, user=None):
+    """Create or update one record (UI, API, an inspector's result form)."""
+    model = type(record)
+    kind = KIND_OF_MODEL[model]
+    creating = record._state.adding
+    before = None if creating else audit.snapshot(model.objects.get(pk=record.pk))
+    with transaction.atomic():
+        record.full_clean()
+        record.save()
+        _touch({record.enterprise_id})
+        audit.record(f"records.{model._meta.model_name}.{'create' if creating else 'update'}", record,
+                     before=before, after=audit.snapshot(record), user=user)
+        emit_after_commit(kind, {record.enterprise_id}, [record])
+    return record
