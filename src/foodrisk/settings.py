@@ -280,7 +280,14 @@ USE_TZ = True
 
 DJANGO_TABLES2_TEMPLATE = "django_tables2/bootstrap5-responsive.html"
 
-EMAIL_BACKEND = os.environ.get("FOODRISK_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# Django 6.1 mailer configuration (replaces EMAIL_BACKEND); console by default, SMTP when a host is set.
+if os.environ.get("FOODRISK_SMTP_HOST"):
+    MAILERS = {"default": {"BACKEND": "django.core.mail.backends.smtp.EmailBackend", "OPTIONS": {
+        "host": os.environ["FOODRISK_SMTP_HOST"], "port": int(os.environ.get("FOODRISK_SMTP_PORT", 465)),
+        "username": os.environ.get("FOODRISK_SMTP_USER", ""), "password": os.environ.get("FOODRISK_SMTP_PASSWORD", ""),
+        "use_ssl": env_bool("FOODRISK_SMTP_SSL", True)}}}
+else:
+    MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
 DEFAULT_FROM_EMAIL = os.environ.get("FOODRISK_FROM_EMAIL", "foodrisk@localhost")
 SMS_BACKEND = os.environ.get("FOODRISK_SMS_BACKEND", "foodrisk.core.sms.LoggingSMSBackend")
 

@@ -30,7 +30,7 @@ def _load_spec(arg: str) -> IndicatorSet:
 
 
 def _cmd_score(a: argparse.Namespace) -> int:
-    snap = read_snapshot(a.snapshot)
+    snap = read_snapshot(a.snapshot, lazy=True)
     as_of = date.fromisoformat(a.as_of) if a.as_of else snap.as_of
     if as_of is None:
         print("error: --as-of is required (snapshot.json has no as_of)", file=sys.stderr)

@@ -13,6 +13,7 @@ from datetime import date
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.dataset as pads
 
 from .compiler import MODEL_TABLE, compile_spec
 from .schema import SCHEMAS, type_family
@@ -88,8 +89,8 @@ def validate_snapshot(snapshot: Mapping[str, pa.Table], spec: IndicatorSet) -> N
         if t is None:
             problems.append(f"missing table '{table}' (needed by: {needed_by})")
             continue
-        if not isinstance(t, pa.Table):
-            problems.append(f"table '{table}' must be a pyarrow.Table, got {type(t).__name__}")
+        if not isinstance(t, pa.Table | pads.Dataset):
+            problems.append(f"table '{table}' must be a pyarrow.Table or Dataset, got {type(t).__name__}")
             continue
         for c in sorted(cols):
             if c not in t.schema.names:
@@ -101,10 +102,15 @@ def validate_snapshot(snapshot: Mapping[str, pa.Table], spec: IndicatorSet) -> N
                 problems.append(f"table '{table}' column '{c}' has type {t.schema.field(c).type}, expected {want}")
     if problems:
         raise SnapshotError("snapshot does not fit the engine schema:\n  " + "\n  ".join(problems))
-    ent = snapshot["enterprises"]
-    if ent["enterprise_id"].null_count:
+
+
+def _check_keys(con: duckdb.DuckDBPyConnection) -> None:
+    n, distinct, nulls = con.sql(
+        "SELECT count(*), count(DISTINCT enterprise_id), count(*) - count(enterprise_id) FROM enterprises"
+    ).fetchall()[0]
+    if nulls:
         raise SnapshotError("table 'enterprises' has null enterprise_id values")
-    if ent.num_rows and pc.count_distinct(ent["enterprise_id"]).as_py() != ent.num_rows:
+    if distinct != n - nulls:
         raise SnapshotError("table 'enterprises' has duplicate enterprise_id values")
 
 
@@ -141,7 +147,7 @@ def connect(threads: int = 2, memory_limit: str = "3GB") -> duckdb.DuckDBPyConne
 
 
 def score(
-    snapshot: Mapping[str, pa.Table],
+    snapshot: Mapping[str, pa.Table | pads.Dataset],
     spec: IndicatorSet | dict,
     as_of: date,
     *,
@@ -174,6 +180,7 @@ def score(
     try:
         for name in ["enterprises", *compiled.tables]:
             con.register(name, snapshot[name])
+        _check_keys(con)
         if model_scores is not None:
             con.register(MODEL_TABLE, model_scores.select(["enterprise_id", "model_score"]))
         out = con.sql(compiled.sql).to_arrow_table()

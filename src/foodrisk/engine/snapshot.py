@@ -11,6 +11,7 @@ from datetime import date
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.dataset as pads
 import pyarrow.parquet as pq
 
 from .schema import SCHEMAS, TABLE_NAMES
@@ -18,7 +19,7 @@ from .schema import SCHEMAS, TABLE_NAMES
 
 @dataclass
 class Snapshot:
-    tables: dict[str, pa.Table]
+    tables: dict[str, pa.Table | pads.Dataset]
     as_of: date | None = None
     meta: dict = field(default_factory=dict)
 
@@ -26,7 +27,7 @@ class Snapshot:
         return self.tables[name]
 
     def counts(self) -> dict[str, int]:
-        return {k: t.num_rows for k, t in self.tables.items()}
+        return {k: t.num_rows if isinstance(t, pa.Table) else t.count_rows() for k, t in self.tables.items()}
 
 
 def empty_table(name: str) -> pa.Table:
@@ -66,8 +67,12 @@ def write_snapshot(directory: str | Path, tables: dict[str, pa.Table], as_of: da
     return d
 
 
-def read_snapshot(directory: str | Path) -> Snapshot:
-    """Read every known ``<table>.parquet`` in the directory; tables absent on disk are absent here."""
+def read_snapshot(directory: str | Path, *, lazy: bool = False) -> Snapshot:
+    """Read every known ``<table>.parquet`` in the directory; tables absent on disk are absent here.
+
+    ``lazy=True`` returns pyarrow Datasets that DuckDB scans from disk (national-scale runs: the
+    records never sit in Python memory as a whole).
+    """
     d = Path(directory)
     if not d.is_dir():
         raise FileNotFoundError(f"snapshot directory not found: {d}")
@@ -79,6 +84,6 @@ def read_snapshot(directory: str | Path) -> Snapshot:
     for name in TABLE_NAMES:
         p = d / f"{name}.parquet"
         if p.exists():
-            tables[name] = pq.read_table(p)
+            tables[name] = pads.dataset(p, format="parquet") if lazy else pq.read_table(p)
     as_of = date.fromisoformat(meta["as_of"]) if meta.get("as_of") else None
     return Snapshot(tables=tables, as_of=as_of, meta=meta)

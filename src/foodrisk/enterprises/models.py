@@ -1,3 +1,4 @@
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -6,6 +7,14 @@ from foodrisk.core.fields import EncryptedTextField
 from foodrisk.core.querysets import RestrictedQuerySet
 
 from .choices import BusinessForm, EnterpriseStatus, Grade, LicenceKind, LicenceStatus, Scale, StaticTier
+
+
+class UnicodeJSONEncoder(DjangoJSONEncoder):
+    """Store Chinese text as itself, not as \\uXXXX escapes, so `icontains` matches on SQLite as on PostgreSQL."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs["ensure_ascii"] = False
+        super().__init__(*args, **kwargs)
 
 
 class Lineage(models.Model):
@@ -27,21 +36,21 @@ class Enterprise(Lineage):
 
     uscc = models.CharField(_("unified social credit code"), max_length=18, unique=True)
     name = models.CharField(_("name"), max_length=200, db_index=True)
-    former_names = models.JSONField(_("former names"), default=list, blank=True)
+    former_names = models.JSONField(_("former names"), default=list, blank=True, encoder=UnicodeJSONEncoder)
     name_initials = models.CharField(_("pinyin initials"), max_length=100, blank=True, db_index=True)
     legal_representative = EncryptedTextField(_("legal representative"), blank=True)
     address = models.CharField(_("address"), max_length=300, blank=True)
     region = models.ForeignKey("core.Region", verbose_name=_("region"), on_delete=models.PROTECT,
                                related_name="enterprises")
     business_form = models.CharField(_("business form"), max_length=12, choices=BusinessForm.choices)
-    food_categories = models.JSONField(_("food categories"), default=list, blank=True)
+    food_categories = models.JSONField(_("food categories"), default=list, blank=True, encoder=UnicodeJSONEncoder)
     scale = models.CharField(_("scale"), max_length=8, choices=Scale.choices, blank=True)
     established_on = models.DateField(_("established"), null=True, blank=True)
     status = models.CharField(_("status"), max_length=10, choices=EnterpriseStatus.choices, default="active")
     static_tier = models.PositiveSmallIntegerField(_("static risk tier"), choices=StaticTier.choices, null=True,
                                                    blank=True)
     key_supervision = models.BooleanField(_("key supervision"), default=False)
-    risk_labels = models.JSONField(_("risk labels"), default=list, blank=True)
+    risk_labels = models.JSONField(_("risk labels"), default=list, blank=True, encoder=UnicodeJSONEncoder)
     current_grade = models.CharField(_("grade"), max_length=1, choices=Grade.choices, blank=True, db_index=True)
     current_score = models.FloatField(_("risk score"), null=True, blank=True)
     graded_at = models.DateTimeField(_("graded"), null=True, blank=True)

@@ -19,8 +19,8 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from . import vocab as V
-from .ids import make_usccs, sc_numbers, jy_numbers
-from .names import addresses, person_names, trade_names, variant
+from .ids import jy_numbers, make_usccs, sc_numbers
+from .names import addresses, person_names, trade_names
 from .regions import City, build_city
 
 EPOCH = date(1970, 1, 1)
@@ -297,7 +297,7 @@ def _enterprises(rng, n, city: City, as_of: date, start: date, horizon: date):
     names = _company_names(rng, fname, sub, individual, institution, city, dnames[dist], legal)
     former = np.full(n, "", dtype=object)
     fm = rng.random(n) < 0.05
-    former[fm] = [variant(nm, rng) if k % 2 else _rename(nm, rng) for k, nm in enumerate(names[fm].tolist())]
+    former[fm] = [_rename(nm, rng) for nm in names[fm].tolist()]
     # end of life: cancelled / suspended (revocations come later, from penalties)
     end_day = np.full(n, NEVER, dtype=np.int32)
     end_kind = np.zeros(n, dtype=np.int8)  # 0 none, 1 cancelled, 2 suspended, 3 revoked
@@ -349,6 +349,8 @@ def _company_names(rng, fname, sub, individual, institution, city, dname, legal)
             continue
         pool = pool_p if f in ("production", "special") else pool_s if f == "sales" else pool_c
         ind = pool[ix[i] % len(pool)]
+        if f == "production":
+            ind = V.PRODUCTION_WORD.get(sub[i], "食品") if r[i, 1] < 0.6 else ("食品", "食品科技")[ix[i] % 2]
         if f == "special":
             ind = "生物科技" if r[i, 2] < 0.6 else "健康产业"
         base = f"{city.short}{tn[i]}{ind}{suffix[i]}" if r[i, 2] < 0.8 else f"{tn[i]}（{city.short}）{ind}{suffix[i]}"
@@ -363,11 +365,20 @@ def _company_names(rng, fname, sub, individual, institution, city, dname, legal)
             seen[nm] += 1
             k = seen[nm]
             tail = next((s for s in ("有限责任公司", "有限公司") if nm.endswith(s)), None)
-            out[i] = nm[: -len(tail)] + f"第{k}分公司" if tail and k < 99 else nm + f"{k}号店"
+            out[i] = nm + f"第{_cn_number(k)}分公司" if tail else nm[:-1] + f"{_cn_number(k)}店" if nm.endswith("店") else nm + f"{k}号店"
             seen.setdefault(out[i], 0)
         else:
             seen[nm] = 0
     return out
+
+
+def _cn_number(k: int) -> str:
+    d = "零一二三四五六七八九"
+    if k < 10:
+        return d[k]
+    if k < 100:
+        return (d[k // 10] if k >= 20 else "") + "十" + (d[k % 10] if k % 10 else "")
+    return str(k)
 
 
 def _rename(name: str, rng) -> str:
@@ -717,14 +728,15 @@ def _number(ev, ent, vocab, city, rng):
     p["no"] = mid
     # licence numbers
     lic = ev["licences"]
-    dcode = vocab["district_code"][ent["district"]]
-    num = np.empty(len(lic["eid"]), dtype=object)
+    le = lic["eid"]
+    dcode = vocab["district_code"][ent["district"][le]]
+    num = np.empty(len(le), dtype=object)
     sc = lic["sc"]
     if sc.any():
-        num[sc] = sc_numbers(rng, ent["category_code"][sc], dcode[sc])
+        num[sc] = sc_numbers(rng, ent["category_code"][le[sc]], dcode[sc])
     jy = ~sc
     if jy.any():
-        t = np.array(["1", "2", "2", "3", "1"], dtype=object)[ent["form"][jy]]
+        t = np.array(["1", "2", "2", "3", "1"], dtype=object)[ent["form"][le[jy]]]
         num[jy] = jy_numbers(rng, t, dcode[jy])
     lic["no"] = pa.array(num.tolist(), pa.string())
     # complaints repeated within a burst point at the first complaint of the burst (重复件)
@@ -822,7 +834,12 @@ def product_names(w: World, eid: np.ndarray, token: np.ndarray) -> tuple[np.ndar
         key = s if f in (2, 4) and s in V.PRODUCTS else "销售" if f == 0 else "餐饮"
         pool = V.PRODUCTS.get(key) or V.PRODUCTS["销售"]
         prod[i] = pool[t % len(pool)]
-        cat[i] = s if f in (2, 4) else V.SAMPLING_CATEGORY[key] if key in V.SAMPLING_CATEGORY else s
+        if f in (2, 4):
+            cat[i] = s
+        elif key == "销售":
+            cat[i] = V.SALES_PRODUCT_CATEGORY.get(prod[i], "食用农产品")
+        else:
+            cat[i] = "餐饮食品"
     return prod, cat
 
 

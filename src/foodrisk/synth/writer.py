@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import io
 import json
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -129,7 +128,7 @@ class _Writer:
             self.ws = self.wb.add_worksheet("Sheet1")
             self.ws.write_row(0, 0, self.headers)
         else:
-            self.fh = open(self.path, "w", encoding=spec.encoding, newline="", errors="strict")
+            self.fh = open(self.path, "w", encoding=spec.encoding, newline="", errors="strict")  # noqa: SIM115 - closed by close()
             self.csv = csv.writer(self.fh, lineterminator="\r\n")
             self.csv.writerow(self.headers)
 
@@ -242,10 +241,16 @@ class _Writer:
             cands.append(("date_order", pair[1]))
         if not cands:
             return None
-        w = np.array([CODE_WEIGHT[c] for c, _ in cands])
-        order = self.rng.choice(len(cands), size=len(cands), replace=False, p=w / w.sum())
-        for j in order.tolist():
-            code, f = cands[j]
+        by_code: dict[str, list[str]] = {}
+        for c, f in cands:
+            by_code.setdefault(c, []).append(f)
+        codes = list(by_code)
+        w = np.array([CODE_WEIGHT[c] for c in codes])
+        attempts = []
+        for j in self.rng.choice(len(codes), size=len(codes), replace=False, p=w / w.sum()).tolist():
+            fs = by_code[codes[j]]
+            attempts += [(codes[j], fs[k]) for k in self.rng.permutation(len(fs)).tolist()]
+        for code, f in attempts:
             i = self.col[f]
             orig = row[i]
             dv = self._mutate(code, f, orig, row, style)
@@ -589,11 +594,12 @@ def _write_announcements(world: World, st: pa.Table, spec: FileSpec, out: Path, 
                 else:
                     pn, pa_ = world.ent["name"][other[i]], world.ent["address"][other[i]]
                 nm = names[i]
-                nz = [("enterprise_name", "linked_by_name", usccs[i], nm)]
+                nz = []
                 if vr[i] < 0.25:
                     v = variant(nm, rng)
                     nz.append(("enterprise_name", "name_variant", nm, v))
                     nm = v
+                nz.insert(0, ("enterprise_name", "linked_by_name", usccs[i], nm))
                 protect[i] = vr[i] < 0.25
                 pd = _fmt_date(from_day(pday[i]), style[i]) if cats[i] not in ("食用农产品",) else _fmt_date(from_day(pday[i] + 0), style[i])
                 rows.append([pn, pa_, nm, addrs[i], prods[i], V.SPECS[i % len(V.SPECS)], V.BRANDS[(i * 7) % len(V.BRANDS)], pd,
@@ -603,9 +609,3 @@ def _write_announcements(world: World, st: pa.Table, spec: FileSpec, out: Path, 
     finally:
         w.close()
     files.append(_file_entry(spec, w.rows_out))
-
-
-def read_text_rows(path: Path, encoding: str) -> list[list[str]]:
-    """Helper for tests/tools: read a CSV written by this module (header included)."""
-    with open(path, encoding="utf-8-sig" if encoding == "utf-8" else encoding, newline="") as fh:
-        return list(csv.reader(io.StringIO(fh.read())))

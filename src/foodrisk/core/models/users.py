@@ -77,6 +77,15 @@ class User(AbstractUser):
         code = self.scope_code
         return region_prefix(code) if code else None
 
+    @property
+    def scope_label(self):
+        from .regions import Region
+
+        if self.scope_prefix == "":
+            return None
+        region = Region.objects.filter(pk=self.scope_code).first() if self.scope_code else None
+        return region.full_name or region.name if region else None
+
     def in_scope(self, region_code):
         prefix = self.scope_prefix
         return prefix == "" or (prefix is not None and bool(region_code) and region_code.startswith(prefix))
