@@ -7,12 +7,6 @@ from foodrisk.synth import generate_world, write_import_files
 AS_OF = date(2025, 6, 30)
 
 
-@pytest.fixture(autouse=True)
-def _media_root():
-    """Override the project-wide Django fixture: synth tests run without Django (-p no:django)."""
-    yield
-
-
 @pytest.fixture(scope="session")
 def world():
     return generate_world(4000, years=5, seed=11, as_of=AS_OF)

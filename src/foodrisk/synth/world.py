@@ -831,8 +831,8 @@ def product_names(w: World, eid: np.ndarray, token: np.ndarray) -> tuple[np.ndar
     prod = np.empty(len(eid), dtype=object)
     cat = np.empty(len(eid), dtype=object)
     for i, (f, s, t) in enumerate(zip(form.tolist(), sub.tolist(), token.tolist(), strict=True)):
-        key = s if f in (2, 4) and s in V.PRODUCTS else "销售" if f == 0 else "餐饮"
-        pool = V.PRODUCTS.get(key) or V.PRODUCTS["销售"]
+        key = s if f in (2, 4) else "销售" if f == 0 else "餐饮"
+        pool = V.PRODUCTS.get(key) or (s,)
         prod[i] = pool[t % len(pool)]
         if f in (2, 4):
             cat[i] = s

@@ -18,6 +18,7 @@ from .regions import known_codes
 from .world import World, announcement_numbers, from_day, hash_str, to_day
 
 CHUNK = 100_000
+XLSX_MAX_ROWS = 1_048_575
 DUP_RATE = 0.003
 ERROR_COLUMNS = ("file", "row", "kind", "field", "reason_code", "original_value", "dirty_value", "column")
 CODE_WEIGHT = {"uscc_checksum": 2.0, "uscc_format": 1.0, "org_code_checksum": 1.0, "required_missing": 2.0,
@@ -472,6 +473,8 @@ def write_import_files(world: World, out_dir, dirty_rate: float = 0.02, seed: in
     lv = st.column("level").to_numpy(zero_copy_only=False)
     ann = np.isin(lv, ["national", "provincial"])
     run("sampling_tests", st.filter(pa.array(~ann)), name_variant_rate=0.03)
+    _fit_xlsx(specs["announcements"], int(ann.sum()))
+    _fit_xlsx(specs["penalties"], world.penalties.num_rows)
     _write_announcements(world, st.filter(pa.array(ann)), specs["announcements"], out, log, seed, dirty_rate, files)
     run("penalties", world.penalties)
     # complaints: 12345 hotline (GBK) and the 12315 platform; the hotline forwards some cases to 12315
@@ -518,6 +521,13 @@ def write_import_files(world: World, out_dir, dirty_rate: float = 0.02, seed: in
     }
     (out / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     return manifest
+
+
+def _fit_xlsx(spec: FileSpec, rows: int) -> None:
+    """An XLSX sheet holds at most 1,048,575 data rows; larger sources are delivered as CSV instead."""
+    if spec.fmt == "xlsx" and rows * (1 + 2 * DUP_RATE) > XLSX_MAX_ROWS:
+        spec.fmt = "csv"
+        spec.file = spec.file[: -len(".xlsx")] + ".csv"
 
 
 def _file_entry(spec: FileSpec, rows: int) -> dict:
