@@ -23,7 +23,12 @@ _DEFAULTS = {
         "established_on": date(2010, 1, 1),
         "key_supervision": False,
     },
-    "licences": {"kind": "JY", "issued_on": date(2024, 1, 1), "expires_on": date(2029, 1, 1), "status": "valid"},
+    "licences": {
+        "kind": "JY",
+        "issued_on": date(2024, 1, 1),
+        "expires_on": date(2029, 1, 1),
+        "status": "valid",
+    },
     "inspections": {
         "inspected_on": date(2026, 1, 1),
         "kind": "routine",
@@ -43,7 +48,12 @@ _DEFAULTS = {
         "repaired": False,
     },
     "complaints": {"received_on": date(2026, 1, 1), "channel": "12315", "verified": False},
-    "list_entries": {"list_kind": "abnormal", "listed_on": date(2026, 1, 1), "removed_on": None, "repaired": False},
+    "list_entries": {
+        "list_kind": "abnormal",
+        "listed_on": date(2026, 1, 1),
+        "removed_on": None,
+        "repaired": False,
+    },
 }
 
 

@@ -60,7 +60,10 @@ def test_not_equal_matches_missing_values():
 def test_string_literals_are_escaped():
     nasty = "x' OR 1=1 --"
     snap = snapshot(penalties=[{"violation_type": nasty}, {"violation_type": "hygiene"}])
-    ind = {"filter": [{"field": "violation_type", "op": "=", "value": nasty}], "explanation": "类型 '{value}' \"ok\""}
+    ind = {
+        "filter": [{"field": "violation_type", "op": "=", "value": nasty}],
+        "explanation": "类型 '{value}' \"ok\"",
+    }
     assert value(snap, ind) == (1, 10.0)
     rows = run(snap, one_indicator_set(ind))
     assert rows[0]["reasons"] == ["类型 '1' \"ok\""]
@@ -98,7 +101,11 @@ def test_sum_of_integer_column():
 
 def test_max_min_are_null_without_records():
     snap = snapshot(2, penalties=[{"fine": 10.0}, {"fine": 30.0}])
-    mx = {"aggregation": "max", "field": "fine", "bands": [{"equals": None, "points": 7}, {"min": 20, "points": 3}]}
+    mx = {
+        "aggregation": "max",
+        "field": "fine",
+        "bands": [{"equals": None, "points": 7}, {"min": 20, "points": 3}],
+    }
     assert value(snap, mx) == (30.0, 3.0)
     assert value(snap, mx, eid=2) == (None, 7.0)
     mn = {"aggregation": "min", "field": "fine", "bands": [{"max": 20, "points": 4}]}
@@ -175,7 +182,12 @@ def test_trend_diff_and_ratio():
             {"received_on": D(2025, 6, 30)},  # outside
         ]
     )
-    base = {"source": "complaints", "aggregation": "trend", "window_months": 12, "bands": [{"min": 2, "points": 3}]}
+    base = {
+        "source": "complaints",
+        "aggregation": "trend",
+        "window_months": 12,
+        "bands": [{"min": 2, "points": 3}],
+    }
     assert value(snap, base) == (2, 3.0)  # 3 recent − 1 previous
     ratio = {**base, "trend_mode": "ratio"}
     assert value(snap, ratio) == (2.0, 3.0)  # (3 + 1) / (1 + 1)
@@ -199,7 +211,12 @@ def test_value_and_age_months():
     assert value(snap, scale, eid=2) == ("micro", 0.0)
     rows = run(snap, one_indicator_set(scale))
     assert rows[0]["reasons"] == ["规模：大型"]
-    tier = {"source": "enterprises", "aggregation": "value", "field": "static_tier", "bands": [{"equals": 4, "points": 30}]}
+    tier = {
+        "source": "enterprises",
+        "aggregation": "value",
+        "field": "static_tier",
+        "bands": [{"equals": 4, "points": 30}],
+    }
     assert value(snap, tier) == (4, 30.0)
     age = {"source": "enterprises", "aggregation": "age_months", "bands": [{"max": 12, "points": 1}]}
     assert value(snap, age) == (11, 1.0)  # 2025-07-01 → 2026-06-30: 11 complete months
@@ -224,7 +241,11 @@ def test_enterprises_established_after_as_of_are_not_scored():
 @pytest.mark.parametrize(("n", "points"), [(0, 0.0), (1, 8.0), (2, 14.0), (3, 20.0), (9, 20.0)])
 def test_band_edges_min_inclusive_max_exclusive(n, points):
     snap = snapshot(penalties=[{} for _ in range(n)])
-    bands = [{"min": 1, "max": 2, "points": 8}, {"min": 2, "max": 3, "points": 14}, {"min": 3, "max": None, "points": 20}]
+    bands = [
+        {"min": 1, "max": 2, "points": 8},
+        {"min": 2, "max": 3, "points": 14},
+        {"min": 3, "max": None, "points": 20},
+    ]
     assert value(snap, {"bands": bands}) == (n, points)
 
 
@@ -236,7 +257,10 @@ def test_first_matching_band_wins_and_weight_multiplies():
 
 def test_applies_to_gives_null_value_and_no_points():
     snap = snapshot(
-        enterprises=[{"enterprise_id": 1, "business_form": "catering"}, {"enterprise_id": 2, "business_form": "sales"}],
+        enterprises=[
+            {"enterprise_id": 1, "business_form": "catering"},
+            {"enterprise_id": 2, "business_form": "sales"},
+        ],
         penalties=[{"enterprise_id": 1}, {"enterprise_id": 2}],
     )
     ind = {"applies_to": ["catering"], "bands": [{"equals": None, "points": 3}, {"min": 1, "points": 10}]}
@@ -265,7 +289,12 @@ def test_list_entry_active_at_as_of():
     }
     assert [value(snap, ind, eid=i)[0] for i in (1, 2, 3, 4)] == [True, False, True, False]
     # a future removal date is not visible to a removed_on filter either
-    ind2 = {**ind, "aggregation": "count", "filter": [{"field": "removed_on", "op": "is_null"}], "bands": [{"min": 1, "points": 1}]}
+    ind2 = {
+        **ind,
+        "aggregation": "count",
+        "filter": [{"field": "removed_on", "op": "is_null"}],
+        "bands": [{"min": 1, "points": 1}],
+    }
     assert value(snap, ind2, eid=3)[0] == 1
 
 

@@ -28,7 +28,13 @@ def _ind(code, points_per_record, *, source="penalties", category="dynamic", wei
 
 
 def _set(indicators, **kw):
-    d = {"code": "t", "name": "测试", "version": 1, "cutoffs": {"A": 30, "B": 45, "C": 60}, "indicators": indicators}
+    d = {
+        "code": "t",
+        "name": "测试",
+        "version": 1,
+        "cutoffs": {"A": 30, "B": 45, "C": 60},
+        "indicators": indicators,
+    }
     d.update(kw)
     return d
 
@@ -79,7 +85,12 @@ def test_model_scores_are_validated():
     snap = snapshot()
     spec = _set([_ind("p", 10)])
     with pytest.raises(SnapshotError, match="0–100"):
-        score(snap, spec, date(2026, 6, 30), model_scores=pa.table({"enterprise_id": [1], "model_score": [120.0]}))
+        score(
+            snap,
+            spec,
+            date(2026, 6, 30),
+            model_scores=pa.table({"enterprise_id": [1], "model_score": [120.0]}),
+        )
     with pytest.raises(SnapshotError, match="model_score"):
         score(snap, spec, date(2026, 6, 30), model_scores=pa.table({"enterprise_id": [1]}))
 
@@ -89,23 +100,59 @@ def _rules_set(rules, **kw):
         _ind("p", 10),
         _ind("sig", 0, source="complaints", weight=0),
         _ind("lst", 0, source="list_entries", weight=0),
-        {"code": "age", "name": "成立月数", "category": "signal", "source": "enterprises", "aggregation": "age_months",
-         "bands": [], "weight": 0},
+        {
+            "code": "age",
+            "name": "成立月数",
+            "category": "signal",
+            "source": "enterprises",
+            "aggregation": "age_months",
+            "bands": [],
+            "weight": 0,
+        },
         _ind("st", 5, source="inspections", category="static"),
     ]
     return _set(inds, rules=rules, **kw)
 
 
-VETO = {"code": "veto", "name": "否决", "type": "veto", "grade": "D", "explanation": "列入名单直接D级",
-        "when": [{"indicator": "lst", "op": ">=", "value": 1}]}
-RAISE1 = {"code": "up1", "name": "上调一级", "type": "raise", "steps": 1,
-          "when": [{"indicator": "sig", "op": ">=", "value": 1}]}
-RAISE2 = {"code": "up2", "name": "上调两级", "type": "raise", "steps": 2,
-          "when": [{"indicator": "sig", "op": ">=", "value": 2}]}
-LOWER = {"code": "down", "name": "下调一级", "type": "lower", "steps": 1, "explanation": "三年无违法下调",
-         "when": [{"indicator": "p", "op": "=", "value": 0}, {"indicator": "age", "op": ">=", "value": 36}]}
-NEW = {"code": "new", "name": "新设企业", "type": "new_enterprise", "max_age_months": 12, "categories": ["static"],
-       "factor": 2.0, "explanation": "新设企业按静态折算"}
+VETO = {
+    "code": "veto",
+    "name": "否决",
+    "type": "veto",
+    "grade": "D",
+    "explanation": "列入名单直接D级",
+    "when": [{"indicator": "lst", "op": ">=", "value": 1}],
+}
+RAISE1 = {
+    "code": "up1",
+    "name": "上调一级",
+    "type": "raise",
+    "steps": 1,
+    "when": [{"indicator": "sig", "op": ">=", "value": 1}],
+}
+RAISE2 = {
+    "code": "up2",
+    "name": "上调两级",
+    "type": "raise",
+    "steps": 2,
+    "when": [{"indicator": "sig", "op": ">=", "value": 2}],
+}
+LOWER = {
+    "code": "down",
+    "name": "下调一级",
+    "type": "lower",
+    "steps": 1,
+    "explanation": "三年无违法下调",
+    "when": [{"indicator": "p", "op": "=", "value": 0}, {"indicator": "age", "op": ">=", "value": 36}],
+}
+NEW = {
+    "code": "new",
+    "name": "新设企业",
+    "type": "new_enterprise",
+    "max_age_months": 12,
+    "categories": ["static"],
+    "factor": 2.0,
+    "explanation": "新设企业按静态折算",
+}
 
 
 def test_raise_steps_take_the_largest_and_clamp():
@@ -142,7 +189,9 @@ def test_new_enterprise_graded_on_static_only():
     spec = _rules_set([NEW])
     ents = [{"enterprise_id": 1, "established_on": date(2026, 1, 1)}, {"enterprise_id": 2}]
     recs = [{"enterprise_id": e} for e in (1, 2) for _ in range(3)]
-    snap = snapshot(enterprises=ents, inspections=recs, penalties=[{"enterprise_id": e} for e in (1, 2) for _ in range(3)])
+    snap = snapshot(
+        enterprises=ents, inspections=recs, penalties=[{"enterprise_id": e} for e in (1, 2) for _ in range(3)]
+    )
     new, old = run(snap, spec)
     assert new["new_enterprise"] is True and old["new_enterprise"] is False
     assert new["rule_score"] == 30.0  # 15 static × 2.0, penalties ignored
@@ -151,7 +200,12 @@ def test_new_enterprise_graded_on_static_only():
 
 
 def test_top_reasons_by_points_then_spec_order():
-    inds = [_ind("a", 1), _ind("b", 5, source="complaints"), _ind("c", 5, source="inspections"), _ind("d", 2, source="sampling_tests")]
+    inds = [
+        _ind("a", 1),
+        _ind("b", 5, source="complaints"),
+        _ind("c", 5, source="inspections"),
+        _ind("d", 2, source="sampling_tests"),
+    ]
     snap = snapshot(penalties=[{}], complaints=[{}], inspections=[{}], sampling_tests=[{}])
     r = run(snap, _set(inds))[0]
     assert r["reasons"] == ["b 1 次", "c 1 次", "d 1 次"]
@@ -162,5 +216,9 @@ def test_top_reasons_by_points_then_spec_order():
 
 
 def test_custom_grades():
-    spec = _set([_ind("p", 10)], grades=["A", "B", "C", "D", "E"], cutoffs={"A": 10, "B": 20, "C": 30, "D": 40})
-    assert [run(snapshot(penalties=_penalties(n)), spec)[0]["grade"] for n in (1, 2, 3, 4, 5)] == list("ABCDE")
+    spec = _set(
+        [_ind("p", 10)], grades=["A", "B", "C", "D", "E"], cutoffs={"A": 10, "B": 20, "C": 30, "D": 40}
+    )
+    assert [run(snapshot(penalties=_penalties(n)), spec)[0]["grade"] for n in (1, 2, 3, 4, 5)] == list(
+        "ABCDE"
+    )

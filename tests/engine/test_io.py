@@ -63,16 +63,17 @@ def test_missing_table_and_column_errors():
     with pytest.raises(SnapshotError, match="'inspections' is missing column 'key_items_failed'"):
         score(snap, spec, AS_OF)
     snap = dict(empty_snapshot())
-    snap["penalties"] = snap["penalties"].set_column(
-        2, "severity", pa.array([], pa.int32())
-    )
+    snap["penalties"] = snap["penalties"].set_column(2, "severity", pa.array([], pa.int32()))
     with pytest.raises(SnapshotError, match="'severity' has type int32, expected string"):
         score(snap, spec, AS_OF)
 
 
 def test_tables_not_needed_may_be_absent_and_extra_columns_are_ignored():
     snap = snapshot(penalties=[{}])
-    snap = {"enterprises": snap["enterprises"].append_column("extra", pa.array(["x"])), "penalties": snap["penalties"]}
+    snap = {
+        "enterprises": snap["enterprises"].append_column("extra", pa.array(["x"])),
+        "penalties": snap["penalties"],
+    }
     res = score(snap, one_indicator_set({}), date(2026, 6, 30))
     assert res.scores.num_rows == 1
 
@@ -127,13 +128,25 @@ def test_write_read_snapshot_round_trip(tmp_path, small):
 def test_cli_score_and_sample(tmp_path, capsys):
     assert main(["sample", "--out", str(tmp_path / "s"), "--enterprises", "200", "--records", "3000"]) == 0
     out_file = tmp_path / "scores.parquet"
-    rc = main(["score", "--snapshot", str(tmp_path / "s"), "--indicator-set", "food_2016", "--out", str(out_file)])
+    rc = main(
+        ["score", "--snapshot", str(tmp_path / "s"), "--indicator-set", "food_2016", "--out", str(out_file)]
+    )
     assert rc == 0
     text = capsys.readouterr().out
     assert "scored:" in text and "timing" in text and "A:" in text
     assert pq.read_table(out_file).num_rows > 150
     spec_file = tmp_path / "spec.json"
     spec_file.write_text(json.dumps(one_indicator_set({"window_months": 0})), encoding="utf-8")
-    rc = main(["score", "--snapshot", str(tmp_path / "s"), "--indicator-set", str(spec_file), "--as-of", "2026-01-01"])
+    rc = main(
+        [
+            "score",
+            "--snapshot",
+            str(tmp_path / "s"),
+            "--indicator-set",
+            str(spec_file),
+            "--as-of",
+            "2026-01-01",
+        ]
+    )
     assert rc == 2
     assert "window_months" in capsys.readouterr().err

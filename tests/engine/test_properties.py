@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, timedelta
 from functools import lru_cache
 
 import pyarrow as pa
+import pyarrow.compute as pc
 from engine_testkit import table
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -16,7 +18,7 @@ from foodrisk.engine.sample import VIOLATION_TYPES
 AS_OF = date(2026, 11, 1)
 SEEDS = st.integers(0, 2)
 GRADE = {"A": 0, "B": 1, "C": 2, "D": 3}
-PROPS = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+PROPS = settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @lru_cache(maxsize=8)
@@ -41,7 +43,11 @@ def with_record(seed: int, name: str, row: dict) -> dict[str, pa.Table]:
 
 
 def by_id(t: pa.Table) -> dict[int, dict]:
-    return {r["enterprise_id"]: r for r in t.to_pylist()}
+    rows = {r["enterprise_id"]: r for r in t.to_pylist()}
+    for r in rows.values():
+        for k in ("subtotals", "rule_hits", "reasons", "details"):
+            r[k] = json.loads(r[k])
+    return rows
 
 
 def days_before(max_days: int = 2000):
@@ -92,19 +98,34 @@ def _assert_never_better(seed: int, prof: str, name: str, eid_index: int, row: d
 
 
 @PROPS
-@given(seed=SEEDS, eid=st.integers(0, 10_000), row=penalty, prof=st.sampled_from(["food_2016", "food_2022_draft", "anhui"]))
+@given(
+    seed=SEEDS,
+    eid=st.integers(0, 10_000),
+    row=penalty,
+    prof=st.sampled_from(["food_2016", "food_2022_draft", "anhui"]),
+)
 def test_adding_a_penalty_never_lowers_score_or_grade(seed, eid, row, prof):
     _assert_never_better(seed, prof, "penalties", eid, row)
 
 
 @PROPS
-@given(seed=SEEDS, eid=st.integers(0, 10_000), row=failed_inspection, prof=st.sampled_from(["food_2016", "food_2022_draft", "anhui"]))
+@given(
+    seed=SEEDS,
+    eid=st.integers(0, 10_000),
+    row=failed_inspection,
+    prof=st.sampled_from(["food_2016", "food_2022_draft", "anhui"]),
+)
 def test_adding_a_failed_inspection_never_lowers_score_or_grade(seed, eid, row, prof):
     _assert_never_better(seed, prof, "inspections", eid, row)
 
 
 @PROPS
-@given(seed=SEEDS, eid=st.integers(0, 10_000), row=verified_complaint, prof=st.sampled_from(["food_2016", "anhui"]))
+@given(
+    seed=SEEDS,
+    eid=st.integers(0, 10_000),
+    row=verified_complaint,
+    prof=st.sampled_from(["food_2016", "anhui"]),
+)
 def test_adding_a_verified_complaint_never_lowers_score_or_grade(seed, eid, row, prof):
     # food_2022_draft is excluded on purpose: its complaint-growth trend rewards older complaints
     _assert_never_better(seed, prof, "complaints", eid, row)
@@ -153,18 +174,32 @@ def test_windowed_indicator_ignores_records_before_the_window(window, agg, row, 
         "version": 1,
         "cutoffs": {"A": 30, "B": 45, "C": 60},
         "indicators": [
-            {"code": "x", "name": "x", "category": "dynamic", "source": "penalties", "aggregation": agg,
-             "field": field, "window_months": window, "bands": bands}
+            {
+                "code": "x",
+                "name": "x",
+                "category": "dynamic",
+                "source": "penalties",
+                "aggregation": agg,
+                "field": field,
+                "window_months": window,
+                "bands": bands,
+            }
         ],
     }
     start = shift_months(AS_OF, -window)  # window is (start, as-of]
+    snap = dict(base(0))
+    pen = snap["penalties"]
+    snap["penalties"] = pen.filter(pc.not_equal(pen["enterprise_id"], 3))  # enterprise 3 starts clean
     row = {**row, "repaired": False, "decided_on": start - timedelta(days=extra_days), "enterprise_id": 3}
-    before = score(base(0), spec, AS_OF).scores
-    after = score(with_record(0, "penalties", row), spec, AS_OF).scores
-    assert after.equals(before)
-    inside = {**row, "decided_on": start + timedelta(days=1)}
-    changed = by_id(score(with_record(0, "penalties", inside), spec, AS_OF).scores)[3]["details"]
-    assert changed != by_id(before)[3]["details"] or agg in ("max", "sum")  # a 0-yuan fine may change nothing
+    before = score(snap, spec, AS_OF).scores
+    outside = {**snap, "penalties": pa.concat_tables([snap["penalties"], table("penalties", [row])])}
+    assert score(outside, spec, AS_OF).scores.equals(before)
+    # control: the same record one day inside the window is seen
+    inside_row = {**row, "decided_on": start + timedelta(days=1)}
+    inside = {**snap, "penalties": pa.concat_tables([snap["penalties"], table("penalties", [inside_row])])}
+    changed = by_id(score(inside, spec, AS_OF).scores)[3]["details"]["x"]
+    if not (agg == "sum" and row["fine"] == 0):
+        assert changed != by_id(before)[3]["details"]["x"]
 
 
 @PROPS
@@ -181,11 +216,20 @@ def test_serious_list_veto_always_wins(seed, eid, listed, removed_after, extra, 
     eid = ids[eid % len(ids)]
     removed = None if removed_after is None else AS_OF + timedelta(days=removed_after)
     snap = with_record(
-        seed, "list_entries",
-        {"enterprise_id": eid, "list_kind": "serious", "listed_on": listed, "removed_on": removed, "repaired": False},
+        seed,
+        "list_entries",
+        {
+            "enterprise_id": eid,
+            "list_kind": "serious",
+            "listed_on": listed,
+            "removed_on": removed,
+            "repaired": False,
+        },
     )
     if extra:
-        snap["penalties"] = pa.concat_tables([snap["penalties"], table("penalties", [{**p, "enterprise_id": eid} for p in extra])])
+        snap["penalties"] = pa.concat_tables(
+            [snap["penalties"], table("penalties", [{**p, "enterprise_id": eid} for p in extra])]
+        )
     r = by_id(score(snap, profile(prof), AS_OF).scores)[eid]
     assert r["grade"] == "D"
     assert "veto_serious_list" in r["rule_hits"]
@@ -193,7 +237,11 @@ def test_serious_list_veto_always_wins(seed, eid, listed, removed_after, extra, 
 
 
 @settings(max_examples=10, deadline=None)
-@given(seed=SEEDS, prof=st.sampled_from(["food_2016", "food_2022_draft", "anhui"]), threads=st.sampled_from([1, 2]))
+@given(
+    seed=SEEDS,
+    prof=st.sampled_from(["food_2016", "food_2022_draft", "anhui"]),
+    threads=st.sampled_from([1, 2]),
+)
 def test_determinism(seed, prof, threads):
     a = score(base(seed), profile(prof), AS_OF, threads=threads).scores
     b = score(base(seed), profile(prof), AS_OF, threads=2).scores

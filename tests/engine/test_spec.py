@@ -39,7 +39,15 @@ def test_food_2016_shape():
     types = {r.type for r in spec.rules}
     assert types == {"veto", "raise", "lower", "new_enterprise"}
     sources = {i.source for i in spec.indicators}
-    assert sources == {"enterprises", "licences", "inspections", "sampling_tests", "penalties", "complaints", "list_entries"}
+    assert sources == {
+        "enterprises",
+        "licences",
+        "inspections",
+        "sampling_tests",
+        "penalties",
+        "complaints",
+        "list_entries",
+    }
 
 
 @pytest.mark.parametrize("name", ["food_2016", "food_2022_draft", "anhui"])
@@ -68,11 +76,19 @@ def test_unknown_keys_are_reported():
         ({"aggregation": "sum", "field": "severity"}, "field", "numeric"),
         ({"aggregation": "count", "field": "fine"}, "field", "not used"),
         ({"aggregation": "sum", "field": "fined"}, "field", "no column"),
-        ({"filter": [{"field": "severity", "op": "=", "value": "heavvy"}]}, "filter.severity", "unknown value"),
+        (
+            {"filter": [{"field": "severity", "op": "=", "value": "heavvy"}]},
+            "filter.severity",
+            "unknown value",
+        ),
         ({"filter": [{"field": "severity", "op": "~", "value": "heavy"}]}, "filter.severity", "unknown op"),
         ({"filter": [{"field": "fine", "op": ">", "value": "big"}]}, "filter.fine", "does not fit"),
         ({"filter": [{"field": "severity", "op": "in", "value": []}]}, "filter.severity", "non-empty list"),
-        ({"filter": [{"field": "decided_on", "op": ">", "value": "2026-13-01"}]}, "filter.decided_on", "does not fit"),
+        (
+            {"filter": [{"field": "decided_on", "op": ">", "value": "2026-13-01"}]},
+            "filter.decided_on",
+            "does not fit",
+        ),
         ({"filter": [{"field": "fine", "op": "is_null", "value": 1}]}, "filter.fine", "takes no value"),
         ({"filter": [{"field": "bogus", "op": "=", "value": 1}]}, "filter.bogus", "no column"),
         ({"window_months": 0}, "window_months", "integer"),
@@ -94,26 +110,43 @@ def test_unknown_keys_are_reported():
 )
 def test_indicator_validation_names_indicator_and_field(indicator, field, text):
     issues = _errors(one_indicator_set(indicator))
-    assert _has(issues, "indicator 'x'" if "code" not in indicator else f"indicator '{indicator['code']}'", field, text), issues
+    assert _has(
+        issues,
+        "indicator 'x'" if "code" not in indicator else f"indicator '{indicator['code']}'",
+        field,
+        text,
+    ), issues
 
 
 def test_value_bands_must_match_type():
     issues = _errors(
         one_indicator_set(
-            {"source": "enterprises", "aggregation": "value", "field": "scale", "bands": [{"min": 1, "points": 2}]}
+            {
+                "source": "enterprises",
+                "aggregation": "value",
+                "field": "scale",
+                "bands": [{"min": 1, "points": 2}],
+            }
         )
     )
     assert _has(issues, "indicator 'x'", "bands[1]", "equals")
     issues = _errors(
         one_indicator_set(
-            {"source": "enterprises", "aggregation": "value", "field": "scale", "bands": [{"equals": "huge", "points": 2}]}
+            {
+                "source": "enterprises",
+                "aggregation": "value",
+                "field": "scale",
+                "bands": [{"equals": "huge", "points": 2}],
+            }
         )
     )
     assert _has(issues, "indicator 'x'", "bands[1]", "unknown value")
 
 
 def test_set_level_validation():
-    d = one_indicator_set({}, cutoffs={"A": 50, "B": 40, "C": 60}, blend={"rule": 0, "model": 0}, score_cap=-1)
+    d = one_indicator_set(
+        {}, cutoffs={"A": 50, "B": 40, "C": 60}, blend={"rule": 0, "model": 0}, score_cap=-1
+    )
     issues = _errors(d)
     assert _has(issues, "indicator set", "cutoffs", "increase")
     assert _has(issues, "indicator set", "blend")
@@ -128,17 +161,48 @@ def test_set_level_validation():
 def test_rule_validation():
     base = one_indicator_set({})
     base["indicators"].append(
-        {"code": "off", "name": "停用", "category": "dynamic", "source": "penalties", "aggregation": "count",
-         "bands": [], "weight": 0, "enabled": False}
+        {
+            "code": "off",
+            "name": "停用",
+            "category": "dynamic",
+            "source": "penalties",
+            "aggregation": "count",
+            "bands": [],
+            "weight": 0,
+            "enabled": False,
+        }
     )
     base["rules"] = [
-        {"code": "v", "name": "否决", "type": "veto", "grade": "E", "when": [{"indicator": "x", "op": ">=", "value": 1}]},
-        {"code": "r", "name": "上调", "type": "raise", "steps": 5, "when": [{"indicator": "nope", "op": "=", "value": 1}]},
+        {
+            "code": "v",
+            "name": "否决",
+            "type": "veto",
+            "grade": "E",
+            "when": [{"indicator": "x", "op": ">=", "value": 1}],
+        },
+        {
+            "code": "r",
+            "name": "上调",
+            "type": "raise",
+            "steps": 5,
+            "when": [{"indicator": "nope", "op": "=", "value": 1}],
+        },
         {"code": "l", "name": "下调", "type": "lower", "when": [{"indicator": "off", "op": "=", "value": 0}]},
         {"code": "w", "name": "无条件", "type": "raise", "when": []},
         {"code": "t", "name": "类型", "type": "bonus", "when": []},
-        {"code": "n", "name": "新设", "type": "new_enterprise", "max_age_months": 0, "categories": ["static"]},
-        {"code": "s", "name": "类型不符", "type": "raise", "when": [{"indicator": "x", "op": "=", "value": "many"}]},
+        {
+            "code": "n",
+            "name": "新设",
+            "type": "new_enterprise",
+            "max_age_months": 0,
+            "categories": ["static"],
+        },
+        {
+            "code": "s",
+            "name": "类型不符",
+            "type": "raise",
+            "when": [{"indicator": "x", "op": "=", "value": "many"}],
+        },
     ]
     issues = _errors(base)
     assert _has(issues, "rule 'v'", "grade")

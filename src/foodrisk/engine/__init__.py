@@ -1,7 +1,7 @@
 """foodrisk.engine — pure scoring library (no Django): indicator specs → DuckDB SQL → scores and grades.
 
-    from foodrisk.engine import load_profile, score, sample_snapshot
-    result = score(snapshot_tables, load_profile("food_2016"), date(2026, 11, 1))
+from foodrisk.engine import load_profile, score, sample_snapshot
+result = score(snapshot_tables, load_profile("food_2016"), date(2026, 11, 1))
 """
 
 from .compiler import CompiledQuery, compile_spec

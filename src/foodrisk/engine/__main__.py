@@ -1,8 +1,8 @@
 """``python -m foodrisk.engine`` — score a snapshot directory, or write a sample one.
 
-    python -m foodrisk.engine score --snapshot DIR --indicator-set food_2016 --as-of 2026-11-01 [--out s.parquet]
-    python -m foodrisk.engine sample --out DIR --enterprises 20000 --records 300000 [--as-of 2026-11-01]
-    python -m foodrisk.engine profiles
+python -m foodrisk.engine score --snapshot DIR --indicator-set food_2016 --as-of 2026-11-01 [--out s.parquet]
+python -m foodrisk.engine sample --out DIR --enterprises 20000 --records 300000 [--as-of 2026-11-01]
+python -m foodrisk.engine profiles
 """
 
 from __future__ import annotations
@@ -67,7 +67,9 @@ def main(argv: list[str] | None = None) -> int:
     sub = ap.add_subparsers(dest="cmd", required=True)
     s = sub.add_parser("score", help="score a snapshot directory")
     s.add_argument("--snapshot", required=True, help="directory with <table>.parquet + snapshot.json")
-    s.add_argument("--indicator-set", required=True, help=f"JSON file or profile ({', '.join(list_profiles())})")
+    s.add_argument(
+        "--indicator-set", required=True, help=f"JSON file or profile ({', '.join(list_profiles())})"
+    )
     s.add_argument("--as-of", help="YYYY-MM-DD (default: snapshot.json as_of)")
     s.add_argument("--out", help="write scores to this Parquet file")
     s.add_argument("--threads", type=int, default=2)

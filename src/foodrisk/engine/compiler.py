@@ -19,6 +19,7 @@ Every value that comes from the spec (user data) is either validated against a w
 from __future__ import annotations
 
 import calendar
+import json
 import math
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -115,7 +116,9 @@ def _compare(expr: str, op: str, value: Any, fam: str | None, as_of: date) -> st
 
 
 def _filter_sql(conds: list[Condition], table: str, as_of: date) -> list[str]:
-    return [_compare(quote_ident(c.field), c.op, c.value, column_family(table, c.field), as_of) for c in conds]
+    return [
+        _compare(quote_ident(c.field), c.op, c.value, column_family(table, c.field), as_of) for c in conds
+    ]
 
 
 def _and(parts: list[str]) -> str:
@@ -178,8 +181,12 @@ def _template_sql(ind: Indicator) -> str:
             labels = LABELS.get(ind.field or "") if ind.aggregation == "value" else None
             if labels:
                 v = _v(ind.code)
-                whens = " ".join(f"WHEN {sql_literal(k)} THEN {sql_literal(lab)}" for k, lab in labels.items())
-                parts.append(f"coalesce(CASE CAST({v} AS VARCHAR) {whens} ELSE CAST({v} AS VARCHAR) END, '无记录')")
+                whens = " ".join(
+                    f"WHEN {sql_literal(k)} THEN {sql_literal(lab)}" for k, lab in labels.items()
+                )
+                parts.append(
+                    f"coalesce(CASE CAST({v} AS VARCHAR) {whens} ELSE CAST({v} AS VARCHAR) END, '无记录')"
+                )
             else:
                 parts.append(_fmt_number(_v(ind.code), ind.value_family(), spec))
         elif name == "points":
@@ -230,9 +237,9 @@ class _Compiler:
         cols.discard("established_on")
         sel = ", ".join(quote_ident(c) for c in sorted(cols))
         return (
-            f"SELECT {sel}, \"established_on\", "
-            f"date_sub('month', \"established_on\", {self.asof_sql}) AS \"_age_months\" "
-            f"FROM enterprises WHERE \"established_on\" IS NULL OR \"established_on\" <= {self.asof_sql}"
+            f'SELECT {sel}, "established_on", '
+            f'date_sub(\'month\', "established_on", {self.asof_sql}) AS "_age_months" '
+            f'FROM enterprises WHERE "established_on" IS NULL OR "established_on" <= {self.asof_sql}'
         )
 
     def src_cte(self, table: str, inds: list[Indicator]) -> str:
@@ -247,7 +254,9 @@ class _Compiler:
         star = "*"
         if table == "list_entries":
             # a removal after as-of is a future fact: the entry is still listed at as-of
-            star = f'* REPLACE (CASE WHEN "removed_on" <= {self.asof_sql} THEN "removed_on" END AS "removed_on")'
+            star = (
+                f'* REPLACE (CASE WHEN "removed_on" <= {self.asof_sql} THEN "removed_on" END AS "removed_on")'
+            )
             extra = f', ("removed_on" IS NULL OR "removed_on" > {self.asof_sql}) AS "active"'
         elif table == "licences":
             extra = (
@@ -347,7 +356,7 @@ class _Compiler:
             raise ValueError(agg)
         if ind.applies_to:
             forms = ", ".join(sql_literal(b) for b in ind.applies_to)
-            expr = f"CASE WHEN ent.\"business_form\" IN ({forms}) THEN {expr} END"
+            expr = f'CASE WHEN ent."business_form" IN ({forms}) THEN {expr} END'
         return expr
 
     def points_expr(self, ind: Indicator) -> str:
@@ -376,7 +385,7 @@ class _Compiler:
         case = f"CASE {' '.join(whens)} ELSE CAST(0 AS DOUBLE) END"
         if ind.applies_to:
             forms = ", ".join(sql_literal(b) for b in ind.applies_to)
-            case = f"CASE WHEN \"_bf\" IN ({forms}) THEN {case} ELSE CAST(0 AS DOUBLE) END"
+            case = f'CASE WHEN "_bf" IN ({forms}) THEN {case} ELSE CAST(0 AS DOUBLE) END'
         w = float(ind.weight)
         expr = case if w == 1.0 else f"({case}) * {sql_literal(w)}"
         return f"{expr} AS {_p(ind.code)}"
@@ -493,15 +502,21 @@ class _Compiler:
         pol_rules = [r for r in self.rules if r.type != "new_enterprise"]
         for r in pol_rules:
             hit_cols.append(f"{self.rule_cond(r)} AS {quote_ident('h_' + r.code)}")
-        ctes.append(("based", "SELECT *, " + ", ".join([f"{gi_case} AS base_gi", *hit_cols]) + " FROM blended"))
+        ctes.append(
+            ("based", "SELECT *, " + ", ".join([f"{gi_case} AS base_gi", *hit_cols]) + " FROM blended")
+        )
 
         def steps(kind: str) -> str:
             rs = [r for r in pol_rules if r.type == kind]
             if not rs:
                 return "0"
-            return "greatest(0, " + ", ".join(
-                f"CASE WHEN {quote_ident('h_' + r.code)} THEN {int(r.steps)} ELSE 0 END" for r in rs
-            ) + ")"
+            return (
+                "greatest(0, "
+                + ", ".join(
+                    f"CASE WHEN {quote_ident('h_' + r.code)} THEN {int(r.steps)} ELSE 0 END" for r in rs
+                )
+                + ")"
+            )
 
         vetoes = [r for r in pol_rules if r.type == "veto"]
         n = len(grades)
@@ -512,19 +527,28 @@ class _Compiler:
             if len(vetoes) == 1:
                 veto_gi = str(grades.index(vetoes[0].grade))
             else:
-                veto_gi = "greatest(" + ", ".join(
-                    f"CASE WHEN {quote_ident('h_' + r.code)} THEN {grades.index(r.grade)} ELSE -1 END"
-                    for r in vetoes
-                ) + ")"
+                veto_gi = (
+                    "greatest("
+                    + ", ".join(
+                        f"CASE WHEN {quote_ident('h_' + r.code)} THEN {grades.index(r.grade)} ELSE -1 END"
+                        for r in vetoes
+                    )
+                    + ")"
+                )
             final_gi = f"CASE WHEN {veto_any} THEN {veto_gi} ELSE {adj} END"
         else:
             final_gi = adj
         ctes.append(
-            ("stepped", f"SELECT *, {steps('raise')} AS raise_steps, {steps('lower')} AS lower_steps FROM based")
+            (
+                "stepped",
+                f"SELECT *, {steps('raise')} AS raise_steps, {steps('lower')} AS lower_steps FROM based",
+            )
         )
         ctes.append(("graded", f"SELECT *, {final_gi} AS final_gi FROM stepped"))
 
         # rule hits (codes) and their texts, in spec order; lower rules overridden by a raise are dropped
+        # JSON arrays are assembled as text with concat_ws (which skips NULLs): much cheaper per row
+        # than list lambdas; every piece is either a JSON literal made here or to_json() of a value
         hit_items = []
         text_items = []
         for r in self.rules:
@@ -534,35 +558,68 @@ class _Compiler:
                 cond = f"({quote_ident('h_' + r.code)} AND raise_steps = 0)"
             else:
                 cond = quote_ident("h_" + r.code)
-            hit_items.append(f"CASE WHEN {cond} THEN {sql_literal(r.code)} END")
-            text_items.append(f"CASE WHEN {cond} THEN {sql_literal(_rule_text(r))} END")
-
-        def nonnull_list(items: list[str]) -> str:
-            if not items:
-                return "CAST([] AS VARCHAR[])"
-            return f"list_filter([{', '.join(items)}], lambda x: x IS NOT NULL)"
+            hit_items.append(f"CASE WHEN {cond} THEN {sql_literal(json.dumps(r.code))} END")
+            text_items.append(
+                f"CASE WHEN {cond} THEN {sql_literal(json.dumps(_rule_text(r), ensure_ascii=False))} END"
+            )
 
         scored_inds = [(k, i) for k, i in enumerate(self.inds) if i.weight != 0 and i.bands]
-        if scored_inds and spec.top_reasons > 0:
-            structs = ", ".join(f"{{'np': -{_p(i.code)}, 'o': {k}}}" for k, i in scored_inds)
-            texts = " ".join(f"WHEN {k} THEN {_template_sql(i)}" for k, i in scored_inds)
-            top = (
-                f"list_transform(list_slice(list_sort(list_filter([{structs}], lambda x: x.np < 0)), 1, "
-                f"{int(spec.top_reasons)}), lambda x: CASE x.o {texts} END)"
+        top_n = int(spec.top_reasons) if scored_inds else 0
+        if top_n:
+            # candidates: indicators with points > 0, sorted by points desc then spec order; NULLs last
+            keys = ", ".join(
+                f"CASE WHEN {_p(i.code)} > 0 THEN {{'np': -{_p(i.code)}, 'o': {k}}} END"
+                for k, i in scored_inds
             )
-            reasons = f"list_concat({nonnull_list(text_items)}, {top})"
+            ctes.append(("ranked", f"SELECT *, list_sort([{keys}], 'ASC', 'NULLS LAST') AS _top FROM graded"))
+            texts = " ".join(f"WHEN {k} THEN {_template_sql(i)}" for k, i in scored_inds)
+            for j in range(1, top_n + 1):
+                text_items.append(f"CAST(to_json(CASE _top[{j}].o {texts} END) AS VARCHAR)")
+            last = "ranked"
         else:
-            reasons = nonnull_list(text_items)
+            last = "graded"
+
+        def json_list(items: list[str]) -> str:
+            if not items:
+                return "'[]'"
+            return f"concat('[', concat_ws(',', {', '.join(items)}), ']')"
 
         def grade_label(idx: str) -> str:
-            return "CASE " + " ".join(f"WHEN {idx} = {i} THEN {sql_literal(g)}" for i, g in enumerate(grades)) + " END"
+            return (
+                "CASE "
+                + " ".join(f"WHEN {idx} = {i} THEN {sql_literal(g)}" for i, g in enumerate(grades))
+                + " END"
+            )
 
-        subtotals = "json_object(" + ", ".join(f"{sql_literal(c)}, {quote_ident('c_' + c)}" for c in cats) + ")"
-        details = (
-            "json_object("
-            + ", ".join(f"{sql_literal(i.code)}, json_array({_v(i.code)}, {_p(i.code)})" for i in self.inds)
-            + ")"
+        def json_value(i: Indicator) -> str:
+            v = _v(i.code)
+            fam = i.value_family()
+            if fam == "string":
+                out = f"CAST(to_json({v}) AS VARCHAR)"
+            elif fam == "bool":
+                out = f"CASE WHEN {v} THEN 'true' ELSE 'false' END"
+            else:
+                out = f"CAST({v} AS VARCHAR)"
+            return f"coalesce({out}, 'null')"
+
+        subtotals = (
+            "json_object(" + ", ".join(f"{sql_literal(c)}, {quote_ident('c_' + c)}" for c in cats) + ")"
         )
+        detail_parts = []
+        for n_i, i in enumerate(self.inds):
+            sep = "," if n_i else ""
+            detail_parts.append(sql_literal(f"{sep}{json.dumps(i.code)}:["))
+            detail_parts.append(json_value(i))
+            detail_parts.append("','")
+            if i.weight == 0 or not i.bands:
+                detail_parts.append("'0.0'")
+            else:
+                # most points are 0: skip the (costly) double → text conversion for them
+                detail_parts.append(
+                    f"CASE WHEN {_p(i.code)} = 0 THEN '0.0' ELSE CAST({_p(i.code)} AS VARCHAR) END"
+                )
+            detail_parts.append("']'")
+        details = "concat('{', " + ", ".join(detail_parts) + ", '}')"
         final = (
             "SELECT enterprise_id, "
             f"CAST({subtotals} AS VARCHAR) AS subtotals, "
@@ -570,10 +627,10 @@ class _Compiler:
             f"{grade_label('base_gi')} AS base_grade, "
             f"{grade_label('final_gi')} AS grade, "
             '"_is_new" AS new_enterprise, '
-            f"CAST(to_json({nonnull_list(hit_items)}) AS VARCHAR) AS rule_hits, "
-            f"CAST(to_json({reasons}) AS VARCHAR) AS reasons, "
-            f"CAST({details} AS VARCHAR) AS details "
-            "FROM graded ORDER BY enterprise_id"
+            f"{json_list(hit_items)} AS rule_hits, "
+            f"{json_list(text_items)} AS reasons, "
+            f"{details} AS details "
+            f"FROM {last} ORDER BY enterprise_id"
         )
         return CompiledQuery(sql=_with(ctes) + " " + final, features_sql=features_sql, tables=list(by_table))
 

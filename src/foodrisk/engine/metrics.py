@@ -100,7 +100,9 @@ class Migration:
         }
 
 
-def migration_matrix(before: Sequence[str], after: Sequence[str], grades: Sequence[str] = ("A", "B", "C", "D")) -> Migration:
+def migration_matrix(
+    before: Sequence[str], after: Sequence[str], grades: Sequence[str] = ("A", "B", "C", "D")
+) -> Migration:
     """Grade transition counts between two runs (pairs aligned by position)."""
     if len(before) != len(after):
         raise ValueError("before and after must be aligned")
@@ -143,7 +145,9 @@ def event_rate_by_grade(
         n = int(mask.sum())
         ev = int(y[mask].sum())
         lo, hi = wilson_interval(ev, n, z)
-        out.append({"grade": label, "n": n, "events": ev, "rate": ev / n if n else None, "ci_low": lo, "ci_high": hi})
+        out.append(
+            {"grade": label, "n": n, "events": ev, "rate": ev / n if n else None, "ci_low": lo, "ci_high": hi}
+        )
     return out
 
 

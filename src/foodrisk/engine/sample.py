@@ -138,7 +138,9 @@ def sample_snapshot(
         [
             pa.array(ids[o]),
             _dates(when(k, o)),
-            _strings(np.array(["routine", "special", "random", "flight"]), _pick(rng, k, [0.6, 0.15, 0.2, 0.05])),
+            _strings(
+                np.array(["routine", "special", "random", "flight"]), _pick(rng, k, [0.6, 0.15, 0.2, 0.05])
+            ),
             _strings(np.array(["pass", "basic", "fail"]), result_i),
             pa.array(key_failed),
             pa.array(gen_failed),
@@ -155,7 +157,9 @@ def sample_snapshot(
         [
             pa.array(ids[o]),
             _dates(when(k, o)),
-            _strings(np.array(["national", "provincial", "city", "county"]), _pick(rng, k, [0.1, 0.2, 0.35, 0.35])),
+            _strings(
+                np.array(["national", "provincial", "city", "county"]), _pick(rng, k, [0.1, 0.2, 0.35, 0.35])
+            ),
             _strings(np.array(["pass", "fail"]), fail.astype(np.int8)),
         ],
         schema=SCHEMAS["sampling_tests"],
@@ -188,7 +192,10 @@ def sample_snapshot(
         [
             pa.array(ids[o]),
             _dates(when(k, o)),
-            _strings(np.array(["12315", "12345", "letter", "visit", "online"]), _pick(rng, k, [0.4, 0.3, 0.05, 0.05, 0.2])),
+            _strings(
+                np.array(["12315", "12345", "letter", "visit", "online"]),
+                _pick(rng, k, [0.4, 0.3, 0.05, 0.05, 0.2]),
+            ),
             pa.array(rng.random(k) < np.clip(0.2 * risk[o], 0.05, 0.8)),
         ],
         schema=SCHEMAS["complaints"],

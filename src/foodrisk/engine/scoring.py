@@ -99,7 +99,9 @@ def validate_snapshot(snapshot: Mapping[str, pa.Table], spec: IndicatorSet) -> N
             want = type_family(SCHEMAS[table].field(c).type)
             got = type_family(t.schema.field(c).type)
             if got not in _COMPATIBLE[want]:
-                problems.append(f"table '{table}' column '{c}' has type {t.schema.field(c).type}, expected {want}")
+                problems.append(
+                    f"table '{table}' column '{c}' has type {t.schema.field(c).type}, expected {want}"
+                )
     if problems:
         raise SnapshotError("snapshot does not fit the engine schema:\n  " + "\n  ".join(problems))
 
@@ -136,7 +138,7 @@ def connect(threads: int = 2, memory_limit: str = "3GB") -> duckdb.DuckDBPyConne
     """An in-memory DuckDB with bounded threads/memory and a private spill directory."""
     tmp = os.path.join(tempfile.gettempdir(), "foodrisk-duckdb")
     os.makedirs(tmp, exist_ok=True)
-    return duckdb.connect(
+    con = duckdb.connect(
         config={
             "threads": int(threads),
             "memory_limit": str(memory_limit),
@@ -144,6 +146,8 @@ def connect(threads: int = 2, memory_limit: str = "3GB") -> duckdb.DuckDBPyConne
             "preserve_insertion_order": False,
         }
     )
+    con.execute("SET enable_progress_bar = false")  # no terminal noise from library calls
+    return con
 
 
 def score(
@@ -206,7 +210,12 @@ def score(
 
 
 def features(
-    snapshot: Mapping[str, pa.Table], spec: IndicatorSet, as_of: date, *, threads: int = 2, memory_limit: str = "3GB"
+    snapshot: Mapping[str, pa.Table],
+    spec: IndicatorSet,
+    as_of: date,
+    *,
+    threads: int = 2,
+    memory_limit: str = "3GB",
 ) -> pa.Table:
     """Indicator values only (enterprise_id, _age_months, v_<code> …) — model features and the benchmark floor."""
     spec.validate()

@@ -318,7 +318,9 @@ class PolicyRule:
             "explanation": self.explanation,
         }
         if self.type == "new_enterprise":
-            out.update(max_age_months=self.max_age_months, categories=list(self.categories), factor=self.factor)
+            out.update(
+                max_age_months=self.max_age_months, categories=list(self.categories), factor=self.factor
+            )
         else:
             out.update(when=[c.to_dict() for c in self.when], match=self.match)
             if self.type == "veto":
@@ -528,13 +530,15 @@ class IndicatorSet:
                 col.add(where, key, "must be a positive number")
         if not isinstance(self.exclude_repaired, bool):
             col.add(where, "exclude_repaired", "must be true or false")
-        if not isinstance(self.top_reasons, int) or isinstance(self.top_reasons, bool) or not (
-            0 <= self.top_reasons <= 20
+        if (
+            not isinstance(self.top_reasons, int)
+            or isinstance(self.top_reasons, bool)
+            or not (0 <= self.top_reasons <= 20)
         ):
             col.add(where, "top_reasons", "must be an integer 0–20")
         b = self.blend
         if not isinstance(b, dict) or set(b) - {"rule", "model"}:
-            col.add(where, "blend", "must be {\"rule\": w, \"model\": w}")
+            col.add(where, "blend", 'must be {"rule": w, "model": w}')
         else:
             wr, wm = b.get("rule", 1.0), b.get("model", 0.0)
             if not (_is_number(wr) and _is_number(wm) and wr >= 0 and wm >= 0 and wr + wm > 0):
@@ -578,8 +582,10 @@ class IndicatorSet:
             if rule.type == "new_enterprise":
                 if rule.enabled:
                     n_new += 1
-                if not isinstance(rule.max_age_months, int) or isinstance(rule.max_age_months, bool) or not (
-                    1 <= rule.max_age_months <= MAX_WINDOW_MONTHS
+                if (
+                    not isinstance(rule.max_age_months, int)
+                    or isinstance(rule.max_age_months, bool)
+                    or not (1 <= rule.max_age_months <= MAX_WINDOW_MONTHS)
                 ):
                     col.add(rw, "max_age_months", "must be a positive integer")
                 if not rule.categories:
@@ -602,8 +608,10 @@ class IndicatorSet:
             if rule.type == "veto":
                 if rule.grade not in grades:
                     col.add(rw, "grade", f"must be one of {', '.join(grades)}")
-            elif not isinstance(rule.steps, int) or isinstance(rule.steps, bool) or not (
-                1 <= rule.steps < len(grades)
+            elif (
+                not isinstance(rule.steps, int)
+                or isinstance(rule.steps, bool)
+                or not (1 <= rule.steps < len(grades))
             ):
                 col.add(rw, "steps", f"must be an integer 1–{len(grades) - 1}")
         if n_new > 1:
@@ -664,7 +672,9 @@ def _validate_indicator(ind: Indicator, col: _Collector) -> None:
     is_ent = ind.source == "enterprises"
     if agg in ("value", "age_months"):
         if not is_ent:
-            col.add(w, "source", f"aggregation {agg} reads an enterprise attribute: source must be 'enterprises'")
+            col.add(
+                w, "source", f"aggregation {agg} reads an enterprise attribute: source must be 'enterprises'"
+            )
     elif is_ent:
         col.add(w, "source", f"aggregation {agg} needs a record table, not 'enterprises'")
 
@@ -692,7 +702,9 @@ def _validate_indicator(ind: Indicator, col: _Collector) -> None:
     if agg == "trend":
         wm = ind.window_months
         if not isinstance(wm, int) or isinstance(wm, bool) or wm < 2 or wm % 2:
-            col.add(w, "window_months", "trend needs an even window (e.g. 12 = last 6 months vs the 6 before)")
+            col.add(
+                w, "window_months", "trend needs an even window (e.g. 12 = last 6 months vs the 6 before)"
+            )
         if ind.trend_mode not in ("diff", "ratio"):
             col.add(w, "trend_mode", "must be 'diff' or 'ratio'")
     if ind.denominator_filter and agg != "rate":
@@ -741,7 +753,9 @@ def _validate_indicator(ind: Indicator, col: _Collector) -> None:
     _validate_template(ind.explanation, w, col, allowed=TEMPLATE_FIELDS)
 
 
-def _validate_value_for(fam: str, op: str, value: Any, enum: tuple[str, ...] | None, w: str, fld: str, col) -> None:
+def _validate_value_for(
+    fam: str, op: str, value: Any, enum: tuple[str, ...] | None, w: str, fld: str, col
+) -> None:
     """Check a filter/rule literal against the type family of what it is compared with."""
     if op in ("is_null", "not_null"):
         if value is not None:
@@ -779,8 +793,10 @@ def _validate_value_for(fam: str, op: str, value: Any, enum: tuple[str, ...] | N
 
 def _is_date_literal(v: Any) -> bool:
     if isinstance(v, dict):
-        return set(v) == {"as_of_offset_days"} and isinstance(v["as_of_offset_days"], int) and not isinstance(
-            v["as_of_offset_days"], bool
+        return (
+            set(v) == {"as_of_offset_days"}
+            and isinstance(v["as_of_offset_days"], int)
+            and not isinstance(v["as_of_offset_days"], bool)
         )
     if isinstance(v, str):
         try:
@@ -806,7 +822,9 @@ def _validate_filter(cond: Condition, table: str, w: str, key: str, col: _Collec
     _validate_value_for(fam, cond.op, cond.value, ENUMS.get((table, cond.field)), w, fld, col)
 
 
-def _validate_rule_condition(cond: RuleCondition, by_code: dict[str, Indicator], w: str, col: _Collector) -> None:
+def _validate_rule_condition(
+    cond: RuleCondition, by_code: dict[str, Indicator], w: str, col: _Collector
+) -> None:
     ind = by_code.get(cond.indicator) if isinstance(cond.indicator, str) else None
     fld = f"when.{cond.indicator}"
     if ind is None:
