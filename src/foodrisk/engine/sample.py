@@ -27,7 +27,7 @@ RECORD_SHARES = {
     "list_entries": 0.05,
 }
 VIOLATION_TYPES = np.array(
-    ["hygiene", "labelling", "additive", "expired_food", "unlicensed", "records", "obstruct_inspection"]
+    ["hygiene", "labelling", "additive", "expired_food", "unlicensed", "records", "拒绝、阻挠监督检查"]
 )
 VIOLATION_P = [0.3, 0.25, 0.12, 0.15, 0.05, 0.12, 0.01]
 
