@@ -15,5 +15,6 @@ def bootstrap(form):
             css = "form-control form-control-sm" if getattr(form, "compact", False) else "form-control"
             if isinstance(widget, forms.DateInput):
                 widget.input_type = "date"
+                widget.format = "%Y-%m-%d"  # what <input type=date> accepts, whatever the locale
         widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
     return form

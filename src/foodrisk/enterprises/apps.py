@@ -6,3 +6,10 @@ class EnterprisesConfig(AppConfig):
     name = "foodrisk.enterprises"
     label = "enterprises"
     verbose_name = _("Enterprise archive")
+
+    def ready(self):
+        from foodrisk.core import navigation as nav
+
+        nav.section("archive", _("Enterprise archive"), "bi-building", order=10)
+        nav.add("archive", _("Enterprises"), "enterprises:enterprise_list", "enterprises.view_enterprise")
+        nav.add("archive", _("Licences"), "enterprises:licence_list", "enterprises.view_licence")

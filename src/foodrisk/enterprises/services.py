@@ -73,3 +73,17 @@ def save_enterprise(enterprise, *, user=None):
                      after=audit.snapshot(enterprise), user=user)
         emit_after_commit("enterprises", {enterprise.pk})
     return enterprise
+
+
+def save_licence(licence, *, user=None):
+    """Create or update one licence (UI, API): one transaction, one audit entry, `licences` event after commit."""
+    creating = licence._state.adding
+    before = None if creating else audit.snapshot(Licence.objects.get(pk=licence.pk))
+    with transaction.atomic():
+        licence.full_clean()
+        licence.save()
+        Enterprise.objects.filter(pk=licence.enterprise_id).update(data_changed_at=timezone.now())
+        audit.record(f"enterprises.licence.{'create' if creating else 'update'}", licence, before=before,
+                     after=audit.snapshot(licence), user=user)
+        emit_after_commit("licences", {licence.enterprise_id})
+    return licence

@@ -10,8 +10,19 @@ from django.utils.translation import gettext_lazy as _
 from foodrisk.core.querysets import RestrictedQuerySet
 from foodrisk.enterprises.models import Lineage
 
-from .choices import (AttachmentKind, ComplaintChannel, ComplaintStatus, InspectionKind, InspectionResult, ListKind,
-                      RepairDecision, RepairTarget, SamplingLevel, SamplingResult, Severity)
+from .choices import (
+    AttachmentKind,
+    ComplaintChannel,
+    ComplaintStatus,
+    InspectionKind,
+    InspectionResult,
+    ListKind,
+    RepairDecision,
+    RepairTarget,
+    SamplingLevel,
+    SamplingResult,
+    Severity,
+)
 
 
 class Record(Lineage):

@@ -60,3 +60,44 @@ def save_record(record, *, user=None):
                      before=before, after=audit.snapshot(record), user=user)
         emit_after_commit(kind, {record.enterprise_id}, [record])
     return record
+
+
+def delete_record(record, *, user=None):
+    """Delete one record: audit entry with the state before, `records_changed` after commit."""
+    model = type(record)
+    kind = KIND_OF_MODEL[model]
+    with transaction.atomic():
+        audit.record(f"records.{model._meta.model_name}.delete", record, before=audit.snapshot(record), user=user)
+        enterprise_id = record.enterprise_id
+        record.delete()
+        _touch({enterprise_id})
+        emit_after_commit(kind, {enterprise_id})
+
+
+def file_sha256(file):
+    import hashlib
+
+    h = hashlib.sha256()
+    if hasattr(file, "seek"):
+        file.seek(0)
+    for chunk in file.chunks() if hasattr(file, "chunks") else iter(lambda: file.read(1 << 16), b""):
+        h.update(chunk)
+    if hasattr(file, "seek"):
+        file.seek(0)
+    return h.hexdigest()
+
+
+def save_attachment(attachment, *, user=None):
+    """Store an uploaded file with its SHA-256 (evidence integrity) and one audit entry."""
+    creating = attachment._state.adding
+    if creating and attachment.file:
+        attachment.sha256 = file_sha256(attachment.file)
+        if user is not None and getattr(user, "is_authenticated", False):
+            attachment.uploaded_by = user
+    before = None if creating else audit.snapshot(type(attachment).objects.get(pk=attachment.pk))
+    with transaction.atomic():
+        attachment.full_clean()
+        attachment.save()
+        audit.record(f"records.attachment.{'create' if creating else 'update'}", attachment, before=before,
+                     after=audit.snapshot(attachment), user=user)
+    return attachment

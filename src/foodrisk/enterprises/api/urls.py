@@ -1,3 +1,10 @@
-app_name = "enterprises-api"
+from rest_framework.routers import DefaultRouter
 
-urlpatterns = []
+from . import views
+
+router = DefaultRouter()
+router.register("enterprises", views.EnterpriseViewSet)
+router.register("licences", views.LicenceViewSet)
+
+app_name = "enterprises-api"
+urlpatterns = router.urls

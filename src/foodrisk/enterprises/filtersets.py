@@ -1,0 +1,70 @@
+import django_filters as filters
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from foodrisk.core.models import Region
+from foodrisk.core.querysets import region_prefix
+
+from .choices import BusinessForm, EnterpriseStatus, Grade, StaticTier
+from .models import Enterprise, Licence
+
+
+def search_enterprises(qs, value, prefix=""):
+    """USCC, name, former names, pinyin initials and licence number. `prefix` names the path to the enterprise."""
+    value = (value or "").strip()
+    if not value:
+        return qs
+    p = prefix
+    cond = (Q(**{f"{p}uscc__istartswith": value}) | Q(**{f"{p}name__icontains": value})
+            | Q(**{f"{p}former_names__icontains": value}) | Q(**{f"{p}name_initials__istartswith": value.lower()}))
+    matches = Licence.objects.filter(licence_no__istartswith=value).values("enterprise_id")
+    cond |= Q(**{f"{p}id__in": matches})
+    return qs.filter(cond)
+
+
+class RegionSubtreeFilter(filters.ModelChoiceFilter):
+    """A region and everything under it (a city includes its districts and stations)."""
+
+    def __init__(self, *args, field_name="region", **kwargs):
+        kwargs.setdefault("queryset", Region.objects.all())
+        kwargs.setdefault("label", _("region"))
+        super().__init__(*args, field_name=field_name, **kwargs)
+
+    def filter(self, qs, value):
+        if not value:
+            return qs
+        return qs.filter(**{f"{self.field_name}__code__startswith": region_prefix(value.code)})
+
+
+class EnterpriseFilterSet(filters.FilterSet):
+    q = filters.CharFilter(label=_("search"), method="search",
+                           help_text=_("USCC, name, former name, pinyin initials or licence number"))
+    region = RegionSubtreeFilter()
+    business_form = filters.ChoiceFilter(label=_("business form"), choices=BusinessForm.choices)
+    current_grade = filters.ChoiceFilter(label=_("grade"), choices=Grade.choices)
+    status = filters.ChoiceFilter(label=_("status"), choices=EnterpriseStatus.choices)
+    key_supervision = filters.BooleanFilter(label=_("key supervision"))
+    static_tier = filters.ChoiceFilter(label=_("static risk tier"), choices=StaticTier.choices)
+
+    class Meta:
+        model = Enterprise
+        fields = ["q", "region", "business_form", "current_grade", "status", "key_supervision", "static_tier"]
+
+    def search(self, qs, name, value):
+        return search_enterprises(qs, value)
+
+
+class LicenceFilterSet(filters.FilterSet):
+    q = filters.CharFilter(label=_("search"), method="search")
+    region = RegionSubtreeFilter(field_name="enterprise__region")
+    enterprise = filters.NumberFilter(field_name="enterprise_id", label=_("enterprise"))
+    expires_before = filters.DateFilter(field_name="expires_on", lookup_expr="lte", label=_("expires before"))
+
+    class Meta:
+        model = Licence
+        fields = ["q", "kind", "status", "region", "enterprise", "expires_before"]
+
+    def search(self, qs, name, value):
+        value = value.strip()
+        return qs.filter(Q(licence_no__istartswith=value) | Q(enterprise__name__icontains=value)
+                         | Q(enterprise__uscc__istartswith=value))

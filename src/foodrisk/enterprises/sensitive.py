@@ -1,0 +1,14 @@
+"""Sensitive fields of an enterprise: shown in clear only with `enterprises.view_sensitive_enterprise`."""
+
+from foodrisk.core.crypto import mask
+
+SENSITIVE_PERMISSION = "enterprises.view_sensitive_enterprise"
+
+
+def can_see_sensitive(user):
+    return bool(user and user.is_authenticated and user.has_perm(SENSITIVE_PERMISSION))
+
+
+def legal_representative(enterprise, user):
+    value = enterprise.legal_representative or ""
+    return value if can_see_sensitive(user) else mask(value)

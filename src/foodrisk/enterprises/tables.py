@@ -1,0 +1,60 @@
+import django_tables2 as tables
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from foodrisk.core.crypto import mask
+
+from .models import Enterprise, Licence
+
+
+def grade_badge(grade):
+    if not grade:
+        return format_html('<span class="text-muted">{}</span>', _("not graded"))
+    return format_html('<span class="grade grade-{}">{}</span>', grade, grade)
+
+
+class EnterpriseTable(tables.Table):
+    """`show_sensitive=False` (the default, also for exports) masks the legal representative."""
+
+    name = tables.Column(linkify=True)
+    region = tables.Column(accessor="region__full_name", verbose_name=_("region"))
+    legal_representative = tables.Column(verbose_name=_("legal representative"), orderable=False)
+    current_grade = tables.Column(verbose_name=_("grade"))
+
+    class Meta:
+        model = Enterprise
+        fields = ["uscc", "name", "legal_representative", "region", "business_form", "scale", "status",
+                  "static_tier", "key_supervision", "current_grade", "current_score"]
+        attrs = {"class": "table table-sm table-hover"}
+
+    def __init__(self, *args, show_sensitive=False, **kwargs):
+        self.show_sensitive = show_sensitive
+        super().__init__(*args, **kwargs)
+
+    def render_region(self, record):
+        return record.region.full_name or record.region.name
+
+    def value_region(self, record):
+        return self.render_region(record)
+
+    def render_legal_representative(self, value):
+        return value if self.show_sensitive else mask(value)
+
+    def value_legal_representative(self, value):
+        return self.render_legal_representative(value)
+
+    def render_current_grade(self, value):
+        return grade_badge(value)
+
+    def value_current_grade(self, value):
+        return value or ""
+
+
+class LicenceTable(tables.Table):
+    licence_no = tables.Column(linkify=True)
+    enterprise = tables.Column(linkify=True)
+
+    class Meta:
+        model = Licence
+        fields = ["licence_no", "enterprise", "kind", "category", "issued_on", "expires_on", "status"]
+        attrs = {"class": "table table-sm table-hover"}

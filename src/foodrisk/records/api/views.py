@@ -1,0 +1,50 @@
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import serializers
+
+from foodrisk.core.api.generic import ReadOnlyScopedViewSet, ScopedModelViewSet
+
+from .. import services
+from ..filtersets import FILTERSETS, AttachmentFilterSet
+from ..models import RECORD_KINDS, Attachment
+from .serializers import SERIALIZERS, AttachmentSerializer
+
+
+class RecordViewSet(ScopedModelViewSet):
+    """CRUD of one record kind; every write goes through services.save_record / delete_record."""
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("enterprise")
+
+    def _save(self, instance, serializer):
+        for field, value in serializer.validated_data.items():
+            setattr(instance, field, value)
+        try:
+            serializer.instance = services.save_record(instance, user=self.request.user)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
+
+    def perform_create(self, serializer):
+        self._save(self.queryset.model(), serializer)
+
+    def perform_update(self, serializer):
+        self._save(serializer.instance, serializer)
+
+    def perform_destroy(self, instance):
+        services.delete_record(instance, user=self.request.user)
+
+
+def viewset_for(kind, model):
+    return type(f"{model.__name__}ViewSet", (RecordViewSet,), {
+        "queryset": model.objects.all(), "serializer_class": SERIALIZERS[kind], "filterset_class": FILTERSETS[kind],
+    })
+
+
+VIEWSETS = {kind: viewset_for(kind, model) for kind, model in RECORD_KINDS.items()}
+
+
+class AttachmentViewSet(ReadOnlyScopedViewSet):
+    """Metadata only; the file itself is downloaded through the scoped, audited download view."""
+
+    queryset = Attachment.objects.all()
+    serializer_class = AttachmentSerializer
+    filterset_class = AttachmentFilterSet
