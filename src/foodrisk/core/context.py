@@ -13,11 +13,12 @@ class Actor:
     request_id: str = ""
 
 
-_actor = contextvars.ContextVar("foodrisk_actor", default=Actor())
+_NOBODY = Actor()
+_actor = contextvars.ContextVar("foodrisk_actor", default=None)
 
 
 def current():
-    return _actor.get()
+    return _actor.get() or _NOBODY
 
 
 @contextmanager

@@ -2,7 +2,17 @@ from django import forms
 from django.contrib.auth.models import Permission
 from django.utils.translation import gettext_lazy as _
 
-from .models import DictionaryItem, DictionaryType, MessageTemplate, Organisation, Parameter, Region, Role, Schedule, User
+from .models import (
+    DictionaryItem,
+    DictionaryType,
+    MessageTemplate,
+    Organisation,
+    Parameter,
+    Region,
+    Role,
+    Schedule,
+    User,
+)
 from .models.config import Channel
 
 

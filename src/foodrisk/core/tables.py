@@ -1,7 +1,18 @@
 import django_tables2 as tables
 from django.utils.translation import gettext_lazy as _
 
-from .models import AuditEntry, DictionaryType, Job, MessageTemplate, Organisation, Parameter, Region, Role, Schedule, User
+from .models import (
+    AuditEntry,
+    DictionaryType,
+    Job,
+    MessageTemplate,
+    Organisation,
+    Parameter,
+    Region,
+    Role,
+    Schedule,
+    User,
+)
 
 
 class RegionTable(tables.Table):

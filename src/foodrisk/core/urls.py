@@ -1,10 +1,21 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
+from .models import (
+    AuditEntry,
+    DictionaryType,
+    Job,
+    MessageTemplate,
+    Organisation,
+    Parameter,
+    Region,
+    Role,
+    Schedule,
+    User,
+)
 from .views import admin as v
 from .views.generic import crud_urls
 from .views.pages import home
-from .models import DictionaryType, Job, MessageTemplate, Organisation, Parameter, Region, Role, Schedule, User, AuditEntry
 
 app_name = "core"
 

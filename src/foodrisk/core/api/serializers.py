@@ -1,6 +1,17 @@
 from rest_framework import serializers
 
-from ..models import AuditEntry, DictionaryItem, DictionaryType, Job, MessageTemplate, Organisation, Parameter, Region, Role, User
+from ..models import (
+    AuditEntry,
+    DictionaryItem,
+    DictionaryType,
+    Job,
+    MessageTemplate,
+    Organisation,
+    Parameter,
+    Region,
+    Role,
+    User,
+)
 from .generic import ScopedModelSerializer
 
 

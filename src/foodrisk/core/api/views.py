@@ -1,4 +1,14 @@
-from ..models import AuditEntry, DictionaryType, Job, MessageTemplate, Organisation, Parameter, Region, Role, User
+from ..models import (
+    AuditEntry,
+    DictionaryType,
+    Job,
+    MessageTemplate,
+    Organisation,
+    Parameter,
+    Region,
+    Role,
+    User,
+)
 from . import serializers as s
 from .generic import ReadOnlyScopedViewSet, ScopedModelViewSet
 

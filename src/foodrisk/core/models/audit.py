@@ -62,15 +62,15 @@ class AuditEntry(models.Model):
     def __str__(self):
         return f"#{self.seq} {self.action} {self.object_repr}"
 
-    def get_absolute_url(self):
-        from django.urls import reverse
-
-        return reverse("core:auditentry_detail", args=[self.pk])
-
     def save(self, *args, **kwargs):
         if not self._state.adding:
             raise AppendOnlyError("audit entries are append-only")
         super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        from django.urls import reverse
+
+        return reverse("core:auditentry_detail", args=[self.pk])
 
     def delete(self, *args, **kwargs):
         raise AppendOnlyError("audit entries are append-only")
@@ -84,3 +84,6 @@ class AuditChainHead(models.Model):
 
     class Meta:
         default_permissions = ()
+
+    def __str__(self):
+        return f"audit head #{self.last_seq}"

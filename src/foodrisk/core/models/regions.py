@@ -35,12 +35,12 @@ class Region(models.Model):
     def __str__(self):
         return f"{self.name}（{self.code}）"
 
+    def get_absolute_url(self):
+        return reverse("core:region_detail", args=[self.pk])
+
     @property
     def prefix(self):
         return region_prefix(self.code)
-
-    def get_absolute_url(self):
-        return reverse("core:region_detail", args=[self.pk])
 
     def contains(self, code):
         return bool(code) and code.startswith(self.prefix)

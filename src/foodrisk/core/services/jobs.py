@@ -53,7 +53,7 @@ def start(kind, *, user=None, params=None, title=None, schedule=None, run_now=Fa
     with transaction.atomic():
         job = Job.objects.create(
             kind=kind, title=title or str(spec.title), params=params or {}, created_by=user,
-            region_id=(user.scope_code if user and not user.scope_prefix == "" else None),
+            region_id=(user.scope_code if user and user.scope_prefix != "" else None),
             schedule=schedule,
         )
         audit.record("core.job.start", job, details={"kind": kind, "params": params or {}}, user=user)

@@ -10,8 +10,19 @@ from django.utils.translation import gettext as _
 from django.views import View
 
 from .. import filtersets, forms, tables
-from ..models import (AuditEntry, DictionaryType, Job, MessageTemplate, Notification, Organisation, Parameter,
-                      Region, Role, Schedule, User)
+from ..models import (
+    AuditEntry,
+    DictionaryType,
+    Job,
+    MessageTemplate,
+    Notification,
+    Organisation,
+    Parameter,
+    Region,
+    Role,
+    Schedule,
+    User,
+)
 from ..services import accounts, audit, notifications, objects
 from .generic import ObjectDeleteView, ObjectDetailView, ObjectEditView, ObjectListView
 

@@ -7,8 +7,8 @@ object outside the user's region is a 404, a missing permission a 403, and write
 import csv
 import io
 
-from django.contrib.auth.mixins import LoginRequiredMixin
 from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.forms import ModelChoiceField, ModelMultipleChoiceField
