@@ -69,3 +69,15 @@ def test_passwords_use_argon2(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.Argon2PasswordHasher"]
     user = accounts.create_user(username="strong", password="Str0ng-Passw0rd!")
     assert user.password.startswith("argon2")
+
+
+class LanguageTests(ScopedTestCase):
+    def test_chinese_by_default_whatever_the_browser_says(self):
+        response = self.client.get("/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+        self.assertContains(response, 'lang="zh-hans"')
+
+    def test_english_when_chosen(self):
+        self.client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+        response = self.client.get("/")
+        self.assertContains(response, 'lang="en"')
+        self.assertContains(response, "Welcome")

@@ -176,7 +176,7 @@ class MaskingTests(ScopedTestCase):
         self.assertNotContains(self.client.get(reverse("enterprises:enterprise_list")), "张三丰")
 
     def test_clear_with_sensitive_permission(self):
-        self.grant("enterprises.view_enterprise", "enterprises.view_sensitive_enterprise")
+        self.grant("enterprises.view_enterprise", "enterprises.unmask_enterprise")
         self.assertContains(self.client.get(self.enterprise.get_absolute_url()), "张三丰")
         api = self.client.get(f"/api/enterprises/enterprises/{self.enterprise.pk}/").json()
         self.assertEqual(api["legal_representative"], "张三丰")

@@ -22,7 +22,7 @@ ROLES = [
      ["scoring.*modelversion*", "scoring.view_*", "scoring.add_scoringrun", "enterprises.view_*",
       "core.view_region", "core.view_job"]),
     ("supervisor", "监管人员", "辖区企业档案、评分评级、人工复核申请、预警处置、监管任务",
-     ["enterprises.view_*", "records.view_*", "records.add_*", "scoring.view_*", "scoring.add_gradeadjustment",
+     ["enterprises.view_*", "enterprises.unmask_enterprise", "records.view_*", "records.add_*", "scoring.view_*", "scoring.add_gradeadjustment",
       "alerts.view_alert", "alerts.change_alert", "supervision.*", "core.view_region", "core.view_organisation"]),
     ("handler", "处置人员", "接收派发的预警与任务，反馈处置结果",
      ["enterprises.view_enterprise", "records.view_*", "alerts.view_alert", "alerts.change_alert",

@@ -64,7 +64,7 @@ class Enterprise(Lineage):
         verbose_name = _("enterprise")
         verbose_name_plural = _("enterprises")
         permissions = [
-            ("view_sensitive_enterprise", _("Can see unmasked sensitive fields")),
+            ("unmask_enterprise", _("Can see unmasked sensitive fields")),
             ("export_enterprise", _("Can export enterprise lists")),
         ]
         indexes = [models.Index(fields=["region", "business_form"]), models.Index(fields=["region", "current_grade"])]

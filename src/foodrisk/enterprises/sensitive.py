@@ -1,8 +1,8 @@
-"""Sensitive fields of an enterprise: shown in clear only with `enterprises.view_sensitive_enterprise`."""
+"""Sensitive fields of an enterprise: shown in clear only with `enterprises.unmask_enterprise`."""
 
 from foodrisk.core.crypto import mask
 
-SENSITIVE_PERMISSION = "enterprises.view_sensitive_enterprise"
+SENSITIVE_PERMISSION = "enterprises.unmask_enterprise"
 
 
 def can_see_sensitive(user):

@@ -49,7 +49,7 @@ class Migration(migrations.Migration):
                 'verbose_name': 'enterprise',
                 'verbose_name_plural': 'enterprises',
                 'ordering': ['name'],
-                'permissions': [('view_sensitive_enterprise', 'Can see unmasked sensitive fields'), ('export_enterprise', 'Can export enterprise lists')],
+                'permissions': [('unmask_enterprise', 'Can see unmasked sensitive fields'), ('export_enterprise', 'Can export enterprise lists')],
             },
         ),
         migrations.CreateModel(
