@@ -64,6 +64,8 @@ INSTALLED_APPS = [
     "foodrisk.core",
     "foodrisk.enterprises",
     "foodrisk.records",
+    "foodrisk.indicators",
+    "foodrisk.scoring",
 ]
 
 MIDDLEWARE = [

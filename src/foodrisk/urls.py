@@ -11,8 +11,12 @@ urlpatterns = [
     path("api/core/", include("foodrisk.core.api.urls")),
     path("api/enterprises/", include("foodrisk.enterprises.api.urls")),
     path("api/records/", include("foodrisk.records.api.urls")),
+    path("api/indicators/", include("foodrisk.indicators.api.urls")),
+    path("api/scoring/", include("foodrisk.scoring.api.urls")),
     path("enterprises/", include("foodrisk.enterprises.urls")),
     path("records/", include("foodrisk.records.urls")),
+    path("indicators/", include("foodrisk.indicators.urls")),
+    path("scoring/", include("foodrisk.scoring.urls")),
     path("", include("foodrisk.core.urls")),
 ]
 

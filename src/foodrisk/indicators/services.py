@@ -1,0 +1,293 @@
+"""Every write of the indicator library: one transaction, one audit entry with before/after.
+
+Lifecycle: draft → submitted → approved → active → retired.
+- Only drafts are edited; each edit is validated by the engine (SpecError → SpecValidationError).
+- Approval needs a second person: the approver is neither the creator nor the submitter.
+- Activation retires the previously active set of the same scope (one active set per scope,
+  also a database constraint) and sends `indicator_set_activated` after commit.
+- Rollback = a new version whose spec is a copy of a previously approved version, activated at once.
+  Design choice: a rollback is **not** re-approved. The copied spec is identical to one that already
+  passed two-person approval (we copy it verbatim and record the source version and its approver);
+  the rollback itself needs `indicators.activate_indicatorset` and is audited with who did it and why.
+  A rollback must be quick when a new version misgrades enterprises.
+"""
+
+import copy
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from foodrisk.core.services import audit
+from foodrisk.engine import IndicatorSet as EngineSet
+from foodrisk.engine import SpecError, list_profiles, profile_dict
+
+from .choices import APPROVED_STATUSES, SetStatus
+from .events import indicator_set_activated
+from .models import IndicatorSet
+
+AUDITED = ("code", "version", "name", "status", "scope_region", "spec", "profile", "based_on", "change_note",
+           "created_by", "submitted_by", "approved_by", "activated_by")
+
+
+class SpecValidationError(ValidationError):
+    """The engine refused the spec; `issues` keeps the engine's (where, field, message) tuples."""
+
+    def __init__(self, issues):
+        self.issues = list(issues)
+        lines = [f"{w}: {f}: {m}" if f else f"{w}: {m}" for w, f, m in self.issues]
+        super().__init__(lines)
+
+
+def _state(obj):
+    return audit.snapshot(obj, fields=AUDITED)
+
+
+def validate_spec(spec):
+    """Return the normalised spec dict (engine's to_dict) or raise SpecValidationError."""
+    try:
+        return EngineSet.from_dict(spec).to_dict()
+    except SpecError as exc:
+        raise SpecValidationError(exc.issues)
+    except (TypeError, AttributeError, ValueError) as exc:
+        raise SpecValidationError([("indicator set", "", str(exc))])
+
+
+def _next_version(code):
+    return (IndicatorSet.objects.filter(code=code).aggregate(m=Max("version"))["m"] or 0) + 1
+
+
+def _stamp(spec, code, version, name=None):
+    spec = copy.deepcopy(spec)
+    spec["code"], spec["version"] = code, version
+    if name:
+        spec["name"] = name
+    return spec
+
+
+def _require(user, perm):
+    if user is not None and not user.has_perm(perm):
+        raise PermissionDenied(perm)
+
+
+def create_from_profile(profile, *, user, code=None, name=None, scope_region=None, note=""):
+    """A new draft seeded from one of the shipped policy profiles (food_2016, food_2022_draft, anhui)."""
+    if profile not in list_profiles():
+        raise ValidationError(_("Unknown policy profile %(p)s") % {"p": profile})
+    raw = profile_dict(profile)
+    code = code or raw["code"]
+    name = name or raw["name"]
+    with transaction.atomic():
+        version = _next_version(code)
+        spec = validate_spec(_stamp(raw, code, version, name))
+        obj = IndicatorSet.objects.create(code=code, version=version, name=name, spec=spec, profile=profile,
+                                          scope_region=scope_region, change_note=note, created_by=user)
+        audit.record("indicators.indicatorset.create", obj, after=_state(obj), user=user,
+                     details={"profile": profile})
+    return obj
+
+
+def copy_version(source, *, user, note="", name=None):
+    """A new draft (next version of the same code) starting from any existing version."""
+    with transaction.atomic():
+        version = _next_version(source.code)
+        obj = IndicatorSet.objects.create(
+            code=source.code, version=version, name=name or source.name,
+            spec=_stamp(source.spec, source.code, version, name or source.name), profile=source.profile,
+            scope_region=source.scope_region, based_on=source, change_note=note, created_by=user)
+        audit.record("indicators.indicatorset.create", obj, after=_state(obj), user=user,
+                     details={"copied_from": source.pk, "copied_version": source.version})
+    return obj
+
+
+def _locked(obj):
+    return IndicatorSet.objects.select_for_update().get(pk=obj.pk)
+
+
+def update_spec(obj, spec, *, user, note=None, name=None, scope_region=False):
+    """Replace a draft's spec (validated by the engine). Raises SpecValidationError with the issues."""
+    with transaction.atomic():
+        obj = _locked(obj)
+        if obj.status != SetStatus.DRAFT:
+            raise ValidationError(_("Only drafts can be edited; copy this version to change it."))
+        before = _state(obj)
+        name = name or obj.name
+        obj.spec = validate_spec(_stamp(spec, obj.code, obj.version, name))
+        obj.name = name
+        if note is not None:
+            obj.change_note = note
+        if scope_region is not False:
+            obj.scope_region = scope_region
+        obj.save()
+        audit.record("indicators.indicatorset.update", obj, before=before, after=_state(obj), user=user)
+    return obj
+
+
+def replace_indicator(obj, code, indicator, *, user):
+    """Edit (code given), add (code None) one indicator of a draft."""
+    spec = copy.deepcopy(obj.spec)
+    inds = spec.setdefault("indicators", [])
+    if code is None:
+        inds.append(indicator)
+    else:
+        for i, ind in enumerate(inds):
+            if ind["code"] == code:
+                inds[i] = indicator
+                break
+        else:
+            raise ValidationError(_("No indicator %(c)s in this set") % {"c": code})
+    return update_spec(obj, spec, user=user)
+
+
+def remove_indicator(obj, code, *, user):
+    spec = copy.deepcopy(obj.spec)
+    spec["indicators"] = [i for i in spec.get("indicators", []) if i["code"] != code]
+    return update_spec(obj, spec, user=user)
+
+
+def replace_rule(obj, code, rule, *, user):
+    spec = copy.deepcopy(obj.spec)
+    rules = spec.setdefault("rules", [])
+    if code is None:
+        rules.append(rule)
+    else:
+        for i, r in enumerate(rules):
+            if r["code"] == code:
+                rules[i] = rule
+                break
+        else:
+            raise ValidationError(_("No rule %(c)s in this set") % {"c": code})
+    return update_spec(obj, spec, user=user)
+
+
+def remove_rule(obj, code, *, user):
+    spec = copy.deepcopy(obj.spec)
+    spec["rules"] = [r for r in spec.get("rules", []) if r["code"] != code]
+    return update_spec(obj, spec, user=user)
+
+
+def submit(obj, *, user, note=""):
+    with transaction.atomic():
+        obj = _locked(obj)
+        if obj.status != SetStatus.DRAFT:
+            raise ValidationError(_("Only a draft can be submitted."))
+        validate_spec(obj.spec)
+        before = _state(obj)
+        obj.status, obj.submitted_by, obj.submitted_at = SetStatus.SUBMITTED, user, timezone.now()
+        obj.save()
+        audit.record("indicators.indicatorset.submit", obj, before=before, after=_state(obj), user=user,
+                     details={"note": note})
+    return obj
+
+
+def approve(obj, *, user, note=""):
+    """Second-person approval: the approver may be neither the creator nor the submitter."""
+    _require(user, "indicators.approve_indicatorset")
+    with transaction.atomic():
+        obj = _locked(obj)
+        if obj.status != SetStatus.SUBMITTED:
+            raise ValidationError(_("Only a submitted set can be approved."))
+        if user is None or user.pk in {obj.created_by_id, obj.submitted_by_id}:
+            raise PermissionDenied(_("A second person must approve: you created or submitted this version."))
+        before = _state(obj)
+        obj.status, obj.approved_by, obj.approved_at = SetStatus.APPROVED, user, timezone.now()
+        obj.save()
+        audit.record("indicators.indicatorset.approve", obj, before=before, after=_state(obj), user=user,
+                     details={"note": note})
+    return obj
+
+
+def reject(obj, *, user, note=""):
+    _require(user, "indicators.approve_indicatorset")
+    with transaction.atomic():
+        obj = _locked(obj)
+        if obj.status != SetStatus.SUBMITTED:
+            raise ValidationError(_("Only a submitted set can be sent back."))
+        before = _state(obj)
+        obj.status, obj.submitted_by, obj.submitted_at = SetStatus.DRAFT, None, None
+        obj.save()
+        audit.record("indicators.indicatorset.reject", obj, before=before, after=_state(obj), user=user,
+                     details={"note": note})
+    return obj
+
+
+def activate(obj, *, user, note=""):
+    """Make an approved set the active one of its scope; the previous active set of that scope retires."""
+    _require(user, "indicators.activate_indicatorset")
+    with transaction.atomic():
+        obj = _locked(obj)
+        if obj.status != SetStatus.APPROVED:
+            raise ValidationError(_("Only an approved set can be activated."))
+        now = timezone.now()
+        previous = (IndicatorSet.objects.select_for_update()
+                    .filter(status=SetStatus.ACTIVE, scope_region=obj.scope_region).exclude(pk=obj.pk).first())
+        if previous is not None:
+            before = _state(previous)
+            previous.status, previous.retired_at = SetStatus.RETIRED, now
+            previous.save()
+            audit.record("indicators.indicatorset.retire", previous, before=before, after=_state(previous),
+                         user=user, details={"replaced_by": obj.pk})
+        before = _state(obj)
+        obj.status, obj.activated_by, obj.activated_at = SetStatus.ACTIVE, user, now
+        obj.save()
+        audit.record("indicators.indicatorset.activate", obj, before=before, after=_state(obj), user=user,
+                     details={"note": note, "retired": previous.pk if previous else None})
+        transaction.on_commit(lambda: indicator_set_activated.send(
+            sender=IndicatorSet, indicator_set=obj, retired=previous, user=user))
+    return obj
+
+
+def rollback(target, *, user, note=""):
+    """Activate a verbatim copy of a previously approved version (no re-approval, see module doc)."""
+    _require(user, "indicators.activate_indicatorset")
+    if target.status not in APPROVED_STATUSES or target.approved_by_id is None:
+        raise ValidationError(_("Only a version that was approved can be rolled back to."))
+    with transaction.atomic():
+        version = _next_version(target.code)
+        obj = IndicatorSet.objects.create(
+            code=target.code, version=version, name=target.name,
+            spec=_stamp(target.spec, target.code, version, target.name), profile=target.profile,
+            scope_region=target.scope_region, based_on=target, created_by=user, status=SetStatus.APPROVED,
+            approved_by=target.approved_by, approved_at=timezone.now(),
+            change_note=note or _("Rollback to version %(v)s") % {"v": target.version})
+        audit.record("indicators.indicatorset.rollback", obj, after=_state(obj), user=user,
+                     details={"rolled_back_to": target.pk, "version": target.version,
+                              "original_approver": target.approved_by_id, "note": note})
+        return activate(obj, user=user, note=note)
+
+
+def bootstrap_profile(profile="food_2016"):
+    """First installation / demo only: activate a shipped profile without a second person.
+
+    Allowed only while no indicator set has ever been activated (an empty library); the entry is
+    audited as `indicators.indicatorset.bootstrap`. Every later change goes through two-person approval.
+    """
+    with transaction.atomic():
+        if IndicatorSet.objects.filter(status__in=APPROVED_STATUSES).exists():
+            raise ValidationError(_("The indicator library is already in use: bootstrap is refused."))
+        obj = create_from_profile(profile, user=None, note="bootstrap (first installation)")
+        now = timezone.now()
+        obj.status, obj.approved_at, obj.activated_at = SetStatus.ACTIVE, now, now
+        obj.save()
+        audit.record("indicators.indicatorset.bootstrap", obj, after=_state(obj), details={"profile": profile})
+    return obj
+
+
+def delete_draft(obj, *, user):
+    with transaction.atomic():
+        obj = _locked(obj)
+        if obj.status != SetStatus.DRAFT:
+            raise ValidationError(_("Only drafts can be deleted."))
+        before = _state(obj)
+        audit.record("indicators.indicatorset.delete", obj, before=before, user=user)
+        obj.delete()
+
+
+def active_sets():
+    """Active sets, most specific scope first (longest region prefix), global (scope null) last."""
+    from foodrisk.core.querysets import region_prefix
+
+    sets = list(IndicatorSet.objects.filter(status=SetStatus.ACTIVE).select_related("scope_region"))
+    return sorted(sets, key=lambda s: -len(region_prefix(s.scope_region_id or "")))

@@ -1,0 +1,332 @@
+"""Indicator library pages: set list, create from a policy profile, set page with its indicators, rules
+and lifecycle actions, per-indicator / per-rule / settings editors, raw JSON editor, impact preview."""
+
+import copy
+import json
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views import generic
+
+from foodrisk.core.models import Job
+from foodrisk.core.services import jobs
+from foodrisk.core.views.generic import ObjectDetailView, ObjectListView, ScopedMixin
+from foodrisk.core.widgets import bootstrap
+from foodrisk.enterprises.models import Enterprise
+
+from . import forms, services
+from .filtersets import IndicatorSetFilterSet
+from .models import IndicatorSet
+from .services import SpecValidationError
+from .tables import IndicatorSetTable
+
+# above this many enterprises an impact preview runs in the worker, below it right away
+PREVIEW_INLINE_LIMIT = 5000
+
+
+class IndicatorSetListView(ObjectListView):
+    model = IndicatorSet
+    table_class = IndicatorSetTable
+    filterset_class = IndicatorSetFilterSet
+
+
+class IndicatorSetCreateView(ScopedMixin, generic.FormView):
+    model = IndicatorSet
+    action = "add"
+    form_class = forms.ProfileForm
+    template_name = "indicators/indicatorset_create.html"
+
+    def get_form(self, form_class=None):
+        return bootstrap(super().get_form(form_class))
+
+    def form_valid(self, form):
+        d = form.cleaned_data
+        obj = services.create_from_profile(d["profile"], user=self.request.user, code=d["code"] or None,
+                                           name=d["name"] or None, scope_region=d["scope_region"],
+                                           note=d["change_note"])
+        messages.success(self.request, _("Draft created."))
+        return redirect(obj)
+
+
+def latest_preview(obj):
+    return Job.objects.filter(kind="indicators.preview", params__indicator_set=obj.pk).order_by("-created_at").first()
+
+
+class IndicatorSetDetailView(ObjectDetailView):
+    model = IndicatorSet
+    template_name = "indicators/indicatorset_detail.html"
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        obj, user = self.object, self.request.user
+        ctx.update(
+            spec=obj.spec,
+            spec_json=json.dumps(obj.spec, ensure_ascii=False, indent=1),
+            versions=IndicatorSet.objects.filter(code=obj.code).order_by("-version"),
+            can_edit=obj.is_editable and user.has_perm("indicators.change_indicatorset"),
+            can_approve=user.has_perm("indicators.approve_indicatorset") and user.pk not in {
+                obj.created_by_id, obj.submitted_by_id},
+            can_activate=user.has_perm("indicators.activate_indicatorset"),
+            can_preview=user.has_perm("indicators.preview_indicatorset"),
+            can_copy=user.has_perm("indicators.add_indicatorset"),
+            preview_job=latest_preview(obj),
+            edit_url="", delete_url="",
+        )
+        return ctx
+
+
+class _DraftEditMixin(ScopedMixin):
+    model = IndicatorSet
+    action = "change"
+
+    def dispatch(self, request, *args, **kwargs):
+        self.set = get_object_or_404(IndicatorSet.objects.restrict(request.user, "view"), pk=kwargs["pk"])
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        ctx["set"] = self.set
+        return ctx
+
+    def get_form(self, form_class=None):
+        return bootstrap(super().get_form(form_class))
+
+    def save_spec(self, form, spec, where, **kw):
+        try:
+            services.update_spec(self.set, spec, user=self.request.user, **kw)
+        except SpecValidationError as exc:
+            forms.apply_issues(form, exc.issues, where)
+            return self.form_invalid(form)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+            return self.form_invalid(form)
+        messages.success(self.request, _("Saved."))
+        return redirect(self.set)
+
+
+class IndicatorEditView(_DraftEditMixin, generic.FormView):
+    form_class = forms.IndicatorForm
+    template_name = "indicators/part_form.html"
+
+    def current(self):
+        code = self.kwargs.get("code")
+        if code is None:
+            return None
+        for ind in self.set.spec.get("indicators", []):
+            if ind["code"] == code:
+                return ind
+        raise PermissionDenied  # unknown code
+
+    def get_initial(self):
+        return self.current() or {"weight": 1.0, "enabled": True, "trend_mode": "diff"}
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        ctx["title"] = _("Indicator") + f" {self.kwargs.get('code') or _('(new)')}"
+        return ctx
+
+    def form_valid(self, form):
+        spec = copy.deepcopy(self.set.spec)
+        new = form.to_spec()
+        code = self.kwargs.get("code")
+        if code is None:
+            spec.setdefault("indicators", []).append(new)
+        else:
+            spec["indicators"] = [new if i["code"] == code else i for i in spec.get("indicators", [])]
+        return self.save_spec(form, spec, f"indicator '{new['code']}'")
+
+
+class RuleEditView(_DraftEditMixin, generic.FormView):
+    form_class = forms.RuleForm
+    template_name = "indicators/part_form.html"
+
+    def get_initial(self):
+        code = self.kwargs.get("code")
+        for rule in self.set.spec.get("rules", []):
+            if rule["code"] == code:
+                return forms.RuleForm.initial_from(rule)
+        return {"enabled": True, "match": "all", "steps": 1, "factor": 1.0}
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        ctx["title"] = _("Policy rule") + f" {self.kwargs.get('code') or _('(new)')}"
+        return ctx
+
+    def form_valid(self, form):
+        spec = copy.deepcopy(self.set.spec)
+        new = form.to_spec()
+        code = self.kwargs.get("code")
+        if code is None:
+            spec.setdefault("rules", []).append(new)
+        else:
+            spec["rules"] = [new if r["code"] == code else r for r in spec.get("rules", [])]
+        return self.save_spec(form, spec, f"rule '{new['code']}'")
+
+
+class SettingsEditView(_DraftEditMixin, generic.FormView):
+    form_class = forms.SettingsForm
+    template_name = "indicators/part_form.html"
+
+    def get_form_kwargs(self):
+        kw = super().get_form_kwargs()
+        kw["grades"] = self.set.spec.get("grades") or ["A", "B", "C", "D"]
+        return kw
+
+    def get_initial(self):
+        return forms.SettingsForm.initial_from(self.set)
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        ctx["title"] = _("Cut-offs, blend weights and settings")
+        return ctx
+
+    def form_valid(self, form):
+        spec = form.apply_to(copy.deepcopy(self.set.spec))
+        d = form.cleaned_data
+        try:
+            services.update_spec(self.set, spec, user=self.request.user, name=d["name"], note=d["change_note"],
+                                 scope_region=d["scope_region"])
+        except SpecValidationError as exc:
+            for w, fld, msg in exc.issues:
+                target = {"cutoffs": f"cutoff_{self.set.spec.get('grades', ['A'])[0]}", "blend": "blend_rule"}.get(
+                    fld, fld)
+                if w == "indicator set" and target in form.fields:
+                    form.add_error(target, msg)
+                else:
+                    form.add_error(None, f"{w}: {fld + ': ' if fld else ''}{msg}")
+            return self.form_invalid(form)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+            return self.form_invalid(form)
+        messages.success(self.request, _("Saved."))
+        return redirect(self.set)
+
+
+class RawSpecView(_DraftEditMixin, generic.FormView):
+    form_class = forms.RawSpecForm
+    template_name = "indicators/part_form.html"
+
+    def get_initial(self):
+        return {"spec": self.set.spec, "change_note": self.set.change_note}
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        ctx["title"] = _("Raw JSON editor (experts)")
+        return ctx
+
+    def form_valid(self, form):
+        try:
+            services.update_spec(self.set, form.cleaned_data["spec"], user=self.request.user,
+                                 note=form.cleaned_data["change_note"])
+        except SpecValidationError as exc:
+            for w, fld, msg in exc.issues:
+                form.add_error("spec", f"{w}: {fld + ': ' if fld else ''}{msg}")
+            return self.form_invalid(form)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+            return self.form_invalid(form)
+        messages.success(self.request, _("Saved."))
+        return redirect(self.set)
+
+
+ACTIONS = {
+    # action: (permission, service call)
+    "submit": "indicators.change_indicatorset",
+    "approve": "indicators.approve_indicatorset",
+    "reject": "indicators.approve_indicatorset",
+    "activate": "indicators.activate_indicatorset",
+    "rollback": "indicators.activate_indicatorset",
+    "copy": "indicators.add_indicatorset",
+    "delete": "indicators.delete_indicatorset",
+    "preview": "indicators.preview_indicatorset",
+    "remove_indicator": "indicators.change_indicatorset",
+    "remove_rule": "indicators.change_indicatorset",
+}
+
+
+class LifecycleActionView(ScopedMixin, generic.View):
+    """POST /indicators/sets/<pk>/<action>/ — every button on the set page."""
+
+    model = IndicatorSet
+    http_method_names = ["post"]
+
+    def permission_name(self):
+        return ACTIONS.get(self.kwargs["action"], "indicators.change_indicatorset")
+
+    def post(self, request, pk, action):
+        if action not in ACTIONS:
+            raise PermissionDenied
+        obj = get_object_or_404(IndicatorSet.objects.restrict(request.user, "view"), pk=pk)
+        user, note = request.user, request.POST.get("note", "")
+        try:
+            result = self.perform(obj, action, user, note)
+        except (ValidationError, PermissionDenied) as exc:
+            messages.error(request, " ".join(getattr(exc, "messages", None) or [str(exc)]))
+            return redirect(obj)
+        return result or redirect(obj)
+
+    def perform(self, obj, action, user, note):
+        request = self.request
+        if action == "submit":
+            services.submit(obj, user=user, note=note)
+            messages.success(request, _("Submitted for approval."))
+        elif action == "approve":
+            services.approve(obj, user=user, note=note)
+            messages.success(request, _("Approved."))
+        elif action == "reject":
+            services.reject(obj, user=user, note=note)
+            messages.success(request, _("Sent back to draft."))
+        elif action == "activate":
+            services.activate(obj, user=user, note=note)
+            messages.success(request, _("Activated; a full scoring run has been queued."))
+        elif action == "rollback":
+            new = services.rollback(obj, user=user, note=note)
+            messages.success(request, _("Rolled back: version %(v)s is active.") % {"v": new.version})
+            return redirect(new)
+        elif action == "copy":
+            new = services.copy_version(obj, user=user, note=note)
+            messages.success(request, _("New draft version %(v)s created.") % {"v": new.version})
+            return redirect(new)
+        elif action == "delete":
+            services.delete_draft(obj, user=user)
+            messages.success(request, _("Deleted."))
+            return redirect("indicators:indicatorset_list")
+        elif action == "preview":
+            population = Enterprise.objects.count()
+            job = jobs.start("indicators.preview", user=user, params={"indicator_set": obj.pk},
+                             run_now=population <= PREVIEW_INLINE_LIMIT)
+            messages.info(request, _("Impact preview started (job #%(j)s).") % {"j": job.pk})
+            return redirect(reverse("indicators:indicatorset_preview", args=[obj.pk]))
+        elif action == "remove_indicator":
+            services.remove_indicator(obj, request.POST.get("code", ""), user=user)
+        elif action == "remove_rule":
+            services.remove_rule(obj, request.POST.get("code", ""), user=user)
+        return None
+
+
+class PreviewView(ObjectDetailView):
+    """The latest impact preview of a set: migration matrix, movers, sample with reasons."""
+
+    model = IndicatorSet
+    template_name = "indicators/indicatorset_preview.html"
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        job = latest_preview(self.object)
+        ctx["job"] = job
+        result = job.result if job and job.status == "succeeded" else None
+        ctx["result"] = result
+        if result:
+            grades = result["grades"]
+            rows = []
+            for old in ["", *grades]:
+                cells = result["matrix"].get(old, {})
+                rows.append({"old": old or "—", "cells": [(g, cells.get(g, 0), g == old) for g in grades],
+                             "total": sum(cells.values())})
+            ctx["matrix_rows"] = rows
+            ctx["grades"] = grades
+        ctx["edit_url"] = ctx["delete_url"] = ""
+        return ctx

@@ -1,0 +1,110 @@
+"""Scoring over REST: runs (read, start), scores (by enterprise), grade changes, adjustments
+(propose / approve / reject / withdraw through the services, two-person rule included)."""
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError
+from drf_spectacular.utils import extend_schema
+from rest_framework import exceptions, permissions, status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from foodrisk.core.api.generic import ReadOnlyScopedViewSet, ScopedModelViewSet
+
+from .. import services
+from ..models import GradeAdjustment, GradeChange, Score, ScoringRun
+from .serializers import (
+    AdjustmentNoteSerializer,
+    GradeAdjustmentSerializer,
+    GradeChangeSerializer,
+    RunStartSerializer,
+    ScoreSerializer,
+    ScoringRunSerializer,
+)
+
+
+def _call(func, *args, **kwargs):
+    try:
+        return func(*args, **kwargs)
+    except ValidationError as exc:
+        raise exceptions.ValidationError(exc.messages)
+    except DjangoPermissionDenied as exc:
+        raise exceptions.PermissionDenied(str(exc))
+
+
+class ScoringRunViewSet(ReadOnlyScopedViewSet):
+    queryset = ScoringRun.objects.order_by("-started_at")
+    serializer_class = ScoringRunSerializer
+    filterset_fields = ["kind", "status"]
+    http_method_names = ["get", "head", "options", "post"]
+
+    @extend_schema(request=RunStartSerializer, responses={202: dict})
+    def create(self, request):
+        if not request.user.has_perm("scoring.add_scoringrun"):
+            raise exceptions.PermissionDenied()
+        s = RunStartSerializer(data=request.data)
+        s.is_valid(raise_exception=True)
+        job = services.start_run_job(s.validated_data["kind"], user=request.user,
+                                     as_of=s.validated_data.get("as_of"))
+        return Response({"job": job.pk}, status=status.HTTP_202_ACCEPTED)
+
+
+class ScoreViewSet(ReadOnlyScopedViewSet):
+    """Scores; `?enterprise=<id>` gives one enterprise's history, `?latest=1` only its latest score."""
+
+    queryset = Score.objects.order_by("-run_id", "enterprise_id")
+    serializer_class = ScoreSerializer
+    filterset_fields = ["enterprise", "run", "grade", "adjusted"]
+
+    def get_queryset(self):
+        qs = super().get_queryset()
+        if self.request.query_params.get("latest") and self.request.query_params.get("enterprise"):
+            qs = qs[:1]
+        return qs
+
+
+class GradeChangeViewSet(ReadOnlyScopedViewSet):
+    queryset = GradeChange.objects.order_by("-at", "-pk")
+    serializer_class = GradeChangeSerializer
+    filterset_fields = ["enterprise", "run", "new_grade"]
+
+
+class GradeAdjustmentViewSet(ScopedModelViewSet):
+    queryset = GradeAdjustment.objects.order_by("-proposed_at")
+    serializer_class = GradeAdjustmentSerializer
+    filterset_fields = ["enterprise", "status"]
+    http_method_names = ["get", "head", "options", "post"]
+
+    def perform_create(self, serializer):
+        d = serializer.validated_data
+        serializer.instance = _call(services.propose_adjustment, d["enterprise"], d["proposed_grade"], d["reason"],
+                                    user=self.request.user, valid_until=d.get("valid_until"))
+
+    def _act(self, request, func):
+        s = AdjustmentNoteSerializer(data=request.data)
+        s.is_valid(raise_exception=True)
+        adj = _call(func, self.get_object(), user=request.user, note=s.validated_data.get("note", ""))
+        return Response(GradeAdjustmentSerializer(adj).data)
+
+    def get_permissions(self):
+        if self.action in ("approve", "reject", "withdraw"):  # the services check who may decide
+            return [permissions.IsAuthenticated()]
+        return super().get_permissions()
+
+    def get_queryset(self):
+        # actions are POSTs but only need view access to the object; the services check the rest
+        return GradeAdjustment.objects.restrict(self.request.user, "view").order_by("-proposed_at")
+
+    @extend_schema(request=AdjustmentNoteSerializer, responses=GradeAdjustmentSerializer)
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        return self._act(request, services.approve_adjustment)
+
+    @extend_schema(request=AdjustmentNoteSerializer, responses=GradeAdjustmentSerializer)
+    @action(detail=True, methods=["post"])
+    def reject(self, request, pk=None):
+        return self._act(request, services.reject_adjustment)
+
+    @extend_schema(request=AdjustmentNoteSerializer, responses=GradeAdjustmentSerializer)
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request, pk=None):
+        return self._act(request, services.withdraw_adjustment)

@@ -1,0 +1,163 @@
+"""Scoring runs, published scores, grade history and manual grade adjustments (智能评分评级)."""
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from foodrisk.core.querysets import RestrictedQuerySet
+from foodrisk.enterprises.choices import Grade
+from foodrisk.enterprises.models import UnicodeJSONEncoder
+
+from .choices import AdjustmentStatus, RunKind, RunStatus
+
+
+class ScoringRun(models.Model):
+    """One scoring pass. Not region data (scope_field = None): a run covers many regions and shows only
+    counts and a distribution; the scores inside it are region-scoped through Score.restrict."""
+
+    kind = models.CharField(_("kind"), max_length=12, choices=RunKind.choices)
+    as_of = models.DateField(_("as of"))
+    indicator_set = models.ForeignKey("indicators.IndicatorSet", verbose_name=_("indicator set"), null=True,
+                                      blank=True, on_delete=models.PROTECT, related_name="runs")
+    model_version = models.CharField(_("model version"), max_length=64, null=True, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=RunStatus.choices, default=RunStatus.RUNNING,
+                              db_index=True)
+    enterprise_count = models.PositiveIntegerField(_("enterprises scored"), default=0)
+    changed_count = models.PositiveIntegerField(_("grades changed"), default=0)
+    adjusted_count = models.PositiveIntegerField(_("manual adjustments applied"), default=0)
+    grade_distribution = models.JSONField(_("grade distribution"), default=dict, blank=True)
+    timing = models.JSONField(_("timing (s)"), default=dict, blank=True)
+    summary = models.JSONField(_("summary"), default=dict, blank=True, encoder=UnicodeJSONEncoder)
+    error = models.TextField(_("error"), blank=True)
+    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("started by"), null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    job = models.ForeignKey("core.Job", verbose_name=_("job"), null=True, blank=True, on_delete=models.SET_NULL,
+                            related_name="+")
+    started_at = models.DateTimeField(_("started"), auto_now_add=True, db_index=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    published_at = models.DateTimeField(_("published"), null=True, blank=True)
+
+    scope_field = None
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-started_at"]
+        verbose_name = _("scoring run")
+        verbose_name_plural = _("scoring runs")
+
+    def __str__(self):
+        return f"#{self.pk} {self.get_kind_display()} {self.as_of}"
+
+    def get_absolute_url(self):
+        return reverse("scoring:scoringrun_detail", args=[self.pk])
+
+
+class Score(models.Model):
+    """An enterprise's published score in one run (explainable: values, points, rule hits, reasons)."""
+
+    run = models.ForeignKey(ScoringRun, verbose_name=_("run"), on_delete=models.CASCADE, related_name="scores")
+    enterprise = models.ForeignKey("enterprises.Enterprise", verbose_name=_("enterprise"), on_delete=models.CASCADE,
+                                   related_name="scores")
+    as_of = models.DateField(_("as of"))
+    indicator_set = models.ForeignKey("indicators.IndicatorSet", verbose_name=_("indicator set"),
+                                      on_delete=models.PROTECT, related_name="+")
+    indicator_set_version = models.PositiveIntegerField(_("indicator set version"))
+    model_version = models.CharField(_("model version"), max_length=64, null=True, blank=True)
+    rule_score = models.FloatField(_("rule score"))
+    model_score = models.FloatField(_("model score"), null=True, blank=True)
+    total_score = models.FloatField(_("total score"))
+    base_grade = models.CharField(_("grade from cut-offs"), max_length=1, choices=Grade.choices)
+    engine_grade = models.CharField(_("computed grade"), max_length=1, choices=Grade.choices)
+    grade = models.CharField(_("grade"), max_length=1, choices=Grade.choices, db_index=True)
+    previous_grade = models.CharField(_("previous grade"), max_length=1, choices=Grade.choices, blank=True)
+    new_enterprise = models.BooleanField(_("new enterprise"), default=False)
+    adjusted = models.BooleanField(_("manually adjusted"), default=False)
+    adjustment = models.ForeignKey("GradeAdjustment", verbose_name=_("adjustment"), null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    subtotals = models.JSONField(_("subtotals"), default=dict, encoder=UnicodeJSONEncoder)
+    rule_hits = models.JSONField(_("rule hits"), default=list, encoder=UnicodeJSONEncoder)
+    reasons = models.JSONField(_("reasons"), default=list, encoder=UnicodeJSONEncoder)
+    details = models.JSONField(_("details"), default=dict, encoder=UnicodeJSONEncoder)
+
+    scope_field = "enterprise__region"
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-run_id", "enterprise_id"]
+        verbose_name = _("score")
+        verbose_name_plural = _("scores")
+        indexes = [models.Index(fields=["enterprise", "-run"], name="scoring_score_ent_run")]
+        constraints = [models.UniqueConstraint(fields=["run", "enterprise"], name="scoring_score_run_ent")]
+
+    def __str__(self):
+        return f"{self.enterprise_id} {self.grade} ({self.total_score:.1f})"
+
+    def get_absolute_url(self):
+        return reverse("scoring:enterprise_why", args=[self.enterprise_id])
+
+
+class GradeChange(models.Model):
+    """Grade history: one row each time an enterprise's published grade changes (run or adjustment)."""
+
+    enterprise = models.ForeignKey("enterprises.Enterprise", verbose_name=_("enterprise"), on_delete=models.CASCADE,
+                                   related_name="grade_changes")
+    run = models.ForeignKey(ScoringRun, verbose_name=_("run"), null=True, blank=True, on_delete=models.CASCADE,
+                            related_name="grade_changes")
+    adjustment = models.ForeignKey("GradeAdjustment", verbose_name=_("adjustment"), null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="grade_changes")
+    old_grade = models.CharField(_("old grade"), max_length=1, choices=Grade.choices, blank=True)
+    new_grade = models.CharField(_("new grade"), max_length=1, choices=Grade.choices)
+    score = models.FloatField(_("score"), null=True, blank=True)
+    at = models.DateTimeField(_("changed at"), db_index=True)
+    reasons = models.JSONField(_("reasons"), default=list, encoder=UnicodeJSONEncoder)
+
+    scope_field = "enterprise__region"
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        verbose_name = _("grade change")
+        verbose_name_plural = _("grade changes")
+
+    def __str__(self):
+        return f"{self.enterprise_id}: {self.old_grade or '—'} → {self.new_grade}"
+
+
+class GradeAdjustment(models.Model):
+    """Manual review (人工复核): a proposed grade with its reason, approved by a second person.
+    An approved adjustment overrides the computed grade in every run until it expires or is withdrawn."""
+
+    enterprise = models.ForeignKey("enterprises.Enterprise", verbose_name=_("enterprise"), on_delete=models.CASCADE,
+                                   related_name="grade_adjustments")
+    proposed_grade = models.CharField(_("proposed grade"), max_length=1, choices=Grade.choices)
+    grade_at_proposal = models.CharField(_("grade when proposed"), max_length=1, choices=Grade.choices, blank=True)
+    reason = models.TextField(_("reason"))
+    evidence = models.FileField(_("evidence"), upload_to="adjustments/%Y/%m/", blank=True)
+    valid_until = models.DateField(_("valid until"), null=True, blank=True,
+                                   help_text=_("Empty = until withdrawn."))
+    status = models.CharField(_("status"), max_length=10, choices=AdjustmentStatus.choices,
+                              default=AdjustmentStatus.PENDING, db_index=True)
+    proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("proposed by"), null=True,
+                                    on_delete=models.SET_NULL, related_name="+")
+    proposed_at = models.DateTimeField(_("proposed"), auto_now_add=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("approved / rejected by"), null=True,
+                                   blank=True, on_delete=models.SET_NULL, related_name="+")
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    decision_note = models.TextField(_("decision note"), blank=True)
+    ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
+
+    scope_field = "enterprise__region"
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-proposed_at"]
+        verbose_name = _("grade adjustment")
+        verbose_name_plural = _("grade adjustments")
+        permissions = [("approve_gradeadjustment", _("Can approve or reject grade adjustments"))]
+
+    def __str__(self):
+        return f"{self.enterprise} → {self.proposed_grade}"
+
+    def get_absolute_url(self):
+        return reverse("scoring:gradeadjustment_detail", args=[self.pk])

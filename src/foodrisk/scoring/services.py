@@ -1,0 +1,489 @@
+"""Scoring writes: runs (full, incremental, event-triggered), atomic publishing, impact previews and
+manual grade adjustments. Views, API, jobs, commands and event handlers all call these functions.
+
+Publishing is one transaction: Score rows, GradeChange rows and Enterprise.current_grade/score/graded_at
+(one UPDATE … FROM scoring_score, same SQL on SQLite ≥ 3.33 and PostgreSQL). Readers see the old grades
+until commit; if anything fails the run is marked failed and nothing is published. A run row left
+`running` (a killed worker) has published nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import traceback
+from collections import Counter
+from datetime import date, timedelta
+
+import pyarrow as pa
+import pyarrow.compute as pc
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from foodrisk import engine
+from foodrisk.core.querysets import region_prefix
+from foodrisk.core.services import audit
+from foodrisk.enterprises.models import Enterprise
+from foodrisk.indicators.choices import SetStatus
+from foodrisk.indicators.services import active_sets
+
+from .choices import GRADES, AdjustmentStatus, RunKind, RunStatus
+from .events import grade_changed
+from .models import GradeAdjustment, GradeChange, Score, ScoringRun
+from .snapshot import MAX_IN_LIST, build_snapshot
+
+logger = logging.getLogger(__name__)
+
+STALE_AFTER = timedelta(hours=6)
+ENGINE_THREADS = 2
+
+
+class NoActiveIndicatorSet(ValidationError):
+    pass
+
+
+def _now_ms(t0):
+    return round(time.perf_counter() - t0, 4)
+
+
+# --------------------------------------------------------------------------------------------------
+# engine calls
+# --------------------------------------------------------------------------------------------------
+def score_snapshot(snapshot, sets, as_of):
+    """Score each enterprise with the most specific active set of its region.
+
+    sets: IndicatorSet rows, most specific first (a null scope = everywhere). Returns [(set, ScoreResult)].
+    """
+    ents = snapshot["enterprises"]
+    if len(sets) == 1 and sets[0].scope_region_id is None:
+        return [(sets[0], engine.score(snapshot, sets[0].spec, as_of, threads=ENGINE_THREADS))]
+    taken = pa.array([False] * ents.num_rows, pa.bool_())
+    parts = []
+    for iset in sets:
+        prefix = region_prefix(iset.scope_region_id or "")
+        mask = pc.starts_with(ents["region_code"], pattern=prefix) if prefix else pa.array(
+            [True] * ents.num_rows, pa.bool_())
+        mask = pc.and_(pc.fill_null(mask, False), pc.invert(taken))
+        taken = pc.or_(taken, mask)
+        sub = dict(snapshot, enterprises=ents.filter(mask))
+        if sub["enterprises"].num_rows:
+            parts.append((iset, engine.score(sub, iset.spec, as_of, threads=ENGINE_THREADS)))
+    return parts
+
+
+def _ids_rows(qs, fields):
+    from .snapshot import _rows
+
+    return _rows(qs, fields)
+
+
+def _current_grades(enterprise_ids):
+    qs = Enterprise.objects.order_by()
+    if enterprise_ids is not None and len(enterprise_ids) <= MAX_IN_LIST:
+        qs = qs.filter(pk__in=list(enterprise_ids))
+    ids, grades = _ids_rows(qs, ["id", "current_grade"])
+    return dict(zip(ids, grades, strict=True))
+
+
+def _active_adjustments(as_of):
+    rows = (GradeAdjustment.objects.filter(status=AdjustmentStatus.APPROVED)
+            .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=as_of))
+            .order_by("decided_at").values_list("enterprise_id", "id", "proposed_grade"))
+    return {e: (pk, g) for e, pk, g in rows}
+
+
+# --------------------------------------------------------------------------------------------------
+# runs
+# --------------------------------------------------------------------------------------------------
+def last_successful_run():
+    return (ScoringRun.objects.filter(status=RunStatus.SUCCEEDED, kind__in=[RunKind.FULL, RunKind.INCREMENTAL])
+            .order_by("-started_at").first())
+
+
+def changed_enterprise_ids():
+    """Enterprises whose data changed since the last successful full/incremental run started
+    (plus never-graded ones); None when there was no such run (= everyone)."""
+    last = last_successful_run()
+    if last is None:
+        return None
+    return set(Enterprise.objects.filter(Q(data_changed_at__gt=last.started_at) | Q(graded_at__isnull=True))
+               .values_list("id", flat=True))
+
+
+def fail_stale_runs(older_than=STALE_AFTER):
+    """Runs left `running` by a killed worker are marked failed (they never published anything)."""
+    cutoff = timezone.now() - older_than
+    return ScoringRun.objects.filter(status=RunStatus.RUNNING, started_at__lt=cutoff).update(
+        status=RunStatus.FAILED, error="worker stopped before the run finished (marked stale)",
+        finished_at=timezone.now())
+
+
+def run_scoring(kind, as_of=None, user=None, enterprise_ids=None, *, job=None, progress=None):
+    """Build the snapshot, score, publish atomically. Returns the ScoringRun (succeeded), or raises
+    after marking it failed. `progress(done, total, message)` is the job's progress callback."""
+    as_of = as_of or timezone.localdate()
+    if isinstance(as_of, str):
+        as_of = date.fromisoformat(as_of)
+    sets = active_sets()
+    if not sets:
+        raise NoActiveIndicatorSet(_("No active indicator set: activate one in the indicator library first."))
+    if kind == RunKind.INCREMENTAL and enterprise_ids is None:
+        enterprise_ids = changed_enterprise_ids()
+    if kind == RunKind.FULL:
+        enterprise_ids = None
+        fail_stale_runs()
+    primary = next((s for s in sets if s.scope_region_id is None), sets[-1])
+    expire_adjustments(as_of, user=user)
+    run = ScoringRun.objects.create(kind=kind, as_of=as_of, indicator_set=primary, started_by=user, job=job,
+                                    summary={"indicator_sets": {s.pk: f"{s.code} v{s.version}" for s in sets}})
+    progress = progress or (lambda *a, **k: None)
+    timing = {}
+    try:
+        t0 = time.perf_counter()
+        if enterprise_ids is not None and not enterprise_ids:
+            parts = []
+        else:
+            progress(0.1, 1, "snapshot")
+            snapshot = build_snapshot(as_of, enterprise_ids)
+            timing["snapshot_s"] = _now_ms(t0)
+            t1 = time.perf_counter()
+            progress(0.3, 1, "engine")
+            parts = score_snapshot(snapshot, sets, as_of)
+            timing["engine_s"] = _now_ms(t1)
+            timing["snapshot_rows"] = {k: t.num_rows for k, t in snapshot.items()}
+        t2 = time.perf_counter()
+        progress(0.6, 1, "publish")
+        changes = []
+        with transaction.atomic():
+            changes = _publish(run, parts, as_of, enterprise_ids, timing)
+        timing["publish_s"] = _now_ms(t2)
+        timing["total_s"] = _now_ms(t0)
+        ScoringRun.objects.filter(pk=run.pk).update(timing=timing)
+        run.timing = timing
+    except Exception as exc:
+        ScoringRun.objects.filter(pk=run.pk).update(
+            status=RunStatus.FAILED, error=f"{exc}\n\n{traceback.format_exc()}"[-20000:],
+            finished_at=timezone.now(), timing=timing)
+        run.status = RunStatus.FAILED
+        raise
+    if changes:
+        transaction.on_commit(lambda: grade_changed.send(sender=ScoringRun, run=run, adjustment=None,
+                                                         changes=changes))
+    return run
+
+
+SCORE_COLUMNS = ["run_id", "enterprise_id", "as_of", "indicator_set_id", "indicator_set_version", "model_version",
+                 "rule_score", "model_score", "total_score", "base_grade", "engine_grade", "grade",
+                 "previous_grade", "new_enterprise", "adjusted", "adjustment_id", "subtotals", "rule_hits",
+                 "reasons", "details"]
+JSON_COLUMNS = {"subtotals", "rule_hits", "reasons", "details"}
+CHANGE_COLUMNS = ["enterprise_id", "run_id", "adjustment_id", "old_grade", "new_grade", "score", "at", "reasons"]
+
+
+def _placeholders(columns):
+    json_cast = "::jsonb" if connection.vendor == "postgresql" else ""
+    return ", ".join(f"%s{json_cast}" if c in JSON_COLUMNS else "%s" for c in columns)
+
+
+def _insert(table, columns, rows, batch=5000):
+    """Bulk insert: COPY on PostgreSQL (psycopg 3), executemany elsewhere (same transaction either way)."""
+    if not rows:
+        return
+    if connection.vendor == "postgresql":
+        sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+        with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
+    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({_placeholders(columns)})"
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), batch):
+            cursor.executemany(sql, rows[start:start + batch])
+
+
+def _publish(run, parts, as_of, enterprise_ids, timing):
+    """Inside the caller's transaction: Score rows, GradeChange rows, Enterprise grades, run status."""
+    t0 = time.perf_counter()
+    now = timezone.now()
+    ops = connection.ops
+    as_of_db, now_db = ops.adapt_datefield_value(as_of), ops.adapt_datetimefield_value(now)
+    current = _current_grades(enterprise_ids)
+    adjustments = _active_adjustments(as_of)
+    # an enterprise graded after this run started (an event run with fresher data) keeps that grade
+    superseded = set(Enterprise.objects.filter(graded_at__gt=run.started_at).values_list("id", flat=True))
+    score_rows, change_rows, changes = [], [], []
+    dist, adjusted = Counter(), 0
+    for iset, result in parts:
+        cols = result.scores.to_pydict()
+        for i, eid in enumerate(cols["enterprise_id"]):
+            if eid in superseded:
+                continue
+            engine_grade = cols["grade"][i]
+            adj = adjustments.get(eid)
+            grade, adj_id = (adj[1], adj[0]) if adj else (engine_grade, None)
+            adjusted += adj is not None
+            prev = current.get(eid) or ""
+            dist[grade] += 1
+            total = cols["total_score"][i]
+            score_rows.append((
+                run.pk, eid, as_of_db, iset.pk, iset.version, run.model_version, cols["rule_score"][i],
+                cols["model_score"][i], total, cols["base_grade"][i], engine_grade, grade, prev,
+                bool(cols["new_enterprise"][i]), adj is not None, adj_id, cols["subtotals"][i],
+                cols["rule_hits"][i], cols["reasons"][i], cols["details"][i]))
+            if grade != prev:
+                change_rows.append((eid, run.pk, adj_id, prev, grade, total, now_db, cols["reasons"][i]))
+                changes.append({"enterprise_id": eid, "old_grade": prev, "new_grade": grade, "score": total})
+    timing["prepare_s"] = _now_ms(t0)
+    t1 = time.perf_counter()
+    _insert(Score._meta.db_table, SCORE_COLUMNS, score_rows)
+    _insert(GradeChange._meta.db_table, CHANGE_COLUMNS, change_rows)
+    timing["write_scores_s"] = _now_ms(t1)
+    t2 = time.perf_counter()
+    publish_grades(run, now_db)
+    timing["update_enterprises_s"] = _now_ms(t2)
+    run.status, run.finished_at, run.published_at = RunStatus.SUCCEEDED, timezone.now(), now
+    run.enterprise_count, run.changed_count, run.adjusted_count = len(score_rows), len(change_rows), adjusted
+    run.grade_distribution = {g: dist.get(g, 0) for g in GRADES}
+    if parts:
+        run.timing = timing
+        run.summary = {**run.summary, "engine_timing": [r.timing for _s, r in parts],
+                       "warnings": sorted({w for _s, r in parts for w in r.warnings}),
+                       "superseded": len(superseded & set(current))}
+    run.save()
+    audit.record("scoring.run.publish", run, user=run.started_by,
+                 details={"kind": run.kind, "as_of": as_of, "enterprises": run.enterprise_count,
+                          "changed": run.changed_count, "distribution": run.grade_distribution})
+    return changes
+
+
+def publish_grades(run, now_db):
+    """Copy the run's grades onto the enterprises (one statement)."""
+    ent, score = Enterprise._meta.db_table, Score._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {ent} AS e SET current_grade = s.grade, current_score = s.total_score, graded_at = %s "
+            f"FROM {score} AS s WHERE s.run_id = %s AND s.enterprise_id = e.id", [now_db, run.pk])
+
+
+# --------------------------------------------------------------------------------------------------
+# impact preview (for a draft or any version): score without publishing
+# --------------------------------------------------------------------------------------------------
+def preview(indicator_set, *, as_of=None, user=None, job=None, sample_size=30, progress=None):
+    """Score the population the set would grade with it, compare to the published grades."""
+    as_of = as_of or timezone.localdate()
+    if isinstance(as_of, str):
+        as_of = date.fromisoformat(as_of)
+    progress = progress or (lambda *a, **k: None)
+    run = ScoringRun.objects.create(kind=RunKind.PREVIEW, as_of=as_of, indicator_set=indicator_set,
+                                    started_by=user, job=job)
+    try:
+        t0 = time.perf_counter()
+        ids = None
+        prefix = region_prefix(indicator_set.scope_region_id or "")
+        if prefix:
+            ids = set(Enterprise.objects.filter(region_id__startswith=prefix).values_list("id", flat=True))
+        progress(0.1, 1, "snapshot")
+        snapshot = build_snapshot(as_of, ids)
+        t1 = time.perf_counter()
+        progress(0.4, 1, "engine")
+        result = engine.score(snapshot, indicator_set.spec, as_of, threads=ENGINE_THREADS)
+        t2 = time.perf_counter()
+        current = _current_grades(ids)
+        adjustments = _active_adjustments(as_of)
+        cols = result.scores.to_pydict()
+        matrix = {old: {new: 0 for new in GRADES} for old in ["", *GRADES]}
+        movers, dist = [], Counter()
+        order = {g: i for i, g in enumerate(GRADES)}
+        for i, eid in enumerate(cols["enterprise_id"]):
+            adj = adjustments.get(eid)
+            new = adj[1] if adj else cols["grade"][i]
+            old = current.get(eid) or ""
+            matrix.setdefault(old, {g: 0 for g in GRADES})[new] += 1
+            dist[new] += 1
+            if old and old != new:
+                movers.append((abs(order[new] - order.get(old, 0)), eid, old, new, cols["total_score"][i],
+                               cols["reasons"][i]))
+        movers.sort(key=lambda m: (-m[0], m[1]))
+        names = dict(Enterprise.objects.filter(pk__in=[m[1] for m in movers[:sample_size]])
+                     .values_list("id", "name"))
+        sample = [{"enterprise_id": eid, "name": names.get(eid, ""), "old": old, "new": new,
+                   "score": round(score, 2), "reasons": json.loads(reasons)[:3]}
+                  for _d, eid, old, new, score, reasons in movers[:sample_size]]
+        up = sum(1 for m in movers if order[m[3]] > order.get(m[2], 0))
+        summary = {
+            "matrix": matrix, "grades": list(GRADES), "population": len(cols["enterprise_id"]),
+            "moved": len(movers), "up": up, "down": len(movers) - up,
+            "ungraded": sum(matrix[""].values()), "sample": sample, "adjusted": len(adjustments),
+        }
+        timing = {"snapshot_s": round(t1 - t0, 4), "engine_s": round(t2 - t1, 4), "total_s": _now_ms(t0)}
+        ScoringRun.objects.filter(pk=run.pk).update(
+            status=RunStatus.SUCCEEDED, finished_at=timezone.now(), enterprise_count=summary["population"],
+            changed_count=len(movers), grade_distribution={g: dist.get(g, 0) for g in GRADES}, timing=timing,
+            summary=summary)
+    except Exception as exc:
+        ScoringRun.objects.filter(pk=run.pk).update(status=RunStatus.FAILED, error=str(exc)[:20000],
+                                                    finished_at=timezone.now())
+        raise
+    run.refresh_from_db()
+    return run
+
+
+# --------------------------------------------------------------------------------------------------
+# manual grade adjustments (人工复核), two-person approval
+# --------------------------------------------------------------------------------------------------
+def _adj_state(adj):
+    return audit.snapshot(adj, fields=("enterprise", "proposed_grade", "grade_at_proposal", "reason", "evidence",
+                                       "valid_until", "status", "proposed_by", "decided_by", "decision_note"))
+
+
+def _set_grade(enterprise_id, grade, *, adjustment, reasons):
+    """Publish a grade outside a run (adjustment approved/ended); returns the change or None."""
+    ent = Enterprise.objects.select_for_update().only("id", "current_grade", "current_score").get(pk=enterprise_id)
+    old = ent.current_grade or ""
+    if not grade or grade == old:
+        return None
+    Enterprise.objects.filter(pk=enterprise_id).update(current_grade=grade)
+    GradeChange.objects.create(enterprise_id=enterprise_id, adjustment=adjustment, old_grade=old, new_grade=grade,
+                               score=ent.current_score, at=timezone.now(), reasons=reasons)
+    return {"enterprise_id": enterprise_id, "old_grade": old, "new_grade": grade, "score": ent.current_score}
+
+
+def _emit(adjustment, change):
+    if change:
+        transaction.on_commit(lambda: grade_changed.send(sender=GradeAdjustment, run=None, adjustment=adjustment,
+                                                         changes=[change]))
+
+
+def computed_grade(enterprise_id):
+    """The engine's grade in the enterprise's latest published score (None if never scored)."""
+    return (Score.objects.filter(enterprise_id=enterprise_id).order_by("-run_id")
+            .values_list("engine_grade", flat=True).first())
+
+
+def propose_adjustment(enterprise, proposed_grade, reason, *, user, valid_until=None, evidence=None):
+    if proposed_grade not in GRADES:
+        raise ValidationError(_("Unknown grade."))
+    if not (reason or "").strip():
+        raise ValidationError(_("A reason is required."))
+    if valid_until is not None and valid_until < timezone.localdate():
+        raise ValidationError(_("The end date lies in the past."))
+    with transaction.atomic():
+        if GradeAdjustment.objects.filter(enterprise=enterprise, status=AdjustmentStatus.PENDING).exists():
+            raise ValidationError(_("This enterprise already has an adjustment awaiting approval."))
+        adj = GradeAdjustment(enterprise=enterprise, proposed_grade=proposed_grade, reason=reason.strip(),
+                              valid_until=valid_until, proposed_by=user,
+                              grade_at_proposal=enterprise.current_grade or "")
+        if evidence:
+            adj.evidence = evidence
+        adj.save()
+        audit.record("scoring.gradeadjustment.propose", adj, after=_adj_state(adj), user=user)
+    return adj
+
+
+def _locked_adj(adj):
+    return GradeAdjustment.objects.select_for_update().get(pk=adj.pk)
+
+
+def approve_adjustment(adj, *, user, note=""):
+    """Second person approves; the grade is published at once and survives rescoring until it ends."""
+    if not user.has_perm("scoring.approve_gradeadjustment"):
+        raise PermissionDenied("scoring.approve_gradeadjustment")
+    with transaction.atomic():
+        adj = _locked_adj(adj)
+        if adj.status != AdjustmentStatus.PENDING:
+            raise ValidationError(_("Only a pending adjustment can be approved."))
+        if adj.proposed_by_id == user.pk:
+            raise PermissionDenied(_("A second person must approve: you proposed this adjustment."))
+        before = _adj_state(adj)
+        now = timezone.now()
+        for old in GradeAdjustment.objects.select_for_update().filter(enterprise_id=adj.enterprise_id,
+                                                                       status=AdjustmentStatus.APPROVED):
+            b = _adj_state(old)
+            old.status, old.ended_at = AdjustmentStatus.WITHDRAWN, now
+            old.decision_note = (old.decision_note + "\n" if old.decision_note else "") + f"superseded by #{adj.pk}"
+            old.save()
+            audit.record("scoring.gradeadjustment.withdraw", old, before=b, after=_adj_state(old), user=user)
+        adj.status, adj.decided_by, adj.decided_at, adj.decision_note = AdjustmentStatus.APPROVED, user, now, note
+        adj.save()
+        change = _set_grade(adj.enterprise_id, adj.proposed_grade, adjustment=adj,
+                            reasons=[f"人工复核：{adj.reason}"])
+        audit.record("scoring.gradeadjustment.approve", adj, before=before, after=_adj_state(adj), user=user,
+                     details={"published": change})
+        _emit(adj, change)
+    return adj
+
+
+def reject_adjustment(adj, *, user, note=""):
+    if not user.has_perm("scoring.approve_gradeadjustment"):
+        raise PermissionDenied("scoring.approve_gradeadjustment")
+    with transaction.atomic():
+        adj = _locked_adj(adj)
+        if adj.status != AdjustmentStatus.PENDING:
+            raise ValidationError(_("Only a pending adjustment can be rejected."))
+        if adj.proposed_by_id == user.pk:
+            raise PermissionDenied(_("A second person must decide: you proposed this adjustment."))
+        before = _adj_state(adj)
+        adj.status, adj.decided_by, adj.decided_at, adj.decision_note = (
+            AdjustmentStatus.REJECTED, user, timezone.now(), note)
+        adj.save()
+        audit.record("scoring.gradeadjustment.reject", adj, before=before, after=_adj_state(adj), user=user)
+    return adj
+
+
+def _end(adj, status, *, user, note, action):
+    before = _adj_state(adj)
+    was_approved = adj.status == AdjustmentStatus.APPROVED
+    adj.status, adj.ended_at = status, timezone.now()
+    if note:
+        adj.decision_note = (adj.decision_note + "\n" if adj.decision_note else "") + note
+    adj.save()
+    change = None
+    if was_approved:
+        change = _set_grade(adj.enterprise_id, computed_grade(adj.enterprise_id), adjustment=adj,
+                            reasons=[f"人工复核调整结束（{adj.get_status_display()}）"])
+    audit.record(action, adj, before=before, after=_adj_state(adj), user=user, details={"published": change})
+    _emit(adj, change)
+    return adj
+
+
+def withdraw_adjustment(adj, *, user, note=""):
+    """The proposer withdraws a pending one; an approver (or the proposer) ends an approved one early.
+    An approved adjustment that ends returns the enterprise to its computed grade."""
+    with transaction.atomic():
+        adj = _locked_adj(adj)
+        if adj.status not in (AdjustmentStatus.PENDING, AdjustmentStatus.APPROVED):
+            raise ValidationError(_("Only a pending or approved adjustment can be withdrawn."))
+        if adj.proposed_by_id != user.pk and not user.has_perm("scoring.approve_gradeadjustment"):
+            raise PermissionDenied(_("Only the proposer or an approver can withdraw an adjustment."))
+        return _end(adj, AdjustmentStatus.WITHDRAWN, user=user, note=note, action="scoring.gradeadjustment.withdraw")
+
+
+def expire_adjustments(as_of=None, *, user=None):
+    """Approved adjustments whose end date lies before as_of expire; their enterprises return to the
+    computed grade. Runs before every scoring run and daily as a job."""
+    as_of = as_of or timezone.localdate()
+    due = list(GradeAdjustment.objects.filter(status=AdjustmentStatus.APPROVED, valid_until__lt=as_of)
+               .values_list("pk", flat=True))
+    for pk in due:
+        with transaction.atomic():
+            adj = GradeAdjustment.objects.select_for_update().get(pk=pk)
+            if adj.status == AdjustmentStatus.APPROVED:
+                _end(adj, AdjustmentStatus.EXPIRED, user=user, note="", action="scoring.gradeadjustment.expire")
+    return len(due)
+
+
+def start_run_job(kind, *, user=None, as_of=None, run_now=False):
+    from foodrisk.core.services import jobs
+
+    params = {"as_of": as_of.isoformat() if isinstance(as_of, date) else as_of} if as_of else {}
+    return jobs.start(f"scoring.{kind}", user=user, params=params, run_now=run_now)
+
+
+def active_set_count():
+    from foodrisk.indicators.models import IndicatorSet
+
+    return IndicatorSet.objects.filter(status=SetStatus.ACTIVE).count()

@@ -1,0 +1,131 @@
+"""Archive → engine snapshot (Arrow tables) for an as-of date and an optional enterprise subset.
+
+No model instances: each table is one ORM-built `values_list` query executed on a raw cursor
+(`sql_with_params`), so Django's per-row converters are skipped and the same code runs on SQLite and
+PostgreSQL. Columns are turned into Arrow arrays in bulk (dates arrive as ISO text on SQLite and as
+`date` on PostgreSQL; both become date32).
+
+Point in time: records dated after as-of are not read (the engine would ignore them anyway);
+`repaired` is true only if the repair happened on or before as-of (Penalty.repaired_on, or an approved
+CreditRepair decided by then).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pyarrow as pa
+import pyarrow.compute as pc
+from django.core.exceptions import EmptyResultSet
+from django.db import connection
+from django.db.models import F, FloatField
+from django.db.models.functions import Cast
+
+from foodrisk.engine.schema import SCHEMAS
+from foodrisk.enterprises.models import Enterprise, Licence
+from foodrisk.records.models import Complaint, CreditRepair, Inspection, ListEntry, Penalty, SamplingTest
+
+# above this many ids, read everything and filter in Arrow (no huge IN lists)
+MAX_IN_LIST = 900
+
+
+def _rows(qs, fields):
+    try:
+        sql, params = qs.values_list(*fields).query.sql_with_params()
+    except EmptyResultSet:  # e.g. an empty id list
+        return [[] for _ in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    if not rows:
+        return [[] for _ in fields]
+    return [list(col) for col in zip(*rows, strict=True)]
+
+
+def _array(values, typ):
+    if pa.types.is_date(typ):
+        sample = next((v for v in values if v is not None), None)
+        if isinstance(sample, str):
+            return pa.array(values, pa.string()).cast(typ)
+        return pa.array(values, typ)
+    if pa.types.is_boolean(typ):
+        return pa.array([None if v is None else bool(v) for v in values], typ)
+    if pa.types.is_floating(typ):
+        return pa.array([None if v is None else float(v) for v in values], typ)
+    if pa.types.is_string(typ):
+        arr = pa.array(values, pa.string())
+        # blank enumerations ("" scale) are missing values for the engine
+        return pc.if_else(pc.equal(arr, ""), pa.scalar(None, pa.string()), arr) if len(arr) else arr
+    return pa.array(values, typ)
+
+
+def _table(name, columns):
+    schema = SCHEMAS[name]
+    arrays = [_array(columns[f.name], f.type) for f in schema]
+    return pa.Table.from_arrays(arrays, schema=schema)
+
+
+def _subset(qs, enterprise_ids, field="enterprise_id"):
+    if enterprise_ids is not None and len(enterprise_ids) <= MAX_IN_LIST:
+        return qs.filter(**{f"{field}__in": list(enterprise_ids)})
+    return qs
+
+
+def _repaired_targets(as_of, enterprise_ids):
+    qs = CreditRepair.objects.filter(decision="approved", decided_on__lte=as_of)
+    ent, kind, target = _rows(_subset(qs, enterprise_ids), ["enterprise_id", "target_kind", "target_no"])
+    return set(zip(ent, kind, target, strict=True))
+
+
+def build_snapshot(as_of: date, enterprise_ids=None) -> dict[str, pa.Table]:
+    """The engine's snapshot tables (docs/data-formats.md) read from the archive."""
+    ids = None if enterprise_ids is None else sorted(set(enterprise_ids))
+    tables = {}
+
+    ent_fields = ["id", "uscc", "business_form", "scale", "region_id", "status", "static_tier", "established_on",
+                  "key_supervision"]
+    cols = _rows(_subset(Enterprise.objects.order_by(), ids, "id"), ent_fields)
+    tables["enterprises"] = _table("enterprises", dict(zip(
+        ["enterprise_id", "uscc", "business_form", "scale", "region_code", "status", "static_tier",
+         "established_on", "key_supervision"], cols, strict=True)))
+
+    simple = {
+        "licences": (Licence, "issued_on", ["kind", "issued_on", "expires_on", "status"]),
+        "inspections": (Inspection, "inspected_on", ["inspected_on", "kind", "result", "key_items_failed",
+                                                     "general_items_failed", "rectification_ordered"]),
+        "sampling_tests": (SamplingTest, "sampled_on", ["sampled_on", "level", "result"]),
+        "complaints": (Complaint, "received_on", ["received_on", "channel", "verified"]),
+    }
+    for name, (model, date_field, fields) in simple.items():
+        qs = _subset(model.objects.order_by().filter(**{f"{date_field}__lte": as_of}), ids)
+        cols = _rows(qs, ["enterprise_id", *fields])
+        tables[name] = _table(name, dict(zip(["enterprise_id", *fields], cols, strict=True)))
+
+    repairs = _repaired_targets(as_of, ids)
+
+    qs = _subset(Penalty.objects.order_by().filter(decided_on__lte=as_of), ids).annotate(
+        fine_f=Cast(F("fine"), FloatField()), conf_f=Cast(F("confiscation"), FloatField()))
+    ent, dec_on, sev, vt, fine, conf, revoked, repaired, rep_on, dec_no = _rows(
+        qs, ["enterprise_id", "decided_on", "severity", "violation_type", "fine_f", "conf_f", "licence_revoked",
+             "repaired", "repaired_on", "decision_no"])
+    as_of_iso = as_of.isoformat()
+    rep = []
+    for e, flag, on, no in zip(ent, repaired, rep_on, dec_no, strict=True):
+        ok = bool(flag) and (on is None or str(on) <= as_of_iso)
+        rep.append(ok or (e, "penalties", no) in repairs)
+    tables["penalties"] = _table("penalties", {
+        "enterprise_id": ent, "decided_on": dec_on, "severity": sev, "violation_type": vt, "fine": fine,
+        "confiscation": conf, "licence_revoked": revoked, "repaired": rep})
+
+    qs = _subset(ListEntry.objects.order_by().filter(listed_on__lte=as_of), ids)
+    ent, kind, listed, removed, repaired, key = _rows(
+        qs, ["enterprise_id", "list_kind", "listed_on", "removed_on", "repaired", "entry_key"])
+    rep = [bool(flag) or (e, "list_entries", k) in repairs or (e, "list_entries", f"{lk}:{lo}") in repairs
+           for e, flag, k, lk, lo in zip(ent, repaired, key, kind, listed, strict=True)]
+    tables["list_entries"] = _table("list_entries", {
+        "enterprise_id": ent, "list_kind": kind, "listed_on": listed, "removed_on": removed, "repaired": rep})
+
+    if ids is not None and len(ids) > MAX_IN_LIST:
+        keep = pa.array(ids, pa.int64())
+        tables = {k: t.filter(pc.is_in(t["enterprise_id"], value_set=keep)) for k, t in tables.items()}
+    return tables

@@ -1,0 +1,50 @@
+"""Job kinds of scoring (and the indicator library's impact preview, which needs the snapshot builder)."""
+
+from django.utils.translation import gettext_lazy as _
+
+from foodrisk.core import jobs
+
+
+def _progress(job):
+    return lambda done, total=None, message="": job.progress(done, total, message)
+
+
+def _run(job, kind, as_of=None, enterprise_ids=None):
+    from . import services
+
+    run = services.run_scoring(kind, as_of, job.user, enterprise_ids, job=job.job, progress=_progress(job))
+    job.log(f"run #{run.pk}: {run.enterprise_count} scored, {run.changed_count} grades changed, "
+            f"distribution {run.grade_distribution}, timing {run.timing}")
+    return {"run": run.pk, "enterprises": run.enterprise_count, "changed": run.changed_count,
+            "distribution": run.grade_distribution, "timing": run.timing}
+
+
+@jobs.register("scoring.full", _("Full scoring run"), queue="scoring", permission="scoring.add_scoringrun")
+def full_run(job, as_of=None):
+    return _run(job, "full", as_of)
+
+
+@jobs.register("scoring.incremental", _("Incremental scoring run"), queue="scoring",
+               permission="scoring.add_scoringrun")
+def incremental_run(job, as_of=None, enterprise_ids=None):
+    return _run(job, "incremental", as_of, enterprise_ids)
+
+
+@jobs.register("indicators.preview", _("Indicator set impact preview"), queue="scoring",
+               permission="indicators.preview_indicatorset")
+def impact_preview(job, indicator_set, as_of=None):
+    from foodrisk.indicators.models import IndicatorSet
+
+    from . import services
+
+    run = services.preview(IndicatorSet.objects.get(pk=indicator_set), as_of=as_of, user=job.user, job=job.job,
+                           progress=_progress(job))
+    job.log(f"preview run #{run.pk}: {run.summary.get('moved')} of {run.enterprise_count} would change grade")
+    return {"run": run.pk, **run.summary}
+
+
+@jobs.register("scoring.expire_adjustments", _("Expire grade adjustments"), queue="scoring")
+def expire_adjustments(job):
+    from . import services
+
+    return {"expired": services.expire_adjustments(user=job.user)}

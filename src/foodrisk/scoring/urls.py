@@ -1,0 +1,20 @@
+from django.urls import path
+
+from . import views
+
+app_name = "scoring"
+
+urlpatterns = [
+    path("", views.DashboardView.as_view(), name="dashboard"),
+    path("runs/", views.ScoringRunListView.as_view(), name="scoringrun_list"),
+    path("runs/start/", views.StartRunView.as_view(), name="scoringrun_start"),
+    path("runs/<int:pk>/", views.ScoringRunDetailView.as_view(), name="scoringrun_detail"),
+    path("scores/", views.ScoreListView.as_view(), name="score_list"),
+    path("enterprises/<int:pk>/", views.EnterpriseWhyView.as_view(), name="enterprise_why"),
+    path("changes/", views.GradeChangeListView.as_view(), name="gradechange_list"),
+    path("adjustments/", views.GradeAdjustmentListView.as_view(), name="gradeadjustment_list"),
+    path("adjustments/add/", views.GradeAdjustmentCreateView.as_view(), name="gradeadjustment_add"),
+    path("adjustments/<int:pk>/", views.GradeAdjustmentDetailView.as_view(), name="gradeadjustment_detail"),
+    path("adjustments/<int:pk>/<str:action>/", views.GradeAdjustmentActionView.as_view(),
+         name="gradeadjustment_action"),
+]
