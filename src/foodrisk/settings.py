@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "foodrisk.core",
     "foodrisk.enterprises",
     "foodrisk.records",
+    "foodrisk.ingest",
     "foodrisk.indicators",
     "foodrisk.scoring",
 ]

@@ -3,8 +3,8 @@
 import re
 from functools import lru_cache
 
-from stdnum.exceptions import InvalidChecksum, ValidationError
 from stdnum.cn import uscc as stdnum_uscc
+from stdnum.exceptions import InvalidChecksum, ValidationError
 
 REQUIRED_MISSING = "required_missing"
 USCC_FORMAT = "uscc_format"

@@ -72,8 +72,8 @@ class User(AbstractUser):
     @property
     def scope_prefix(self):
         """'' = everywhere, None = nowhere, otherwise the region-code prefix of the user's subtree."""
-        if self.is_superuser or self.national_scope:
-            return ""
+        if self.national_scope or (self.is_superuser and not self.scope_code):
+            return ""  # a superuser tied to an organisation keeps that organisation's scope
         code = self.scope_code
         return region_prefix(code) if code else None
 

@@ -1,0 +1,48 @@
+from rest_framework import status
+from rest_framework.response import Response
+
+from foodrisk.core.api.generic import ReadOnlyScopedViewSet, ScopedModelViewSet
+
+from .. import services
+from ..models import Batch, MatchCandidate, QuarantinedRow
+from . import serializers as s
+
+
+class BatchViewSet(ScopedModelViewSet):
+    """GET: batches in scope with counts and quality report. POST (multipart file, source, kind): 202 with
+    the batch id and its job; the file is imported by the worker."""
+
+    queryset = Batch.objects.select_related("source", "quality").all()
+    serializer_class = s.BatchSerializer
+    filterset_fields = ["kind", "status", "source"]
+    http_method_names = ["get", "post", "head", "options"]
+
+    def get_serializer_class(self):
+        return s.BatchUploadSerializer if self.action == "create" else s.BatchSerializer
+
+    def create(self, request, *args, **kwargs):
+        upload = s.BatchUploadSerializer(data=request.data)
+        upload.is_valid(raise_exception=True)
+        data = upload.validated_data
+        try:
+            batch = services.create_batch(user=request.user, source=data["source"], kind=data["kind"],
+                                          content=data["file"].read(), file_name=data["file"].name,
+                                          profile=data.get("profile") or None, import_day=data.get("import_day"))
+        except (services.IngestError, ValueError, UnicodeDecodeError) as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
+        job = services.start_batch(batch, user=request.user)
+        return Response({"id": batch.pk, "job": job.pk, "status": batch.status,
+                         "url": request.build_absolute_uri(f"{request.path}{batch.pk}/")},
+                        status=status.HTTP_202_ACCEPTED)
+
+
+class QuarantinedRowViewSet(ReadOnlyScopedViewSet):
+    queryset = QuarantinedRow.objects.all()
+    serializer_class = s.QuarantinedRowSerializer
+    filterset_fields = ["batch", "status"]
+
+
+class MatchCandidateViewSet(ReadOnlyScopedViewSet):
+    queryset = MatchCandidate.objects.all()
+    serializer_class = s.MatchCandidateSerializer
+    filterset_fields = ["batch", "status"]

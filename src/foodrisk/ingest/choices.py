@@ -1,0 +1,33 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Kind(models.TextChoices):
+    ENTERPRISES = "enterprises", _("Enterprises")
+    LICENCES = "licences", _("Licences")
+    INSPECTIONS = "inspections", _("Inspections")
+    SAMPLING_TESTS = "sampling_tests", _("Sampling tests")
+    PENALTIES = "penalties", _("Administrative penalties")
+    COMPLAINTS = "complaints", _("Complaints")
+    CREDIT_REPAIRS = "credit_repairs", _("Credit repairs")
+    LIST_ENTRIES = "list_entries", _("List entries")
+
+
+class BatchStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    RUNNING = "running", _("Running")
+    SUCCEEDED = "succeeded", _("Succeeded")
+    FAILED = "failed", _("Failed")
+
+
+class QuarantineStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    FIXED = "fixed", _("Fixed")
+    RESUBMITTED = "resubmitted", _("Resubmitted")
+    DISCARDED = "discarded", _("Discarded")
+
+
+class CandidateStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    CONFIRMED = "confirmed", _("Confirmed")
+    REJECTED = "rejected", _("Rejected")

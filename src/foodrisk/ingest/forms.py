@@ -1,0 +1,83 @@
+import json
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from . import mapping
+from .choices import Kind
+from .models import MappingProfile, Source
+
+MAX_UPLOAD = 200 * 1024 * 1024
+
+
+class UploadForm(forms.Form):
+    source = forms.ModelChoiceField(label=_("source"), queryset=Source.objects.filter(active=True), required=False)
+    new_source = forms.CharField(label=_("or a new source"), max_length=100, required=False)
+    kind = forms.ChoiceField(label=_("kind"), choices=[("auto", _("Detect from the headers")), *Kind.choices],
+                             initial="auto")
+    profile = forms.ModelChoiceField(label=_("mapping profile"), queryset=MappingProfile.objects.all(),
+                                     required=False, help_text=_("Leave empty to detect it from the headers."))
+    file = forms.FileField(label=_("file"), help_text=_("CSV (UTF-8 or GBK), XLSX or JSON."))
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("source") and not data.get("new_source"):
+            raise forms.ValidationError(_("Choose a source or name a new one."))
+        upload = data.get("file")
+        if upload and upload.size > MAX_UPLOAD:
+            self.add_error("file", _("The file is too large."))
+        return data
+
+
+class CorrectionForm(forms.Form):
+    """One text field per column of the quarantined row (named by position, labelled by header)."""
+
+    def __init__(self, *args, row=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        data = row.corrected_data or row.raw_data
+        self.headers = list(data)
+        for i, header in enumerate(self.headers):
+            self.fields[f"c{i}"] = forms.CharField(label=header, required=False, initial=data[header],
+                                                   max_length=2000)
+
+    def corrected(self):
+        return {h: self.cleaned_data.get(f"c{i}", "") or "" for i, h in enumerate(self.headers)}
+
+
+class DiscardForm(forms.Form):
+    reason = forms.CharField(label=_("reason"), max_length=300)
+
+
+class ResubmitUploadForm(forms.Form):
+    file = forms.FileField(label=_("corrected workbook"),
+                           help_text=_("The downloaded quarantine workbook with the rows corrected."))
+
+
+class CandidateDecisionForm(forms.Form):
+    note = forms.CharField(label=_("note"), max_length=300, required=False)
+
+
+class SourceForm(forms.ModelForm):
+    class Meta:
+        model = Source
+        fields = ["name", "system", "description", "key_config", "active"]
+
+
+class MappingProfileForm(forms.ModelForm):
+    config = forms.JSONField(label=_("configuration"), widget=forms.Textarea(attrs={"rows": 20}))
+
+    class Meta:
+        model = MappingProfile
+        fields = ["code", "name", "source", "kind", "config"]
+
+    def clean_config(self):
+        config = self.cleaned_data["config"]
+        if not isinstance(config, dict) or not isinstance(config.get("headers", {}), dict):
+            raise forms.ValidationError(_("The configuration needs a \"headers\" object."))
+        kind = self.cleaned_data.get("kind") or config.get("kind")
+        unknown = [f for f in config.get("headers", {}).values()
+                   if f and kind in mapping.FIELD_TYPES and f not in mapping.FIELD_TYPES[kind]]
+        if unknown:
+            raise forms.ValidationError(_("Unknown canonical fields: %(fields)s") % {"fields": json.dumps(unknown)})
+        config["kind"] = kind
+        return config

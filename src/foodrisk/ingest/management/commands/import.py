@@ -1,0 +1,51 @@
+"""foodrisk import FILE --source NAME [--kind KIND|auto] [--wait]
+foodrisk import --manifest DIR/manifest.json   (a synth output directory, in dependency order)"""
+
+import datetime as dt
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from foodrisk.ingest import mapping
+from foodrisk.ingest.delivery import DeliveryError, import_file, import_manifest
+
+
+class Command(BaseCommand):
+    help = "Import a data file (CSV/XLSX/JSON) through the ingest pipeline, or every file of a manifest."
+
+    def add_arguments(self, parser):
+        parser.add_argument("file", nargs="?", help="the file to import")
+        parser.add_argument("--source", help="source system name (created if new)")
+        parser.add_argument("--kind", default="auto", choices=["auto", *mapping.KINDS])
+        parser.add_argument("--profile", default="", help="mapping profile code (default: detected)")
+        parser.add_argument("--manifest", help="manifest.json of a foodrisk synth output directory")
+        parser.add_argument("--wait", action="store_true", help="run now in this process and print the report")
+        parser.add_argument("--import-day", type=dt.date.fromisoformat, default=None,
+                            help="the day dates are checked against (default today; a manifest names its own)")
+        parser.add_argument("--user", default="", help="username the batch is started by")
+
+    def handle(self, *args, **opts):
+        from foodrisk.core.models import User
+
+        user = User.objects.get(username=opts["user"]) if opts["user"] else None
+        try:
+            self._handle(opts, user)
+        except DeliveryError as exc:
+            raise CommandError(str(exc))
+
+    def _handle(self, opts, user):
+        if opts["manifest"]:
+            batches = import_manifest(opts["manifest"], user=user, out=self.stdout.write,
+                                      import_day=opts["import_day"])
+            self.stdout.write(f"{len(batches)} files imported")
+            return
+        if not opts["file"] or not opts["source"]:
+            raise CommandError("give FILE and --source NAME, or --manifest DIR/manifest.json")
+        batch = import_file(Path(opts["file"]), source=opts["source"], kind=opts["kind"], profile=opts["profile"],
+                            wait=opts["wait"], user=user, import_day=opts["import_day"])
+        from foodrisk.ingest.services import format_report
+
+        if opts["wait"]:
+            self.stdout.write(format_report(batch))
+        else:
+            self.stdout.write(f"batch #{batch.pk} queued as job #{batch.job_id}")

@@ -1,0 +1,335 @@
+"""Ingest pages: upload, batches and their report, quarantine (fix, resubmit, discard, workbook round trip),
+entity review queue, quality report, import templates, sources and mapping profiles."""
+
+import json
+
+from django.contrib import messages
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views import View
+from django.views.generic import FormView, TemplateView
+
+from foodrisk.core.services import audit
+from foodrisk.core.views.generic import ObjectDetailView, ObjectEditView, ObjectListView, ScopedMixin
+from foodrisk.core.widgets import bootstrap
+from foodrisk.enterprises.models import Enterprise
+
+from . import filtersets, forms, mapping, services, tables
+from .models import Batch, MappingProfile, MatchCandidate, QuarantinedRow, Source
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+INLINE_MAX_BYTES = 2 * 1024 * 1024  # smaller files run at once; bigger ones wait for the worker
+
+
+def _attachment(content, name, content_type=XLSX):
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+def pass_rate_chart(field_stats, target):
+    names = list(field_stats)
+    return json.dumps({
+        "tooltip": {}, "grid": {"left": 110, "right": 30, "top": 20, "bottom": 30},
+        "xAxis": {"type": "value", "min": 0.9, "max": 1},
+        "yAxis": {"type": "category", "data": names},
+        "series": [{"type": "bar", "data": [round(field_stats[n]["pass_rate"], 4) for n in names],
+                    "markLine": {"symbol": "none", "data": [{"xAxis": target}]}}],
+    }, ensure_ascii=False)
+
+
+def trend_chart(trend, target):
+    return json.dumps({
+        "tooltip": {"trigger": "axis"}, "grid": {"left": 50, "right": 30, "top": 20, "bottom": 30},
+        "xAxis": {"type": "category", "data": [t["label"] for t in trend]},
+        "yAxis": {"type": "value", "min": 0.9, "max": 1},
+        "series": [{"type": "line", "data": [t["pass_rate"] for t in trend],
+                    "markLine": {"symbol": "none", "data": [{"yAxis": target}]}}],
+    }, ensure_ascii=False)
+
+
+def quality_target():
+    from foodrisk.core import params
+
+    return float(params.get("quality_target_pass_rate", 0.99))
+
+
+def _field_rows(field_stats, target):
+    return [{"field": f, **st, "ok": st["pass_rate"] >= target} for f, st in field_stats.items()]
+
+
+# --------------------------------------------------------------------------------------------- upload
+class UploadView(ScopedMixin, FormView):
+    model = Batch
+    action = "add"
+    form_class = forms.UploadForm
+    template_name = "ingest/upload.html"
+
+    def get_form(self, form_class=None):
+        return bootstrap(super().get_form(form_class))
+
+    def form_valid(self, form):
+        data = form.cleaned_data
+        upload = data["file"]
+        source = data["source"] or data["new_source"].strip()
+        try:
+            batch = services.create_batch(user=self.request.user, source=source, kind=data["kind"],
+                                          content=upload.read(), file_name=upload.name, profile=data["profile"])
+        except (services.IngestError, ValueError, UnicodeDecodeError) as exc:
+            form.add_error("file", str(exc))
+            return self.form_invalid(form)
+        services.start_batch(batch, user=self.request.user, wait=upload.size <= INLINE_MAX_BYTES)
+        messages.success(self.request, _("The file was received and is being imported."))
+        return redirect(batch.get_absolute_url())
+
+
+# --------------------------------------------------------------------------------------------- batches
+class BatchListView(ObjectListView):
+    model = Batch
+    table_class = tables.BatchTable
+    filterset_class = filtersets.BatchFilterSet
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("source")
+
+
+class BatchDetailView(ObjectDetailView):
+    model = Batch
+    template_name = "ingest/batch_detail.html"
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        batch, target = self.object, quality_target()
+        snap = getattr(batch, "quality", None) if hasattr(batch, "quality") else None
+        ctx.update(target=target, target_percent=round(target * 100, 2), snapshot=snap,
+                   counts=services.counts(batch), report=batch.report or {})
+        if snap is not None:
+            ctx["field_rows"] = _field_rows(snap.field_stats, target)
+            ctx["chart"] = pass_rate_chart(snap.field_stats, target)
+        return ctx
+
+
+# --------------------------------------------------------------------------------------------- quarantine
+class QuarantinedRowListView(ObjectListView):
+    model = QuarantinedRow
+    table_class = tables.QuarantinedRowTable
+    filterset_class = filtersets.QuarantinedRowFilterSet
+    template_name = "ingest/quarantinedrow_list.html"
+
+    def get_template_names(self):
+        if self.request.htmx and not self.request.htmx.boosted:
+            return ["generic/object_list.html#results"]
+        return ["ingest/quarantinedrow_list.html"]
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("batch")
+
+    def export(self, fmt):
+        if fmt != "xlsx":
+            return super().export(fmt)
+        filterset = self.get_filterset(self.get_filterset_class())
+        qs = filterset.qs if filterset.is_bound and filterset.is_valid() else self.get_queryset()
+        rows = list(qs[:100_000])
+        audit.record("export", object_type="ingest.quarantinedrow",
+                     details={"format": "xlsx", "rows": len(rows), "filters": self.request.GET.dict()})
+        return _attachment(services.quarantine_xlsx(rows), f"quarantine-{timezone.localtime():%Y%m%d-%H%M%S}.xlsx")
+
+
+class QuarantinedRowDetailView(ObjectDetailView):
+    model = QuarantinedRow
+    template_name = "ingest/quarantinedrow_detail.html"
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        ctx["correction_form"] = bootstrap(forms.CorrectionForm(row=self.object))
+        ctx["discard_form"] = bootstrap(forms.DiscardForm())
+        ctx["can_change"] = self.request.user.has_perm("ingest.change_quarantinedrow")
+        return ctx
+
+
+class QuarantineResubmitView(ScopedMixin, View):
+    model = QuarantinedRow
+    action = "change"
+
+    def post(self, request, pk):
+        row = get_object_or_404(self.get_queryset().select_related("batch", "batch__source"), pk=pk, status="open")
+        form = forms.CorrectionForm(request.POST, row=row)
+        if not form.is_valid():
+            messages.error(request, _("The correction could not be read."))
+            return redirect(row.get_absolute_url())
+        outcome = services.resubmit(row, form.corrected(), user=request.user)
+        if outcome.status == "quarantined":
+            messages.warning(request, _("The row still fails: %(reasons)s") % {"reasons": " ".join(outcome.reasons)})
+        elif outcome.status == "review":
+            messages.info(request, _("The row passed validation and waits in the entity review queue."))
+        else:
+            messages.success(request, _("The corrected row was accepted."))
+        return redirect(row.get_absolute_url())
+
+
+class QuarantineDiscardView(ScopedMixin, View):
+    model = QuarantinedRow
+    action = "change"
+
+    def post(self, request, pk):
+        row = get_object_or_404(self.get_queryset(), pk=pk, status="open")
+        form = forms.DiscardForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, _("Give a reason to discard the row."))
+            return redirect(row.get_absolute_url())
+        services.discard(row, form.cleaned_data["reason"], user=request.user)
+        messages.success(request, _("The row was discarded."))
+        return redirect(row.get_absolute_url())
+
+
+class QuarantineUploadView(ScopedMixin, FormView):
+    model = QuarantinedRow
+    action = "change"
+    form_class = forms.ResubmitUploadForm
+    template_name = "ingest/quarantine_upload.html"
+
+    def get_form(self, form_class=None):
+        return bootstrap(super().get_form(form_class))
+
+    def form_valid(self, form):
+        upload = form.cleaned_data["file"]
+        try:
+            result = services.resubmit_workbook(upload.read(), upload.name, self.get_queryset(), user=self.request.user)
+        except (services.IngestError, ValueError) as exc:
+            form.add_error("file", str(exc))
+            return self.form_invalid(form)
+        messages.success(self.request, _("Resubmitted: %(fixed)s accepted, %(still_failing)s still failing, "
+                                         "%(skipped)s skipped.") % result)
+        return redirect("ingest:quarantinedrow_list")
+
+
+# --------------------------------------------------------------------------------------------- review queue
+class MatchCandidateListView(ObjectListView):
+    model = MatchCandidate
+    table_class = tables.MatchCandidateTable
+    filterset_class = filtersets.MatchCandidateFilterSet
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("enterprise", "batch")
+
+
+class MatchCandidateDetailView(ObjectDetailView):
+    model = MatchCandidate
+    template_name = "ingest/matchcandidate_detail.html"
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        ctx["decision_form"] = bootstrap(forms.CandidateDecisionForm())
+        ctx["can_change"] = self.request.user.has_perm("ingest.change_matchcandidate")
+        ent = self.object.enterprise
+        ctx["candidate"] = {"name": ent.name, "address": ent.address, "uscc": ent.uscc, "region": ent.region_id}
+        return ctx
+
+
+class MatchCandidateDecisionView(ScopedMixin, View):
+    model = MatchCandidate
+    action = "change"
+    decision = "confirm"
+
+    def post(self, request, pk):
+        candidate = get_object_or_404(self.get_queryset().select_related("batch", "batch__source"), pk=pk,
+                                      status="pending")
+        # the linked enterprise must be one the user may see
+        if not Enterprise.objects.in_scope(request.user).filter(pk=candidate.enterprise_id).exists():
+            raise Http404
+        try:
+            if self.decision == "confirm":
+                services.confirm_candidate(candidate, user=request.user)
+                messages.success(request, _("Confirmed: the record was written for this enterprise."))
+            else:
+                services.reject_candidate(candidate, user=request.user, note=request.POST.get("note", ""))
+                messages.success(request, _("Rejected: the row was moved to quarantine."))
+        except services.IngestError as exc:
+            messages.error(request, str(exc))
+        return redirect(candidate.get_absolute_url())
+
+
+# --------------------------------------------------------------------------------------------- quality, templates
+class QualityView(ScopedMixin, TemplateView):
+    model = Batch
+    template_name = "ingest/quality.html"
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        target = quality_target()
+        batches = self.get_queryset().filter(status="succeeded")
+        overview = services.quality_overview(batches)
+        ctx.update(target=target, target_percent=round(target * 100, 2), overview=overview,
+                   field_rows=_field_rows(overview["fields"], target),
+                   chart=pass_rate_chart(overview["fields"], target) if overview["fields"] else "",
+                   trend=trend_chart(overview["trend"][-50:], target) if overview["trend"] else "")
+        return ctx
+
+
+class TemplatesView(ScopedMixin, TemplateView):
+    model = Batch
+    template_name = "ingest/templates.html"
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        ctx["kinds"] = [(k, mapping.KIND_LABELS[k], [h for _f, h, _t, r in mapping.TEMPLATE_FIELDS[k]])
+                        for k in mapping.KINDS]
+        return ctx
+
+
+class TemplateDownloadView(ScopedMixin, View):
+    model = Batch
+
+    def get(self, request, kind):
+        if kind not in mapping.KINDS:
+            raise Http404
+        return _attachment(services.template_xlsx(kind), f"template-{kind}.xlsx")
+
+
+# --------------------------------------------------------------------------------------------- sources, profiles
+class SourceListView(ObjectListView):
+    model = Source
+    table_class = tables.SourceTable
+    filterset_class = filtersets.SourceFilterSet
+
+
+class SourceDetailView(ObjectDetailView):
+    model = Source
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        ctx["related"] = [(_("mapping profiles"), self.object.profiles.all())]
+        return ctx
+
+
+class SourceEditView(ObjectEditView):
+    model = Source
+    form_class = forms.SourceForm
+
+
+class MappingProfileListView(ObjectListView):
+    model = MappingProfile
+    table_class = tables.MappingProfileTable
+    filterset_class = filtersets.MappingProfileFilterSet
+
+    def get(self, request, *args, **kwargs):
+        services.ensure_builtin_profiles()
+        return super().get(request, *args, **kwargs)
+
+
+class MappingProfileDetailView(ObjectDetailView):
+    model = MappingProfile
+    template_name = "ingest/mappingprofile_detail.html"
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        ctx["config_json"] = json.dumps(self.object.config, ensure_ascii=False, indent=2)
+        ctx["hidden_config"] = True
+        return ctx
+
+
+class MappingProfileEditView(ObjectEditView):
+    model = MappingProfile
+    form_class = forms.MappingProfileForm
