@@ -28,7 +28,7 @@ demo: install
 	$(BIN)/foodrisk migrate --no-input -v0
 	$(BIN)/foodrisk seed
 	$(BIN)/foodrisk demo_accounts
-	$(BIN)/foodrisk demo_load --enterprises $(DEMO_ENTERPRISES)
+	$(BIN)/foodrisk demo_data --enterprises $(DEMO_ENTERPRISES)
 	@echo ""
 	@echo "foodrisk is running at http://127.0.0.1:$(PORT)/  (Ctrl-C stops the server and the worker)"
 	@trap 'kill 0' EXIT INT TERM; \
