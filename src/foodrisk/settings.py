@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "foodrisk.ingest",
     "foodrisk.indicators",
     "foodrisk.scoring",
+    "foodrisk.alerts",
 ]
 
 MIDDLEWARE = [

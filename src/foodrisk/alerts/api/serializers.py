@@ -1,0 +1,94 @@
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import serializers
+
+from foodrisk.core.api.generic import ScopedModelSerializer
+from foodrisk.core.models import Organisation, User
+
+from ..choices import Outcome
+from ..models import Alert, AlertEvent, AlertOccurrence, WarningRule
+from ..params import validate_params
+
+
+class WarningRuleSerializer(ScopedModelSerializer):
+    class Meta:
+        model = WarningRule
+        fields = ["id", "code", "name", "kind", "params", "level", "target", "target_organisation", "deadline_days",
+                  "enabled", "description", "builtin"]
+        read_only_fields = ["id", "builtin"]
+
+    def validate(self, attrs):
+        kind = attrs.get("kind", getattr(self.instance, "kind", None))
+        params = attrs.get("params", getattr(self.instance, "params", {}) if self.instance else {})
+        try:
+            attrs["params"] = validate_params(kind, params)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.message_dict)
+        target = attrs.get("target", getattr(self.instance, "target", "local"))
+        org = attrs.get("target_organisation", getattr(self.instance, "target_organisation", None))
+        if target == "fixed" and org is None:
+            raise serializers.ValidationError({"target_organisation": ["Choose the fixed organisation."]})
+        return attrs
+
+
+class OccurrenceSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = AlertOccurrence
+        fields = ["id", "fingerprint", "summary", "evidence", "at"]
+
+
+class EventSerializer(serializers.ModelSerializer):
+    user = serializers.StringRelatedField()
+
+    class Meta:
+        model = AlertEvent
+        fields = ["id", "action", "from_status", "to_status", "user", "note", "data", "at"]
+
+
+ALERT_FIELDS = ["id", "rule", "rule_code", "enterprise", "enterprise_name", "region", "level", "status", "summary",
+                "grade_at_raise", "current_grade", "occurrences", "raised_at", "last_occurred_at", "deadline",
+                "overdue", "escalations", "organisation", "assigned_organisation", "assignee", "dispatched_by",
+                "dispatched_at", "instructions", "reviewed_by", "reviewed_at", "review_note", "feedback",
+                "handled_by", "handled_at", "outcome", "outcome_note", "closed_by", "closed_at"]
+
+
+class AlertSerializer(serializers.ModelSerializer):
+    rule_code = serializers.CharField(source="rule.code", read_only=True)
+    enterprise_name = serializers.CharField(source="enterprise.name", read_only=True)
+    current_grade = serializers.CharField(source="enterprise.current_grade", read_only=True)
+
+    class Meta:
+        model = Alert
+        fields = ALERT_FIELDS
+        read_only_fields = ALERT_FIELDS
+
+
+class AlertDetailSerializer(AlertSerializer):
+    occurrence_set = OccurrenceSerializer(many=True, read_only=True)
+    events = EventSerializer(many=True, read_only=True)
+
+    class Meta(AlertSerializer.Meta):
+        fields = [*ALERT_FIELDS, "evidence", "occurrence_set", "events"]
+        read_only_fields = fields
+
+
+class ReviewSerializer(serializers.Serializer):
+    decision = serializers.ChoiceField(choices=["confirm", "dismiss"])
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class DispatchSerializer(serializers.Serializer):
+    organisation = serializers.PrimaryKeyRelatedField(queryset=Organisation.objects.all(), required=False,
+                                                      allow_null=True)
+    assignee = serializers.PrimaryKeyRelatedField(queryset=User.objects.all(), required=False, allow_null=True)
+    deadline = serializers.DateField(required=False, allow_null=True)
+    instructions = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class HandleSerializer(serializers.Serializer):
+    feedback = serializers.CharField(allow_blank=True)
+    files = serializers.ListField(child=serializers.FileField(), required=False, default=list)
+
+
+class CloseSerializer(serializers.Serializer):
+    outcome = serializers.ChoiceField(choices=Outcome.choices)
+    note = serializers.CharField(required=False, allow_blank=True, default="")

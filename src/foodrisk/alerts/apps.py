@@ -1,0 +1,24 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class AlertsConfig(AppConfig):
+    name = "foodrisk.alerts"
+    label = "alerts"
+    verbose_name = _("Risk alerts")
+
+    def ready(self):
+        from foodrisk.core import navigation as nav
+        from foodrisk.records.events import records_changed
+        from foodrisk.scoring.events import grade_changed
+
+        from . import handlers
+
+        records_changed.connect(handlers.on_records_changed, dispatch_uid="alerts.records_changed")
+        grade_changed.connect(handlers.on_grade_changed, dispatch_uid="alerts.grade_changed")
+
+        nav.section("alerts", _("Risk alerts"), "bi-exclamation-triangle", order=35)
+        nav.add("alerts", _("My alerts"), "alerts:my_alerts", "alerts.view_alert")
+        nav.add("alerts", _("My organisation's alerts"), "alerts:org_alerts", "alerts.view_alert")
+        nav.add("alerts", _("All alerts"), "alerts:alert_list", "alerts.view_alert")
+        nav.add("alerts", _("Warning rules"), "alerts:warningrule_list", "alerts.view_warningrule")

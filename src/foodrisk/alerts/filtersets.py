@@ -1,0 +1,61 @@
+"""One filter definition for the work queue page and the API."""
+
+import django_filters
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from foodrisk.core.models import Region
+from foodrisk.core.querysets import region_prefix
+from foodrisk.enterprises.choices import Grade
+
+from .choices import OPEN_STATUSES, AlertLevel, AlertStatus, RuleKind
+from .models import Alert, WarningRule
+
+
+class AlertFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(label=_("Enterprise"), method="search")
+    status = django_filters.MultipleChoiceFilter(label=_("Status"), choices=AlertStatus.choices)
+    open = django_filters.BooleanFilter(label=_("Open"), method="is_open")
+    level = django_filters.MultipleChoiceFilter(label=_("Level"), choices=AlertLevel.choices)
+    rule = django_filters.ModelChoiceFilter(label=_("Rule"), queryset=WarningRule.objects.all())
+    kind = django_filters.ChoiceFilter(label=_("Rule kind"), field_name="rule__kind", choices=RuleKind.choices)
+    region = django_filters.ModelChoiceFilter(label=_("Region"), queryset=Region.objects.all(), method="in_region")
+    grade = django_filters.MultipleChoiceFilter(label=_("Current grade"), field_name="enterprise__current_grade",
+                                                choices=Grade.choices)
+    overdue = django_filters.BooleanFilter(label=_("Overdue"), method="is_overdue")
+    deadline_before = django_filters.DateFilter(label=_("Deadline on or before"), field_name="deadline",
+                                                lookup_expr="lte")
+    raised_after = django_filters.DateFilter(label=_("Raised on or after"), field_name="raised_at__date",
+                                             lookup_expr="gte")
+
+    class Meta:
+        model = Alert
+        fields = ["q", "status", "open", "level", "rule", "kind", "region", "grade", "overdue", "deadline_before",
+                  "raised_after"]
+
+    def search(self, qs, name, value):
+        return qs.filter(enterprise__name__icontains=value) | qs.filter(enterprise__uscc__iexact=value)
+
+    def is_open(self, qs, name, value):
+        if value is None:
+            return qs
+        return qs.filter(status__in=OPEN_STATUSES) if value else qs.exclude(status__in=OPEN_STATUSES)
+
+    def in_region(self, qs, name, value):
+        return qs.filter(enterprise__region_id__startswith=region_prefix(value.code)) if value else qs
+
+    def is_overdue(self, qs, name, value):
+        if value is None:
+            return qs
+        late = qs.filter(status__in=OPEN_STATUSES, deadline__lt=timezone.localdate())
+        return late if value else qs.exclude(pk__in=late.values("pk"))
+
+
+class WarningRuleFilterSet(django_filters.FilterSet):
+    kind = django_filters.ChoiceFilter(label=_("Kind"), choices=RuleKind.choices)
+    level = django_filters.ChoiceFilter(label=_("Level"), choices=AlertLevel.choices)
+    enabled = django_filters.BooleanFilter(label=_("Enabled"))
+
+    class Meta:
+        model = WarningRule
+        fields = ["kind", "level", "enabled"]

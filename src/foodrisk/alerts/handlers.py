@@ -1,0 +1,51 @@
+"""Alerts react to other apps' events (connected in AlertsConfig.ready), after their commit.
+
+- records_changed → record-driven rules for those enterprises (penalty, inspection, sampling,
+  complaints, credit repair rejected, listing, jumps).
+- grade_changed → grade-drop rules.
+A failure is logged, never raised into the caller (the records and grades are already saved).
+"""
+
+import logging
+import threading
+from contextlib import contextmanager
+
+logger = logging.getLogger(__name__)
+_state = threading.local()
+
+
+def enabled():
+    return getattr(_state, "enabled", True)
+
+
+@contextmanager
+def paused():
+    """Bulk loads (demo data, benchmarks) switch event-raised alerts off for the block."""
+    previous = enabled()
+    _state.enabled = False
+    try:
+        yield
+    finally:
+        _state.enabled = previous
+
+
+def on_records_changed(sender, kind=None, enterprise_ids=(), **kwargs):
+    if not enabled() or not enterprise_ids:
+        return
+    from . import services
+
+    try:
+        services.evaluate_records(enterprise_ids, {kind} if kind else None)
+    except Exception:
+        logger.exception("alerts for records_changed(%s) failed", kind)
+
+
+def on_grade_changed(sender, run=None, adjustment=None, changes=(), **kwargs):
+    if not enabled() or not changes:
+        return
+    from . import services
+
+    try:
+        services.evaluate_grade_changes(changes, run=run, adjustment=adjustment)
+    except Exception:
+        logger.exception("alerts for grade_changed (run %s) failed", getattr(run, "pk", None))

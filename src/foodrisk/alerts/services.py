@@ -1,0 +1,516 @@
+"""Alerts (风险预警): the service API. Every write goes through these functions — one transaction, one
+audit entry in it, an AlertEvent on the alert's timeline, notifications and events after commit.
+
+Models (foodrisk.alerts.models)
+    WarningRule   code, name, kind (choices.RuleKind), params (JSON, validated per kind by
+                  params.validate_params), level (red/orange/yellow/blue), target (local / county / fixed)
+                  + target_organisation, deadline_days, enabled.
+    Alert         rule, enterprise, region (at raise), level, status (choices.AlertStatus), summary,
+                  evidence (JSON of the latest occurrence: {"records": [...], "grades": {...}, "values": {...}}),
+                  occurrences, raised_at, last_occurred_at, deadline, organisation (responsible at raise),
+                  review / dispatch (assigned_organisation, assignee) / feedback / outcome fields,
+                  overdue, escalated_at, escalations.  scope_field = "enterprise__region".
+                  Alert.objects.restrict(user, "view" | "review" | "dispatch" | "handle" | "close"),
+                  .open(), .overdue(today).
+    AlertOccurrence  one triggering (fingerprint, summary, evidence, at).
+    AlertEvent       the timeline (action, from_status, to_status, user, note, data, at).
+
+Statuses and transitions (anything else raises InvalidTransition, a ValidationError):
+    raised ──review(confirm)──▶ confirmed ──dispatch──▶ dispatched ──handle──▶ in_hand ──close──▶ closed
+    raised ──review(dismiss, reason required)──▶ dismissed
+    dispatched ──dispatch──▶ dispatched (re-dispatch);  in_hand ──handle──▶ in_hand (more feedback)
+    open + deadline passed ──escalate_overdue──▶ same status, overdue=True (督办)
+
+Raising (called by the signal handlers and the daily job `alerts.scan`; other apps may call them):
+    evaluate_records(enterprise_ids, record_kinds=None, *, today=None) -> list[Alert]
+    evaluate_grade_changes(changes, *, run=None, adjustment=None) -> list[Alert]
+    scan(today=None) -> {"raised": n, "repeated": n, "escalated": n}
+    raise_alert(rule, enterprise, *, fingerprint, summary, evidence) -> (alert | None, created)
+        One open alert per (enterprise, rule): a repeat with new evidence adds an occurrence; evidence
+        already seen (same fingerprint, even on a closed alert) is ignored.
+
+Workflow (user = the acting person; permission "alerts.<action>_alert" and region scope are checked):
+    review(alert, *, user, confirm, note="")
+    dispatch(alert, *, user, organisation=None, assignee=None, deadline=None, instructions="")
+    handle(alert, *, user, feedback, files=())       # files → records.Attachment linked to the alert
+    close(alert, *, user, outcome, note="")           # outcome: choices.Outcome
+    escalate_overdue(today=None) -> list[Alert]       # system; notifies the parent organisation
+    allowed_actions(alert, user) -> set of "review", "dispatch", "handle", "close"
+
+Reads:
+    queue(user, which="mine" | "organisation" | "all") -> Alert queryset in the user's scope
+    attachments(alert) -> records.Attachment queryset
+
+Rules:
+    save_rule(rule, *, user=None) -> WarningRule      # validates params, audited
+    seeds.seed_default_rules() -> number created      # idempotent
+
+Events (foodrisk.alerts.events, after commit): alert_raised(alert, created, occurrence),
+alert_transitioned(alert, action, from_status, to_status, user).
+"""
+
+import datetime as dt
+import logging
+
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from foodrisk.core.models import Organisation, Region, User
+from foodrisk.core.querysets import region_prefix
+from foodrisk.core.services import audit
+from foodrisk.core.services.notifications import notify
+
+from . import events, rules
+from .choices import OPEN_STATUSES, AlertStatus, EventAction, Outcome, TargetRule
+from .models import Alert, AlertEvent, AlertOccurrence, WarningRule
+from .params import TIME_BASED, triggers
+
+logger = logging.getLogger(__name__)
+
+S = AlertStatus
+TRANSITIONS = {
+    "review": {S.RAISED},
+    "dispatch": {S.CONFIRMED, S.DISPATCHED},
+    "handle": {S.DISPATCHED, S.IN_HAND},
+    "close": {S.IN_HAND},
+}
+ACTION_LABELS = {"review": gettext_lazy("review"), "dispatch": gettext_lazy("dispatch"),
+                 "handle": gettext_lazy("handle"), "close": gettext_lazy("close")}
+NOTIFICATION_LEVEL = {"red": "danger", "orange": "warning", "yellow": "warning", "blue": "info"}
+
+
+class InvalidTransition(ValidationError):
+    pass
+
+
+# --------------------------------------------------------------------------------------------------
+# rules
+# --------------------------------------------------------------------------------------------------
+def save_rule(rule, *, user=None):
+    """Create or update a warning rule (params validated and completed with defaults), audited."""
+    creating = rule._state.adding
+    before = None if creating else audit.snapshot(WarningRule.objects.get(pk=rule.pk))
+    with transaction.atomic():
+        rule.full_clean()
+        rule.save()
+        audit.record(f"alerts.warningrule.{'create' if creating else 'update'}", rule, before=before,
+                     after=audit.snapshot(rule), user=user)
+    return rule
+
+
+# --------------------------------------------------------------------------------------------------
+# where an alert goes
+# --------------------------------------------------------------------------------------------------
+def _region_chain(code, cache):
+    """The region and its ancestors, most specific first."""
+    if code in cache:
+        return cache[code]
+    chain, current = [], code
+    parents = {}
+    while current:
+        chain.append(current)
+        if current not in parents:
+            parents[current] = Region.objects.filter(pk=current).values_list("parent_id", flat=True).first()
+        current = parents[current]
+    cache[code] = chain
+    return chain
+
+
+def target_organisation(rule, region_code, cache=None):
+    """The organisation responsible for an alert of this rule about an enterprise in region_code."""
+    if rule.target == TargetRule.FIXED:
+        return rule.target_organisation
+    cache = {} if cache is None else cache
+    chain = _region_chain(region_code, cache.setdefault("chain", {}))
+    key = ("orgs", tuple(chain))
+    if key not in cache:
+        cache[key] = list(Organisation.objects.filter(active=True, region_id__in=chain).select_related("region")
+                          .order_by("code"))
+    orgs = sorted(cache[key], key=lambda o: chain.index(o.region_id))
+    if rule.target == TargetRule.COUNTY:
+        county = [o for o in orgs if o.region.level == "county"]
+        if county:
+            return county[0]
+    return orgs[0] if orgs else None
+
+
+def organisation_covers(organisation, region_code):
+    """An organisation's jurisdiction contains the region (a county bureau covers its stations' enterprises)."""
+    prefix = region_prefix(organisation.region_id)
+    return bool(region_code) and region_code.startswith(prefix)
+
+
+# --------------------------------------------------------------------------------------------------
+# raising
+# --------------------------------------------------------------------------------------------------
+def _users_with(org, perm, exclude=None):
+    if org is None:
+        return []
+    users = User.objects.filter(organisation=org, is_active=True).order_by("pk")
+    return [u for u in users if u.has_perm(perm) and (exclude is None or u.pk != exclude.pk)]
+
+
+def _context(alert, **extra):
+    return {"level": alert.get_level_display(), "enterprise": alert.enterprise.name, "rule": alert.rule.name,
+            "summary": alert.summary, "deadline": alert.deadline.isoformat() if alert.deadline else "—",
+            "status": alert.get_status_display(), "alert": alert, **extra}
+
+
+def _notify_after_commit(recipients, template, alert, **extra):
+    recipients = list({u.pk: u for u in recipients if u is not None}.values())
+    if not recipients:
+        return
+    link, level = alert.get_absolute_url(), NOTIFICATION_LEVEL.get(alert.level, "info")
+    context = _context(alert, **extra)
+    transaction.on_commit(lambda: notify(recipients, template, context, link=link, level=level))
+
+
+def raise_alert(rule, enterprise, *, fingerprint, summary, evidence, cache=None):
+    """Raise (or repeat) one alert. Returns (alert, created) or (None, False) when the evidence was seen."""
+    fingerprint = fingerprint[:200]
+    now = timezone.now()
+    with transaction.atomic():
+        if AlertOccurrence.objects.filter(alert__rule=rule, alert__enterprise=enterprise,
+                                          fingerprint=fingerprint).exists():
+            return None, False
+        alert = Alert.objects.select_for_update().filter(rule=rule, enterprise=enterprise,
+                                                         status__in=OPEN_STATUSES).first()
+        created = alert is None
+        if created:
+            org = target_organisation(rule, enterprise.region_id, cache)
+            alert = Alert(rule=rule, enterprise=enterprise, region_id=enterprise.region_id, level=rule.level,
+                          summary=summary[:300], evidence=evidence, grade_at_raise=enterprise.current_grade or "",
+                          raised_at=now, last_occurred_at=now, organisation=org,
+                          deadline=timezone.localdate() + dt.timedelta(days=rule.deadline_days))
+            try:
+                with transaction.atomic():
+                    alert.save()
+            except IntegrityError:  # another process raised it meanwhile: become a repeat
+                created = False
+                alert = Alert.objects.select_for_update().get(rule=rule, enterprise=enterprise,
+                                                              status__in=OPEN_STATUSES)
+        if not created:
+            alert.occurrences += 1
+            alert.last_occurred_at, alert.evidence, alert.summary = now, evidence, summary[:300]
+            alert.save(update_fields=["occurrences", "last_occurred_at", "evidence", "summary"])
+        occurrence = AlertOccurrence.objects.create(alert=alert, fingerprint=fingerprint, summary=summary[:300],
+                                                    evidence=evidence, at=now)
+        action = EventAction.RAISE if created else EventAction.REPEAT
+        AlertEvent.objects.create(alert=alert, action=action, to_status=alert.status, note=summary[:300],
+                                  data={"fingerprint": fingerprint, "occurrence": occurrence.pk}, at=now)
+        audit.record(f"alerts.alert.{action}", alert, after=_state(alert),
+                     details={"rule": rule.code, "fingerprint": fingerprint})
+        if created:
+            _notify_after_commit(_users_with(alert.organisation, "alerts.review_alert"), "alert_raised", alert)
+        events.emit_raised(alert, created, occurrence)
+    return alert, created
+
+
+def _raise_hits(rule, hits, ents, cache, out):
+    for hit in hits:
+        ent = ents.get(hit.enterprise_id)
+        if ent is None:
+            continue
+        try:
+            alert, _created = raise_alert(rule, ent, fingerprint=hit.fingerprint, summary=hit.summary,
+                                          evidence=hit.evidence, cache=cache)
+        except Exception:  # one bad hit must not stop the others
+            logger.exception("raising alert %s for enterprise %s failed", rule.code, hit.enterprise_id)
+            continue
+        if alert is not None:
+            out.append(alert)
+
+
+def _enabled_rules(kinds):
+    return [r for r in WarningRule.objects.filter(enabled=True, kind__in=kinds).select_related(
+        "target_organisation")]
+
+
+def evaluate_records(enterprise_ids, record_kinds=None, *, today=None):
+    """Record-driven rules (penalty, inspection, sampling, complaints, repair rejected, listed, jumps)
+    for these enterprises; record_kinds limits to rules triggered by those kinds (None = all)."""
+    today = today or timezone.localdate()
+    ids = set(enterprise_ids or ())
+    if not ids:
+        return []
+    out, cache, ents = [], {}, None
+    for rule in _enabled_rules(list(rules.RECORD_EVALUATORS)):
+        if record_kinds is not None and not (triggers(rule.kind, rule.params) & set(record_kinds)):
+            continue
+        hits = rules.RECORD_EVALUATORS[rule.kind](rule, ids, today)
+        if hits:
+            ents = ents if ents is not None else rules.enterprises(ids)
+            _raise_hits(rule, hits, ents, cache, out)
+    return out
+
+
+def evaluate_grade_changes(changes, *, run=None, adjustment=None):
+    """Grade-drop rules for the changes of one scoring run or one approved adjustment."""
+    changes = list(changes or ())
+    if not changes:
+        return []
+    out, cache, ents = [], {}, None
+    for rule in _enabled_rules(["grade_drop"]):
+        hits = rules.grade_drop(rule, changes, run=run, adjustment=adjustment)
+        if hits:
+            ents = ents if ents is not None else rules.enterprises({c["enterprise_id"] for c in changes})
+            _raise_hits(rule, hits, ents, cache, out)
+    return out
+
+
+def evaluate_time_rules(today=None, enterprise_ids=None):
+    today = today or timezone.localdate()
+    out, cache = [], {}
+    for rule in _enabled_rules(list(TIME_BASED)):
+        hits = rules.TIME_EVALUATORS[rule.kind](rule, enterprise_ids, today)
+        if hits:
+            _raise_hits(rule, hits, rules.enterprises({h.enterprise_id for h in hits}), cache, out)
+    return out
+
+
+def scan(today=None):
+    """The daily job: time-based rules (licence expiring / expired, repair lapsed), then escalation."""
+    today = today or timezone.localdate()
+    alerts = evaluate_time_rules(today)
+    escalated = escalate_overdue(today)
+    raised = sum(1 for a in alerts if a.occurrences == 1)
+    return {"raised": raised, "repeated": len(alerts) - raised, "escalated": len(escalated)}
+
+
+# --------------------------------------------------------------------------------------------------
+# workflow
+# --------------------------------------------------------------------------------------------------
+def _state(alert):
+    return audit.snapshot(alert, fields={"status", "level", "deadline", "organisation", "assigned_organisation",
+                                         "assignee", "review_note", "feedback", "outcome", "outcome_note",
+                                         "occurrences", "overdue", "escalations"})
+
+
+def _check(alert, user, action):
+    """Lock the alert; the user needs alerts.<action>_alert and the alert in scope; the state must allow it."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        raise PermissionDenied(_("Log in to act on alerts."))
+    perm = f"alerts.{action}_alert"
+    if not user.has_perm(perm):
+        raise PermissionDenied(_("You lack the permission “%(perm)s”.") % {"perm": perm})
+    locked = Alert.objects.select_for_update().filter(pk=alert.pk).first()
+    if locked is None or not Alert.objects.in_scope(user).filter(pk=alert.pk).exists():
+        raise PermissionDenied(_("This alert is outside your jurisdiction."))
+    if locked.status not in TRANSITIONS[action]:
+        allowed = "、".join(str(AlertStatus(s).label) for s in sorted(TRANSITIONS[action]))
+        raise InvalidTransition(
+            _("Cannot %(action)s an alert that is “%(status)s”; this is possible only when it is: %(allowed)s.")
+            % {"action": ACTION_LABELS[action], "status": locked.get_status_display(), "allowed": allowed},
+            code="invalid_transition")
+    return locked
+
+
+def _finish(alert, action, before_status, user, note="", data=None, before=None):
+    AlertEvent.objects.create(alert=alert, action=action, from_status=before_status, to_status=alert.status,
+                              user=user, note=note, data=data or {})
+    audit.record(f"alerts.alert.{action}", alert, before=before, after=_state(alert), user=user,
+                 details=data or None)
+    events.emit_transitioned(alert, action, before_status, alert.status, user)
+    return alert
+
+
+def review(alert, *, user, confirm, note=""):
+    """Confirm (→ confirmed, ready to dispatch) or dismiss (→ dismissed; a reason is required)."""
+    note = (note or "").strip()
+    with transaction.atomic():
+        alert = _check(alert, user, "review")
+        if not confirm and not note:
+            raise ValidationError({"note": _("Give the reason for dismissing the alert.")}, code="reason_required")
+        before, before_status = _state(alert), alert.status
+        alert.status = S.CONFIRMED if confirm else S.DISMISSED
+        alert.reviewed_by, alert.reviewed_at, alert.review_note = user, timezone.now(), note
+        if not confirm:
+            alert.overdue = False
+        alert.save()
+        action = EventAction.CONFIRM if confirm else EventAction.DISMISS
+        _finish(alert, action, before_status, user, note, before=before)
+        perm = "alerts.dispatch_alert" if confirm else "alerts.review_alert"
+        _notify_after_commit(_users_with(alert.organisation, perm, exclude=user),
+                             "alert_confirmed" if confirm else "alert_dismissed", alert, note=note, actor=str(user))
+    return alert
+
+
+def dispatch(alert, *, user, organisation=None, assignee=None, deadline=None, instructions=""):
+    """Send to an organisation and/or a person with a deadline. The organisation's jurisdiction (or the
+    person's scope) must contain the enterprise; the person must be able to handle alerts."""
+    with transaction.atomic():
+        alert = _check(alert, user, "dispatch")
+        region = alert.enterprise.region_id
+        errors = {}
+        if organisation is None and assignee is None:
+            errors["organisation"] = _("Choose an organisation or a person to dispatch to.")
+        if organisation is not None and not organisation_covers(organisation, region):
+            errors["organisation"] = _("%(org)s has no jurisdiction over the enterprise's region %(region)s.") % {
+                "org": organisation, "region": region}
+        if assignee is not None:
+            if not assignee.is_active or not assignee.in_scope(region):
+                errors["assignee"] = _("%(user)s cannot see enterprises in region %(region)s.") % {
+                    "user": assignee, "region": region}
+            elif not assignee.has_perm("alerts.handle_alert"):
+                errors["assignee"] = _("%(user)s lacks the permission to handle alerts.") % {"user": assignee}
+            elif organisation is not None and assignee.organisation_id and assignee.organisation_id != organisation.pk \
+                    and not organisation_covers(organisation, assignee.organisation.region_id):
+                errors["assignee"] = _("%(user)s does not belong to %(org)s.") % {"user": assignee,
+                                                                                  "org": organisation}
+        today = timezone.localdate()
+        if deadline is None:
+            deadline = alert.deadline if alert.deadline and alert.deadline >= today else \
+                today + dt.timedelta(days=alert.rule.deadline_days)
+        if deadline < today:
+            errors["deadline"] = _("The deadline lies in the past.")
+        if errors:
+            raise ValidationError(errors)
+        before, before_status = _state(alert), alert.status
+        if organisation is None and assignee is not None:
+            organisation = assignee.organisation
+        alert.status = S.DISPATCHED
+        alert.assigned_organisation, alert.assignee = organisation, assignee
+        alert.dispatched_by, alert.dispatched_at = user, timezone.now()
+        alert.deadline, alert.instructions = deadline, (instructions or "").strip()
+        alert.overdue = False
+        alert.save()
+        data = {"organisation": getattr(organisation, "pk", None), "assignee": getattr(assignee, "pk", None),
+                "deadline": deadline}
+        _finish(alert, EventAction.DISPATCH, before_status, user, alert.instructions, data, before=before)
+        recipients = [assignee] if assignee is not None else _users_with(organisation, "alerts.handle_alert")
+        _notify_after_commit(recipients, "alert_dispatched", alert, instructions=alert.instructions)
+    return alert
+
+
+def _may_handle(alert, user):
+    """A person-dispatched alert is handled by that person (or someone who may dispatch)."""
+    return alert.assignee_id is None or alert.assignee_id == user.pk or user.has_perm("alerts.dispatch_alert")
+
+
+def handle(alert, *, user, feedback, files=()):
+    """Report what was done (→ in hand). Files become records.Attachment rows linked to the alert."""
+    from foodrisk.records.models import Attachment
+    from foodrisk.records.services import save_attachment
+
+    feedback = (feedback or "").strip()
+    with transaction.atomic():
+        alert = _check(alert, user, "handle")
+        if not _may_handle(alert, user):
+            raise PermissionDenied(_("This alert was dispatched to %(user)s.") % {"user": alert.assignee})
+        if not feedback:
+            raise ValidationError({"feedback": _("Describe what was done.")}, code="feedback_required")
+        before, before_status = _state(alert), alert.status
+        stamp = timezone.localtime().strftime("%Y-%m-%d %H:%M")
+        alert.feedback = (alert.feedback + "\n\n" if alert.feedback else "") + f"[{stamp} {user}] {feedback}"
+        alert.status, alert.handled_by, alert.handled_at = S.IN_HAND, user, timezone.now()
+        alert.save()
+        ct = ContentType.objects.get_for_model(Alert)
+        saved = []
+        for f in files or ():
+            att = Attachment(enterprise=alert.enterprise, content_type=ct, object_id=alert.pk, kind="evidence",
+                             file=f, description=f"{_('Alert')} #{alert.pk}: {getattr(f, 'name', '')}"[:300])
+            saved.append(save_attachment(att, user=user).pk)
+        _finish(alert, EventAction.HANDLE, before_status, user, feedback, {"attachments": saved}, before=before)
+        _notify_after_commit([alert.dispatched_by] if alert.dispatched_by_id != user.pk else [], "alert_handled",
+                             alert, feedback=feedback, actor=str(user))
+    return alert
+
+
+def close(alert, *, user, outcome, note=""):
+    """Close with an outcome (choices.Outcome)."""
+    with transaction.atomic():
+        alert = _check(alert, user, "close")
+        if outcome not in Outcome.values:
+            raise ValidationError({"outcome": _("Choose an outcome: %(choices)s.") % {
+                "choices": ", ".join(Outcome.values)}})
+        before, before_status = _state(alert), alert.status
+        alert.status, alert.outcome, alert.outcome_note = S.CLOSED, outcome, (note or "").strip()
+        alert.closed_by, alert.closed_at, alert.overdue = user, timezone.now(), False
+        alert.save()
+        _finish(alert, EventAction.CLOSE, before_status, user, alert.outcome_note, {"outcome": outcome},
+                before=before)
+        recipients = [u for u in (alert.assignee, alert.dispatched_by) if u is not None and u.pk != user.pk]
+        _notify_after_commit(recipients, "alert_closed", alert, outcome=alert.get_outcome_display(),
+                             actor=str(user))
+    return alert
+
+
+def escalate_overdue(today=None):
+    """督办: open alerts past their deadline (not yet escalated for this deadline) are flagged, the parent
+    organisation of the responsible one is notified (template alert_overdue) and an escalation recorded."""
+    today = today or timezone.localdate()
+    done = []
+    for pk in Alert.objects.overdue(today).filter(overdue=False).values_list("pk", flat=True):
+        with transaction.atomic():
+            alert = Alert.objects.select_for_update().select_related("enterprise", "rule").get(pk=pk)
+            if alert.overdue or not alert.is_open or alert.deadline is None or alert.deadline >= today:
+                continue
+            before = _state(alert)
+            responsible = alert.responsible_organisation
+            parent = responsible.parent if responsible is not None and responsible.parent_id else responsible
+            recipients = list(User.objects.filter(organisation=parent, is_active=True)) if parent else []
+            if alert.assignee is not None:
+                recipients.append(alert.assignee)
+            alert.overdue, alert.escalated_at, alert.escalations = True, timezone.now(), alert.escalations + 1
+            alert.save(update_fields=["overdue", "escalated_at", "escalations"])
+            data = {"deadline": alert.deadline, "days_overdue": (today - alert.deadline).days,
+                    "responsible": getattr(responsible, "pk", None), "notified_organisation": getattr(parent, "pk", None),
+                    "recipients": sorted({u.pk for u in recipients})}
+            _finish(alert, EventAction.ESCALATE, alert.status, None,
+                    _("Overdue since %(date)s; escalated to %(org)s.") % {"date": alert.deadline,
+                                                                           "org": parent or "—"},
+                    data, before=before)
+            _notify_after_commit(recipients, "alert_overdue", alert, organisation=str(parent or ""))
+            done.append(alert)
+    return done
+
+
+def allowed_actions(alert, user):
+    """The actions this user may take on the alert now (for buttons and forms)."""
+    if not user.is_authenticated:
+        return set()
+    actions = set()
+    for action, states in TRANSITIONS.items():
+        if alert.status in states and user.has_perm(f"alerts.{action}_alert"):
+            if action == "handle" and not _may_handle(alert, user):
+                continue
+            actions.add(action)
+    return actions
+
+
+# --------------------------------------------------------------------------------------------------
+# reads
+# --------------------------------------------------------------------------------------------------
+def queue(user, which="mine"):
+    """The work queue. mine: open alerts waiting for something this user may do (assigned to them, or
+    their organisation's to review / dispatch / handle); organisation: everything of the user's
+    organisation (responsible or dispatched to); all: everything in scope."""
+    qs = Alert.objects.restrict(user, "view").select_related("enterprise", "enterprise__region", "rule",
+                                                             "organisation", "assigned_organisation", "assignee")
+    if which == "all":
+        return qs
+    org = user.organisation_id
+    if which == "organisation":
+        return qs.filter(Q(organisation_id=org) | Q(assigned_organisation_id=org)) if org else qs.none()
+    cond = Q(assignee=user, status__in=[S.DISPATCHED, S.IN_HAND])
+    if org:
+        if user.has_perm("alerts.review_alert"):
+            cond |= Q(organisation_id=org, status=S.RAISED)
+        if user.has_perm("alerts.dispatch_alert"):
+            cond |= Q(organisation_id=org, status=S.CONFIRMED)
+        if user.has_perm("alerts.handle_alert"):
+            cond |= Q(assignee__isnull=True, assigned_organisation_id=org, status__in=[S.DISPATCHED, S.IN_HAND])
+        if user.has_perm("alerts.close_alert"):
+            cond |= (Q(organisation_id=org) | Q(dispatched_by=user)) & Q(status=S.IN_HAND)
+    return qs.filter(cond)
+
+
+def attachments(alert):
+    from foodrisk.records.models import Attachment
+
+    return Attachment.objects.filter(content_type=ContentType.objects.get_for_model(Alert), object_id=alert.pk)

@@ -1,0 +1,142 @@
+"""Alert pages: work queues (mine / my organisation / all in scope), the alert page with evidence,
+timeline and action forms (review, dispatch, handle, close — htmx-friendly), and warning-rule CRUD.
+Every action calls the services; the queryset is always Alert.objects.restrict(user, …)."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from django.shortcuts import redirect
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from foodrisk.core.views.generic import ObjectDeleteView, ObjectDetailView, ObjectEditView, ObjectListView
+from foodrisk.core.widgets import bootstrap
+
+from . import filtersets, forms, services, tables
+from .models import Alert, WarningRule
+
+QUEUES = {"mine": gettext_lazy("My alerts"), "organisation": gettext_lazy("My organisation's alerts"),
+          "all": gettext_lazy("All alerts")}
+
+
+class AlertListView(ObjectListView):
+    model = Alert
+    table_class = tables.AlertTable
+    filterset_class = filtersets.AlertFilterSet
+    queue = "all"
+
+    def get_queryset(self):
+        return services.queue(self.request.user, self.queue)
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        ctx.update(queue=self.queue, queues=QUEUES, verbose_name_plural=QUEUES[self.queue], can_add=False)
+        return ctx
+
+
+class MyAlertsView(AlertListView):
+    queue = "mine"
+
+
+class OrganisationAlertsView(AlertListView):
+    queue = "organisation"
+
+
+FORMS = {"review": forms.ReviewForm, "dispatch": forms.DispatchForm, "handle": forms.HandleForm,
+         "close": forms.CloseForm}
+
+
+class AlertDetailView(ObjectDetailView):
+    model = Alert
+    template_name = "alerts/alert_detail.html"
+    bound = None  # (action, bound form) after a failed POST
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("enterprise", "enterprise__region", "rule", "organisation",
+                                                     "assigned_organisation", "assignee")
+
+    def make_form(self, action, data=None, files=None):
+        kwargs = {"alert": self.object, "user": self.request.user} if action == "dispatch" else {}
+        return bootstrap(FORMS[action](data, files, prefix=action, **kwargs))
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        alert, user = self.object, self.request.user
+        allowed = services.allowed_actions(alert, user)
+        action_forms = {a: self.make_form(a) for a in FORMS if a in allowed}
+        if self.bound:
+            action_forms[self.bound[0]] = self.bound[1]
+        ctx.update(
+            allowed=allowed, action_forms=action_forms,
+            occurrences=alert.occurrence_set.all()[:50], events=alert.events.select_related("user"),
+            attachments=services.attachments(alert), edit_url="", delete_url="",
+            evidence_records=alert.evidence.get("records", []), evidence_values=alert.evidence.get("values", {}),
+            evidence_grades=alert.evidence.get("grades"), evidence_reasons=alert.evidence.get("reasons", []),
+        )
+        return ctx
+
+    def get_template_names(self):
+        if self.request.htmx and not self.request.htmx.boosted and self.bound:
+            return [f"{self.template_name}#actions"]
+        return [self.template_name]
+
+    def post(self, request, pk, action):
+        if action not in FORMS:
+            raise Http404
+        self.object = self.get_object()
+        form = self.make_form(action, request.POST, request.FILES)
+        if form.is_valid():
+            try:
+                self.perform(action, form.cleaned_data)
+            except PermissionDenied as exc:
+                messages.error(request, str(exc) or _("Not allowed."))
+                return redirect(self.object)
+            except ValidationError as exc:
+                if hasattr(exc, "error_dict"):
+                    for field, errors in exc.error_dict.items():
+                        form.add_error(field if field in form.fields else None, errors)
+                else:
+                    form.add_error(None, exc)
+        if form.errors:
+            self.bound = (action, form)
+            return self.render_to_response(self.get_context_data(object=self.object), status=200)
+        messages.success(request, _("Done."))
+        return redirect(self.object)
+
+    def perform(self, action, d):
+        user, alert = self.request.user, self.object
+        if action == "review":
+            return services.review(alert, user=user, confirm=d["decision"] == "confirm", note=d["note"])
+        if action == "dispatch":
+            return services.dispatch(alert, user=user, organisation=d["organisation"], assignee=d["assignee"],
+                                     deadline=d["deadline"], instructions=d["instructions"])
+        if action == "handle":
+            return services.handle(alert, user=user, feedback=d["feedback"], files=d["files"])
+        return services.close(alert, user=user, outcome=d["outcome"], note=d["note"])
+
+
+class WarningRuleListView(ObjectListView):
+    model = WarningRule
+    table_class = tables.WarningRuleTable
+    filterset_class = filtersets.WarningRuleFilterSet
+
+
+class WarningRuleDetailView(ObjectDetailView):
+    model = WarningRule
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        ctx["related"] = [(_("open alerts"), self.object.alerts.open().in_scope(self.request.user)[:20])]
+        return ctx
+
+
+class WarningRuleEditView(ObjectEditView):
+    model = WarningRule
+    form_class = forms.WarningRuleForm
+
+    def save(self, form):
+        return services.save_rule(form.instance, user=self.request.user)
+
+
+class WarningRuleDeleteView(ObjectDeleteView):
+    model = WarningRule
