@@ -176,9 +176,17 @@ def seed_reference_data():
                                                                        subject=subject, body=body))
 
 
+def seed_schedules():
+    from .models import Schedule
+
+    Schedule.objects.get_or_create(name="每日备份", defaults=dict(job_kind="core.backup", frequency="daily",
+                                                              at_time="03:00", params={"out": "var/backups"}))
+
+
 def seed_all():
     seed_roles()
     seed_reference_data()
+    seed_schedules()
 
 
 ROLE_LABEL = _("role")  # keeps the word translated even though role names are data

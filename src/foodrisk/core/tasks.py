@@ -6,3 +6,20 @@ def run_job(job_id):
     from .services.jobs import execute
 
     return execute(job_id)
+
+
+def _register_jobs():
+    from django.utils.translation import gettext_lazy as _
+
+    from . import jobs
+
+    @jobs.register("core.backup", _("Backup of database and files"))
+    def backup_job(job, out="var/backups", include_media=True):
+        from .services import backup
+
+        target, manifest = backup.backup(out, include_media=include_media)
+        job.log(f"backup written to {target}")
+        return {"path": str(target), "files": manifest["files"]}
+
+
+_register_jobs()

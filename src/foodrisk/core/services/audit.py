@@ -8,6 +8,8 @@ import hashlib
 import json
 from dataclasses import dataclass
 from decimal import Decimal
+from itertools import islice
+from operator import itemgetter
 
 from django.conf import settings
 from django.db import models, transaction
@@ -135,14 +137,48 @@ def record(action, obj=None, *, before=None, after=None, details=None, user=None
     return entry
 
 
-def record_bulk(action, object_type, rows, *, details=None, region_code=""):
-    """One entry for a batch: the count and a SHA-256 digest over the canonical rows."""
-    h = hashlib.sha256()
-    count = 0
+_BULK_ENCODER = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=_default)
+_BULK_SLICE = 5000
+
+
+def _bulk_items(rows, exclude):
+    """{"keys": [...]} whenever the set of keys changes, then each row's values (a tuple) in that key order."""
+    same = None
     for row in rows:
-        h.update(canonical_json(row).encode("utf-8"))
-        h.update(b"\n")
-        count += 1
+        if same is None or row.keys() != same:
+            same = frozenset(row)
+            keys = sorted(same - exclude)
+            yield {"keys": keys}
+            if len(keys) > 1:
+                get = itemgetter(*keys)
+            else:
+                get = (lambda r, k=keys[0]: (r[k],)) if keys else (lambda r: ())
+        yield get(row)
+
+
+def record_bulk(action, object_type, rows, *, details=None, region_code="", exclude=()):
+    """One entry for a batch: the count and a SHA-256 digest over the canonical rows (without the keys in
+    `exclude`).
+
+    The canonical text is one JSON array (canonical_json's rules: sorted keys, no spaces, dates ISO,
+    Decimals as text): ``{"keys": [...]}`` whenever the set of keys changes, then each row as the list of
+    its values in that key order. Encoded a slice at a time, the text (and so the digest) does not depend
+    on the slicing. The same rows give the same digest.
+    """
+    exclude = frozenset(exclude)
+    h = hashlib.sha256(b"[")
+    count = 0
+    first = True
+    items = _bulk_items(rows, exclude)
+    while True:
+        part = list(islice(items, _BULK_SLICE))
+        if not part:
+            break
+        count += sum(1 for item in part if type(item) is tuple)
+        text = _BULK_ENCODER.encode(part)[1:-1]
+        h.update(text.encode("utf-8") if first else b"," + text.encode("utf-8"))
+        first = False
+    h.update(b"]")
     payload = {"count": count, "digest": h.hexdigest(), **(details or {})}
     return record(action, object_type=object_type, details=payload, region_code=region_code)
 

@@ -1,0 +1,194 @@
+"""Bulk insert-or-update by a unique key, fast on PostgreSQL.
+
+`upsert(model, rows, key, update_fields)` stores the same values as
+``model.objects.bulk_create([model(**row) …], update_conflicts=True, unique_fields=[key], update_fields=…)``:
+
+- PostgreSQL: the rows are COPYed into a temporary table shaped like the target
+  (``CREATE TEMP TABLE … (LIKE target INCLUDING DEFAULTS) ON COMMIT DROP``), then one
+  ``INSERT … SELECT … ON CONFLICT (key) DO UPDATE SET col = EXCLUDED.col …`` moves them in.
+  Values are prepared by each field (``get_db_prep_save``: encrypted fields encrypt, JSON fields are
+  dumped with the field's encoder); plain values of the field's own type (str, int, date, Decimal …)
+  need no preparation and pass straight through. ``auto_now``/``auto_now_add`` fields are set to the
+  same "now" as the ORM would; a field left out of update_fields (e.g. ``first_seen_at``) keeps its
+  stored value on conflict.
+- Other databases (SQLite): ``bulk_create`` itself.
+
+rows are dicts keyed by field name or attname (``region`` with a model instance, or ``region_id``); a field a
+row leaves out gets the model default, as ``model(**row)`` would. When a key appears more than once the last
+row wins (one statement cannot update a row twice).
+"""
+
+import datetime as dt
+import itertools
+import json
+from decimal import Decimal
+
+from django.db import connections, models, router, transaction
+from django.utils import timezone
+
+_SEQ = itertools.count(1)
+_PLANS = {}
+_NAMES = {}
+
+# field classes whose database value is the Python value itself when it already has the right type
+_PASS_TYPES = [
+    (models.BooleanField, (bool,)),
+    (models.DecimalField, (Decimal,)),
+    (models.DateTimeField, (dt.datetime,)),  # before DateField (a subclass)
+    (models.DateField, (dt.date,)),
+    (models.FloatField, (float,)),
+    (models.IntegerField, (int,)),  # Small/Positive/Big… are subclasses; bool is caught by its own type check
+    (models.CharField, (str,)),
+    (models.TextField, (str,)),
+]
+
+
+class _Column:
+    __slots__ = ("field", "name", "attname", "column", "default", "auto", "prep", "pass_types")
+
+    def __init__(self, field, connection):
+        self.field = field
+        self.name, self.attname, self.column = field.name, field.attname, field.column
+        self.auto = bool(getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False))
+        self.default = field.get_default  # what model(**row) puts in a field the row leaves out
+        self.prep = None  # None: value as is
+        self.pass_types = ()
+        if isinstance(field, models.JSONField):
+            self.prep = _json_dumper(field)
+        elif field.is_relation:
+            target = field.target_field
+            self.pass_types = (int,) if isinstance(target, models.IntegerField) else (str,) if isinstance(
+                target, (models.CharField, models.TextField)) else ()
+            self.prep = lambda value, f=field, c=connection: f.get_db_prep_save(value, c)
+        elif type(field).get_prep_value is not _base_prep(field):
+            # a field with its own preparation (e.g. EncryptedTextField): always ask it
+            self.prep = lambda value, f=field, c=connection: f.get_db_prep_save(value, c)
+        else:
+            for cls, types in _PASS_TYPES:
+                if isinstance(field, cls):
+                    self.pass_types = types
+                    break
+            self.prep = lambda value, f=field, c=connection: f.get_db_prep_save(value, c)
+
+    def value(self, row, now):
+        if self.auto:
+            return now
+        if self.attname in row:
+            value = row[self.attname]
+        elif self.name in row:
+            value = row[self.name]
+            if self.field.is_relation and isinstance(value, models.Model):
+                value = getattr(value, self.field.target_field.attname)
+        else:
+            value = self.default()
+        if value is None:
+            return None
+        if self.pass_types and type(value) in self.pass_types:
+            return value
+        return self.prep(value)
+
+
+def _check_names(model, rows, extra):
+    """A key that names no field fails as it would in model(**row)."""
+    names = _NAMES.get(model)
+    if names is None:
+        names = _NAMES[model] = frozenset(itertools.chain.from_iterable(
+            (f.name, f.attname) for f in model._meta.concrete_fields))
+    unknown = set().union(*rows).union(extra or ()) - names
+    if unknown:
+        raise TypeError(f"{model.__name__}() got unexpected keyword arguments: {', '.join(sorted(unknown))}")
+
+
+def _base_prep(field):
+    """The get_prep_value of the nearest built-in Django field class above the field's class."""
+    for cls in type(field).__mro__:
+        if cls.__module__.startswith("django.db.models"):
+            return cls.get_prep_value
+    return models.Field.get_prep_value
+
+
+def _json_dumper(field):
+    encoder = field.encoder
+
+    def dump(value):
+        value = field.get_prep_value(value)
+        return json.dumps(value, cls=encoder) if encoder else json.dumps(value)
+
+    return dump
+
+
+def _plan(model, connection):
+    key = (model, connection.alias)
+    plan = _PLANS.get(key)
+    if plan is None:
+        plan = _PLANS[key] = [_Column(f, connection) for f in model._meta.concrete_fields if not f.primary_key]
+    return plan
+
+
+def upsert(model, rows, key, update_fields, *, extra=None, using=None, batch_size=2000):
+    """Insert rows, updating update_fields of those whose `key` (a unique field's name) already exists.
+    extra: values every row gets (e.g. lineage), as ``model(**row, **extra)``. Returns the number of rows."""
+    rows = rows if isinstance(rows, list) else list(rows)
+    if not rows:
+        return 0
+    using = using or router.db_for_write(model)
+    connection = connections[using]
+    _check_names(model, rows, extra)
+    if connection.vendor != "postgresql":
+        extra = extra or {}
+        objs = [model(**row, **extra) for row in rows]
+        model.objects.using(using).bulk_create(objs, batch_size=batch_size, update_conflicts=True,
+                                               unique_fields=[key], update_fields=list(update_fields))
+        return len(objs)
+    return _upsert_postgresql(model, rows, key, update_fields, extra or {}, connection)
+
+
+def prepared_rows(model, rows, key, *, extra=None, connection=None, now=None):
+    """(columns, value tuples) as the PostgreSQL path writes them: one tuple per distinct key, the last wins."""
+    connection = connection or connections[router.db_for_write(model)]
+    plan = _plan(model, connection)
+    now = now or timezone.now()
+    extra = extra or {}
+    key_col = model._meta.get_field(key)
+    key_index = next(i for i, c in enumerate(plan) if c.field is key_col)
+    # columns the same for every row (auto_now, extra) are prepared once
+    fixed = {}
+    for i, c in enumerate(plan):
+        if c.auto:
+            fixed[i] = now
+        elif c.name in extra or c.attname in extra:
+            fixed[i] = c.value(extra, now)
+    varying = [(i, c.value) for i, c in enumerate(plan) if i not in fixed]
+    template = [fixed.get(i) for i in range(len(plan))]
+    out = {}
+    for row in rows:
+        values = template.copy()
+        for i, value in varying:
+            values[i] = value(row, now)
+        out[values[key_index]] = values
+    return [c.column for c in plan], list(out.values())
+
+
+def _upsert_postgresql(model, rows, key, update_fields, extra, connection):
+    qn = connection.ops.quote_name
+    opts = model._meta
+    columns, values = prepared_rows(model, rows, key, extra=extra, connection=connection)
+    key_column = opts.get_field(key).column
+    updates = [opts.get_field(name).column for name in update_fields]
+    temp = f"_bulk_{opts.db_table}_{next(_SEQ)}"[:63]
+    cols = ", ".join(qn(c) for c in columns)
+    set_clause = ", ".join(f"{qn(c)} = EXCLUDED.{qn(c)}" for c in updates)
+    conflict = f"DO UPDATE SET {set_clause}" if updates else "DO NOTHING"
+    with transaction.atomic(using=connection.alias, savepoint=False), connection.cursor() as cursor:
+        cursor.execute(f"CREATE TEMP TABLE {qn(temp)} (LIKE {qn(opts.db_table)} INCLUDING DEFAULTS) ON COMMIT DROP")
+        # the primary key is the target's to assign (its identity/sequence), not the temporary table's
+        cursor.execute(f"ALTER TABLE {qn(temp)} DROP COLUMN {qn(opts.pk.column)}")
+        with cursor.copy(f"COPY {qn(temp)} ({cols}) FROM STDIN") as copy:
+            write = copy.write_row
+            for value in values:
+                write(value)
+        cursor.execute(f"INSERT INTO {qn(opts.db_table)} ({cols}) SELECT {cols} FROM {qn(temp)} "
+                       f"ON CONFLICT ({qn(key_column)}) {conflict}")
+        cursor.execute(f"DROP TABLE {qn(temp)}")
+    return len(rows)
+
