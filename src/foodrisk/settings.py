@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "foodrisk.indicators",
     "foodrisk.scoring",
     "foodrisk.alerts",
+    "foodrisk.supervision",
 ]
 
 MIDDLEWARE = [

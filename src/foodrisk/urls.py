@@ -15,12 +15,14 @@ urlpatterns = [
     path("api/indicators/", include("foodrisk.indicators.api.urls")),
     path("api/scoring/", include("foodrisk.scoring.api.urls")),
     path("api/alerts/", include("foodrisk.alerts.api.urls")),
+    path("api/supervision/", include("foodrisk.supervision.api.urls")),
     path("enterprises/", include("foodrisk.enterprises.urls")),
     path("records/", include("foodrisk.records.urls")),
     path("ingest/", include("foodrisk.ingest.urls")),
     path("indicators/", include("foodrisk.indicators.urls")),
     path("scoring/", include("foodrisk.scoring.urls")),
     path("alerts/", include("foodrisk.alerts.urls")),
+    path("supervision/", include("foodrisk.supervision.urls")),
     path("", include("foodrisk.core.urls")),
 ]
 

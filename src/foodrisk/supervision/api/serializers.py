@@ -1,0 +1,149 @@
+from rest_framework import serializers
+
+from foodrisk.core.api.generic import ScopedModelSerializer
+
+from ..choices import Ledger, TaskKind
+from ..models import (
+    DrawItem,
+    ExportRequest,
+    InspectionPlan,
+    PlanItem,
+    RandomDraw,
+    RepairCase,
+    SupervisionProfile,
+    Task,
+)
+
+
+class SupervisionProfileSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = SupervisionProfile
+        fields = ["id", "code", "name", "description", "source", "min_per_year", "max_per_year", "sampling_ratios",
+                  "measures", "floor_months", "key_rules", "full_inspection_kinds", "active", "updated_at"]
+
+
+class PlanItemSerializer(serializers.ModelSerializer):
+    enterprise_name = serializers.CharField(source="enterprise.name", read_only=True)
+
+    class Meta:
+        model = PlanItem
+        fields = ["rank", "enterprise", "enterprise_name", "grade", "key_supervision", "frequency",
+                  "last_full_inspection", "floor_due", "done", "required", "planned", "uncovered", "reasons"]
+
+
+class InspectionPlanSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = InspectionPlan
+        fields = ["id", "name", "organisation", "profile", "period_start", "period_end", "inspectors",
+                  "per_inspector", "capacity", "enterprise_count", "required_total", "planned_total",
+                  "uncovered_total", "summary", "created_by", "created_at"]
+        read_only_fields = fields
+
+
+class PlanCreateSerializer(ScopedModelSerializer):
+    per_inspector = serializers.DecimalField(max_digits=8, decimal_places=2, required=False, allow_null=True)
+    inspectors = serializers.IntegerField(required=False, allow_null=True, min_value=0)
+    name = serializers.CharField(required=False, allow_blank=True)
+
+    class Meta:
+        model = InspectionPlan
+        fields = ["organisation", "profile", "period_start", "period_end", "per_inspector", "inspectors", "name"]
+        extra_kwargs = {"profile": {"required": False, "allow_null": True}}
+
+
+class DrawItemSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = DrawItem
+        fields = ["position", "enterprise", "grade", "inspector_1", "inspector_2", "note"]
+
+
+class RandomDrawSerializer(serializers.ModelSerializer):
+    items = DrawItemSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = RandomDraw
+        fields = ["id", "name", "organisation", "profile", "seed", "ratios", "inspectors_per_enterprise",
+                  "population_counts", "selected_counts", "unassigned", "due_on", "tasks_created", "created_by",
+                  "created_at", "items"]
+        read_only_fields = fields
+
+
+class DrawCreateSerializer(ScopedModelSerializer):
+    seed = serializers.IntegerField(required=False, allow_null=True, min_value=0)
+    ratios = serializers.DictField(child=serializers.FloatField(min_value=0, max_value=1), required=False)
+    create_tasks = serializers.BooleanField(required=False, default=False)
+    due_on = serializers.DateField(required=False, allow_null=True)
+    name = serializers.CharField(required=False, allow_blank=True)
+
+    class Meta:
+        model = RandomDraw
+        fields = ["organisation", "profile", "seed", "ratios", "create_tasks", "due_on", "name"]
+        extra_kwargs = {"profile": {"required": False, "allow_null": True}}
+
+
+class TaskSerializer(ScopedModelSerializer):
+    overdue = serializers.BooleanField(source="is_overdue", read_only=True)
+
+    class Meta:
+        model = Task
+        fields = ["id", "kind", "enterprise", "title", "instructions", "organisation", "assignee", "second_assignee",
+                  "due_on", "status", "overdue", "source", "source_ref", "parent", "draw_item", "checklist",
+                  "answers", "findings", "inspection", "outcome", "submitted_by", "submitted_at", "verified_by",
+                  "verified_at", "created_by", "created_at", "started_at", "completed_at"]
+        read_only_fields = [f for f in fields if f not in ("kind", "enterprise", "title", "instructions",
+                                                           "organisation", "assignee", "second_assignee",
+                                                           "due_on")]
+        extra_kwargs = {"due_on": {"required": False}, "title": {"required": False}}
+
+
+class AlertTaskSerializer(serializers.Serializer):
+    alert = serializers.IntegerField()
+    kind = serializers.ChoiceField(choices=TaskKind.choices, default=TaskKind.INSPECTION)
+    due_on = serializers.DateField(required=False, allow_null=True)
+
+
+class TaskTransitionSerializer(serializers.Serializer):
+    action = serializers.ChoiceField(choices=["start", "cancel", "complete", "verify", "return"])
+    note = serializers.CharField(required=False, allow_blank=True)
+
+
+class TaskResultSerializer(serializers.Serializer):
+    answers = serializers.DictField(child=serializers.ChoiceField(choices=["pass", "fail", "na"]))
+    findings = serializers.CharField(required=False, allow_blank=True)
+    inspected_on = serializers.DateField(required=False)
+    order_rectification = serializers.BooleanField(required=False, allow_null=True, default=None)
+    rectification_days = serializers.IntegerField(required=False, min_value=1, max_value=365)
+
+
+class RepairCaseSerializer(ScopedModelSerializer):
+    class Meta:
+        model = RepairCase
+        fields = ["id", "enterprise", "penalty", "list_entry", "record", "commitment", "applied_on", "status",
+                  "checks", "recorded_by", "recorded_at", "reviewed_by", "reviewed_at", "decided_by", "decided_at",
+                  "reason"]
+        read_only_fields = ["id", "record", "status", "checks", "recorded_by", "recorded_at", "reviewed_by",
+                            "reviewed_at", "decided_by", "decided_at", "reason"]
+        extra_kwargs = {"applied_on": {"required": False}}
+
+
+class RepairDecisionSerializer(serializers.Serializer):
+    approve = serializers.BooleanField()
+    reason = serializers.CharField(required=False, allow_blank=True)
+
+
+class ExportRequestSerializer(serializers.ModelSerializer):
+    ledger = serializers.ChoiceField(choices=Ledger.choices)
+
+    class Meta:
+        model = ExportRequest
+        fields = ["id", "ledger", "filters", "include_sensitive", "reason", "status", "requested_by", "requested_at",
+                  "approved_by", "decided_at", "decision_note", "job"]
+        read_only_fields = ["id", "status", "requested_by", "requested_at", "approved_by", "decided_at",
+                            "decision_note", "job"]
+
+
+class ExportNoteSerializer(serializers.Serializer):
+    note = serializers.CharField(required=False, allow_blank=True)
+
+
+TASK_KINDS = TaskKind.values

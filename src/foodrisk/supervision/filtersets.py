@@ -1,0 +1,104 @@
+import django_filters
+from django.utils.translation import gettext_lazy as _
+
+from foodrisk.core.models import Organisation, Region
+from foodrisk.core.querysets import region_prefix
+
+from .choices import RepairStatus, TaskKind, TaskSource, TaskStatus
+from .models import ConflictOfInterest, ExportRequest, InspectionPlan, RandomDraw, RepairCase, Task
+
+
+class EnterpriseSearchMixin(django_filters.FilterSet):
+    q = django_filters.CharFilter(label=_("Enterprise"), method="search")
+    region = django_filters.ModelChoiceFilter(label=_("Region"), queryset=Region.objects.exclude(level="station"),
+                                              method="in_region")
+    enterprise = django_filters.NumberFilter(field_name="enterprise_id", label=_("Enterprise ID"))
+
+    def search(self, qs, name, value):
+        return qs.filter(enterprise__name__icontains=value) | qs.filter(enterprise__uscc__iexact=value)
+
+    def in_region(self, qs, name, value):
+        return qs.filter(enterprise__region_id__startswith=region_prefix(value.code)) if value else qs
+
+
+class TaskFilterSet(EnterpriseSearchMixin):
+    kind = django_filters.MultipleChoiceFilter(label=_("Kind"), choices=TaskKind.choices)
+    status = django_filters.MultipleChoiceFilter(label=_("Status"), choices=TaskStatus.choices)
+    source = django_filters.ChoiceFilter(label=_("Source"), choices=TaskSource.choices)
+    overdue = django_filters.BooleanFilter(label=_("Overdue"), method="is_overdue")
+    organisation = django_filters.ModelChoiceFilter(label=_("Organisation"), queryset=Organisation.objects.all())
+    due_after = django_filters.DateFilter(field_name="due_on", lookup_expr="gte", label=_("Due from"))
+    due_before = django_filters.DateFilter(field_name="due_on", lookup_expr="lte", label=_("Due until"))
+    mine = django_filters.BooleanFilter(label=_("Assigned to me"), method="assigned_to_me")
+
+    class Meta:
+        model = Task
+        fields = ["q", "kind", "status", "source", "overdue", "organisation", "region", "due_after", "due_before",
+                  "mine", "enterprise"]
+
+    def is_overdue(self, qs, name, value):
+        if value is None:
+            return qs
+        overdue = Task.objects.overdue().values("pk")
+        return qs.filter(pk__in=overdue) if value else qs.exclude(pk__in=overdue)
+
+    def assigned_to_me(self, qs, name, value):
+        user = getattr(self.request, "user", None)
+        if not value or user is None:
+            return qs
+        return qs.filter(assignee=user) | qs.filter(second_assignee=user)
+
+
+class RepairCaseFilterSet(EnterpriseSearchMixin):
+    status = django_filters.MultipleChoiceFilter(label=_("Status"), choices=RepairStatus.choices)
+    applied_after = django_filters.DateFilter(field_name="applied_on", lookup_expr="gte", label=_("Applied from"))
+    applied_before = django_filters.DateFilter(field_name="applied_on", lookup_expr="lte", label=_("Applied until"))
+
+    class Meta:
+        model = RepairCase
+        fields = ["q", "status", "region", "applied_after", "applied_before", "enterprise"]
+
+
+class InspectionPlanFilterSet(django_filters.FilterSet):
+    organisation = django_filters.ModelChoiceFilter(label=_("Organisation"), queryset=Organisation.objects.all())
+
+    class Meta:
+        model = InspectionPlan
+        fields = ["organisation"]
+
+
+class RandomDrawFilterSet(django_filters.FilterSet):
+    organisation = django_filters.ModelChoiceFilter(label=_("Organisation"), queryset=Organisation.objects.all())
+    seed = django_filters.NumberFilter(label=_("Seed"))
+
+    class Meta:
+        model = RandomDraw
+        fields = ["organisation", "seed"]
+
+
+class ConflictFilterSet(EnterpriseSearchMixin):
+    class Meta:
+        model = ConflictOfInterest
+        fields = ["q", "active", "enterprise"]
+
+
+class ExportRequestFilterSet(django_filters.FilterSet):
+    class Meta:
+        model = ExportRequest
+        fields = ["status", "ledger", "include_sensitive"]
+
+
+class ProfileFilterSet(django_filters.FilterSet):
+    class Meta:
+        from .models import SupervisionProfile
+
+        model = SupervisionProfile
+        fields = ["active"]
+
+
+class ChecklistFilterSet(django_filters.FilterSet):
+    class Meta:
+        from .models import ChecklistTemplate
+
+        model = ChecklistTemplate
+        fields = ["active"]
