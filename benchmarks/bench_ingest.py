@@ -99,7 +99,8 @@ def main():
         "missed": [list(m) for m in detection["missed"]], "false": [list(m) for m in detection["false"]],
         "linking": linking,
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
-                    "peak_rss_gb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6, 2)},
+                    "peak_rss_gb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6, 2),
+                    "load_average": [round(x, 2) for x in os.getloadavg()]},  # a shared machine: note the load
         "measured_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
     }
     (HERE / "results").mkdir(exist_ok=True)

@@ -71,21 +71,44 @@ class _Column:
             self.prep = lambda value, f=field, c=connection: f.get_db_prep_save(value, c)
 
     def value(self, row, now):
+        """The database value of this column for one row."""
+        return self.values([row], now)[0]
+
+    def values(self, rows, now):
+        """The database values of this column for all rows (column-wise: the per-value work is skipped when
+        every value already has the field's own type)."""
         if self.auto:
-            return now
-        if self.attname in row:
-            value = row[self.attname]
-        elif self.name in row:
-            value = row[self.name]
-            if self.field.is_relation and isinstance(value, models.Model):
-                value = getattr(value, self.field.target_field.attname)
-        else:
-            value = self.default()
-        if value is None:
-            return None
-        if self.pass_types and type(value) in self.pass_types:
-            return value
-        return self.prep(value)
+            return [now] * len(rows)
+        attname, name = self.attname, self.name
+        values = [row.get(attname, _MISSING) for row in rows]
+        if _MISSING in values:
+            default, relation = self.default, self.field.is_relation
+            for i, value in enumerate(values):
+                if value is _MISSING:
+                    row = rows[i]
+                    if name in row:
+                        value = row[name]
+                        if relation and isinstance(value, models.Model):
+                            value = getattr(value, self.field.target_field.attname)
+                    else:
+                        value = default()
+                    values[i] = value
+        types = set(map(type, values))
+        types.discard(type(None))
+        if types.issubset(self.pass_types):
+            return values
+        prep, pass_types = self.prep, self.pass_types
+        return [value if value is None or type(value) in pass_types else prep(value) for value in values]
+
+
+class _Missing:
+    def __eq__(self, other):
+        return self is other
+
+    __hash__ = object.__hash__
+
+
+_MISSING = _Missing()
 
 
 def _check_names(model, rows, extra):
@@ -151,21 +174,17 @@ def prepared_rows(model, rows, key, *, extra=None, connection=None, now=None):
     extra = extra or {}
     key_col = model._meta.get_field(key)
     key_index = next(i for i, c in enumerate(plan) if c.field is key_col)
-    # columns the same for every row (auto_now, extra) are prepared once
-    fixed = {}
-    for i, c in enumerate(plan):
+    # columns the same for every row (auto_now, extra) are prepared once, the others column by column
+    columns = []
+    for c in plan:
         if c.auto:
-            fixed[i] = now
+            columns.append(itertools.repeat(now))
         elif c.name in extra or c.attname in extra:
-            fixed[i] = c.value(extra, now)
-    varying = [(i, c.value) for i, c in enumerate(plan) if i not in fixed]
-    template = [fixed.get(i) for i in range(len(plan))]
-    out = {}
-    for row in rows:
-        values = template.copy()
-        for i, value in varying:
-            values[i] = value(row, now)
-        out[values[key_index]] = values
+            columns.append(itertools.repeat(c.value(extra, now)))
+        else:
+            columns.append(c.values(rows, now))
+    keys = columns[key_index]
+    out = dict(zip(keys, zip(*columns, strict=False), strict=False))  # repeat() columns are endless; last row wins
     return [c.column for c in plan], list(out.values())
 
 

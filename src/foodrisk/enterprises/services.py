@@ -3,6 +3,7 @@
 from django.db import transaction
 from django.utils import timezone
 
+from foodrisk.core import bulk
 from foodrisk.core.services import audit
 from foodrisk.records.events import emit_after_commit
 
@@ -23,40 +24,35 @@ ENTERPRISE_FIELDS = [f.name for f in Enterprise._meta.concrete_fields
 
 def upsert_enterprises(rows, *, source="", batch_id=None, file_digest="", batch_size=2000):
     """Insert or update by USCC. A changed name is kept in former_names (the caller passes the merged list)."""
-    objs = []
-    for row in rows:
-        row = dict(row)
-        row.setdefault("name_initials", name_initials(row["name"]))
-        objs.append(Enterprise(**row, source=source, source_batch=batch_id, file_digest=file_digest,
-                               data_changed_at=timezone.now()))
-    if not objs:
+    if not rows:
         return 0
+    given = rows
+    rows = [row if "name_initials" in row else {**row, "name_initials": name_initials(row["name"])} for row in rows]
     update_fields = [f for f in ENTERPRISE_FIELDS if f != "uscc" and any(f in row for row in rows[:1])] + [
         "name_initials", "source", "source_batch", "file_digest", "last_seen_at", "data_changed_at"]
+    extra = {"source": source, "source_batch": batch_id, "file_digest": file_digest,
+             "data_changed_at": timezone.now()}
     with transaction.atomic():
-        Enterprise.objects.bulk_create(objs, batch_size=batch_size, update_conflicts=True, unique_fields=["uscc"],
-                                       update_fields=sorted(set(update_fields)))
+        written = bulk.upsert(Enterprise, rows, "uscc", sorted(set(update_fields)), extra=extra,
+                              batch_size=batch_size)
         audit.record_bulk("enterprises.enterprise.upsert", "enterprises.enterprise",
-                          ({k: v for k, v in row.items() if k not in ("source_row", "legal_representative")}
-                           for row in rows),
+                          given, exclude=("source_row", "legal_representative"),
                           details={"source": source, "batch": batch_id, "file_digest": file_digest})
-    return len(objs)
+    return written
 
 
 def upsert_licences(rows, *, source="", batch_id=None, file_digest="", batch_size=2000):
-    objs = [Licence(**row, source=source, source_batch=batch_id, file_digest=file_digest) for row in rows]
-    if not objs:
+    if not rows:
         return 0
     update_fields = [f.name for f in Licence._meta.concrete_fields if f.name not in {"id", "first_seen_at",
                                                                                      "licence_no"}]
     with transaction.atomic():
-        Licence.objects.bulk_create(objs, batch_size=batch_size, update_conflicts=True, unique_fields=["licence_no"],
-                                    update_fields=update_fields)
-        audit.record_bulk("enterprises.licence.upsert", "enterprises.licence",
-                          ({k: v for k, v in row.items() if k != "source_row"} for row in rows),
+        written = bulk.upsert(Licence, rows, "licence_no", update_fields, batch_size=batch_size,
+                              extra={"source": source, "source_batch": batch_id, "file_digest": file_digest})
+        audit.record_bulk("enterprises.licence.upsert", "enterprises.licence", rows, exclude=("source_row",),
                           details={"source": source, "batch": batch_id})
         emit_after_commit("licences", {row["enterprise_id"] for row in rows})
-    return len(objs)
+    return written
 
 
 def save_enterprise(enterprise, *, user=None):

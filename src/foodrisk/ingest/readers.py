@@ -99,3 +99,24 @@ def read_bytes(data: bytes, name=""):
 def read_path(path):
     path = Path(path)
     return read_bytes(path.read_bytes(), path.name)
+
+
+def read_headers(data: bytes, name=""):
+    """A Table with the headers of read_bytes(data, name) (rows left empty for CSV: only the first record
+    is parsed)."""
+    suffix = Path(name).suffix.lower()
+    if data.startswith(XLSX_MAGIC) or suffix in (".xlsx", ".xlsm"):
+        return read_bytes(data, name)
+    stripped = data.lstrip(b"\xef\xbb\xbf \r\n\t")
+    if suffix == ".json" or stripped[:1] in (b"[", b"{"):
+        return read_bytes(data, name)
+    encoding = detect_encoding(data)
+    content = data.decode(encoding, errors="replace")
+    sample = content[:4096]
+    delimiter = ","
+    if "\t" in sample.split("\n", 1)[0] and "," not in sample.split("\n", 1)[0]:
+        delimiter = "\t"
+    first = next(csv.reader(io.StringIO(content, newline=""), delimiter=delimiter), None)
+    headers = [h.strip() for h in first] if first else []
+    return Table(headers, [], "csv", "utf-8" if encoding == "utf-8-sig" else encoding,
+                 ["bom"] if encoding == "utf-8-sig" else [])

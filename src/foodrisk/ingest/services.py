@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -37,7 +37,7 @@ from .resolution import Resolver
 
 logger = logging.getLogger(__name__)
 
-CHUNK = 10_000
+CHUNK = 50_000  # rows per write transaction: fewer, larger upserts touch each enterprise less often
 MODELS = {"enterprises": Enterprise, "licences": Licence, **RECORD_KINDS}
 # the model fields each kind fills from the file (besides enterprise_id and the key); other model fields keep
 # their archive value (e.g. a penalty's `repaired`, set by the credit-repair workflow)
@@ -372,7 +372,7 @@ class Pipeline:
         return row
 
     def fingerprint(self, row):
-        return tuple(_comparable(row[f]) for f in FILE_FIELDS[self.kind])
+        return tuple([v if type(v) in _PLAIN else _comparable(v) for v in map(row.__getitem__, FILE_FIELDS[self.kind])])
 
     # ---------------------------------------------------------------- a chunk of rows
     def process(self, headers, numbered_rows, *, mode="batch", forced_enterprise=None):
@@ -433,9 +433,14 @@ class Pipeline:
                     if f.attname not in FILE_FIELDS[kind] and f.attname not in _LINEAGE and f.attname != key
                     and f.attname != "id" and not (kind == "enterprises" and f.attname in _ENTERPRISE_SKIP)]
         existing = {}
-        for start in range(0, len(keys), 900):
+        wanted = [key, *FILE_FIELDS[kind], *preserve, *(("name_initials",) if kind == "enterprises" else ())]
+        if connection.vendor == "postgresql":  # one query, the keys as one array parameter
+            column = connection.ops.quote_name(model._meta.get_field(key).column)
+            found = model.objects.extra(where=[f"{column} = ANY(%s)"], params=[keys]).values(*wanted)
+            existing = {rec[key]: rec for rec in found}
+        for start in range(0, len(keys), 900) if connection.vendor != "postgresql" else ():  # SQLite's limit
             part = keys[start:start + 900]
-            for rec in model.objects.filter(**{f"{key}__in": part}).values(key, *FILE_FIELDS[kind], *preserve):
+            for rec in model.objects.filter(**{f"{key}__in": part}).values(*wanted):
                 existing[rec[key]] = rec
         rows = []
         for k, (fp, row, outcome, is_dup) in pending.items():
@@ -454,7 +459,7 @@ class Pipeline:
             else:
                 for f in preserve:
                     row[f] = old[f]
-                same = fp == tuple(_comparable(old[f]) for f in FILE_FIELDS[kind])
+                same = fp == self.fingerprint(old)
                 if not is_dup:
                     outcome.status = "unchanged" if same else "updated"
                 if same:
@@ -467,9 +472,11 @@ class Pipeline:
         batch = self.batch
         kw = {"source": self.source, "batch_id": batch.pk, "file_digest": batch.file_digest}
         if kind == "enterprises":
-            for row in rows:  # only rows that are written pay for the pinyin initials
+            for row in rows:  # only rows that are written, with a new name, pay for the pinyin initials
                 row["region"] = _region(row.pop("region_id"))
-                row["name_initials"] = name_initials(row["name"])
+                old = existing.get(row["uscc"])
+                row["name_initials"] = (old["name_initials"] if old is not None and old["name"] == row["name"]
+                                        else name_initials(row["name"]))
             upsert_enterprises(rows, **kw)
             self._ent_ids = None
         elif kind == "licences":
@@ -534,6 +541,9 @@ def _model_default(model, attname):
     return None if field_.null else ""
 
 
+_PLAIN = frozenset({str, int, bool, float, dt.date, dt.datetime})
+
+
 def _comparable(value):
     if isinstance(value, Decimal):
         return value.quantize(Decimal("0.01"))
@@ -565,7 +575,10 @@ def _raw(headers, cells):
 
 
 def _blank(cells):
-    return not any(c not in (None, "") and (not isinstance(c, str) or c.strip()) for c in cells)
+    try:
+        return not "".join(cells).strip()  # all text (CSV): blank when only whitespace
+    except TypeError:  # XLSX/JSON cells: numbers, dates, None
+        return not any(c not in (None, "") and (not isinstance(c, str) or c.strip()) for c in cells)
 
 
 # ==================================================================================== batches
@@ -575,7 +588,7 @@ def create_batch(*, user=None, source, kind="auto", content: bytes, file_name, p
     ensure_builtin_profiles()
     if isinstance(source, str):
         source = get_or_create_source(source, user=user)
-    table = readers.read_bytes(content, file_name)
+    table = readers.read_headers(content, file_name)  # the rows are read when the batch runs
     if not table.headers:
         raise IngestError("the file has no header row")
     profile_code = profile.code if isinstance(profile, MappingProfile) else profile

@@ -1,9 +1,10 @@
 """Writes of supervision records. Single records (UI, API, inspection results) and batches (ingest)
 go through here: one transaction, one audit entry, records_changed after commit."""
 
-from django.db import transaction
+from django.db import connections, router, transaction
 from django.utils import timezone
 
+from foodrisk.core import bulk
 from foodrisk.core.services import audit
 from foodrisk.enterprises.models import Enterprise
 
@@ -23,25 +24,35 @@ def upsert_records(kind, rows, *, source="", batch_id=None, file_digest="", batc
     (and optionally source_row). Returns the number of rows written."""
     model = RECORD_KINDS[kind]
     key = model.natural_key_field
-    objs = [model(**row, source=source, source_batch=batch_id, file_digest=file_digest) for row in rows]
-    if not objs:
+    rows = rows if isinstance(rows, list) else list(rows)
+    if not rows:
         return 0
     update_fields = [f for f in writable_fields(model) if f != key]
     enterprise_ids = {row["enterprise_id"] for row in rows}
     with transaction.atomic():
-        model.objects.bulk_create(objs, batch_size=batch_size, update_conflicts=True, unique_fields=[key],
-                                  update_fields=update_fields)
+        written = bulk.upsert(model, rows, key, update_fields, batch_size=batch_size,
+                              extra={"source": source, "source_batch": batch_id, "file_digest": file_digest})
         _touch(enterprise_ids)
         audit.record_bulk(f"records.{kind}.upsert", f"records.{model._meta.model_name}",
-                          ({k: v for k, v in row.items() if k != "source_row"} for row in rows),
+                          rows, exclude=("source_row",),
                           details={"source": source, "batch": batch_id, "file_digest": file_digest})
         emit_after_commit(kind, enterprise_ids)
-    return len(objs)
+    return written
 
 
 def _touch(enterprise_ids):
+    """data_changed_at = now for these enterprises (one statement on PostgreSQL, in id order)."""
     now = timezone.now()
-    ids = list(enterprise_ids)
+    ids = sorted(enterprise_ids)
+    if not ids:
+        return
+    connection = connections[router.db_for_write(Enterprise)]
+    if connection.vendor == "postgresql":
+        table, qn = Enterprise._meta.db_table, connection.ops.quote_name
+        with connection.cursor() as cursor:
+            cursor.execute(f"UPDATE {qn(table)} SET {qn('data_changed_at')} = %s WHERE {qn('id')} = ANY(%s)",
+                           [now, ids])
+        return
     for start in range(0, len(ids), 900):  # stay under SQLite's bound-parameter limit
         Enterprise.objects.filter(pk__in=ids[start:start + 900]).update(data_changed_at=now)
 
