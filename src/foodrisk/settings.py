@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "django_filters",
     "django_tables2",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_htmx",
     "django_tasks_db",
     "axes",
@@ -265,6 +266,9 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "食品企业信用风险分类管理系统 REST API",
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "REDOC_DIST": "SIDECAR",  # served from our static files, no CDN
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
 }
 
 # --- background work ------------------------------------------------------------------------------

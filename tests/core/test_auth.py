@@ -81,3 +81,16 @@ class LanguageTests(ScopedTestCase):
         response = self.client.get("/")
         self.assertContains(response, 'lang="en"')
         self.assertContains(response, "Welcome")
+
+
+class ApiDocsTests(ScopedTestCase):
+    def test_api_docs_are_served_locally_under_the_csp(self):
+        response = self.client.get("/api/docs/")
+        self.assertEqual(response.status_code, 200)
+        body = response.content.decode()
+        self.assertIn("/static/drf_spectacular_sidecar/", body)
+        self.assertNotIn("cdn", body.lower())
+        self.assertIn("'nonce-", response["Content-Security-Policy"])
+        schema = self.client.get("/api/schema/")
+        self.assertEqual(schema.status_code, 200)
+        self.assertIn(b"/api/enterprises/enterprises/", schema.content)
