@@ -127,6 +127,7 @@ class ViewTestCases:
             obj = self.make_object(self.region_b)
             self.grant(self.perm("view"))
             self.assertEqual(self.client.get(self.url("detail", obj.pk)).status_code, 404)
+            self.assertIn("access.out_of_scope", self.audit_actions())  # the attempt is recorded
 
     class Create(_ModelCase):
         def form_data(self, region):
@@ -213,6 +214,7 @@ class APITestCases:
             self.assertNotIn(str(theirs.pk), ids)
             self.assertEqual(self.client.get(f"{self.api_base}{mine.pk}/").status_code, 200)
             self.assertEqual(self.client.get(f"{self.api_base}{theirs.pk}/").status_code, 404)
+            self.assertIn("access.out_of_scope", self.audit_actions())
 
     class Write(_ModelCase):
         api_base = None

@@ -43,6 +43,17 @@ class ScopedModelViewSet(viewsets.ModelViewSet):
             *(self.queryset.query.order_by or self.queryset.model._meta.ordering or ["pk"])
         )
 
+    def get_object(self):
+        from django.http import Http404
+
+        from ..views.generic import note_out_of_scope
+
+        try:
+            return super().get_object()
+        except Http404:
+            note_out_of_scope(self.request, self.queryset.model, self.kwargs.get(self.lookup_url_kwarg or self.lookup_field))
+            raise
+
     def perform_create(self, serializer):
         objects.save_serializer(serializer)
 

@@ -12,7 +12,7 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.forms import ModelChoiceField, ModelMultipleChoiceField
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.utils import timezone
@@ -63,6 +63,13 @@ class ScopedMixin(LoginRequiredMixin):
     def get_queryset(self):
         return self.model.objects.restrict(self.request.user, self.action)
 
+    def get_object(self, queryset=None):
+        try:
+            return super().get_object(queryset)
+        except Http404:
+            note_out_of_scope(self.request, self.model, self.kwargs.get(self.pk_url_kwarg))
+            raise
+
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
         opts = self.model._meta
@@ -78,6 +85,14 @@ class ScopedMixin(LoginRequiredMixin):
             add_url=_safe_reverse(url_name(self.model, "add")),
         )
         return ctx
+
+
+def note_out_of_scope(request, model, pk):
+    """A 404 for an object that exists outside the user's scope or permission is an attempt worth recording."""
+    if pk is None or not model._default_manager.filter(pk=pk).exists():
+        return
+    audit.record("access.out_of_scope", object_type=f"{model._meta.app_label}.{model._meta.model_name}",
+                 object_id=str(pk), details={"path": request.path, "method": request.method})
 
 
 def _safe_reverse(name, *args):
