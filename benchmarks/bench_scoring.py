@@ -42,7 +42,7 @@ def main():
 
     call_command("migrate", verbosity=0)
     t_start = time.perf_counter()
-    counts = load_world()
+    counts, world = load_world()
     load_s = time.perf_counter() - t_start
     print(f"loaded {counts} in {load_s:.1f} s ({connection.vendor})", flush=True)
 
@@ -98,6 +98,9 @@ def main():
     print(f"event-triggered rescoring latency: max {event_s:.3f} s, median {sorted(latencies)[len(latencies) // 2]:.3f} s "
           f"(target ≤ {EVENT_TARGET_S} s)", flush=True)
 
+    validity = grade_validity(world)
+    print(f"validity against the synthetic ground truth: {validity}", flush=True)
+
     best = runs[-1]["seconds"]
     out = {
         "summary": {"database": connection.vendor, "enterprises": counts["enterprises"],
@@ -105,9 +108,11 @@ def main():
                     "end_to_end_s": runs[0]["seconds"], "steady_state_s": best,
                     "ratio_to_target": runs[0]["ratio_to_target"], "ratio_to_engine": runs[0]["ratio_to_engine"],
                     "engine_s": round(engine_s, 3), "snapshot_s": round(snapshot_s, 3),
-                    "event_latency_s": round(event_s, 3)},
+                    "event_latency_s": round(event_s, 3),
+                    "spearman_latent_vs_score": validity["spearman_latent_vs_score"],
+                    "top_decile_latent_in_C_or_D": validity["top_decile_latent_in_C_or_D"]},
         "target_s": TARGET_S, "event_target_s": EVENT_TARGET_S, "as_of": AS_OF.isoformat(), "load_s": round(load_s, 1),
-        "snapshot_rows": rows, "runs": runs, "event_latencies_s": [round(x, 3) for x in latencies],
+        "snapshot_rows": rows, "runs": runs, "validity": validity, "event_latencies_s": [round(x, 3) for x in latencies],
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
                     "peak_rss_gb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6, 2)},
         "measured_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
@@ -117,6 +122,31 @@ def main():
     (HERE / "results" / name).write_text(json.dumps(out, ensure_ascii=False, indent=1) + "\n")
     print(f"wrote benchmarks/results/{name}")
     return 0
+
+
+def grade_validity(world):
+    """Do published grades follow the hidden latent risk? Spearman rank correlation of score and
+    latent risk, where the riskiest decile lands, and the adverse-outcome rate by grade in the 12
+    months after as_of (the outcomes the grades should anticipate)."""
+    from scipy.stats import spearmanr
+
+    from foodrisk.enterprises.models import Enterprise
+
+    truth = {r["uscc"]: r for r in world.ground_truth.to_pylist() if r["active_at_as_of"]}
+    rows = [(truth[u]["latent_risk"], score, grade, truth[u]["future_adverse"])
+            for u, score, grade in Enterprise.objects.exclude(current_grade="").values_list(
+                "uscc", "current_score", "current_grade") if u in truth]
+    rho = spearmanr([r[0] for r in rows], [r[1] for r in rows]).statistic
+    cutoff = sorted(r[0] for r in rows)[int(len(rows) * 0.9)]
+    top = [r for r in rows if r[0] >= cutoff]
+    by_grade = {}
+    for g in "ABCD":
+        members = [r for r in rows if r[2] == g]
+        by_grade[g] = round(sum(bool(r[3]) for r in members) / len(members), 3) if members else None
+    return {"spearman_latent_vs_score": round(float(rho), 3),
+            "top_decile_latent_in_C_or_D": round(sum(r[2] in "CD" for r in top) / len(top), 3),
+            "all_in_C_or_D": round(sum(r[2] in "CD" for r in rows) / len(rows), 3),
+            "adverse_rate_by_grade": by_grade}
 
 
 def load_world():
@@ -190,7 +220,7 @@ def load_world():
         upsert_records("list_entries", rows)
         counts["list_entries"] = len(rows)
     del pc
-    return counts
+    return counts, world
 
 
 def activate():

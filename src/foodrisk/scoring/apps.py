@@ -24,3 +24,4 @@ class ScoringConfig(AppConfig):
         nav.add("scoring", _("Scoring runs"), "scoring:scoringrun_list", "scoring.view_scoringrun")
         nav.add("scoring", _("Grade adjustments"), "scoring:gradeadjustment_list", "scoring.view_gradeadjustment")
         nav.add("scoring", _("Grade changes"), "scoring:gradechange_list", "scoring.view_gradechange")
+        nav.add("scoring", _("Risk models"), "scoring:modelversion_list", "scoring.view_modelversion")

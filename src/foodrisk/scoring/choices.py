@@ -24,3 +24,15 @@ class AdjustmentStatus(models.TextChoices):
 
 
 GRADES = ("A", "B", "C", "D")
+
+
+class ModelStatus(models.TextChoices):
+    CANDIDATE = "candidate", _("Candidate")
+    CHAMPION = "champion", _("Champion")
+    RETIRED = "retired", _("Retired")
+
+
+class DriftStatus(models.TextChoices):
+    STABLE = "stable", _("Stable")
+    WATCH = "watch", _("Watch")
+    ACT = "act", _("Act / re-fit")

@@ -4,8 +4,8 @@ from django.utils.translation import gettext_lazy as _
 from foodrisk.core.models import Region
 from foodrisk.enterprises.choices import Grade
 
-from .choices import AdjustmentStatus, RunKind, RunStatus
-from .models import GradeAdjustment, GradeChange, Score, ScoringRun
+from .choices import AdjustmentStatus, ModelStatus, RunKind, RunStatus
+from .models import GradeAdjustment, GradeChange, ModelVersion, Score, ScoringRun
 
 
 class ScoringRunFilterSet(django_filters.FilterSet):
@@ -62,3 +62,11 @@ class GradeChangeFilterSet(django_filters.FilterSet):
     class Meta:
         model = GradeChange
         fields = ["new_grade", "q"]
+
+
+class ModelVersionFilterSet(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(label=_("Status"), choices=ModelStatus.choices)
+
+    class Meta:
+        model = ModelVersion
+        fields = ["status"]

@@ -9,7 +9,7 @@ from foodrisk.core.querysets import RestrictedQuerySet
 from foodrisk.enterprises.choices import Grade
 from foodrisk.enterprises.models import UnicodeJSONEncoder
 
-from .choices import AdjustmentStatus, RunKind, RunStatus
+from .choices import AdjustmentStatus, DriftStatus, ModelStatus, RunKind, RunStatus
 
 
 class ScoringRun(models.Model):
@@ -78,6 +78,9 @@ class Score(models.Model):
     subtotals = models.JSONField(_("subtotals"), default=dict, encoder=UnicodeJSONEncoder)
     rule_hits = models.JSONField(_("rule hits"), default=list, encoder=UnicodeJSONEncoder)
     reasons = models.JSONField(_("reasons"), default=list, encoder=UnicodeJSONEncoder)
+    model_reasons = models.JSONField(_("model reasons"), default=list, blank=True, encoder=UnicodeJSONEncoder,
+                                     help_text=_("Top model contributions (TreeSHAP); only for enterprises whose "
+                                                 "score changed or whose grade is not A."))
     details = models.JSONField(_("details"), default=dict, encoder=UnicodeJSONEncoder)
 
     scope_field = "enterprise__region"
@@ -161,3 +164,91 @@ class GradeAdjustment(models.Model):
 
     def get_absolute_url(self):
         return reverse("scoring:gradeadjustment_detail", args=[self.pk])
+
+
+class ModelVersion(models.Model):
+    """A trained risk model (the engine's JSON artifact) with its model card and its governance trail:
+    candidate → champion (reviewed and promoted by a second person) → retired. One champion at a time."""
+
+    version = models.CharField(_("version"), max_length=64, unique=True)
+    status = models.CharField(_("status"), max_length=10, choices=ModelStatus.choices,
+                              default=ModelStatus.CANDIDATE, db_index=True)
+    indicator_set = models.ForeignKey("indicators.IndicatorSet", verbose_name=_("indicator set"),
+                                      on_delete=models.PROTECT, related_name="model_versions")
+    artifact = models.TextField(_("artifact (JSON)"), help_text=_("foodrisk.model/1 artifact; no pickle."))
+    artifact_sha256 = models.CharField(_("artifact SHA-256"), max_length=64, blank=True)
+    label = models.JSONField(_("label definition"), default=dict, encoder=UnicodeJSONEncoder)
+    data_window = models.JSONField(_("data window"), default=dict, encoder=UnicodeJSONEncoder)
+    metrics = models.JSONField(_("model card"), default=dict, encoder=UnicodeJSONEncoder)
+    training = models.JSONField(_("training details"), default=dict, blank=True, encoder=UnicodeJSONEncoder)
+    trained_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("trained by"), null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    job = models.ForeignKey("core.Job", verbose_name=_("job"), null=True, blank=True, on_delete=models.SET_NULL,
+                            related_name="+")
+    created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
+    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("reviewed by"), null=True,
+                                    blank=True, on_delete=models.SET_NULL, related_name="+")
+    reviewed_at = models.DateTimeField(_("reviewed"), null=True, blank=True)
+    review_note = models.TextField(_("review note"), blank=True)
+    promoted_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("promoted by"), null=True,
+                                    blank=True, on_delete=models.SET_NULL, related_name="+")
+    promoted_at = models.DateTimeField(_("promoted"), null=True, blank=True)
+    previous_champion = models.ForeignKey("self", verbose_name=_("previous champion"), null=True, blank=True,
+                                          on_delete=models.SET_NULL, related_name="+",
+                                          help_text=_("The champion this version replaced (rollback target)."))
+    retired_at = models.DateTimeField(_("retired"), null=True, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+
+    scope_field = None
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("model version")
+        verbose_name_plural = _("model versions")
+        permissions = [("promote_modelversion", _("Can review, promote, roll back and retire model versions"))]
+        constraints = [models.UniqueConstraint(fields=["status"], condition=models.Q(status="champion"),
+                                               name="scoring_modelversion_one_champion")]
+
+    def __str__(self):
+        return self.version
+
+    def get_absolute_url(self):
+        return reverse("scoring:modelversion_detail", args=[self.pk])
+
+    def load_artifact(self):
+        from .model_services import load_artifact
+
+        return load_artifact(self)
+
+
+class DriftReport(models.Model):
+    """Monthly population stability (PSI) of the champion's score and features against its training
+    baseline."""
+
+    model_version = models.ForeignKey(ModelVersion, verbose_name=_("model version"), on_delete=models.CASCADE,
+                                      related_name="drift_reports")
+    as_of = models.DateField(_("as of"))
+    population = models.PositiveIntegerField(_("population"), default=0)
+    score_psi = models.FloatField(_("score PSI"))
+    status = models.CharField(_("status"), max_length=8, choices=DriftStatus.choices, db_index=True)
+    flagged_features = models.JSONField(_("flagged features"), default=list, blank=True,
+                                        encoder=UnicodeJSONEncoder)
+    report = models.JSONField(_("report"), default=dict, encoder=UnicodeJSONEncoder)
+    notified = models.PositiveIntegerField(_("people notified"), default=0)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("started by"), null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    job = models.ForeignKey("core.Job", verbose_name=_("job"), null=True, blank=True, on_delete=models.SET_NULL,
+                            related_name="+")
+    created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
+
+    scope_field = None
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("drift report")
+        verbose_name_plural = _("drift reports")
+
+    def __str__(self):
+        return f"{self.model_version} {self.as_of} PSI {self.score_psi:.3f}"

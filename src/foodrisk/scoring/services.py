@@ -31,6 +31,7 @@ from foodrisk.enterprises.models import Enterprise
 from foodrisk.indicators.choices import SetStatus
 from foodrisk.indicators.services import active_sets
 
+from . import model_services
 from .choices import GRADES, AdjustmentStatus, RunKind, RunStatus
 from .events import grade_changed
 from .models import GradeAdjustment, GradeChange, Score, ScoringRun
@@ -53,14 +54,22 @@ def _now_ms(t0):
 # --------------------------------------------------------------------------------------------------
 # engine calls
 # --------------------------------------------------------------------------------------------------
-def score_snapshot(snapshot, sets, as_of):
+def score_snapshot(snapshot, sets, as_of, model=None):
     """Score each enterprise with the most specific active set of its region.
 
-    sets: IndicatorSet rows, most specific first (a null scope = everywhere). Returns [(set, ScoreResult)].
+    sets: IndicatorSet rows, most specific first (a null scope = everywhere). model: the champion's
+    ChampionInputs (model scores blended in; policy rules still apply after the blend) or None
+    (rule-only). Returns [(set, ScoreResult)].
     """
+    def run(sub, iset):
+        if model is None:
+            return engine.score(sub, iset.spec, as_of, threads=ENGINE_THREADS)
+        spec, _bl, _src = model.spec_for(iset.spec)
+        return engine.score(sub, spec, as_of, model_scores=model.scores, threads=ENGINE_THREADS)
+
     ents = snapshot["enterprises"]
     if len(sets) == 1 and sets[0].scope_region_id is None:
-        return [(sets[0], engine.score(snapshot, sets[0].spec, as_of, threads=ENGINE_THREADS))]
+        return [(sets[0], run(snapshot, sets[0]))]
     taken = pa.array([False] * ents.num_rows, pa.bool_())
     parts = []
     for iset in sets:
@@ -71,8 +80,19 @@ def score_snapshot(snapshot, sets, as_of):
         taken = pc.or_(taken, mask)
         sub = dict(snapshot, enterprises=ents.filter(mask))
         if sub["enterprises"].num_rows:
-            parts.append((iset, engine.score(sub, iset.spec, as_of, threads=ENGINE_THREADS)))
+            parts.append((iset, run(sub, iset)))
     return parts
+
+
+def _model_reasons(model, parts, enterprise_ids):
+    """{enterprise_id: [model reason, …]} for enterprises whose score moved or whose grade is not A."""
+    if model is None or not parts:
+        return {}
+    previous = model_services.published_scores(enterprise_ids)
+    out = {}
+    for _iset, result in parts:
+        out.update(model.reasons(result.scores, previous))
+    return out
 
 
 def _ids_rows(qs, fields):
@@ -138,8 +158,13 @@ def run_scoring(kind, as_of=None, user=None, enterprise_ids=None, *, job=None, p
         fail_stale_runs()
     primary = next((s for s in sets if s.scope_region_id is None), sets[-1])
     expire_adjustments(as_of, user=user)
+    champ = model_services.champion()
+    summary = {"indicator_sets": {s.pk: f"{s.code} v{s.version}" for s in sets}}
+    if champ is not None:
+        summary["model"] = {"version": champ.version, "id": champ.pk,
+                            "trained_for": f"{champ.indicator_set.code} v{champ.indicator_set.version}"}
     run = ScoringRun.objects.create(kind=kind, as_of=as_of, indicator_set=primary, started_by=user, job=job,
-                                    summary={"indicator_sets": {s.pk: f"{s.code} v{s.version}" for s in sets}})
+                                    model_version=champ.version if champ else None, summary=summary)
     progress = progress or (lambda *a, **k: None)
     timing = {}
     try:
@@ -151,10 +176,27 @@ def run_scoring(kind, as_of=None, user=None, enterprise_ids=None, *, job=None, p
             snapshot = build_snapshot(as_of, enterprise_ids)
             timing["snapshot_s"] = _now_ms(t0)
             t1 = time.perf_counter()
+            model = None
+            if champ is not None:
+                progress(0.2, 1, "model")
+                model = model_services.champion_inputs(snapshot, as_of, champ)
+                timing.update(model.timing)
+                t1 = time.perf_counter()
             progress(0.3, 1, "engine")
-            parts = score_snapshot(snapshot, sets, as_of)
+            parts = score_snapshot(snapshot, sets, as_of, model)
             timing["engine_s"] = _now_ms(t1)
             timing["snapshot_rows"] = {k: t.num_rows for k, t in snapshot.items()}
+            if model is not None:
+                t3 = time.perf_counter()
+                progress(0.5, 1, "explain")
+                run._model_reasons = _model_reasons(model, parts, enterprise_ids)
+                timing["explain_s"] = _now_ms(t3)
+                timing["explained"] = len(run._model_reasons)
+                blends = {s.pk: model.spec_for(s.spec)[1:] for s in sets}
+                run.summary = {**run.summary, "model": {
+                    **run.summary["model"], "scored": model.scores.num_rows, "explained": len(run._model_reasons),
+                    "blend": {str(pk): {"weights": bl, "source": src} for pk, (bl, src) in blends.items()},
+                    "same_indicator_set": champ.indicator_set_id == primary.pk}}
         t2 = time.perf_counter()
         progress(0.6, 1, "publish")
         changes = []
@@ -179,8 +221,8 @@ def run_scoring(kind, as_of=None, user=None, enterprise_ids=None, *, job=None, p
 SCORE_COLUMNS = ["run_id", "enterprise_id", "as_of", "indicator_set_id", "indicator_set_version", "model_version",
                  "rule_score", "model_score", "total_score", "base_grade", "engine_grade", "grade",
                  "previous_grade", "new_enterprise", "adjusted", "adjustment_id", "subtotals", "rule_hits",
-                 "reasons", "details"]
-JSON_COLUMNS = {"subtotals", "rule_hits", "reasons", "details"}
+                 "reasons", "details", "model_reasons"]
+JSON_COLUMNS = {"subtotals", "rule_hits", "reasons", "details", "model_reasons"}
 CHANGE_COLUMNS = ["enterprise_id", "run_id", "adjustment_id", "old_grade", "new_grade", "score", "at", "reasons"]
 
 
@@ -217,6 +259,7 @@ def _publish(run, parts, as_of, enterprise_ids, timing):
     superseded = set(Enterprise.objects.filter(graded_at__gt=run.started_at).values_list("id", flat=True))
     score_rows, change_rows, changes = [], [], []
     dist, adjusted = Counter(), 0
+    model_reasons = getattr(run, "_model_reasons", None) or {}
     for iset, result in parts:
         cols = result.scores.to_pydict()
         for i, eid in enumerate(cols["enterprise_id"]):
@@ -233,7 +276,8 @@ def _publish(run, parts, as_of, enterprise_ids, timing):
                 run.pk, eid, as_of_db, iset.pk, iset.version, run.model_version, cols["rule_score"][i],
                 cols["model_score"][i], total, cols["base_grade"][i], engine_grade, grade, prev,
                 bool(cols["new_enterprise"][i]), adj is not None, adj_id, cols["subtotals"][i],
-                cols["rule_hits"][i], cols["reasons"][i], cols["details"][i]))
+                cols["rule_hits"][i], cols["reasons"][i], cols["details"][i],
+                json.dumps(model_reasons.get(eid, []), ensure_ascii=False)))
             if grade != prev:
                 change_rows.append((eid, run.pk, adj_id, prev, grade, total, now_db, cols["reasons"][i]))
                 changes.append({"enterprise_id": eid, "old_grade": prev, "new_grade": grade, "score": total})
@@ -290,7 +334,12 @@ def preview(indicator_set, *, as_of=None, user=None, job=None, sample_size=30, p
         snapshot = build_snapshot(as_of, ids)
         t1 = time.perf_counter()
         progress(0.4, 1, "engine")
-        result = engine.score(snapshot, indicator_set.spec, as_of, threads=ENGINE_THREADS)
+        model = model_services.champion_inputs(snapshot, as_of)  # compare like with like: published grades use it
+        if model is None:
+            result = engine.score(snapshot, indicator_set.spec, as_of, threads=ENGINE_THREADS)
+        else:
+            result = engine.score(snapshot, model.spec_for(indicator_set.spec)[0], as_of,
+                                  model_scores=model.scores, threads=ENGINE_THREADS)
         t2 = time.perf_counter()
         current = _current_grades(ids)
         adjustments = _active_adjustments(as_of)

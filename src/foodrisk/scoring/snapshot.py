@@ -8,6 +8,17 @@ PostgreSQL. Columns are turned into Arrow arrays in bulk (dates arrive as ISO te
 Point in time: records dated after as-of are not read (the engine would ignore them anyway);
 `repaired` is true only if the repair happened on or before as-of (Penalty.repaired_on, or an approved
 CreditRepair decided by then).
+
+`snapshot_at(as_of)` (``point_in_time=True``) also reconstructs the dated *state* columns for a past
+as-of date, for model training and monitoring:
+
+* licences.status: ``expired`` iff expires_on < as-of, else ``valid``; a stored ``revoked`` counts only
+  from the date of the enterprise's licence-revoking penalty (before it the licence was valid/expired by
+  its dates); a ``revoked`` without such a penalty, and ``cancelled``, have no date and stay as stored;
+* penalties.repaired: as above (repaired_on ≤ as-of, or an approved credit repair decided by then);
+* list_entries.repaired: an approved credit repair decided by as-of counts; the stored ``repaired`` flag
+  has no date (ListEntry has no repair date) and is **current state** — a known, documented leak;
+* enterprises.status: current state (the archive keeps no status history).
 """
 
 from __future__ import annotations
@@ -77,8 +88,39 @@ def _repaired_targets(as_of, enterprise_ids):
     return set(zip(ent, kind, target, strict=True))
 
 
-def build_snapshot(as_of: date, enterprise_ids=None) -> dict[str, pa.Table]:
-    """The engine's snapshot tables (docs/data-formats.md) read from the archive."""
+def snapshot_at(as_of: date, enterprise_ids=None) -> dict[str, pa.Table]:
+    """Point-in-time snapshot provider for the model (``build_dataset(snapshot_at, …)``)."""
+    return build_snapshot(as_of, enterprise_ids, point_in_time=True)
+
+
+def _licence_status_at(as_of, ent, issued, expires, status, ids):
+    """Licence status at as-of from its dates (see the module docstring)."""
+    qs = _subset(Penalty.objects.order_by().filter(licence_revoked=True), ids)
+    pen_ent, pen_on = _rows(qs, ["enterprise_id", "decided_on"])
+    first_revoked = {}
+    for e, on in zip(pen_ent, pen_on, strict=True):
+        on = str(on)
+        if e not in first_revoked or on < first_revoked[e]:
+            first_revoked[e] = on
+    a = as_of.isoformat()
+    out = []
+    for e, exp, st in zip(ent, expires, status, strict=True):
+        by_date = "expired" if exp is not None and str(exp) < a else "valid"
+        if st == "revoked":
+            rev_on = first_revoked.get(e)
+            out.append("revoked" if rev_on is None or rev_on <= a else by_date)
+        elif st == "cancelled":
+            out.append(st)
+        else:
+            out.append(by_date)
+    return out
+
+
+def build_snapshot(as_of: date, enterprise_ids=None, *, point_in_time=False) -> dict[str, pa.Table]:
+    """The engine's snapshot tables (docs/data-formats.md) read from the archive.
+
+    ``point_in_time`` reconstructs the licence status at as-of from dates (see the module docstring);
+    without it the stored (current) status is used, as published scoring always has."""
     ids = None if enterprise_ids is None else sorted(set(enterprise_ids))
     tables = {}
 
@@ -99,7 +141,11 @@ def build_snapshot(as_of: date, enterprise_ids=None) -> dict[str, pa.Table]:
     for name, (model, date_field, fields) in simple.items():
         qs = _subset(model.objects.order_by().filter(**{f"{date_field}__lte": as_of}), ids)
         cols = _rows(qs, ["enterprise_id", *fields])
-        tables[name] = _table(name, dict(zip(["enterprise_id", *fields], cols, strict=True)))
+        columns = dict(zip(["enterprise_id", *fields], cols, strict=True))
+        if name == "licences" and point_in_time:
+            columns["status"] = _licence_status_at(as_of, columns["enterprise_id"], columns["issued_on"],
+                                                   columns["expires_on"], columns["status"], ids)
+        tables[name] = _table(name, columns)
 
     repairs = _repaired_targets(as_of, ids)
 

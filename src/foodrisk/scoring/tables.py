@@ -3,7 +3,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from .models import GradeAdjustment, GradeChange, Score, ScoringRun
+from .models import GradeAdjustment, GradeChange, ModelVersion, Score, ScoringRun
 
 
 def grade_badge(value):
@@ -89,3 +89,50 @@ class GradeChangeTable(tables.Table):
 
     def value_new_grade(self, value):
         return value
+
+
+STATUS_BADGES = {"champion": "text-bg-success", "candidate": "text-bg-info", "retired": "text-bg-secondary"}
+
+
+class ModelVersionTable(tables.Table):
+    version = tables.Column(linkify=True)
+    auc = tables.Column(verbose_name=_("hold-out AUC (combined)"), accessor="metrics", orderable=False)
+    auc_rules = tables.Column(verbose_name=_("hold-out AUC (rules)"), accessor="metrics", orderable=False,
+                              attrs={"td": {"class": "text-muted"}})
+    window = tables.Column(verbose_name=_("training window"), accessor="data_window", orderable=False)
+
+    class Meta:
+        model = ModelVersion
+        fields = ("version", "status", "indicator_set", "window", "auc", "auc_rules", "trained_by", "created_at",
+                  "reviewed_by", "promoted_by", "promoted_at")
+        attrs = {"class": "table table-sm table-hover"}
+
+    def render_status(self, value, record):
+        return format_html('<span class="badge {}">{}</span>', STATUS_BADGES.get(record.status, ""), value)
+
+    def value_status(self, value):
+        return value
+
+    @staticmethod
+    def _auc(metrics, which):
+        v = ((metrics or {}).get("metrics") or {}).get(which, {}).get("auc")
+        return "—" if v is None else f"{v:.3f}"
+
+    def render_auc(self, value):
+        return self._auc(value, "combined")
+
+    def render_auc_rules(self, value):
+        return self._auc(value, "rules")
+
+    def value_auc(self, value):
+        return self._auc(value, "combined")
+
+    def value_auc_rules(self, value):
+        return self._auc(value, "rules")
+
+    def render_window(self, value):
+        train, hold = value.get("train") or ["", ""], value.get("holdout") or ["", ""]
+        return f"{train[0]} … {hold[-1]}"
+
+    def value_window(self, value):
+        return self.render_window(value)

@@ -48,3 +48,32 @@ def expire_adjustments(job):
     from . import services
 
     return {"expired": services.expire_adjustments(user=job.user)}
+
+
+@jobs.register("scoring.train", _("Train a candidate risk model"), queue="scoring",
+               permission="scoring.add_modelversion")
+def train_model(job, months=24, as_of=None, horizon_months=12, seed=0, threads=2):
+    from . import model_services
+
+    mv = model_services.train_candidate(months=int(months), as_of=as_of, user=job.user, job=job.job,
+                                        progress=_progress(job), horizon_months=int(horizon_months), seed=int(seed),
+                                        threads=int(threads))
+    combined = (mv.metrics.get("metrics") or {}).get("combined", {})
+    job.log(f"candidate {mv.version}: hold-out AUC combined {combined.get('auc')}, window {mv.data_window}")
+    return {"model_version": mv.pk, "version": mv.version, "auc_combined": combined.get("auc"),
+            "auc_rules": (mv.metrics.get("metrics") or {}).get("rules", {}).get("auc")}
+
+
+@jobs.register("scoring.drift", _("Model drift monitoring (PSI)"), queue="scoring",
+               permission="scoring.view_modelversion")
+def model_drift(job, as_of=None):
+    from . import model_services
+
+    report = model_services.run_drift(as_of=as_of, user=job.user, job=job.job)
+    if report is None:
+        job.log("no champion model: nothing to monitor")
+        return {"model_version": None}
+    job.log(f"{report.model_version}: score PSI {report.score_psi:.4f} ({report.status}), "
+            f"{report.notified} notified")
+    return {"drift_report": report.pk, "model_version": report.model_version.version,
+            "score_psi": report.score_psi, "status": report.status, "notified": report.notified}

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import model_views, views
 
 app_name = "scoring"
 
@@ -15,6 +15,13 @@ urlpatterns = [
     path("adjustments/", views.GradeAdjustmentListView.as_view(), name="gradeadjustment_list"),
     path("adjustments/add/", views.GradeAdjustmentCreateView.as_view(), name="gradeadjustment_add"),
     path("adjustments/<int:pk>/", views.GradeAdjustmentDetailView.as_view(), name="gradeadjustment_detail"),
+    path("models/", model_views.ModelVersionListView.as_view(), name="modelversion_list"),
+    path("models/train/", model_views.ModelTrainView.as_view(), name="modelversion_train"),
+    path("models/rollback/", model_views.ModelRollbackView.as_view(), name="modelversion_rollback"),
+    path("models/drift/", model_views.ModelDriftView.as_view(), name="modelversion_drift"),
+    path("models/<int:pk>/", model_views.ModelVersionDetailView.as_view(), name="modelversion_detail"),
+    path("models/<int:pk>/<str:action>/", model_views.ModelVersionActionView.as_view(),
+         name="modelversion_action"),
     path("adjustments/<int:pk>/<str:action>/", views.GradeAdjustmentActionView.as_view(),
          name="gradeadjustment_action"),
 ]

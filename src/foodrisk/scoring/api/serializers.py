@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from ..models import GradeAdjustment, GradeChange, Score, ScoringRun
+from ..models import DriftReport, GradeAdjustment, GradeChange, ModelVersion, Score, ScoringRun
 
 
 class ScoringRunSerializer(serializers.ModelSerializer):
@@ -18,7 +18,7 @@ class ScoreSerializer(serializers.ModelSerializer):
         fields = ["id", "run", "enterprise", "as_of", "indicator_set", "indicator_set_version", "model_version",
                   "rule_score", "model_score", "total_score", "base_grade", "engine_grade", "grade",
                   "previous_grade", "new_enterprise", "adjusted", "adjustment", "subtotals", "rule_hits", "reasons",
-                  "details"]
+                  "model_reasons", "details"]
         read_only_fields = fields
 
 
@@ -52,3 +52,40 @@ class RunStartSerializer(serializers.Serializer):
 
 class AdjustmentNoteSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True)
+
+
+class ModelVersionSerializer(serializers.ModelSerializer):
+    """A version and its model card (`metrics`); the artifact itself only at /artifact/."""
+
+    class Meta:
+        model = ModelVersion
+        fields = ["id", "version", "status", "indicator_set", "label", "data_window", "metrics", "training",
+                  "artifact_sha256", "trained_by", "created_at", "reviewed_by", "reviewed_at", "review_note",
+                  "promoted_by", "promoted_at", "previous_champion", "retired_at", "notes", "job"]
+        read_only_fields = fields
+
+
+class ModelVersionListSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ModelVersion
+        fields = ["id", "version", "status", "indicator_set", "data_window", "trained_by", "created_at",
+                  "reviewed_by", "promoted_by", "promoted_at", "retired_at"]
+        read_only_fields = fields
+
+
+class DriftReportSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = DriftReport
+        fields = ["id", "model_version", "as_of", "population", "score_psi", "status", "flagged_features", "report",
+                  "notified", "created_at"]
+        read_only_fields = fields
+
+
+class ModelNoteSerializer(serializers.Serializer):
+    note = serializers.CharField(required=False, allow_blank=True)
+
+
+class TrainSerializer(serializers.Serializer):
+    months = serializers.IntegerField(min_value=16, max_value=120, default=24)
+    as_of = serializers.DateField(required=False, allow_null=True)
+    horizon_months = serializers.IntegerField(min_value=1, max_value=36, default=12)

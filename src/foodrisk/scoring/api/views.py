@@ -10,15 +10,20 @@ from rest_framework.response import Response
 
 from foodrisk.core.api.generic import ReadOnlyScopedViewSet, ScopedModelViewSet
 
-from .. import services
-from ..models import GradeAdjustment, GradeChange, Score, ScoringRun
+from .. import model_services, services
+from ..models import DriftReport, GradeAdjustment, GradeChange, ModelVersion, Score, ScoringRun
 from .serializers import (
     AdjustmentNoteSerializer,
+    DriftReportSerializer,
     GradeAdjustmentSerializer,
     GradeChangeSerializer,
+    ModelNoteSerializer,
+    ModelVersionListSerializer,
+    ModelVersionSerializer,
     RunStartSerializer,
     ScoreSerializer,
     ScoringRunSerializer,
+    TrainSerializer,
 )
 
 
@@ -108,3 +113,94 @@ class GradeAdjustmentViewSet(ScopedModelViewSet):
     @action(detail=True, methods=["post"])
     def withdraw(self, request, pk=None):
         return self._act(request, services.withdraw_adjustment)
+
+
+class ModelVersionViewSet(ReadOnlyScopedViewSet):
+    """Model versions and their model cards. POST /train/ queues a training job (scoring.add_modelversion);
+    review / promote / retire / rollback / drift need scoring.promote_modelversion (checked by the services;
+    promoting also needs a second person who did not train the model)."""
+
+    queryset = ModelVersion.objects.order_by("-created_at", "-pk")
+    serializer_class = ModelVersionSerializer
+    filterset_fields = ["status", "indicator_set"]
+    http_method_names = ["get", "head", "options", "post"]
+
+    def get_serializer_class(self):
+        return ModelVersionListSerializer if self.action == "list" else ModelVersionSerializer
+
+    def get_permissions(self):
+        if self.action in ("review", "promote", "retire", "rollback", "drift", "train"):
+            return [permissions.IsAuthenticated()]
+        return super().get_permissions()
+
+    def get_queryset(self):
+        if self.action in ("review", "promote", "retire"):  # the services check the permission
+            return ModelVersion.objects.order_by("-created_at", "-pk")
+        return ModelVersion.objects.restrict(self.request.user, "view").order_by("-created_at", "-pk")
+
+    def _act(self, request, func):
+        s = ModelNoteSerializer(data=request.data)
+        s.is_valid(raise_exception=True)
+        mv = _call(func, self.get_object(), user=request.user, note=s.validated_data.get("note", ""))
+        return Response(ModelVersionSerializer(mv).data)
+
+    @extend_schema(request=ModelNoteSerializer, responses=ModelVersionSerializer)
+    @action(detail=True, methods=["post"])
+    def review(self, request, pk=None):
+        return self._act(request, model_services.review)
+
+    @extend_schema(request=ModelNoteSerializer, responses=ModelVersionSerializer)
+    @action(detail=True, methods=["post"])
+    def promote(self, request, pk=None):
+        return self._act(request, model_services.promote)
+
+    @extend_schema(request=ModelNoteSerializer, responses=ModelVersionSerializer)
+    @action(detail=True, methods=["post"])
+    def retire(self, request, pk=None):
+        return self._act(request, model_services.retire)
+
+    @extend_schema(request=ModelNoteSerializer, responses=ModelVersionSerializer)
+    @action(detail=False, methods=["post"])
+    def rollback(self, request):
+        s = ModelNoteSerializer(data=request.data)
+        s.is_valid(raise_exception=True)
+        mv = _call(model_services.rollback, user=request.user, note=s.validated_data.get("note", ""))
+        return Response(ModelVersionSerializer(mv).data)
+
+    @extend_schema(request=TrainSerializer, responses={202: dict})
+    @action(detail=False, methods=["post"])
+    def train(self, request):
+        from foodrisk.core.services import jobs
+
+        if not request.user.has_perm(model_services.TRAIN_PERM):
+            raise exceptions.PermissionDenied()
+        s = TrainSerializer(data=request.data)
+        s.is_valid(raise_exception=True)
+        params = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in s.validated_data.items()
+                  if v is not None}
+        job = jobs.start("scoring.train", user=request.user, params=params)
+        return Response({"job": job.pk}, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(request=None, responses={202: dict})
+    @action(detail=False, methods=["post"])
+    def drift(self, request):
+        from foodrisk.core.services import jobs
+
+        if not request.user.has_perm(model_services.PROMOTE_PERM):
+            raise exceptions.PermissionDenied()
+        job = jobs.start("scoring.drift", user=request.user)
+        return Response({"job": job.pk}, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(responses={200: dict})
+    @action(detail=True, methods=["get"])
+    def artifact(self, request, pk=None):
+        """The engine artifact JSON (foodrisk.model/1), for audit and re-scoring disputes."""
+        import json
+
+        return Response(json.loads(self.get_object().artifact))
+
+
+class DriftReportViewSet(ReadOnlyScopedViewSet):
+    queryset = DriftReport.objects.order_by("-created_at", "-pk")
+    serializer_class = DriftReportSerializer
+    filterset_fields = ["model_version", "status"]

@@ -1,0 +1,428 @@
+"""The risk model on the Django side: training candidates from the archive, governance (review, promote,
+roll back, retire — two people, one champion, all audited), scoring inputs of the champion, and drift
+monitoring with notifications. The maths lives in ``foodrisk.engine.model`` (docs/model.md).
+
+Blend: the combined score uses the active indicator set's ``blend`` when it gives the model a weight;
+a set whose blend gives the model no weight (every shipped profile: rule 1 / model 0) uses the blend
+stored in the champion's artifact — the blend its model card was evaluated with and its reviewer
+approved. Vetoes, raises, lowers, the new-enterprise rule and manual adjustments apply after the blend.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from dataclasses import dataclass
+from datetime import date
+
+import pyarrow as pa
+import pyarrow.compute as pc
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from foodrisk.core.services import audit
+from foodrisk.engine import IndicatorSet as EngineSpec
+from foodrisk.engine import model as M
+from foodrisk.engine.compiler import shift_months
+
+from .choices import DriftStatus, ModelStatus
+from .models import DriftReport, ModelVersion
+from .snapshot import snapshot_at
+
+logger = logging.getLogger(__name__)
+
+DRIFT_THRESHOLD = 0.25  # PSI above which model admins are notified (docs/model.md: act / re-fit)
+DRIFT_FEATURES_FLAGGED = 3  # … or when this many features each exceed it
+DRIFT_TEMPLATE = "model_drift"
+ENGINE_THREADS = 2
+PROMOTE_PERM = "scoring.promote_modelversion"
+TRAIN_PERM = "scoring.add_modelversion"
+
+_ARTIFACTS: dict[tuple[int, str], M.ModelArtifact] = {}
+
+
+def _date(value):
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value))
+
+
+def _json_safe(value):
+    return json.loads(json.dumps(value, ensure_ascii=False, default=str))
+
+
+# --------------------------------------------------------------------------------------------------
+# artifacts and the champion
+# --------------------------------------------------------------------------------------------------
+def load_artifact(mv: ModelVersion) -> M.ModelArtifact:
+    """The engine artifact of a version (parsed once per process; the booster is built lazily)."""
+    key = (mv.pk, mv.artifact_sha256)
+    art = _ARTIFACTS.get(key)
+    if art is None:
+        art = M.ModelArtifact.from_json(mv.artifact)
+        if len(_ARTIFACTS) > 8:
+            _ARTIFACTS.clear()
+        _ARTIFACTS[key] = art
+    return art
+
+
+def spec_of(mv: ModelVersion) -> EngineSpec:
+    """The indicator set the model was trained with (its features are that set's indicator values)."""
+    return EngineSpec.from_dict(mv.indicator_set.spec)
+
+
+def champion() -> ModelVersion | None:
+    return ModelVersion.objects.select_related("indicator_set").filter(status=ModelStatus.CHAMPION).first()
+
+
+def blend_for(set_spec: dict, artifact: M.ModelArtifact) -> tuple[dict, str]:
+    """(blend, source): the set's blend if it weights the model, else the artifact's reviewed blend."""
+    bl = set_spec.get("blend") or {}
+    if float(bl.get("model", 0) or 0) > 0:
+        return {"rule": float(bl.get("rule", 1.0)), "model": float(bl["model"])}, "indicator_set"
+    return {"rule": float(artifact.blend["rule"]), "model": float(artifact.blend["model"])}, "model"
+
+
+@dataclass
+class ChampionInputs:
+    """What a scoring run needs from the champion for one snapshot."""
+
+    version: ModelVersion
+    artifact: M.ModelArtifact
+    features: pa.Table  # feature_table on the run's snapshot
+    scores: pa.Table  # model_scores: enterprise_id, model_score, probability
+    timing: dict
+
+    def spec_for(self, set_spec: dict) -> tuple[dict, dict, str]:
+        bl, source = blend_for(set_spec, self.artifact)
+        return {**set_spec, "blend": bl}, bl, source
+
+    def reasons(self, result_scores: pa.Table, previous: pa.Table | None) -> dict[int, list[str]]:
+        """Model reasons (TreeSHAP top 3) only for enterprises whose score moved or whose grade is not A."""
+        if previous is not None and previous.num_rows == 0:
+            # nothing published yet: every score is new (explain_targets cannot take an empty table)
+            targets = result_scores["enterprise_id"].to_pylist()
+        else:
+            targets = M.explain_targets(result_scores, previous)
+        if not targets:
+            return {}
+        ex = M.explain(self.artifact, self.features, targets, top=3)
+        return {eid: json.loads(r) for eid, r in zip(ex["enterprise_id"].to_pylist(), ex["reasons"].to_pylist(),
+                                                      strict=True)}
+
+
+def champion_inputs(snapshot, as_of: date, mv: ModelVersion | None = None) -> ChampionInputs | None:
+    """Model scores of the champion (or `mv`) on a snapshot; None without a champion."""
+    mv = mv or champion()
+    if mv is None:
+        return None
+    t0 = time.perf_counter()
+    art = load_artifact(mv)
+    ft = M.feature_table(snapshot, spec_of(mv), as_of, threads=ENGINE_THREADS)
+    t1 = time.perf_counter()
+    ms = M.model_scores(art, ft)
+    return ChampionInputs(mv, art, ft, ms, {"model_features_s": round(t1 - t0, 4),
+                                            "model_scores_s": round(time.perf_counter() - t1, 4)})
+
+
+def published_scores(enterprise_ids) -> pa.Table:
+    """enterprise_id, grade, total_score of the currently published grades (for explain_targets)."""
+    from foodrisk.enterprises.models import Enterprise
+
+    from .snapshot import MAX_IN_LIST, _rows
+
+    qs = Enterprise.objects.order_by().filter(current_score__isnull=False)
+    if enterprise_ids is not None and len(enterprise_ids) <= MAX_IN_LIST:
+        qs = qs.filter(pk__in=list(enterprise_ids))
+    ids, grades, scores = _rows(qs, ["id", "current_grade", "current_score"])
+    return pa.table({"enterprise_id": pa.array(ids, pa.int64()), "grade": pa.array(grades, pa.string()),
+                     "total_score": pa.array([float(s) for s in scores], pa.float64())})
+
+
+# --------------------------------------------------------------------------------------------------
+# training
+# --------------------------------------------------------------------------------------------------
+def _primary_set():
+    from foodrisk.indicators.services import active_sets
+
+    sets = active_sets()
+    if not sets:
+        raise ValidationError(_("No active indicator set: activate one in the indicator library first."))
+    return next((s for s in sets if s.scope_region_id is None), sets[-1])
+
+
+def _next_version(iset):
+    n = ModelVersion.objects.count() + 1
+    while True:
+        version = f"{iset.code}-v{iset.version}-m{n:03d}"
+        if not ModelVersion.objects.filter(version=version).exists():
+            return version
+        n += 1
+
+
+def training_dates(as_of: date, months: int, horizon_months: int) -> list[date]:
+    """Monthly as-of dates whose label window (horizon) is complete by `as_of`: the last one lies
+    `horizon` months before as_of, `months` dates in all."""
+    if months < horizon_months + 4:
+        raise ValidationError(
+            _("Training needs at least %(n)d monthly snapshots (a %(h)d-month label horizon, 3 calibration "
+              "months and a hold-out month before it).") % {"n": horizon_months + 4, "h": horizon_months})
+    last = shift_months(as_of, -horizon_months)
+    return M.month_dates(shift_months(last, -(months - 1)), last)
+
+
+def train_candidate(*, months=24, as_of=None, user=None, job=None, progress=None, horizon_months=12,
+                    kinds=None, seed=0, num_boost_round=100, calibration="platt", notes="",
+                    indicator_set=None, threads=ENGINE_THREADS) -> ModelVersion:
+    """Point-in-time monthly snapshots from the archive → dataset → LightGBM (engine) → hold-out model card
+    → a *candidate* ModelVersion. Nothing is scored with it until a second person promotes it.
+
+    ``threads`` is LightGBM's num_threads, stored in the artifact and used again when scoring and
+    explaining (on a busy host, 1 avoids OpenMP oversubscription)."""
+    as_of = _date(as_of) or timezone.localdate()
+    progress = progress or (lambda *a, **k: None)
+    iset = indicator_set or _primary_set()
+    spec = EngineSpec.from_dict(iset.spec)
+    label = M.LabelSpec(tuple(kinds) if kinds else M.DEFAULT_KINDS, int(horizon_months))
+    dates = training_dates(as_of, int(months), label.horizon_months)
+    t0 = time.perf_counter()
+    done = []
+
+    def provider(d):
+        done.append(d)
+        progress(0.05 + 0.6 * len(done) / (len(dates) + 1), 1, f"snapshot {d}")
+        return snapshot_at(d)
+
+    full = snapshot_at(as_of)
+    ds = M.build_dataset(provider, spec, dates, label_snapshot=full, labels_until=as_of, label=label,
+                         threads=ENGINE_THREADS)
+    t1 = time.perf_counter()
+    progress(0.7, 1, "train")
+    try:
+        split = M.time_split(ds.as_of_dates, label.horizon_months)
+        art = M.train_model(ds, spec, split=split, seed=int(seed), num_boost_round=int(num_boost_round),
+                            calibration=calibration, params={"num_threads": int(threads)})
+    except ValueError as exc:  # too few dates / a single class
+        raise ValidationError(_("Training failed: %(e)s") % {"e": exc}) from exc
+    t2 = time.perf_counter()
+    progress(0.85, 1, "evaluate")
+    hold = split.holdout[-1]
+    labels = M.outcomes(full, hold, label.horizon_months, label.kinds, threads=ENGINE_THREADS)
+    card = M.evaluate(art, spec, snapshot_at(hold), hold, labels, threads=ENGINE_THREADS)
+    t3 = time.perf_counter()
+    text = art.to_json()
+    y = ds.table["label"]
+    training = {
+        "rows": art.metrics.get("rows"), "params": art.params, "num_trees": art.num_trees, "seed": int(seed),
+        "calibration": calibration, "as_of_dates": [d.isoformat() for d in ds.as_of_dates],
+        "labelled_rows": int(y.length() - y.null_count), "events": int(pc.sum(pc.cast(y, pa.int64())).as_py() or 0),
+        "timing": {"dataset_s": round(t1 - t0, 3), "train_s": round(t2 - t1, 3), "evaluate_s": round(t3 - t2, 3),
+                   **{f"dataset_{k}": v for k, v in ds.timing.items()},
+                   **{f"train_{k}": v for k, v in art.timing.items()}},
+    }
+    window = {**art.training_window, "as_of": as_of.isoformat(), "labels_until": as_of.isoformat(),
+              "months": int(months), "first": dates[0].isoformat(), "last": dates[-1].isoformat()}
+    with transaction.atomic():
+        mv = ModelVersion.objects.create(
+            version=_next_version(iset), indicator_set=iset, artifact=text,
+            artifact_sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(), label=art.label, data_window=window,
+            metrics=card, training=_json_safe(training), trained_by=user, job=job, notes=notes or "")
+        audit.record("scoring.modelversion.train", mv, user=user, details={
+            "version": mv.version, "indicator_set": f"{iset.code} v{iset.version}", "data_window": window,
+            "auc": _auc(card, "combined"), "auc_rules": _auc(card, "rules"), "sha256": mv.artifact_sha256})
+    progress(1.0, 1, "candidate stored")
+    return mv
+
+
+def _auc(card, which):
+    return ((card or {}).get("metrics") or {}).get(which, {}).get("auc")
+
+
+# --------------------------------------------------------------------------------------------------
+# governance: review → promote (second person), one champion, rollback, retire
+# --------------------------------------------------------------------------------------------------
+def _state(mv):
+    return audit.snapshot(mv, fields=("version", "status", "indicator_set", "trained_by", "reviewed_by",
+                                      "review_note", "promoted_by", "promoted_at", "previous_champion",
+                                      "retired_at", "notes"))
+
+
+def _require(user, perm=PROMOTE_PERM):
+    if user is None or not user.has_perm(perm):
+        raise PermissionDenied(perm)
+
+
+def _locked(mv):
+    return ModelVersion.objects.select_for_update().get(pk=mv.pk)
+
+
+def review(mv, *, user, note):
+    """Record the review of a candidate's model card (a second person: not the one who trained it)."""
+    _require(user)
+    note = (note or "").strip()
+    if not note:
+        raise ValidationError(_("A review note is required."))
+    with transaction.atomic():
+        mv = _locked(mv)
+        if mv.status != ModelStatus.CANDIDATE:
+            raise ValidationError(_("Only a candidate can be reviewed."))
+        if mv.trained_by_id is not None and mv.trained_by_id == user.pk:
+            raise PermissionDenied(_("A second person must review: you trained this model."))
+        before = _state(mv)
+        mv.reviewed_by, mv.reviewed_at, mv.review_note = user, timezone.now(), note
+        mv.save(update_fields=["reviewed_by", "reviewed_at", "review_note"])
+        audit.record("scoring.modelversion.review", mv, before=before, after=_state(mv), user=user)
+    return mv
+
+
+def _make_champion(mv, *, user, previous, action, note=""):
+    """Inside a transaction: the current champion (if any) retires, mv becomes champion."""
+    now = timezone.now()
+    current = ModelVersion.objects.select_for_update().filter(status=ModelStatus.CHAMPION).exclude(pk=mv.pk).first()
+    if current is not None:
+        b = _state(current)
+        current.status, current.retired_at = ModelStatus.RETIRED, now
+        current.save(update_fields=["status", "retired_at"])
+        audit.record("scoring.modelversion.retire", current, before=b, after=_state(current), user=user,
+                     details={"replaced_by": mv.version, "by": action})
+    before = _state(mv)
+    mv.status, mv.promoted_by, mv.promoted_at, mv.retired_at = ModelStatus.CHAMPION, user, now, None
+    mv.previous_champion = previous if previous is not None else current
+    if note:
+        mv.notes = (mv.notes + "\n" if mv.notes else "") + note
+    mv.save()
+    audit.record(action, mv, before=before, after=_state(mv), user=user,
+                 details={"replaced": current.version if current else None, "note": note})
+    return current
+
+
+def promote(mv, *, user, note=""):
+    """A model admin promotes a reviewed candidate to champion; the old champion retires.
+
+    The promoter must not be the person who trained it. A candidate not yet reviewed can be reviewed
+    and promoted in one step by giving the review note here."""
+    _require(user)
+    with transaction.atomic():
+        mv = _locked(mv)
+        if mv.status != ModelStatus.CANDIDATE:
+            raise ValidationError(_("Only a candidate can be promoted; use rollback to bring back a former "
+                                    "champion."))
+        if mv.trained_by_id is not None and mv.trained_by_id == user.pk:
+            raise PermissionDenied(_("A second person must promote: you trained this model."))
+        if mv.reviewed_by_id is None:
+            if not (note or "").strip():
+                raise ValidationError(_("Review the model card first: a review note is required."))
+            review(mv, user=user, note=note)
+            mv.refresh_from_db()
+        _make_champion(mv, user=user, previous=None, action="scoring.modelversion.promote")
+    return mv
+
+
+def previous_champion():
+    """The version a rollback would bring back (the one the champion replaced), or None."""
+    current = champion()
+    if current is not None:
+        return current.previous_champion
+    return (ModelVersion.objects.filter(status=ModelStatus.RETIRED, promoted_at__isnull=False)
+            .order_by("-retired_at", "-pk").first())
+
+
+def rollback(*, user, note=""):
+    """One click: the champion retires and the champion it replaced is champion again (audited).
+    Without a champion (it was retired), the most recently retired former champion returns."""
+    _require(user)
+    with transaction.atomic():
+        current = ModelVersion.objects.select_for_update().filter(status=ModelStatus.CHAMPION).first()
+        target = current.previous_champion if current else previous_champion()
+        if target is None:
+            raise ValidationError(_("There is no previous champion to roll back to."))
+        target = _locked(target)
+        if target.status == ModelStatus.CHAMPION:
+            raise ValidationError(_("That version is already the champion."))
+        _make_champion(target, user=user, previous=target.previous_champion, action="scoring.modelversion.rollback",
+                       note=note)
+    target.refresh_from_db()
+    return target
+
+
+def retire(mv, *, user, note=""):
+    """Retire a candidate or the champion (without a champion scoring is rule-only)."""
+    _require(user)
+    with transaction.atomic():
+        mv = _locked(mv)
+        if mv.status == ModelStatus.RETIRED:
+            raise ValidationError(_("This version is already retired."))
+        before = _state(mv)
+        mv.status, mv.retired_at = ModelStatus.RETIRED, timezone.now()
+        if note:
+            mv.notes = (mv.notes + "\n" if mv.notes else "") + note
+        mv.save()
+        audit.record("scoring.modelversion.retire", mv, before=before, after=_state(mv), user=user,
+                     details={"note": note})
+    return mv
+
+
+# --------------------------------------------------------------------------------------------------
+# drift monitoring
+# --------------------------------------------------------------------------------------------------
+def model_admins():
+    """Active users who may promote models (directly, through a role, or as superuser) or hold the
+    model_admin role."""
+    from django.contrib.auth.models import Permission
+
+    from foodrisk.core.models import User
+
+    perm = Permission.objects.filter(content_type__app_label="scoring", codename="promote_modelversion").first()
+    q = Q(is_superuser=True) | Q(groups__role__code="model_admin")
+    if perm is not None:
+        q |= Q(user_permissions=perm) | Q(groups__permissions=perm)
+    return list(User.objects.filter(q, is_active=True).distinct().order_by("pk"))
+
+
+def _drift_status(score_psi, act_features, threshold):
+    if score_psi > threshold or len(act_features) >= DRIFT_FEATURES_FLAGGED:
+        return DriftStatus.ACT
+    if score_psi >= 0.1 or act_features:
+        return DriftStatus.WATCH
+    return DriftStatus.STABLE
+
+
+def run_drift(*, as_of=None, user=None, job=None, threshold=DRIFT_THRESHOLD, mv=None) -> DriftReport | None:
+    """PSI of the champion's score and features, now vs its training baseline (engine ``stability``).
+    Stored as a DriftReport; model admins are notified when PSI > threshold."""
+    from foodrisk.core.services.notifications import notify
+
+    as_of = _date(as_of) or timezone.localdate()
+    mv = mv or champion()
+    if mv is None:
+        return None
+    art = load_artifact(mv)
+    ft = M.feature_table(snapshot_at(as_of), spec_of(mv), as_of, threads=ENGINE_THREADS)
+    st = M.stability(art, ft)
+    labels = art.feature_labels
+    features = {n: {"psi": round(v["psi"], 4), "label": labels.get(n, n)} for n, v in st["features"].items()}
+    act = sorted((n for n, v in st["features"].items() if v["psi"] > threshold),
+                 key=lambda n: -st["features"][n]["psi"])
+    status = _drift_status(st["score_psi"], act, threshold)
+    report = {"score_psi": st["score_psi"], "score_status": st["score_status"], "features": features,
+              "flagged_features": st["flagged_features"], "act_features": act, "thresholds": st["thresholds"],
+              "threshold": threshold}
+    with transaction.atomic():
+        dr = DriftReport.objects.create(model_version=mv, as_of=as_of, population=ft.num_rows,
+                                        score_psi=float(st["score_psi"]), status=status,
+                                        flagged_features=st["flagged_features"], report=_json_safe(report),
+                                        created_by=user, job=job)
+        audit.record("scoring.modelversion.drift", mv, user=user, details={
+            "as_of": as_of, "score_psi": round(st["score_psi"], 4), "status": status, "act_features": act})
+    if status == DriftStatus.ACT:
+        ctx = {"version": mv.version, "psi": f"{st['score_psi']:.3f}", "status": dr.get_status_display(),
+               "as_of": as_of.isoformat(), "features": "、".join(labels.get(n, n) for n in act[:8])}
+        sent = notify(model_admins(), DRIFT_TEMPLATE, ctx, link=mv.get_absolute_url(), level="warning")
+        DriftReport.objects.filter(pk=dr.pk).update(notified=len(sent))
+        dr.notified = len(sent)
+    return dr

@@ -1,0 +1,232 @@
+"""Model governance pages: the list of model versions (train / promote / roll back / retire) and the
+model card of one version (data window, features, metrics, rates by grade, calibration, drift)."""
+
+import contextlib
+import json
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import get_object_or_404, redirect
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views import generic
+
+from foodrisk.core.views.generic import ObjectDetailView, ObjectListView, ScopedMixin
+from foodrisk.core.widgets import bootstrap
+
+from . import filtersets, model_services, tables
+from .choices import ModelStatus
+from .models import ModelVersion
+
+METRIC_ROWS = [("rules", gettext_lazy("Rules only")), ("model", gettext_lazy("Model")),
+               ("combined", gettext_lazy("Combined (rules + model)")),
+               ("challenger_woe_logistic", gettext_lazy("Challenger (WoE logistic)"))]
+CHECK_LABELS = {
+    "combined_auc_beats_rules": gettext_lazy("Combined AUC beats rules alone"),
+    "combined_grades_monotone": gettext_lazy("Event rates rise A < B < C < D"),
+    "combined_d_over_a_ge_4": gettext_lazy("D / A event-rate ratio ≥ 4"),
+    "top10_vs_random_ge_2_5": gettext_lazy("Top 10 % finds ≥ 2.5× a random 10 %"),
+    "score_psi_stable": gettext_lazy("Score stable on the hold-out (PSI < 0.1)"),
+}
+
+
+class TrainForm(forms.Form):
+    months = forms.IntegerField(label=gettext_lazy("Monthly snapshots"), min_value=16, max_value=120, initial=24)
+    as_of = forms.DateField(label=gettext_lazy("Labels complete up to"), required=False, widget=forms.DateInput,
+                            help_text=gettext_lazy("Empty = today."))
+
+
+class NoteForm(forms.Form):
+    note = forms.CharField(label=gettext_lazy("Review note"), required=False,
+                           widget=forms.Textarea(attrs={"rows": 3}))
+
+
+def calibration_chart(curve):
+    pts = [[round(c["mean_predicted"], 4), round(c["observed"], 4)] for c in curve]
+    top = max([1e-6] + [max(c["mean_predicted"], c["ci_high"] or 0) for c in curve])
+    top = round(min(1.0, top * 1.1), 3)
+    return json.dumps({
+        "tooltip": {"trigger": "item"},
+        "legend": {"data": [_("observed"), _("perfect calibration")]},
+        "xAxis": {"type": "value", "name": _("mean predicted"), "min": 0, "max": top},
+        "yAxis": {"type": "value", "name": _("observed rate"), "min": 0, "max": top},
+        "series": [
+            {"name": _("observed"), "type": "line", "data": pts, "symbolSize": 8},
+            {"name": _("perfect calibration"), "type": "line", "data": [[0, 0], [top, top]],
+             "lineStyle": {"type": "dashed"}, "symbol": "none"},
+        ],
+    }, ensure_ascii=False)
+
+
+def grade_rate_chart(rate_by_grade):
+    series = []
+    for key, name in (("rules", _("Rules only")), ("combined", _("Combined (rules + model)"))):
+        rows = (rate_by_grade.get(key) or {}).get("by_grade", [])
+        series.append({"name": name, "type": "bar",
+                       "data": [round(100 * r["rate"], 2) if r["rate"] is not None else None for r in rows]})
+    grades = [r["grade"] for r in (rate_by_grade.get("combined") or {}).get("by_grade", [])]
+    return json.dumps({
+        "tooltip": {"trigger": "axis"}, "legend": {"data": [s["name"] for s in series]},
+        "xAxis": {"type": "category", "data": grades}, "yAxis": {"type": "value", "name": "%"},
+        "series": series,
+    }, ensure_ascii=False)
+
+
+def drift_chart(reports):
+    reports = list(reversed(reports))
+    return json.dumps({
+        "tooltip": {"trigger": "axis"},
+        "xAxis": {"type": "category", "data": [r.as_of.isoformat() for r in reports]},
+        "yAxis": {"type": "value", "name": "PSI", "min": 0},
+        "series": [{"name": _("score PSI"), "type": "line", "data": [round(r.score_psi, 4) for r in reports],
+                    "markLine": {"symbol": "none", "data": [{"yAxis": 0.1}, {"yAxis": 0.25}]}}],
+    }, ensure_ascii=False)
+
+
+class ModelVersionListView(ObjectListView):
+    model = ModelVersion
+    table_class = tables.ModelVersionTable
+    filterset_class = filtersets.ModelVersionFilterSet
+    template_name = "scoring/modelversion_list.html"
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("indicator_set", "trained_by", "promoted_by", "reviewed_by")
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        user = self.request.user
+        ctx["can_train"] = user.has_perm(model_services.TRAIN_PERM)
+        ctx["can_promote"] = user.has_perm(model_services.PROMOTE_PERM)
+        ctx["train_form"] = bootstrap(TrainForm())
+        ctx["champion"] = model_services.champion()
+        ctx["rollback_to"] = model_services.previous_champion()
+        return ctx
+
+
+class ModelVersionDetailView(ObjectDetailView):
+    """The model card."""
+
+    model = ModelVersion
+    template_name = "scoring/modelversion_detail.html"
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        mv, user = self.object, self.request.user
+        card = mv.metrics or {}
+        metrics = card.get("metrics") or {}
+        ctx["metric_rows"] = [(label, metrics[key]) for key, label in METRIC_ROWS if key in metrics]
+        ctx["checks"] = [(CHECK_LABELS.get(k, k), v) for k, v in (card.get("checks") or {}).items()]
+        rbg = card.get("rate_by_grade") or {}
+        ctx["grade_rows"] = [(label, (rbg.get(key) or {})) for key, label in
+                             (("rules", _("Rules only")), ("combined", _("Combined (rules + model)")))]
+        ctx["grade_chart"] = grade_rate_chart(rbg)
+        ctx["calibration"] = card.get("calibration_curve") or []
+        ctx["calibration_chart"] = calibration_chart(ctx["calibration"])
+        stab = card.get("stability") or {}
+        feats = card.get("features") or []
+        medians = {}
+        with contextlib.suppress(Exception):  # a damaged artifact still shows its card
+            medians = model_services.load_artifact(mv).feature_medians
+        ctx["features"] = [{**f, "median": medians.get(f["name"]),
+                            "psi": (stab.get("features") or {}).get(f["name"], {}).get("psi")} for f in feats]
+        ctx["card"] = card
+        ctx["top10"] = card.get("top10_vs_random") or {}
+        ctx["holdout"] = card.get("holdout") or {}
+        ctx["training_metrics"] = card.get("training_metrics") or {}
+        reports = list(mv.drift_reports.order_by("-as_of", "-pk")[:24])
+        ctx["drift_reports"] = reports
+        ctx["latest_drift"] = reports[0] if reports else None
+        ctx["drift_features"] = sorted(((v.get("label", n), v.get("psi")) for n, v in
+                                        ((reports[0].report.get("features") or {}).items() if reports else [])),
+                                       key=lambda kv: -(kv[1] or 0))[:15]
+        ctx["drift_chart"] = drift_chart(reports) if reports else ""
+        promoter = user.has_perm(model_services.PROMOTE_PERM)
+        not_trainer = mv.trained_by_id != user.pk
+        ctx["can_review"] = promoter and not_trainer and mv.status == ModelStatus.CANDIDATE
+        ctx["can_promote"] = ctx["can_review"]
+        ctx["can_retire"] = promoter and mv.status != ModelStatus.RETIRED
+        ctx["is_trainer"] = not not_trainer
+        ctx["rollback_to"] = model_services.previous_champion() if mv.status == ModelStatus.CHAMPION else None
+        ctx["can_rollback"] = promoter and ctx["rollback_to"] is not None
+        ctx["can_drift"] = promoter and mv.status == ModelStatus.CHAMPION
+        ctx["note_form"] = bootstrap(NoteForm())
+        ctx["edit_url"] = ctx["delete_url"] = ""
+        return ctx
+
+
+def _run(request, func, *args, **kwargs):
+    try:
+        result = func(*args, **kwargs)
+    except PermissionDenied as exc:
+        messages.error(request, str(exc) or _("Not allowed."))
+        return None
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return None
+    messages.success(request, _("Done."))
+    return result
+
+
+class ModelVersionActionView(ScopedMixin, generic.View):
+    """POST review / promote / retire of one version (the services check the two-person rule)."""
+
+    model = ModelVersion
+    action = "promote"
+    http_method_names = ["post"]
+
+    def post(self, request, pk, action):
+        mv = get_object_or_404(ModelVersion, pk=pk)
+        note = request.POST.get("note", "")
+        funcs = {"review": model_services.review, "promote": model_services.promote,
+                 "retire": model_services.retire}
+        if action not in funcs:
+            raise PermissionDenied
+        _run(request, funcs[action], mv, user=request.user, note=note)
+        return redirect(mv)
+
+
+class ModelRollbackView(ScopedMixin, generic.View):
+    model = ModelVersion
+    action = "promote"
+    http_method_names = ["post"]
+
+    def post(self, request):
+        mv = _run(request, model_services.rollback, user=request.user, note=request.POST.get("note", ""))
+        return redirect(mv or "scoring:modelversion_list")
+
+
+class ModelDriftView(ScopedMixin, generic.View):
+    """POST: queue a drift check of the champion now."""
+
+    model = ModelVersion
+    action = "promote"
+    http_method_names = ["post"]
+
+    def post(self, request):
+        from foodrisk.core.services import jobs
+
+        job = jobs.start("scoring.drift", user=request.user)
+        messages.success(request, _("Drift check queued as job #%(j)s.") % {"j": job.pk})
+        return redirect(job)
+
+
+class ModelTrainView(ScopedMixin, generic.FormView):
+    model = ModelVersion
+    action = "add"
+    form_class = TrainForm
+    http_method_names = ["post"]
+
+    def form_valid(self, form):
+        from foodrisk.core.services import jobs
+
+        params = {"months": form.cleaned_data["months"]}
+        if form.cleaned_data["as_of"]:
+            params["as_of"] = form.cleaned_data["as_of"].isoformat()
+        job = jobs.start("scoring.train", user=self.request.user, params=params)
+        messages.success(self.request, _("Training queued as job #%(j)s.") % {"j": job.pk})
+        return redirect(job)
+
+    def form_invalid(self, form):
+        messages.error(self.request, form.errors.as_text())
+        return redirect("scoring:modelversion_list")

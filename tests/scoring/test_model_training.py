@@ -1,0 +1,76 @@
+"""Training a candidate from the archive (synthetic city loaded through the services) and the
+point-in-time snapshot provider."""
+
+from datetime import date, timedelta
+
+import pytest
+from model_testkit import TRAIN_MONTHS, WORLD_AS_OF, load_world, trained_candidate
+from scoring_testkit import activate_profile, make_enterprise, penalty, people
+
+from foodrisk.core.models import AuditEntry
+from foodrisk.enterprises.models import Licence
+from foodrisk.records.services import save_record
+from foodrisk.scoring import model_services
+from foodrisk.scoring.handlers import no_auto_rescore
+from foodrisk.scoring.models import ModelVersion
+from foodrisk.scoring.snapshot import build_snapshot, snapshot_at
+
+pytestmark = pytest.mark.django_db
+
+
+def test_train_stores_candidate_with_model_card():
+    author, approver = people()
+    activate_profile(author, approver)
+    load_world()
+    mv = trained_candidate(author, fresh=True)
+    assert isinstance(mv, ModelVersion) and mv.status == "candidate" and mv.trained_by == author
+    assert mv.indicator_set.status == "active"
+    art = model_services.load_artifact(mv)
+    assert art.spec_code == mv.indicator_set.code and art.features
+    card = mv.metrics
+    for key in ("data_window", "features", "metrics", "rate_by_grade", "calibration_curve", "stability",
+                "checks", "limitations"):
+        assert key in card, key
+    assert {"rules", "model", "combined"} <= set(card["metrics"])
+    assert card["metrics"]["combined"]["auc"] is not None
+    assert mv.data_window["months"] == TRAIN_MONTHS and mv.data_window["holdout"]
+    # the hold-out lies a full label horizon before the as-of date: its labels are complete
+    assert date.fromisoformat(mv.data_window["holdout"][-1]) <= WORLD_AS_OF - timedelta(days=365)
+    assert mv.label["horizon_months"] == 12
+    assert AuditEntry.objects.filter(action="scoring.modelversion.train", object_id=str(mv.pk)).exists()
+
+
+def test_training_needs_enough_months():
+    from django.core.exceptions import ValidationError
+
+    author, approver = people()
+    activate_profile(author, approver)
+    with pytest.raises(ValidationError):
+        model_services.train_candidate(months=10, as_of=WORLD_AS_OF, user=author)
+
+
+def test_snapshot_at_is_point_in_time():
+    people()
+    e = make_enterprise(1)
+    as_of = date(2025, 6, 30)
+    with no_auto_rescore():
+        # decided before as-of, repaired after it: not repaired at as-of, repaired today
+        save_record(penalty(e, "P-1", on=as_of - timedelta(days=40), repaired=True,
+                            repaired_on=as_of + timedelta(days=20)))
+        save_record(penalty(e, "P-2", on=as_of + timedelta(days=3)))  # after as-of: invisible
+        # stored status "expired" today, but still in force at as-of
+        Licence.objects.create(enterprise=e, licence_no="JY13301020000001", kind="JY", issued_on=date(2021, 1, 1),
+                               expires_on=date(2025, 12, 31), status="expired")
+        # revoked today by a penalty decided after as-of → valid at as-of
+        Licence.objects.create(enterprise=e, licence_no="JY13301020000002", kind="JY", issued_on=date(2022, 1, 1),
+                               expires_on=date(2027, 1, 1), status="revoked")
+        save_record(penalty(e, "P-3", on=as_of + timedelta(days=60), licence_revoked=True))
+    snap = snapshot_at(as_of)
+    pens = snap["penalties"].to_pylist()
+    assert len(pens) == 1 and pens[0]["repaired"] is False
+    assert sorted(snap["licences"]["status"].to_pylist()) == ["valid", "valid"]
+    later = snapshot_at(date(2026, 3, 31))
+    assert {p["repaired"] for p in later["penalties"].to_pylist() if p["decided_on"] < as_of} == {True}
+    assert sorted(later["licences"]["status"].to_pylist()) == ["expired", "revoked"]
+    # the scoring snapshot keeps the stored (current) licence status, as before
+    assert sorted(build_snapshot(as_of)["licences"]["status"].to_pylist()) == ["expired", "revoked"]
