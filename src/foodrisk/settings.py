@@ -122,15 +122,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=20000;",
     }
-elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    if env_bool("FOODRISK_DB_POOL", default=not TESTING):
-        DATABASES["default"]["OPTIONS"] = {
-            "pool": {
-                "min_size": int(os.environ.get("FOODRISK_DB_POOL_MIN", 2)),
-                "max_size": int(os.environ.get("FOODRISK_DB_POOL_MAX", 10)),
-                "timeout": 10,
-            }
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool(
+    "FOODRISK_DB_POOL", default=not TESTING
+):
+    DATABASES["default"]["OPTIONS"] = {
+        "pool": {
+            "min_size": int(os.environ.get("FOODRISK_DB_POOL_MIN", 2)),
+            "max_size": int(os.environ.get("FOODRISK_DB_POOL_MAX", 10)),
+            "timeout": 10,
         }
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- cache ----------------------------------------------------------------------------------------
