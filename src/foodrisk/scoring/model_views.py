@@ -26,7 +26,7 @@ CHECK_LABELS = {
     "combined_auc_beats_rules": gettext_lazy("Combined AUC beats rules alone"),
     "combined_grades_monotone": gettext_lazy("Event rates rise A < B < C < D"),
     "combined_d_over_a_ge_4": gettext_lazy("D / A event-rate ratio ≥ 4"),
-    "top10_vs_random_ge_2_5": gettext_lazy("Top 10 % finds ≥ 2.5× a random 10 %"),
+    "top10_vs_random_ge_2_5": gettext_lazy("Top decile finds ≥ 2.5× a random decile"),
     "score_psi_stable": gettext_lazy("Score stable on the hold-out (PSI < 0.1)"),
 }
 
