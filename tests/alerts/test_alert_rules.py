@@ -276,3 +276,14 @@ class GradeDropFromScoring(AlertsTestCase):
         self.assertEqual(alert.evidence["adjustment"], adj.pk)
         self.assertIn("非食品原料", alert.evidence["reasons"][0])
         self.assertEqual(alert.grade_at_raise, "D")
+
+
+def test_large_grade_change_batches_go_to_the_worker(monkeypatch):
+    from foodrisk.alerts import handlers
+
+    started = []
+    monkeypatch.setattr(handlers, "_defer", lambda **params: started.append(params))
+    changes = [{"enterprise_id": i, "old_grade": "A", "new_grade": "D", "score": 70.0}
+               for i in range(handlers.INLINE_LIMIT + 1)]
+    handlers.on_grade_changed(None, run=None, changes=changes)
+    assert len(started) == 1 and len(started[0]["grade_changes"]) == handlers.INLINE_LIMIT + 1

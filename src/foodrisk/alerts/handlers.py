@@ -12,6 +12,13 @@ from contextlib import contextmanager
 
 logger = logging.getLogger(__name__)
 _state = threading.local()
+INLINE_LIMIT = 200  # larger batches are evaluated by the worker (job "alerts.evaluate")
+
+
+def _defer(**params):
+    from foodrisk.core.services import jobs
+
+    jobs.start("alerts.evaluate", params=params)
 
 
 def enabled():
@@ -35,6 +42,8 @@ def on_records_changed(sender, kind=None, enterprise_ids=(), **kwargs):
     from . import services
 
     try:
+        if len(enterprise_ids) > INLINE_LIMIT:
+            return _defer(enterprise_ids=sorted(enterprise_ids), kind=kind)
         services.evaluate_records(enterprise_ids, {kind} if kind else None)
     except Exception:
         logger.exception("alerts for records_changed(%s) failed", kind)
@@ -46,6 +55,8 @@ def on_grade_changed(sender, run=None, adjustment=None, changes=(), **kwargs):
     from . import services
 
     try:
+        if len(changes) > INLINE_LIMIT and adjustment is None:
+            return _defer(grade_changes=list(changes), run_id=getattr(run, "pk", None))
         services.evaluate_grade_changes(changes, run=run, adjustment=adjustment)
     except Exception:
         logger.exception("alerts for grade_changed (run %s) failed", getattr(run, "pk", None))

@@ -14,3 +14,21 @@ def scan(job, today=None):
     result = services.scan(dt.date.fromisoformat(today) if today else None)
     job.log(f"raised {result['raised']}, repeated {result['repeated']}, escalated {result['escalated']}")
     return result
+
+
+@jobs.register("alerts.evaluate", _("Raise alerts for a large batch of events"))
+def evaluate(job, grade_changes=None, run_id=None, enterprise_ids=None, kind=None):
+    """The same evaluation as the event handlers, moved to the worker when a batch is large
+    (a full scoring run or a big import), so the run or import that caused it returns at once."""
+    from foodrisk.scoring.models import ScoringRun
+
+    from . import services
+
+    if grade_changes:
+        run = ScoringRun.objects.filter(pk=run_id).first() if run_id else None
+        services.evaluate_grade_changes(grade_changes, run=run)
+        job.log(f"evaluated {len(grade_changes)} grade changes of run {run_id}")
+    if enterprise_ids:
+        services.evaluate_records(set(enterprise_ids), {kind} if kind else None)
+        job.log(f"evaluated records of {len(enterprise_ids)} enterprises ({kind})")
+    return {"grade_changes": len(grade_changes or []), "enterprises": len(enterprise_ids or [])}
