@@ -28,6 +28,12 @@ class CoreConfig(AppConfig):
         nav.add("system", _("Jobs"), "core:job_list", "core.view_job")
         nav.add("system", _("Audit log"), "core:auditentry_list", "core.view_auditentry")
 
+        from .seeds import TEMPLATES
+        from .services.notifications import register_default
+
+        for code, _name, channels, subject, body in TEMPLATES:
+            register_default(code, subject=subject, body=body, channels=channels)
+
         from django.db.models.signals import post_migrate
 
         post_migrate.connect(_sync_roles, sender=self)

@@ -39,6 +39,19 @@ logger = logging.getLogger(__name__)
 DRIFT_THRESHOLD = 0.25  # PSI above which model admins are notified (docs/model.md: act / re-fit)
 DRIFT_FEATURES_FLAGGED = 3  # … or when this many features each exceed it
 DRIFT_TEMPLATE = "model_drift"
+
+
+def _register_drift_message():
+    from foodrisk.core.services.notifications import register_default
+
+    register_default(
+        DRIFT_TEMPLATE, channels=("inapp", "email"),
+        subject="【模型漂移】{{ version }} 评分分布PSI {{ psi }}（{{ status }}）",
+        body="截至 {{ as_of }}，冠军模型 {{ version }} 的模型分PSI为 {{ psi }}（>0.25 需复核或重新训练）。"
+             "漂移明显的特征：{{ features|default:'无' }}。请在模型卡片中查看详情。")
+
+
+_register_drift_message()
 ENGINE_THREADS = 2
 PROMOTE_PERM = "scoring.promote_modelversion"
 TRAIN_PERM = "scoring.add_modelversion"

@@ -11,12 +11,27 @@ from ..sms import get_backend
 logger = logging.getLogger(__name__)
 
 
+_defaults = {}
+
+
+def register_default(code, *, subject, body, channels=("inapp",)):
+    """The text a message has until an administrator edits it (a MessageTemplate row with the same
+    code overrides it; a disabled row silences it). Messages never vanish because a row is missing."""
+    _defaults[code] = (subject, body, list(channels))
+
+
 def render(template_code, context):
-    template = MessageTemplate.objects.filter(code=template_code, enabled=True).first()
-    if template is None:
+    row = MessageTemplate.objects.filter(code=template_code).first()
+    if row is not None:
+        if not row.enabled:
+            return None, None, []
+        subject, body, channels = row.subject, row.body, row.channels
+    elif template_code in _defaults:
+        subject, body, channels = _defaults[template_code]
+    else:
         return None, None, []
     ctx = Context(context, autoescape=False)
-    return Template(template.subject).render(ctx), Template(template.body).render(ctx), template.channels
+    return Template(subject).render(ctx), Template(body).render(ctx), channels
 
 
 def notify(recipients, template_code, context, *, link="", level="info"):
