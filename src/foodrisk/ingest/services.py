@@ -470,7 +470,8 @@ class Pipeline:
         if not rows:
             return
         batch = self.batch
-        kw = {"source": self.source, "batch_id": batch.pk, "file_digest": batch.file_digest}
+        kw = {"source": self.source, "batch_id": batch.pk, "file_digest": batch.file_digest,
+              "user": batch.started_by_id}  # who changed the rows, for their history (RecordVersion)
         if kind == "enterprises":
             for row in rows:  # only rows that are written, with a new name, pay for the pinyin initials
                 row["region"] = _region(row.pop("region_id"))

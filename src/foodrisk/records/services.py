@@ -8,6 +8,7 @@ from foodrisk.core import bulk
 from foodrisk.core.services import audit
 from foodrisk.enterprises.models import Enterprise
 
+from . import history
 from .events import emit_after_commit
 from .models import RECORD_KINDS
 
@@ -19,9 +20,10 @@ def writable_fields(model):
     return [f.name for f in model._meta.concrete_fields if f.name not in skip]
 
 
-def upsert_records(kind, rows, *, source="", batch_id=None, file_digest="", batch_size=2000):
+def upsert_records(kind, rows, *, source="", batch_id=None, file_digest="", batch_size=2000, user=None):
     """Insert or update by the kind's natural key. rows: dicts of model fields incl. enterprise_id
-    (and optionally source_row). Returns the number of rows written."""
+    (and optionally source_row). Returns the number of rows written. A stored row whose values change gets a
+    RecordVersion (user: who changed it, for the history; default the acting user)."""
     model = RECORD_KINDS[kind]
     key = model.natural_key_field
     rows = rows if isinstance(rows, list) else list(rows)
@@ -30,8 +32,11 @@ def upsert_records(kind, rows, *, source="", batch_id=None, file_digest="", batc
     update_fields = [f for f in writable_fields(model) if f != key]
     enterprise_ids = {row["enterprise_id"] for row in rows}
     with transaction.atomic():
+        versions = history.versions_for_rows(kind, model, key, rows, update_fields, source=source,
+                                             batch_id=batch_id, user=user)
         written = bulk.upsert(model, rows, key, update_fields, batch_size=batch_size,
                               extra={"source": source, "source_batch": batch_id, "file_digest": file_digest})
+        history.save(versions)
         _touch(enterprise_ids)
         audit.record_bulk(f"records.{kind}.upsert", f"records.{model._meta.model_name}",
                           rows, exclude=("source_row",),
@@ -67,8 +72,10 @@ def save_record(record, *, user=None):
         record.full_clean()
         record.save()
         _touch({record.enterprise_id})
+        after = audit.snapshot(record)
         audit.record(f"records.{model._meta.model_name}.{'create' if creating else 'update'}", record,
-                     before=before, after=audit.snapshot(record), user=user)
+                     before=before, after=after, user=user)
+        history.record_single(kind, record, before, after, user=user)
         emit_after_commit(kind, {record.enterprise_id}, [record])
     return record
 

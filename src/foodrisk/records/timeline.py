@@ -6,6 +6,7 @@ from django.urls import reverse
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
+from . import history
 from .models import RECORD_KINDS, Attachment
 
 DEFAULT_LIMIT = 20
@@ -32,6 +33,7 @@ class Entry:
     facts: list
     url: str
     alert: bool = False
+    versions: int = 0  # RecordVersions (changes of the record), linked to its detail page's history
 
 
 def _yuan(value):
@@ -85,6 +87,7 @@ def timeline(enterprise, user, limit=DEFAULT_LIMIT):
     """Every kind merged, newest event first. Returns (entries, total, counts by kind)."""
     entries, counts = [], {}
     cap = limit or MAX_ALL
+    versions = history.counts_for(user, enterprise) if user.has_perm("records.view_recordversion") else {}
     for kind, model in visible_kinds(user).items():
         qs = model.objects.restrict(user, "view").filter(enterprise=enterprise)
         counts[kind] = qs.count()
@@ -92,7 +95,8 @@ def timeline(enterprise, user, limit=DEFAULT_LIMIT):
         for r in qs.order_by(f"-{model.date_field}", "-pk")[:cap]:
             summary, adverse = facts(kind, r)
             entries.append(Entry(kind, str(model._meta.verbose_name), colour, icon, r.event_date, str(r),
-                                 [str(x) for x in summary if x], r.get_absolute_url(), adverse))
+                                 [str(x) for x in summary if x], r.get_absolute_url(), adverse,
+                                 versions.get((kind, getattr(r, model.natural_key_field)), 0) if versions else 0))
     entries.sort(key=lambda e: e.date, reverse=True)
     return entries[:cap], sum(counts.values()), counts
 

@@ -16,7 +16,7 @@ from foodrisk.core.views.generic import (
     ScopedMixin,
 )
 
-from . import filtersets, forms, services, tables
+from . import filtersets, forms, history, services, tables
 from .models import RECORD_KINDS, Attachment
 
 URL_PREFIX = {
@@ -36,6 +36,7 @@ class RecordListView(ObjectListView):
 
 class RecordDetailView(ObjectDetailView):
     hidden_fields = ("source_row",)
+    template_name = "records/record_detail.html"
 
     def get_queryset(self):
         return super().get_queryset().select_related("enterprise", "enterprise__region")
@@ -48,6 +49,10 @@ class RecordDetailView(ObjectDetailView):
 
             ctx["related"] = [(_("attachments"), Attachment.objects.restrict(user, "view").filter(
                 content_type=ContentType.objects.get_for_model(self.model), object_id=self.object.pk))]
+        if user.has_perm("records.view_recordversion"):
+            kind = services.KIND_OF_MODEL[self.model]
+            ctx["history"] = [(v, history.display_changes(self.model, v.changes)) for v in history.versions_of(
+                user, kind, getattr(self.object, self.model.natural_key_field))]
         return ctx
 
 
