@@ -10,7 +10,7 @@ from .choices import BusinessForm, EnterpriseStatus, Grade, LicenceKind, Licence
 
 
 class UnicodeJSONEncoder(DjangoJSONEncoder):
-    """Store Chinese text as itself, not as \\uXXXX escapes, so `icontains` matches on SQLite as on PostgreSQL."""
+    """Store Chinese text as itself, not as \\u escapes, so `icontains` matches on SQLite as on PostgreSQL."""
 
     def __init__(self, *args, **kwargs):
         kwargs["ensure_ascii"] = False

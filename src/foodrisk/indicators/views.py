@@ -107,25 +107,37 @@ class _DraftEditMixin(ScopedMixin):
         return redirect(self.set)
 
 
-class IndicatorEditView(_DraftEditMixin, generic.FormView):
-    form_class = forms.IndicatorForm
+class _SpecPartEditView(_DraftEditMixin, generic.FormView):
+    """Add or edit one entry of a draft spec's list (its indicators or its policy rules), by code."""
+
     template_name = "indicators/part_form.html"
+    part = ""  # "indicators" or "rules"
+    noun = ""  # used in validation messages: "indicator 'code'"
+    title = ""
+    defaults = {}
 
     def current(self):
         code = self.kwargs.get("code")
         if code is None:
             return None
-        for ind in self.set.spec.get("indicators", []):
-            if ind["code"] == code:
-                return ind
-        raise PermissionDenied  # unknown code
+        for item in self.set.spec.get(self.part, []):
+            if item["code"] == code:
+                return item
+        return self.unknown_code()
+
+    def unknown_code(self):
+        raise PermissionDenied
+
+    def initial_from(self, item):
+        return item
 
     def get_initial(self):
-        return self.current() or {"weight": 1.0, "enabled": True, "trend_mode": "diff"}
+        item = self.current()
+        return self.initial_from(item) if item else dict(self.defaults)
 
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
-        ctx["title"] = _("Indicator") + f" {self.kwargs.get('code') or _('(new)')}"
+        ctx["title"] = str(self.title) + f" {self.kwargs.get('code') or _('(new)')}"
         return ctx
 
     def form_valid(self, form):
@@ -133,37 +145,28 @@ class IndicatorEditView(_DraftEditMixin, generic.FormView):
         new = form.to_spec()
         code = self.kwargs.get("code")
         if code is None:
-            spec.setdefault("indicators", []).append(new)
+            spec.setdefault(self.part, []).append(new)
         else:
-            spec["indicators"] = [new if i["code"] == code else i for i in spec.get("indicators", [])]
-        return self.save_spec(form, spec, f"indicator '{new['code']}'")
+            spec[self.part] = [new if item["code"] == code else item for item in spec.get(self.part, [])]
+        return self.save_spec(form, spec, f"{self.noun} '{new['code']}'")
 
 
-class RuleEditView(_DraftEditMixin, generic.FormView):
+class IndicatorEditView(_SpecPartEditView):
+    form_class = forms.IndicatorForm
+    part, noun, title = "indicators", "indicator", _("Indicator")
+    defaults = {"weight": 1.0, "enabled": True, "trend_mode": "diff"}
+
+
+class RuleEditView(_SpecPartEditView):
     form_class = forms.RuleForm
-    template_name = "indicators/part_form.html"
+    part, noun, title = "rules", "rule", _("Policy rule")
+    defaults = {"enabled": True, "match": "all", "steps": 1, "factor": 1.0}
 
-    def get_initial(self):
-        code = self.kwargs.get("code")
-        for rule in self.set.spec.get("rules", []):
-            if rule["code"] == code:
-                return forms.RuleForm.initial_from(rule)
-        return {"enabled": True, "match": "all", "steps": 1, "factor": 1.0}
+    def unknown_code(self):
+        return None  # an unknown rule code opens an empty form, as before
 
-    def get_context_data(self, **kwargs):
-        ctx = super().get_context_data(**kwargs)
-        ctx["title"] = _("Policy rule") + f" {self.kwargs.get('code') or _('(new)')}"
-        return ctx
-
-    def form_valid(self, form):
-        spec = copy.deepcopy(self.set.spec)
-        new = form.to_spec()
-        code = self.kwargs.get("code")
-        if code is None:
-            spec.setdefault("rules", []).append(new)
-        else:
-            spec["rules"] = [new if r["code"] == code else r for r in spec.get("rules", [])]
-        return self.save_spec(form, spec, f"rule '{new['code']}'")
+    def initial_from(self, item):
+        return forms.RuleForm.initial_from(item)
 
 
 class SettingsEditView(_DraftEditMixin, generic.FormView):
