@@ -48,7 +48,10 @@ def notify(recipients, template_code, context, *, link="", level="info"):
         sent.append(Notification.objects.create(recipient=user, title=subject[:200], body=body, link=link,
                                                 level=level))
         if "email" in channels and user.email:
-            send_mail(subject, body, None, [user.email], fail_silently=True)
+            try:
+                send_mail(subject, body, None, [user.email])
+            except Exception:  # a mail server outage must not undo the in-app notice or the caller's work
+                logger.exception("e-mail to user %s failed", user.pk)
         if sms is not None and user.phone:
             sms.send(user.phone, f"{subject} {body}"[:300])
     return sent
