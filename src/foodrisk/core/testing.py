@@ -101,6 +101,13 @@ class ViewTestCases:
             self.assertIn(mine.pk, pks)
             self.assertNotIn(theirs.pk, pks)
 
+        def test_filtered_query_is_audited(self):
+            self.grant(self.perm("view"))
+            self.assertEqual(self.client.get(self.url("list") + "?q=x&page=1").status_code, 200)
+            entry = AuditEntry.objects.filter(action="query").first()
+            self.assertIsNotNone(entry)
+            self.assertEqual(entry.details["filters"], {"q": "x"})
+
         def test_export_stays_in_scope_and_is_audited(self):
             mine, theirs = self.make_object(self.region_a), self.make_object(self.region_b)
             self.grant(self.perm("view"))

@@ -301,11 +301,6 @@ class AuditEntryListView(ObjectListView):
     filterset_class = filtersets.AuditEntryFilterSet
     template_name = "core/auditentry_list.html"
 
-    def get(self, request, *args, **kwargs):
-        if request.GET.get("username") or request.GET.get("action") or request.GET.get("object_id"):
-            audit.record("query", object_type="core.auditentry", details={"filters": request.GET.dict()})
-        return super().get(request, *args, **kwargs)
-
 
 class AuditEntryDetailView(ObjectDetailView):
     model = AuditEntry

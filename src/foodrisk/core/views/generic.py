@@ -121,10 +121,16 @@ class ObjectListView(ScopedMixin, SingleTableMixin, FilterView):
         bootstrap(restrict_choices(filterset.form, self.request.user))
         return filterset
 
+    NOT_FILTERS = {"page", "sort", "per_page", "_export"}
+
     def get(self, request, *args, **kwargs):
         export = request.GET.get("_export")
         if export in self.export_formats:
             return self.export(export)
+        filters = {k: v for k, v in request.GET.items() if k not in self.NOT_FILTERS and v}
+        if filters:  # a search or filtered query over the archive is a key operation (who looked for what)
+            audit.record("query", object_type=f"{self.model._meta.app_label}.{self.model._meta.model_name}",
+                         details={"filters": filters})
         return super().get(request, *args, **kwargs)
 
     def export(self, fmt):
