@@ -51,3 +51,17 @@ def save_serializer(serializer, *, user=None):
         audit.record(f"{verb(instance)}.{'create' if creating else 'update'}", instance, before=before,
                      after=audit.snapshot(instance), user=user)
     return instance
+
+
+def save_dictionary(form, items, *, user=None):
+    """A code dictionary and its items (an inline formset) in one transaction; item changes audited."""
+    with transaction.atomic():
+        dictionary = save_form(form, user=user)
+        items.instance = dictionary
+        before = list(dictionary.items.values("code", "label", "order", "enabled"))
+        items.save()
+        after = list(dictionary.items.values("code", "label", "order", "enabled"))
+        if before != after:
+            audit.record("core.dictionarytype.items", dictionary, before={"items": before}, after={"items": after},
+                         user=user)
+    return dictionary

@@ -4,7 +4,6 @@ parameters, message templates, schedules, jobs, audit log, notifications."""
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views import View
@@ -214,15 +213,7 @@ class DictionaryTypeEditView(ObjectEditView):
         form = self.get_form()
         items = forms.DictionaryItemFormSet(request.POST, instance=form.instance)
         if form.is_valid() and items.is_valid():
-            with transaction.atomic():
-                self.object = objects.save_form(form, user=request.user)
-                items.instance = self.object
-                before = list(self.object.items.values("code", "label", "order", "enabled"))
-                items.save()
-                after = list(self.object.items.values("code", "label", "order", "enabled"))
-                if before != after:
-                    audit.record("core.dictionarytype.items", self.object, before={"items": before},
-                                 after={"items": after})
+            self.object = objects.save_dictionary(form, items, user=request.user)
             messages.success(request, _("Saved."))
             return redirect(self.object.get_absolute_url())
         return self.render_to_response(self.get_context_data(form=form, items=items))
