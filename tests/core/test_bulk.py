@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 needs_postgresql = pytest.mark.skipif(connection.vendor != "postgresql", reason="the COPY path is PostgreSQL's")
 
-IGNORED = {"id", "first_seen_at", "last_seen_at", "data_changed_at", "enterprise_id"}
+IGNORED = {"id", "first_seen_at", "last_seen_at", "enterprise_id"}
 
 
 def _orm_upsert(model, rows, key, update_fields, extra=None):
@@ -64,7 +64,7 @@ def _same(model, key, orm_keys, fast_keys):
 def test_enterprises_store_the_same_values_as_the_orm():
     make_regions()
     extra = {"source": "测试来源", "source_batch": 7, "file_digest": "ab" * 32,
-             "data_changed_at": dt.datetime(2026, 6, 30, 8, 0, tzinfo=dt.UTC)}
+             "graded_at": dt.datetime(2026, 6, 30, 8, 0, tzinfo=dt.UTC)}
     fields = sorted({f.name for f in Enterprise._meta.concrete_fields} - {"id", "uscc", "first_seen_at"})
     orm_keys, fast_keys = _both_paths(Enterprise, "uscc", _enterprise_rows, fields, extra)
     _same(Enterprise, "uscc", orm_keys, fast_keys)
@@ -174,3 +174,59 @@ def test_bulk_digest_is_reproducible_and_covers_every_value():
     assert a.details["digest"] != b.details["digest"] and a.details["count"] == 2
     assert audit.record_bulk("t", "t", []).details["count"] == 0
     assert audit.verify().ok
+
+
+def test_insert_stores_what_bulk_create_stores():
+    """bulk.insert (COPY on PostgreSQL) and bulk_create give the same rows: JSON, defaults, auto_now_add."""
+    from foodrisk.ingest.models import Batch, QuarantinedRow, Source
+
+    make_regions()
+    source = Source.objects.create(name="测试来源")
+    batch = Batch.objects.create(source=source, kind="penalties", file_name="x.csv")
+    rows = [{"batch_id": batch.pk, "row_no": i, "raw_data": {"企业名称": f"老王面馆{i}", "罚款": ""},
+             "reasons": ["uscc_checksum:uscc", "date_future:decided_on"], "reason_codes": "uscc_checksum:uscc"}
+            for i in range(1, 4)]
+    QuarantinedRow.objects.bulk_create([QuarantinedRow(**{**row, "row_no": row["row_no"] + 100}) for row in rows])
+    assert bulk.insert(QuarantinedRow, rows) == 3
+    assert bulk.insert(QuarantinedRow, []) == 0
+    ignored = {"id", "row_no", "created_at", "updated_at"}
+    stored = {q["row_no"]: {k: v for k, v in q.items() if k not in ignored}
+              for q in QuarantinedRow.objects.values()}
+    for i in range(1, 4):
+        assert stored[i] == stored[i + 100]
+        assert stored[i]["status"] == "open" and stored[i]["raw_data"]["企业名称"] == f"老王面馆{i}"
+    assert QuarantinedRow.objects.filter(row_no__lt=100, created_at__isnull=False).count() == 3
+    with pytest.raises(TypeError):
+        bulk.insert(QuarantinedRow, [{"batch_id": batch.pk, "row_no": 1, "no_such_field": 1}])
+
+
+@needs_postgresql
+def test_array_param_round_trips_any_values():
+    for values, pg_type in ((["a", "老王,面馆", "x'y", "b\\c", '"q"', "{}"], "text"), ([], "text"), ([""], "text"),
+                            (["a\x1fb", "c"], "text"), ([3, 1, 2], "bigint"), ([""] * 2, "text")):
+        expr, param = bulk.array_param(values, pg_type)
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT {expr}", [param])
+            got = cursor.fetchone()[0]
+        assert got == [v if pg_type == "text" else int(v) for v in values], (values, expr)
+
+
+def test_rows_said_new_are_copied_and_a_wrong_guess_falls_back_to_the_upsert():
+    make_regions()
+    ent = Enterprise.objects.create(uscc="91330102000000001X", name="企业", region_id="330102",
+                                    business_form="catering")
+    fields = [f.name for f in Licence._meta.concrete_fields if f.name not in {"id", "first_seen_at", "licence_no"}]
+
+    def row(no, category):
+        return dict(enterprise_id=ent.pk, licence_no=f"JY1330102000000{no}", kind="JY", category=category,
+                    issued_on=dt.date(2024, 1, 1), expires_on=dt.date(2029, 1, 1))
+
+    keys = [row(n, "")["licence_no"] for n in (1, 2, 3)]
+    with transaction.atomic():
+        assert bulk.upsert(Licence, [row(1, "甲"), row(2, "甲")], "licence_no", fields, new_keys=keys[:2]) == 2
+        # key 1 is stored now: said new by mistake (another import got there first), the upsert takes over
+        assert bulk.upsert(Licence, [row(1, "乙"), row(3, "乙")], "licence_no", fields, extra={"source": "s"},
+                           new_keys={keys[0], keys[2]}) == 2
+    stored = dict(Licence.objects.values_list("licence_no", "category"))
+    assert stored == {keys[0]: "乙", keys[1]: "甲", keys[2]: "乙"}
+    assert Licence.objects.get(licence_no=keys[2]).source == "s" and Licence.objects.get(licence_no=keys[1]).status == "valid"

@@ -1,4 +1,4 @@
-"""Bulk insert-or-update by a unique key, fast on PostgreSQL.
+"""Bulk insert-or-update by a unique key (and plain bulk insert), fast on PostgreSQL.
 
 `upsert(model, rows, key, update_fields)` stores the same values as
 ``model.objects.bulk_create([model(**row) …], update_conflicts=True, unique_fields=[key], update_fields=…)``:
@@ -23,7 +23,7 @@ import itertools
 import json
 from decimal import Decimal
 
-from django.db import connections, models, router, transaction
+from django.db import IntegrityError, connections, models, router, transaction
 from django.utils import timezone
 
 _SEQ = itertools.count(1)
@@ -148,9 +148,11 @@ def _plan(model, connection):
     return plan
 
 
-def upsert(model, rows, key, update_fields, *, extra=None, using=None, batch_size=2000):
+def upsert(model, rows, key, update_fields, *, extra=None, using=None, batch_size=2000, new_keys=()):
     """Insert rows, updating update_fields of those whose `key` (a unique field's name) already exists.
-    extra: values every row gets (e.g. lineage), as ``model(**row, **extra)``. Returns the number of rows."""
+    extra: values every row gets (e.g. lineage), as ``model(**row, **extra)``. Returns the number of rows.
+    new_keys: keys the caller has just found absent; on PostgreSQL their rows are COPYed straight into the table
+    (no conflict handling needed, ~2× faster), falling back to the upsert if one appeared meanwhile."""
     rows = rows if isinstance(rows, list) else list(rows)
     if not rows:
         return 0
@@ -163,7 +165,58 @@ def upsert(model, rows, key, update_fields, *, extra=None, using=None, batch_siz
         model.objects.using(using).bulk_create(objs, batch_size=batch_size, update_conflicts=True,
                                                unique_fields=[key], update_fields=list(update_fields))
         return len(objs)
+    if new_keys:
+        new_keys = new_keys if isinstance(new_keys, (set, frozenset, dict)) else set(new_keys)
+        fresh, known = [], []
+        for row in rows:
+            (fresh if row[key] in new_keys else known).append(row)
+        if fresh:
+            try:
+                with transaction.atomic(using=using):  # a savepoint: a key inserted meanwhile undoes only this
+                    _copy_postgresql(model, fresh, key, extra or {}, connection)
+            except IntegrityError:
+                known = rows
+        if not known:
+            return len(rows)
+        rows = known
     return _upsert_postgresql(model, rows, key, update_fields, extra or {}, connection)
+
+
+def _copy_postgresql(model, rows, key, extra, connection):
+    qn = connection.ops.quote_name
+    columns, values = prepared_rows(model, rows, key, extra=extra, connection=connection)
+    cols = ", ".join(qn(c) for c in columns)
+    # wrap_database_errors: a duplicate key raises Django's IntegrityError, as through the ORM
+    with connection.wrap_database_errors, connection.cursor() as cursor, cursor.copy(
+            f"COPY {qn(model._meta.db_table)} ({cols}) FROM STDIN") as copy:
+        write = copy.write_row
+        for value in values:
+            write(value)
+
+
+def insert(model, rows, *, using=None, batch_size=2000):
+    """Insert rows (dicts as for `upsert`, no key): ``bulk_create`` of ``model(**row)`` … in effect; COPY on
+    PostgreSQL. Returns the number of rows."""
+    rows = rows if isinstance(rows, list) else list(rows)
+    if not rows:
+        return 0
+    using = using or router.db_for_write(model)
+    connection = connections[using]
+    _check_names(model, rows, None)
+    if connection.vendor != "postgresql":
+        model.objects.using(using).bulk_create([model(**row) for row in rows], batch_size=batch_size)
+        return len(rows)
+    qn = connection.ops.quote_name
+    plan = _plan(model, connection)
+    now = timezone.now()
+    columns = [itertools.repeat(now) if c.auto else c.values(rows, now) for c in plan]
+    cols = ", ".join(qn(c.column) for c in plan)
+    with transaction.atomic(using=using, savepoint=False), connection.cursor() as cursor, cursor.copy(
+            f"COPY {qn(model._meta.db_table)} ({cols}) FROM STDIN") as copy:
+        write = copy.write_row
+        for value in zip(*columns, strict=False):  # repeat() columns are endless, the others as long as rows
+            write(value)
+    return len(rows)
 
 
 def prepared_rows(model, rows, key, *, extra=None, connection=None, now=None):
@@ -210,4 +263,20 @@ def _upsert_postgresql(model, rows, key, update_fields, extra, connection):
                        f"ON CONFLICT ({qn(key_column)}) {conflict}")
         cursor.execute(f"DROP TABLE {qn(temp)}")
     return len(rows)
+
+
+_SEP = "\x1f"  # ASCII unit separator: cleaned keys never hold it (it is whitespace to str.split and re's \s)
+
+
+def array_param(values, pg_type="text"):
+    """(SQL expression, parameter) for a PostgreSQL array of these values, e.g. for ``col = ANY(<expr>)``.
+
+    Passed as one delimited string: psycopg adapts a 10,000-item list item by item (milliseconds per call,
+    seconds per import), one string costs nearly nothing. Falls back to the list when a value holds the
+    separator."""
+    values = [v if type(v) is str else str(v) for v in values]
+    joined = _SEP.join(values)
+    if joined.count(_SEP) != max(len(values) - 1, 0) or (len(values) == 1 and not values[0]):
+        return f"%s::{pg_type}[]", values
+    return f"string_to_array(%s, chr(31))::{pg_type}[]", joined
 

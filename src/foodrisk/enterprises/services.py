@@ -1,6 +1,8 @@
 """Writes of enterprises and licences: single (UI/API) and batches (ingest)."""
 
-from django.db import transaction
+import functools
+
+from django.db import connections, router, transaction
 from django.utils import timezone
 
 from foodrisk.core import bulk
@@ -8,14 +10,39 @@ from foodrisk.core.services import audit
 from foodrisk.records import history
 from foodrisk.records.events import emit_after_commit
 
-from .models import Enterprise, Licence
+from .models import DataChange, Enterprise, Licence
 
 
 def name_initials(name):
     """Pinyin initials for search: 杭州老王面馆 → hzlwmg (non-Chinese characters kept, lower-cased)."""
-    from pypinyin import Style, lazy_pinyin
+    from pypinyin import Style
 
-    return "".join(p[:1] for p in lazy_pinyin(name, style=Style.FIRST_LETTER, errors="default")).lower()[:100]
+    pys = _pinyin().lazy_pinyin(name, style=Style.FIRST_LETTER, errors="default")
+    return "".join(p[:1] for p in pys).lower()[:100]
+
+
+@functools.cache
+def _pinyin():
+    """pypinyin's converter with a memory of the words it has converted: names are segmented into words
+    that repeat (有限公司, 杭州, 食品…), and converting a word is the costly part (~20× on a city's import)."""
+    from pypinyin.converter import DefaultConverter
+    from pypinyin.core import Pinyin
+
+    class RememberingConverter(DefaultConverter):
+        def __init__(self):
+            super().__init__()
+            self.words = {}
+
+        def convert(self, words, style, heteronym, errors, strict, **kwargs):
+            key = (words, style, heteronym, errors, strict)
+            pys = self.words.get(key) if not kwargs else None
+            if pys is None:
+                pys = super().convert(words, style, heteronym, errors, strict, **kwargs)
+                if not kwargs and len(self.words) < 200_000:
+                    self.words[key] = pys
+            return [list(p) for p in pys]
+
+    return Pinyin(RememberingConverter())
 
 
 ENTERPRISE_FIELDS = [f.name for f in Enterprise._meta.concrete_fields
@@ -23,7 +50,8 @@ ENTERPRISE_FIELDS = [f.name for f in Enterprise._meta.concrete_fields
                                        "risk_labels"}]
 
 
-def upsert_enterprises(rows, *, source="", batch_id=None, file_digest="", batch_size=2000, user=None):
+def upsert_enterprises(rows, *, source="", batch_id=None, file_digest="", batch_size=2000, user=None,
+                       new_keys=()):
     """Insert or update by USCC. A changed name is kept in former_names (the caller passes the merged list).
     A stored enterprise whose values change gets a RecordVersion (user: who changed it, default the acting user)."""
     if not rows:
@@ -31,30 +59,34 @@ def upsert_enterprises(rows, *, source="", batch_id=None, file_digest="", batch_
     given = rows
     rows = [row if "name_initials" in row else {**row, "name_initials": name_initials(row["name"])} for row in rows]
     update_fields = [f for f in ENTERPRISE_FIELDS if f != "uscc" and any(f in row for row in rows[:1])] + [
-        "name_initials", "source", "source_batch", "file_digest", "last_seen_at", "data_changed_at"]
-    extra = {"source": source, "source_batch": batch_id, "file_digest": file_digest,
-             "data_changed_at": timezone.now()}
+        "name_initials", "source", "source_batch", "file_digest", "last_seen_at"]
+    extra = {"source": source, "source_batch": batch_id, "file_digest": file_digest}
     update_fields = sorted(set(update_fields))
     with transaction.atomic():
         versions = history.versions_for_rows("enterprises", Enterprise, "uscc", rows, update_fields, source=source,
-                                             batch_id=batch_id, user=user)
-        written = bulk.upsert(Enterprise, rows, "uscc", update_fields, extra=extra, batch_size=batch_size)
+                                             batch_id=batch_id, user=user,
+                                             new_keys=new_keys)
+        written = bulk.upsert(Enterprise, rows, "uscc", update_fields, extra=extra, batch_size=batch_size,
+                              new_keys=new_keys)
         history.save(versions)
+        mark_data_changed(usccs=[row["uscc"] for row in rows])
         audit.record_bulk("enterprises.enterprise.upsert", "enterprises.enterprise",
                           given, exclude=("source_row", "legal_representative"),
                           details={"source": source, "batch": batch_id, "file_digest": file_digest})
     return written
 
 
-def upsert_licences(rows, *, source="", batch_id=None, file_digest="", batch_size=2000, user=None):
+def upsert_licences(rows, *, source="", batch_id=None, file_digest="", batch_size=2000, user=None,
+                    new_keys=()):
     if not rows:
         return 0
     update_fields = [f.name for f in Licence._meta.concrete_fields if f.name not in {"id", "first_seen_at",
                                                                                      "licence_no"}]
     with transaction.atomic():
         versions = history.versions_for_rows("licences", Licence, "licence_no", rows, update_fields, source=source,
-                                             batch_id=batch_id, user=user)
-        written = bulk.upsert(Licence, rows, "licence_no", update_fields, batch_size=batch_size,
+                                             batch_id=batch_id, user=user,
+                                             new_keys=new_keys)
+        written = bulk.upsert(Licence, rows, "licence_no", update_fields, batch_size=batch_size, new_keys=new_keys,
                               extra={"source": source, "source_batch": batch_id, "file_digest": file_digest})
         history.save(versions)
         audit.record_bulk("enterprises.licence.upsert", "enterprises.licence", rows, exclude=("source_row",),
@@ -70,10 +102,10 @@ def save_enterprise(enterprise, *, user=None):
     if before and before["name"] != enterprise.name and before["name"] not in enterprise.former_names:
         enterprise.former_names = [*enterprise.former_names, before["name"]]
     enterprise.name_initials = name_initials(enterprise.name)
-    enterprise.data_changed_at = timezone.now()
     with transaction.atomic():
         enterprise.full_clean()
         enterprise.save()
+        mark_data_changed([enterprise.pk])
         after = audit.snapshot(enterprise)
         audit.record(f"enterprises.enterprise.{'create' if creating else 'update'}", enterprise, before=before,
                      after=after, user=user)
@@ -89,10 +121,41 @@ def save_licence(licence, *, user=None):
     with transaction.atomic():
         licence.full_clean()
         licence.save()
-        Enterprise.objects.filter(pk=licence.enterprise_id).update(data_changed_at=timezone.now())
+        mark_data_changed([licence.enterprise_id])
         after = audit.snapshot(licence)
         audit.record(f"enterprises.licence.{'create' if creating else 'update'}", licence, before=before,
                      after=after, user=user)
         history.record_single("licences", licence, before, after, user=user)
         emit_after_commit("licences", {licence.enterprise_id})
     return licence
+
+
+def mark_data_changed(ids=(), *, usccs=()):
+    """Stamp these enterprises (by id, or by USCC) as changed now, for incremental scoring: one upsert of
+    their DataChange rows, in the caller's transaction."""
+    ids, usccs = sorted(set(ids)), sorted(set(usccs))  # a fixed order: concurrent imports lock rows alike
+    if not ids and not usccs:
+        return
+    now = timezone.now()
+    connection = connections[router.db_for_write(DataChange)]
+    qn = connection.ops.quote_name
+    table, ent = qn(DataChange._meta.db_table), qn(Enterprise._meta.db_table)
+    upsert = f"ON CONFLICT ({qn('enterprise_id')}) DO UPDATE SET {qn('changed_at')} = EXCLUDED.{qn('changed_at')}"
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":  # the keys as one array parameter
+            if ids:
+                expr, param = bulk.array_param(ids, "bigint")
+                cursor.execute(f"INSERT INTO {table} (enterprise_id, changed_at) SELECT unnest({expr}), %s "
+                               f"{upsert}", [param, now])
+            if usccs:
+                expr, param = bulk.array_param(usccs)
+                cursor.execute(f"INSERT INTO {table} (enterprise_id, changed_at) SELECT id, %s FROM {ent} "
+                               f"WHERE uscc = ANY({expr}) ORDER BY id {upsert}", [now, param])
+            return
+        now = connection.ops.adapt_datetimefield_value(now)
+        for keys, where in ((ids, "id"), (usccs, "uscc")):
+            for start in range(0, len(keys), 900):  # SQLite's bound-parameter limit
+                part = keys[start:start + 900]
+                cursor.execute(f"INSERT INTO {table} (enterprise_id, changed_at) SELECT id, %s FROM {ent} "
+                               f"WHERE {where} IN ({', '.join(['%s'] * len(part))}) ORDER BY id {upsert}",
+                               [now, *part])

@@ -13,6 +13,7 @@ import datetime as dt
 import hashlib
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -21,7 +22,7 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from foodrisk.core import params
+from foodrisk.core import bulk, params
 from foodrisk.core.models import Region
 from foodrisk.core.services import audit
 from foodrisk.enterprises.models import Enterprise, Licence
@@ -37,7 +38,7 @@ from .resolution import Resolver
 
 logger = logging.getLogger(__name__)
 
-CHUNK = 50_000  # rows per write transaction: fewer, larger upserts touch each enterprise less often
+CHUNK = 10_000  # rows per write: small enough that cleaning the next chunk overlaps writing this one
 MODELS = {"enterprises": Enterprise, "licences": Licence, **RECORD_KINDS}
 # the model fields each kind fills from the file (besides enterprise_id and the key); other model fields keep
 # their archive value (e.g. a penalty's `repaired`, set by the credit-repair workflow)
@@ -174,6 +175,7 @@ class Pipeline:
         self._ent_ids = None
         self._resolver = None
         self.seen = {}  # natural key → fingerprint of what this batch wrote
+        self._memo = {}  # (type, cell) → (value, reason code): see clean()
         self.counts = {"new": 0, "updated": 0, "unchanged": 0, "merged": 0, "quarantined": 0, "review": 0}
         self.reason_counts = {}
         self.note_counts = {}
@@ -212,78 +214,34 @@ class Pipeline:
     def clean(self, cells, cols):
         """(values, reasons) for one row's cells: normalised typed values and every `code:field` finding."""
         values, reasons = {}, []
-        types, profile = self.types, self.profile
+        types, memo, cell = self.types, self._memo, self._cell
         n = len(cells)
         for i, f in cols:
             v = cells[i] if i < n else ""
-            t = types[f]
             if v is None or v == "":
                 values[f] = None
                 continue
-            if t == "uscc" or t == "code" or t == "licence" or t == "region":
-                s = N.code(v)
-                if not s:
-                    values[f] = None
-                    continue
-                if t == "uscc":
-                    code = V.check_uscc(s, self.org_check)
-                elif t == "licence":
-                    code = V.check_licence_no(s)
-                elif t == "region":
-                    code = V.check_region(s, self.regions)
-                    if code is None and self.scope and not s.startswith(self.scope):
-                        code = V.REGION_INVALID  # outside the uploader's jurisdiction
-                else:
-                    code = None
-                if code:
-                    reasons.append(f"{code}:{f}")
-                values[f] = s
-            elif t == "date" or t == "date_future_ok":
-                try:
-                    d = N.parse_date(v, profile.date_formats)
-                except N.Invalid:
-                    reasons.append(f"date_invalid:{f}")
-                    values[f] = None
-                    continue
-                if d is not None and t == "date" and d > self.import_day:
-                    reasons.append(f"date_future:{f}")
-                values[f] = d
-            elif t.startswith("enum:"):
-                s = N.text(v)
-                if not s:
-                    values[f] = None
-                    continue
-                code = profile.values[t[5:]].get(s.lower())
-                if code is None:
-                    reasons.append(f"enum_invalid:{f}")
-                values[f] = code
-            elif t == "bool":
-                s = N.text(v)
-                if not s:
-                    values[f] = None
-                    continue
-                b = profile.bools.get(s.lower())
-                if b is None:
-                    reasons.append(f"enum_invalid:{f}")
-                values[f] = b
-            elif t == "money" or t == "count":
-                try:
-                    values[f] = N.parse_amount(v) if t == "money" else N.parse_count(v)
-                except N.Invalid:
-                    reasons.append(f"amount_invalid:{f}")
-                    values[f] = None
-            elif t == "name":
-                values[f] = N.company_name(v) or None
-            elif t == "address":
-                values[f] = N.address(v) or None
-            elif t == "list":
-                values[f] = N.split_list(v)
-            elif t == "items":
-                values[f] = N.failed_items(v)
-            elif t == "code_text":
-                values[f] = N.text(v).replace(" ", "") or None
+            t = types[f]
+            if t in _UNSHARED:  # lists: each row gets its own
+                value, code = cell(t, v)
             else:
-                values[f] = N.text(v) or None
+                # the same cell text always cleans the same way within a batch (codes, dates, names repeat)
+                key = (t, v) if v.__class__ is str else (t, v.__class__, v)  # True == 1, yet reads differently
+                try:
+                    hit = memo.get(key, _MISS)
+                except TypeError:  # an unhashable JSON value
+                    hit = key = None
+                if hit is _MISS or hit is None:
+                    hit = cell(t, v)
+                    if key is not None:
+                        if len(memo) >= _MEMO_MAX:
+                            memo.clear()
+                        memo[key] = hit
+                value, code = hit
+            if code:
+                reasons.append(f"{code}:{f}")
+            values[f] = value
+        profile = self.profile
         if profile.derive:
             self._derive(values, cells, cols)
         failed = {r.partition(":")[2] for r in reasons}
@@ -296,6 +254,54 @@ class Pipeline:
             if start and end and end < start:
                 reasons.append(f"date_order:{pair[1]}")
         return values, reasons
+
+    def _cell(self, t, v):
+        """(value, reason code or None) for one non-blank cell of type t."""
+        profile = self.profile
+        if t == "uscc" or t == "code" or t == "licence" or t == "region":
+            s = N.code(v)
+            if not s:
+                return None, None
+            if t == "uscc":
+                return s, V.check_uscc(s, self.org_check)
+            if t == "licence":
+                return s, V.check_licence_no(s)
+            if t == "region":
+                code = V.check_region(s, self.regions)
+                if code is None and self.scope and not s.startswith(self.scope):
+                    code = V.REGION_INVALID  # outside the uploader's jurisdiction
+                return s, code
+            return s, None
+        if t == "date" or t == "date_future_ok":
+            try:
+                d = N.parse_date(v, profile.date_formats)
+            except N.Invalid:
+                return None, V.DATE_INVALID
+            if d is not None and t == "date" and d > self.import_day:
+                return d, V.DATE_FUTURE
+            return d, None
+        if t.startswith("enum:") or t == "bool":
+            s = N.text(v)
+            if not s:
+                return None, None
+            value = (profile.bools if t == "bool" else profile.values[t[5:]]).get(s.lower())
+            return value, V.ENUM_INVALID if value is None else None
+        if t == "money" or t == "count":
+            try:
+                return (N.parse_amount(v) if t == "money" else N.parse_count(v)), None
+            except N.Invalid:
+                return None, V.AMOUNT_INVALID
+        if t == "name":
+            return N.company_name(v) or None, None
+        if t == "address":
+            return N.address(v) or None, None
+        if t == "list":
+            return N.split_list(v), None
+        if t == "items":
+            return N.failed_items(v), None
+        if t == "code_text":
+            return N.text(v).replace(" ", "") or None, None
+        return N.text(v) or None, None
 
     def _derive(self, values, cells, cols):
         derive = self.profile.derive
@@ -381,8 +387,21 @@ class Pipeline:
         mode "batch" counts into this pipeline's totals; "resubmit" (quarantine fixes, review decisions)
         only reports what happened to each row.
         """
+        return self.commit(self.prepare(headers, numbered_rows, forced_enterprise=forced_enterprise), mode=mode)
+
+    def preload(self):
+        """Read from the database what prepare() needs, so that prepare() itself never queries (run_batch
+        prepares the next chunk in a thread while this one is written)."""
+        self.regions  # noqa: B018
+        if self.kind != "enterprises":
+            self.ent_ids  # noqa: B018
+            if "uscc" not in self.required:
+                self.resolver  # noqa: B018
+
+    def prepare(self, headers, numbered_rows, *, forced_enterprise=None):
+        """Clean, validate and resolve a chunk (no writes): [(outcome, row or None, fingerprint)]."""
         cols = self.profile.columns(headers)
-        outcomes, pending = [], {}
+        prepared = []
         for row_no, cells in numbered_rows:
             values, reasons = self.clean(cells, cols)
             notes = []
@@ -390,37 +409,45 @@ class Pipeline:
             if self.kind != "enterprises":
                 enterprise_id, match = self.resolve(values, reasons, notes, forced_enterprise)
             outcome = Outcome(row_no, "", reasons, notes)
-            outcomes.append(outcome)
             if reasons:
-                raw = _raw(headers, cells)
-                outcome.raw = raw
+                outcome.raw = _raw(headers, cells)
                 if match is not None and len(reasons) == 1:
                     outcome.status = "review"
                     outcome.candidate = (match.enterprise_id, round(match.score, 4), values.get("enterprise_name") or "",
                                          values.get("enterprise_address") or "")
                 else:
                     outcome.status = "quarantined"
+                prepared.append((outcome, None, None))
                 continue
             row = self.model_row(values, enterprise_id, row_no)
-            key = row[self.key]
-            fp = self.fingerprint(row)
-            if key in pending:  # the same record again in this chunk: merged; a differing copy wins (last)
+            prepared.append((outcome, row, self.fingerprint(row)))
+        return prepared
+
+    def commit(self, prepared, *, mode="batch"):
+        """Dedupe a prepared chunk (in the chunk, the batch and against the archive) and write it."""
+        outcomes, pending, key, seen = [], {}, self.key, self.seen
+        for outcome, row, fp in prepared:
+            outcomes.append(outcome)
+            if row is None:
+                continue
+            k = row[key]
+            if k in pending:  # the same record again in this chunk: merged; a differing copy wins (last)
                 outcome.status = "merged"
-                notes.append("duplicate")
-                first = pending[key]
+                outcome.notes.append("duplicate")
+                first = pending[k]
                 if fp != first[0]:
-                    pending[key] = (fp, row, first[2], first[3])
+                    pending[k] = (fp, row, first[2], first[3])
                 continue
-            if key in self.seen:  # seen in an earlier chunk of this batch
+            if k in seen:  # seen in an earlier chunk of this batch
                 outcome.status = "merged"
-                notes.append("duplicate")
-                if fp != self.seen[key]:
-                    pending[key] = (fp, row, outcome, True)
+                outcome.notes.append("duplicate")
+                if fp != seen[k]:
+                    pending[k] = (fp, row, outcome, True)
                 continue
-            pending[key] = (fp, row, outcome, False)
+            pending[k] = (fp, row, outcome, False)
         self._write(pending)
-        for outcome in outcomes:
-            if mode == "batch":
+        if mode == "batch":
+            for outcome in outcomes:
                 self._count(outcome)
         return outcomes
 
@@ -436,13 +463,14 @@ class Pipeline:
         wanted = [key, *FILE_FIELDS[kind], *preserve, *(("name_initials",) if kind == "enterprises" else ())]
         if connection.vendor == "postgresql":  # one query, the keys as one array parameter
             column = connection.ops.quote_name(model._meta.get_field(key).column)
-            found = model.objects.extra(where=[f"{column} = ANY(%s)"], params=[keys]).values(*wanted)
+            expr, param = bulk.array_param(keys)
+            found = model.objects.extra(where=[f"{column} = ANY({expr})"], params=[param]).values(*wanted)
             existing = {rec[key]: rec for rec in found}
         for start in range(0, len(keys), 900) if connection.vendor != "postgresql" else ():  # SQLite's limit
             part = keys[start:start + 900]
             for rec in model.objects.filter(**{f"{key}__in": part}).values(*wanted):
                 existing[rec[key]] = rec
-        rows = []
+        rows, new_keys = [], []
         for k, (fp, row, outcome, is_dup) in pending.items():
             old = existing.get(k)
             if kind == "enterprises" and old is not None:
@@ -452,6 +480,7 @@ class Pipeline:
                 row["former_names"] = former
                 fp = self.fingerprint(row)
             if old is None:
+                new_keys.append(k)
                 if not is_dup:
                     outcome.status = "new"
                 for f in preserve:
@@ -471,7 +500,8 @@ class Pipeline:
             return
         batch = self.batch
         kw = {"source": self.source, "batch_id": batch.pk, "file_digest": batch.file_digest,
-              "user": batch.started_by_id}  # who changed the rows, for their history (RecordVersion)
+              "user": batch.started_by_id,  # who changed the rows, for their history (RecordVersion)
+              "new_keys": new_keys}  # just looked up: no history to compare with
         if kind == "enterprises":
             for row in rows:  # only rows that are written, with a new name, pay for the pinyin initials
                 row["region"] = _region(row.pop("region_id"))
@@ -511,7 +541,7 @@ def _region(code):
 
 
 _LINEAGE = {"source", "source_batch", "source_row", "file_digest", "first_seen_at", "last_seen_at"}
-_ENTERPRISE_SKIP = {"name_initials", "current_grade", "current_score", "graded_at", "risk_labels", "data_changed_at",
+_ENTERPRISE_SKIP = {"name_initials", "current_grade", "current_score", "graded_at", "risk_labels",
                     "uscc"}
 
 
@@ -542,6 +572,9 @@ def _model_default(model, attname):
     return None if field_.null else ""
 
 
+_UNSHARED = frozenset({"list", "items"})  # cleaned values that are mutable lists: never shared between rows
+_MEMO_MAX = 400_000
+_MISS = object()
 _PLAIN = frozenset({str, int, bool, float, dt.date, dt.datetime})
 
 
@@ -648,13 +681,22 @@ def run_batch(batch, *, progress=None, log=None):
         headers = table.headers
         numbered = [(i + 1, cells) for i, cells in enumerate(table.rows) if not _blank(cells)]
         total = len(numbered)
-        quarantine_total = 0
-        for start in range(0, total, CHUNK):
-            chunk = numbered[start:start + CHUNK]
-            outcomes = pipe.process(headers, chunk)
-            quarantine_total += _store_rejects(batch, outcomes)
-            if progress:
-                progress(min(total, start + CHUNK), total, f"{min(total, start + CHUNK)}/{total}")
+        chunks = [numbered[start:start + CHUNK] for start in range(0, total, CHUNK)]
+        pipe.preload()
+        # a thread cleans the next chunk while this one is written: the database works on the other core,
+        # and waiting for it releases the GIL
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-prepare") as prepare:
+            upcoming = prepare.submit(pipe.prepare, headers, chunks[0]) if chunks else None
+            done = 0
+            for i in range(len(chunks)):
+                prepared = upcoming.result()
+                if i + 1 < len(chunks):
+                    upcoming = prepare.submit(pipe.prepare, headers, chunks[i + 1])
+                outcomes = pipe.commit(prepared)
+                _store_rejects(batch, outcomes)
+                done += len(chunks[i])
+                if progress:
+                    progress(done, total, f"{done}/{total}")
         elapsed = time.perf_counter() - t0
         report = _finish(batch, pipe, table, elapsed, t_read - t0)
     except Exception as exc:
@@ -671,23 +713,23 @@ def _store_rejects(batch, outcomes):
     q_rows, candidates = [], []
     for o in outcomes:
         if o.status == "quarantined":
-            q_rows.append(QuarantinedRow(batch=batch, row_no=o.row_no, raw_data=o.raw, reasons=o.reasons,
-                                         reason_codes=" ".join(o.reasons)[:500]))
+            q_rows.append({"batch_id": batch.pk, "row_no": o.row_no, "raw_data": o.raw, "reasons": o.reasons,
+                           "reason_codes": " ".join(o.reasons)[:500]})
         elif o.status == "review":
             pk, score, name, address = o.candidate
-            candidates.append(MatchCandidate(batch=batch, row_no=o.row_no, raw_data=o.raw, enterprise_id=pk,
-                                             score=score, name=name[:200], address=address[:300]))
+            candidates.append({"batch_id": batch.pk, "row_no": o.row_no, "raw_data": o.raw, "enterprise_id": pk,
+                               "score": score, "name": name[:200], "address": address[:300]})
     if q_rows or candidates:
         with transaction.atomic():
-            QuarantinedRow.objects.bulk_create(q_rows, batch_size=2000)
-            MatchCandidate.objects.bulk_create(candidates, batch_size=2000)
+            bulk.insert(QuarantinedRow, q_rows)
+            bulk.insert(MatchCandidate, candidates)
             if q_rows:
                 audit.record_bulk("ingest.quarantine.create", "ingest.quarantinedrow",
-                                  ({"row": q.row_no, "reasons": q.reasons} for q in q_rows),
+                                  ({"row": q["row_no"], "reasons": q["reasons"]} for q in q_rows),
                                   details={"batch": batch.pk}, region_code=batch.region_id or "")
             if candidates:
                 audit.record_bulk("ingest.matchcandidate.create", "ingest.matchcandidate",
-                                  ({"row": c.row_no, "enterprise": c.enterprise_id, "score": c.score}
+                                  ({"row": c["row_no"], "enterprise": c["enterprise_id"], "score": c["score"]}
                                    for c in candidates),
                                   details={"batch": batch.pk}, region_code=batch.region_id or "")
     return len(q_rows)

@@ -18,14 +18,14 @@ from decimal import Decimal
 from django.db import connections, models, router
 from django.utils import timezone
 
-from foodrisk.core import context
+from foodrisk.core import bulk, context
 from foodrisk.core.fields import EncryptedTextField
 from foodrisk.enterprises.models import UnicodeJSONEncoder
 
 from .models import RecordVersion
 
 IGNORED = frozenset({"id", "source", "source_batch", "source_row", "file_digest", "first_seen_at", "last_seen_at",
-                     "data_changed_at", "name_initials", "current_grade", "current_score", "graded_at",
+                     "name_initials", "current_grade", "current_score", "graded_at",
                      "risk_labels"})
 MASK = "***"
 SQLITE_CHUNK = 900  # stay under SQLite's bound-parameter limit
@@ -98,7 +98,8 @@ def _stored(model, key, keys, attnames, using):
     wanted = ["pk", key, *attnames]
     if connection.vendor == "postgresql":
         column = connection.ops.quote_name(model._meta.get_field(key).column)
-        found = (qs.extra(where=[f"{column} = ANY(%s)"], params=[keys]).select_for_update(of=("self",))
+        expr, param = bulk.array_param(keys)
+        found = (qs.extra(where=[f"{column} = ANY({expr})"], params=[param]).select_for_update(of=("self",))
                  .order_by("pk").values_list(*wanted))
         return {rec[1]: rec for rec in found}
     out = {}
@@ -109,15 +110,20 @@ def _stored(model, key, keys, attnames, using):
 
 
 def versions_for_rows(kind, model, key, rows, update_fields, *, source="", batch_id=None, user=None,
-                      using=None):
+                      using=None, new_keys=()):
     """The RecordVersions (value tuples for `save`) of the rows (as given to `bulk.upsert`) whose stored values
     differ in any update field. Call inside the upsert's transaction, before the upsert. Rows with new keys get
-    none; a key given more than once counts with its last row (as the upsert does)."""
+    none; a key given more than once counts with its last row (as the upsert does). new_keys: keys the caller
+    has just found not stored (an import's first load), not looked up again."""
     fields = tracked_fields(model, update_fields)
     if not rows or not fields:
         return []
     using = using or router.db_for_write(model)
     incoming = {row[key]: row for row in rows}
+    for k in new_keys:
+        incoming.pop(k, None)
+    if not incoming:
+        return []
     attnames = [f.attname for f in fields]
     ent_field = None if kind == "enterprises" else model._meta.get_field("enterprise")
     ent_attr = ent_field and ent_field.attname

@@ -1,12 +1,11 @@
 """Writes of supervision records. Single records (UI, API, inspection results) and batches (ingest)
 go through here: one transaction, one audit entry, records_changed after commit."""
 
-from django.db import connections, router, transaction
-from django.utils import timezone
+from django.db import transaction
 
 from foodrisk.core import bulk
 from foodrisk.core.services import audit
-from foodrisk.enterprises.models import Enterprise
+from foodrisk.enterprises.services import mark_data_changed
 
 from . import history
 from .events import emit_after_commit
@@ -20,10 +19,12 @@ def writable_fields(model):
     return [f.name for f in model._meta.concrete_fields if f.name not in skip]
 
 
-def upsert_records(kind, rows, *, source="", batch_id=None, file_digest="", batch_size=2000, user=None):
+def upsert_records(kind, rows, *, source="", batch_id=None, file_digest="", batch_size=2000, user=None,
+                   new_keys=()):
     """Insert or update by the kind's natural key. rows: dicts of model fields incl. enterprise_id
     (and optionally source_row). Returns the number of rows written. A stored row whose values change gets a
-    RecordVersion (user: who changed it, for the history; default the acting user)."""
+    RecordVersion (user: who changed it, for the history; default the acting user). new_keys: the keys the
+    caller has just found not stored, so their history is not looked up."""
     model = RECORD_KINDS[kind]
     key = model.natural_key_field
     rows = rows if isinstance(rows, list) else list(rows)
@@ -33,8 +34,8 @@ def upsert_records(kind, rows, *, source="", batch_id=None, file_digest="", batc
     enterprise_ids = {row["enterprise_id"] for row in rows}
     with transaction.atomic():
         versions = history.versions_for_rows(kind, model, key, rows, update_fields, source=source,
-                                             batch_id=batch_id, user=user)
-        written = bulk.upsert(model, rows, key, update_fields, batch_size=batch_size,
+                                             batch_id=batch_id, user=user, new_keys=new_keys)
+        written = bulk.upsert(model, rows, key, update_fields, batch_size=batch_size, new_keys=new_keys,
                               extra={"source": source, "source_batch": batch_id, "file_digest": file_digest})
         history.save(versions)
         _touch(enterprise_ids)
@@ -46,20 +47,7 @@ def upsert_records(kind, rows, *, source="", batch_id=None, file_digest="", batc
 
 
 def _touch(enterprise_ids):
-    """data_changed_at = now for these enterprises (one statement on PostgreSQL, in id order)."""
-    now = timezone.now()
-    ids = sorted(enterprise_ids)
-    if not ids:
-        return
-    connection = connections[router.db_for_write(Enterprise)]
-    if connection.vendor == "postgresql":
-        table, qn = Enterprise._meta.db_table, connection.ops.quote_name
-        with connection.cursor() as cursor:
-            cursor.execute(f"UPDATE {qn(table)} SET {qn('data_changed_at')} = %s WHERE {qn('id')} = ANY(%s)",
-                           [now, ids])
-        return
-    for start in range(0, len(ids), 900):  # stay under SQLite's bound-parameter limit
-        Enterprise.objects.filter(pk__in=ids[start:start + 900]).update(data_changed_at=now)
+    mark_data_changed(enterprise_ids)
 
 
 def save_record(record, *, user=None):

@@ -130,7 +130,7 @@ def changed_enterprise_ids():
     last = last_successful_run()
     if last is None:
         return None
-    return set(Enterprise.objects.filter(Q(data_changed_at__gt=last.started_at) | Q(graded_at__isnull=True))
+    return set(Enterprise.objects.filter(Q(data_change__changed_at__gt=last.started_at) | Q(graded_at__isnull=True))
                .values_list("id", flat=True))
 
 

@@ -20,6 +20,7 @@ def _django_to_drf(func, value):
 
 class EnterpriseSerializer(ScopedModelSerializer):
     region_name = serializers.CharField(source="region.full_name", read_only=True)
+    data_changed_at = serializers.DateTimeField(read_only=True)
 
     class Meta:
         model = Enterprise

@@ -21,13 +21,13 @@ def _save(save, instance, serializer, user):
 class EnterpriseViewSet(ScopedModelViewSet):
     """List, detail, create and update; enterprises are not deleted through the API (their records cascade)."""
 
-    queryset = Enterprise.objects.select_related("region")
+    queryset = Enterprise.objects.select_related("region", "data_change")
     serializer_class = s.EnterpriseSerializer
     filterset_class = EnterpriseFilterSet
     http_method_names = ["get", "post", "put", "patch", "head", "options"]
 
     def get_queryset(self):
-        return super().get_queryset().select_related("region")
+        return super().get_queryset().select_related("region", "data_change")
 
     def perform_create(self, serializer):
         _save(services.save_enterprise, Enterprise(), serializer, self.request.user)
