@@ -66,14 +66,23 @@ def test_full_run_publishes_grades_and_history(world):
     assert Score.objects.filter(run=run).count() == len(ents)
     s = Score.objects.filter(run=run).first()
     assert s.indicator_set == active and s.indicator_set_version == active.version
-    assert isinstance(s.details, dict) and isinstance(s.reasons, list)
+    assert isinstance(s.reasons, list)
+    # stored compact ([[values], [points]] in the run's indicator order), read back as the engine's object
+    assert isinstance(s.details, list) and len(s.details) == 2
+    assert run.summary["indicator_codes"][str(active.pk)] == [i.code for i in engine.IndicatorSet.from_dict(
+        active.spec).active_indicators]
+    assert s.indicator_details() == expected.row(s.enterprise_id)["details"]
     assert GradeChange.objects.filter(run=run, old_grade="").count() == len(ents)
     assert sum(run.grade_distribution.values()) == len(ents)
     assert {"snapshot_s", "engine_s", "publish_s", "total_s"} <= set(run.timing)
     assert AuditEntry.objects.filter(action="scoring.run.publish", object_id=str(run.pk)).exists()
     # second run: nothing changed → no history rows, previous grade recorded
+    graded_at = dict(Enterprise.objects.values_list("id", "graded_at"))
     run2 = services.run_scoring("full", AS_OF, author)
     assert run2.changed_count == 0 and not GradeChange.objects.filter(run=run2).exists()
+    # unchanged grades and scores: no enterprise row rewritten, graded_at = when the values were published
+    assert run2.timing["enterprises_updated"] == 0
+    assert dict(Enterprise.objects.values_list("id", "graded_at")) == graded_at
     assert set(Score.objects.filter(run=run2).values_list("previous_grade", flat=True)) <= set("ABCD")
 
 
@@ -190,6 +199,32 @@ def test_newer_event_grade_is_not_overwritten_by_an_older_full_run(world):
     with transaction.atomic():
         services._publish(old, parts, AS_OF, None, {})
     assert old.enterprise_count == 0  # everyone was graded after this run's snapshot began
+
+
+def test_newer_run_that_changed_nothing_still_supersedes_an_older_run(world):
+    """The guard must not depend on graded_at: a newer run that republished the same grades leaves
+    graded_at alone, yet its (fresher) grades win over a run that started before it."""
+    from django.db import transaction
+
+    author, _b, ents, _s = world
+    first = services.run_scoring("full", AS_OF, author)
+    an_hour_ago = timezone.now() - timedelta(hours=1)  # the first run was published long before `old` began
+    ScoringRun.objects.filter(pk=first.pk).update(started_at=an_hour_ago, published_at=an_hour_ago)
+    Enterprise.objects.update(graded_at=an_hour_ago)
+    old = ScoringRun.objects.create(kind="full", as_of=AS_OF, indicator_set=_s)
+    ScoringRun.objects.filter(pk=old.pk).update(started_at=timezone.now() - timedelta(minutes=5))
+    old.refresh_from_db()
+    newer = services.run_scoring("event", AS_OF, author, {ents[0].pk, ents[1].pk})
+    assert newer.timing["enterprises_updated"] == 0  # same grades: graded_at untouched
+    before = grades()
+    Enterprise.objects.filter(pk__in=[ents[0].pk, ents[1].pk]).update(current_grade="D")  # make a change visible
+    parts = services.score_snapshot(build_snapshot(AS_OF), isvc.active_sets(), AS_OF)
+    with transaction.atomic():
+        services._publish(old, parts, AS_OF, None, {})
+    assert old.enterprise_count == len(ents) - 2  # the two the event run published after old started are kept
+    after = grades()
+    assert after[ents[0].pk] == after[ents[1].pk] == "D"
+    assert all(after[e.pk] == before[e.pk] for e in ents[2:])
 
 
 def test_activation_and_rollback_restore_previous_grades(world):

@@ -7,7 +7,15 @@ result = score(snapshot_tables, load_profile("food_2016"), date(2026, 11, 1))
 from .compiler import CompiledQuery, compile_spec
 from .profiles import list_profiles, load_profile, profile_dict
 from .sample import sample_snapshot
-from .scoring import SCORE_SCHEMA, ScoreResult, SnapshotError, features, score, validate_snapshot
+from .scoring import (
+    SCORE_SCHEMA,
+    ScoreResult,
+    SnapshotError,
+    decode_details,
+    features,
+    score,
+    validate_snapshot,
+)
 from .snapshot import Snapshot, empty_snapshot, empty_table, read_snapshot, write_snapshot
 from .spec import Band, Condition, Indicator, IndicatorSet, PolicyRule, RuleCondition, SpecError
 
@@ -25,6 +33,7 @@ __all__ = [
     "SnapshotError",
     "SpecError",
     "compile_spec",
+    "decode_details",
     "empty_snapshot",
     "empty_table",
     "features",

@@ -11,6 +11,8 @@ Shape of the generated query (one CTE each):
   blended        + optional model score → total score → base grade index
   graded         policy rules (h_<rule>) → final grade index
   final select   labels, JSON subtotals / rule hits / reasons / details
+                 (details as {code: [value, points]}, or with compact_details as
+                 [[value, …], [points, …]] in the order of ``CompiledQuery.indicator_codes``)
 
 Every value that comes from the spec (user data) is either validated against a whitelist
 (column names, table names, indicator codes) or rendered with ``sql_literal``.
@@ -135,6 +137,7 @@ class CompiledQuery:
     sql: str  # full scoring query
     features_sql: str  # indicator values only (vals CTE) — the "bare" floor for benchmarks
     tables: list[str] = field(default_factory=list)
+    indicator_codes: list[str] = field(default_factory=list)  # order of the compact details arrays
 
 
 def _v(code: str) -> str:
@@ -215,11 +218,12 @@ def _rule_text(rule: PolicyRule) -> str:
 
 
 class _Compiler:
-    def __init__(self, spec: IndicatorSet, as_of: date, *, with_model: bool):
+    def __init__(self, spec: IndicatorSet, as_of: date, *, with_model: bool, compact_details: bool = False):
         self.spec = spec
         self.as_of = as_of
         self.asof_sql = sql_literal(as_of)
         self.with_model = with_model
+        self.compact_details = compact_details
         self.inds = spec.active_indicators
         self.rules = spec.active_rules
         self.new_rule = next((r for r in self.rules if r.type == "new_enterprise"), None)
@@ -605,21 +609,29 @@ class _Compiler:
         subtotals = (
             "json_object(" + ", ".join(f"{sql_literal(c)}, {quote_ident('c_' + c)}" for c in cats) + ")"
         )
-        detail_parts = []
-        for n_i, i in enumerate(self.inds):
-            sep = "," if n_i else ""
-            detail_parts.append(sql_literal(f"{sep}{json.dumps(i.code)}:["))
-            detail_parts.append(json_value(i))
-            detail_parts.append("','")
+        def json_points(i: Indicator) -> str:
             if i.weight == 0 or not i.bands:
-                detail_parts.append("'0.0'")
-            else:
-                # most points are 0: skip the (costly) double → text conversion for them
-                detail_parts.append(
-                    f"CASE WHEN {_p(i.code)} = 0 THEN '0.0' ELSE CAST({_p(i.code)} AS VARCHAR) END"
-                )
-            detail_parts.append("']'")
-        details = "concat('{', " + ", ".join(detail_parts) + ", '}')"
+                return "'0.0'"
+            # most points are 0: skip the (costly) double → text conversion for them
+            return f"CASE WHEN {_p(i.code)} = 0 THEN '0.0' ELSE CAST({_p(i.code)} AS VARCHAR) END"
+
+        if not self.inds:
+            details = "'[[],[]]'" if self.compact_details else "'{}'"
+        elif self.compact_details:
+            # [[value, …], [points, …]] in indicator order: the codes are stored once, not on every row
+            values = ", ',', ".join(json_value(i) for i in self.inds)
+            points = ", ',', ".join(json_points(i) for i in self.inds)
+            details = f"concat('[[', {values}, '],[', {points}, ']]')"
+        else:
+            detail_parts = []
+            for n_i, i in enumerate(self.inds):
+                sep = "," if n_i else ""
+                detail_parts.append(sql_literal(f"{sep}{json.dumps(i.code)}:["))
+                detail_parts.append(json_value(i))
+                detail_parts.append("','")
+                detail_parts.append(json_points(i))
+                detail_parts.append("']'")
+            details = "concat('{', " + ", ".join(detail_parts) + ", '}')"
         final = (
             "SELECT enterprise_id, "
             f"CAST({subtotals} AS VARCHAR) AS subtotals, "
@@ -632,13 +644,16 @@ class _Compiler:
             f"{details} AS details "
             f"FROM {last} ORDER BY enterprise_id"
         )
-        return CompiledQuery(sql=_with(ctes) + " " + final, features_sql=features_sql, tables=list(by_table))
+        return CompiledQuery(sql=_with(ctes) + " " + final, features_sql=features_sql, tables=list(by_table),
+                             indicator_codes=[i.code for i in self.inds])
 
 
 def _with(ctes: list[tuple[str, str]]) -> str:
     return "WITH " + ",\n".join(f"{name} AS ({body})" for name, body in ctes)
 
 
-def compile_spec(spec: IndicatorSet, as_of: date, *, with_model: bool = False) -> CompiledQuery:
+def compile_spec(
+    spec: IndicatorSet, as_of: date, *, with_model: bool = False, compact_details: bool = False
+) -> CompiledQuery:
     """Compile a validated IndicatorSet for one as-of date."""
-    return _Compiler(spec, as_of, with_model=with_model).compile()
+    return _Compiler(spec, as_of, with_model=with_model, compact_details=compact_details).compile()

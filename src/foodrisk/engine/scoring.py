@@ -31,9 +31,22 @@ SCORE_SCHEMA = pa.schema(
         ("new_enterprise", pa.bool_()),
         ("rule_hits", pa.string()),  # JSON [rule code, …]
         ("reasons", pa.string()),  # JSON [Chinese sentence, …]
-        ("details", pa.string()),  # JSON {indicator code: [value, points]}
+        ("details", pa.string()),  # JSON {indicator code: [value, points]} (compact: see decode_details)
     ]
 )
+
+
+def decode_details(details: str | dict | list, codes: list[str]) -> dict:
+    """{indicator code: [value, points]} from either details form: the JSON object, or the compact
+    ``[[value, …], [points, …]]`` (``score(compact_details=True)``) with ``codes`` = its indicator order."""
+    if isinstance(details, str):
+        details = json.loads(details)
+    if isinstance(details, dict):
+        return details
+    values, points = details
+    if len(values) != len(codes) or len(points) != len(codes):
+        raise ValueError(f"compact details hold {len(values)} values for {len(codes)} indicator codes")
+    return {c: [v, p] for c, v, p in zip(codes, values, points, strict=True)}
 
 # which input families each canonical family accepts
 _COMPATIBLE = {
@@ -58,6 +71,8 @@ class ScoreResult:
     timing: dict[str, float] = field(default_factory=dict)
     sql: str = ""
     warnings: list[str] = field(default_factory=list)
+    indicator_codes: list[str] = field(default_factory=list)  # enabled indicators, in spec order
+    compact_details: bool = False  # details as [[value, …], [points, …]] in indicator_codes order
 
     def grade_counts(self) -> dict[str, int]:
         counts = pc.value_counts(self.scores["grade"]).to_pylist() if self.scores.num_rows else []
@@ -72,6 +87,7 @@ class ScoreResult:
         r = rows[0]
         for k in ("subtotals", "rule_hits", "reasons", "details"):
             r[k] = json.loads(r[k])
+        r["details"] = decode_details(r["details"], self.indicator_codes)
         return r
 
 
@@ -158,11 +174,16 @@ def score(
     model_scores: pa.Table | None = None,
     threads: int = 2,
     memory_limit: str = "3GB",
+    compact_details: bool = False,
 ) -> ScoreResult:
     """Score every enterprise that exists at ``as_of``.
 
     Point-in-time: records dated after as_of are ignored; list entries removed after as_of still count
     as listed. Deterministic: same inputs → identical output (rows ordered by enterprise_id).
+
+    ``compact_details``: the details column holds ``[[value, …], [points, …]]`` in the order of
+    ``result.indicator_codes`` instead of ``{code: [value, points]}`` (a third of the size, for storing
+    many rows); ``decode_details`` turns either form into the object.
     """
     t0 = time.perf_counter()
     if isinstance(spec, dict):
@@ -178,7 +199,7 @@ def score(
     elif spec.blend.get("model", 0) > 0:
         warnings.append("blend gives the model a weight but no model scores were given: rule score only")
     t1 = time.perf_counter()
-    compiled = compile_spec(spec, as_of, with_model=model_scores is not None)
+    compiled = compile_spec(spec, as_of, with_model=model_scores is not None, compact_details=compact_details)
     t2 = time.perf_counter()
     con = connect(threads, memory_limit)
     try:
@@ -206,6 +227,8 @@ def score(
         timing=timing,
         sql=compiled.sql,
         warnings=warnings,
+        indicator_codes=compiled.indicator_codes,
+        compact_details=compact_details,
     )
 
 

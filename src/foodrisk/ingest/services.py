@@ -175,7 +175,8 @@ class Pipeline:
         self._ent_ids = None
         self._resolver = None
         self.seen = {}  # natural key → fingerprint of what this batch wrote
-        self._memo = {}  # (type, cell) → (value, reason code): see clean()
+        self._memo = {}  # type → {cell: (value, reason code)}: see clean()
+        self._row_plan = self._make_row_plan()
         self.counts = {"new": 0, "updated": 0, "unchanged": 0, "merged": 0, "quarantined": 0, "review": 0}
         self.reason_counts = {}
         self.note_counts = {}
@@ -212,26 +213,26 @@ class Pipeline:
 
     # ---------------------------------------------------------------- one row
     def clean(self, cells, cols):
-        """(values, reasons) for one row's cells: normalised typed values and every `code:field` finding."""
+        """(values, reasons) for one row's cells: normalised typed values and every `code:field` finding.
+        cols: profile.columns(headers), or cell_plan(cols) of them (prepare() makes that once per chunk)."""
         values, reasons = {}, []
-        types, memo, cell = self.types, self._memo, self._cell
+        cell = self._cell
         n = len(cells)
-        for i, f in cols:
+        for i, f, t, memo in cols if cols and len(cols[0]) == 4 else self.cell_plan(cols):
             v = cells[i] if i < n else ""
             if v is None or v == "":
                 values[f] = None
                 continue
-            t = types[f]
-            if t in _UNSHARED:  # lists: each row gets its own
+            if memo is None:  # lists: each row gets its own
                 value, code = cell(t, v)
             else:
                 # the same cell text always cleans the same way within a batch (codes, dates, names repeat)
-                key = (t, v) if v.__class__ is str else (t, v.__class__, v)  # True == 1, yet reads differently
+                key = v if v.__class__ is str else (v.__class__, v)  # True == 1, yet reads differently
                 try:
-                    hit = memo.get(key, _MISS)
+                    hit = memo.get(key)
                 except TypeError:  # an unhashable JSON value
                     hit = key = None
-                if hit is _MISS or hit is None:
+                if hit is None:
                     hit = cell(t, v)
                     if key is not None:
                         if len(memo) >= _MEMO_MAX:
@@ -254,6 +255,11 @@ class Pipeline:
             if start and end and end < start:
                 reasons.append(f"date_order:{pair[1]}")
         return values, reasons
+
+    def cell_plan(self, cols):
+        """[(column index, field, type, memo of that type or None)] for clean()."""
+        types, memos = self.types, self._memo
+        return [(i, f, types[f], None if types[f] in _UNSHARED else memos.setdefault(types[f], {})) for i, f in cols]
 
     def _cell(self, t, v):
         """(value, reason code or None) for one non-blank cell of type t."""
@@ -354,24 +360,34 @@ class Pipeline:
         return None, None
 
     # ---------------------------------------------------------------- model rows
+    def _make_row_plan(self):
+        """[(field, how, default, max length)]: how 0 = the cleaned value, 1 = enterprise, 2 = region,
+        3 = licence kind (from its number)."""
+        plan = []
+        for f in FILE_FIELDS[self.kind]:
+            how = 1 if f == "enterprise_id" else 2 if f == "region_id" else 3 if (
+                f == "kind" and self.kind == "licences") else 0
+            plan.append((f, how, _default(self.kind, f), STR_MAX.get(f)))
+        return plan
+
     def model_row(self, values, enterprise_id, row_no):
-        kind = self.kind
         row = {"source_row": row_no}
-        for f in FILE_FIELDS[kind]:
-            if f == "enterprise_id":
-                row[f] = enterprise_id
-            elif f == "region_id":
-                row[f] = values.get("region_code")
-            elif f == "kind" and kind == "licences":
-                row[f] = values["licence_no"][:2]
-            else:
-                v = values.get(f)
+        get = values.get
+        for f, how, default, cap in self._row_plan:
+            if how == 0:
+                v = get(f)
                 if v is None:
-                    v = _default(kind, f)
-                if isinstance(v, str) and f in STR_MAX:
-                    v = v[:STR_MAX[f]]
+                    v = [] if default.__class__ is list else default  # a list of its own for each row
+                elif cap and v.__class__ is str and len(v) > cap:
+                    v = v[:cap]
                 row[f] = v
-        if kind == "list_entries":
+            elif how == 1:
+                row[f] = enterprise_id
+            elif how == 2:
+                row[f] = get("region_code")
+            else:
+                row[f] = values["licence_no"][:2]
+        if self.kind == "list_entries":
             row["entry_key"] = ListEntry.make_key(values["uscc"], values["list_kind"], values["listed_on"])
         else:
             row[self.key] = values[self.key]
@@ -400,7 +416,7 @@ class Pipeline:
 
     def prepare(self, headers, numbered_rows, *, forced_enterprise=None):
         """Clean, validate and resolve a chunk (no writes): [(outcome, row or None, fingerprint)]."""
-        cols = self.profile.columns(headers)
+        cols = self.cell_plan(self.profile.columns(headers))
         prepared = []
         for row_no, cells in numbered_rows:
             values, reasons = self.clean(cells, cols)
@@ -573,8 +589,7 @@ def _model_default(model, attname):
 
 
 _UNSHARED = frozenset({"list", "items"})  # cleaned values that are mutable lists: never shared between rows
-_MEMO_MAX = 400_000
-_MISS = object()
+_MEMO_MAX = 200_000  # per type
 _PLAIN = frozenset({str, int, bool, float, dt.date, dt.datetime})
 
 

@@ -54,11 +54,17 @@ class ScoringRun(models.Model):
 
 
 class Score(models.Model):
-    """An enterprise's published score in one run (explainable: values, points, rule hits, reasons)."""
+    """An enterprise's published score in one run (explainable: values, points, rule hits, reasons).
 
-    run = models.ForeignKey(ScoringRun, verbose_name=_("run"), on_delete=models.CASCADE, related_name="scores")
+    A full run writes one row per enterprise, so rows are kept small and cheap to insert: ``details`` holds
+    the compact ``[[value, …], [points, …]]`` in the order of the run's indicator codes (read it with
+    ``indicator_details()``; rows written before the compact form hold ``{code: [value, points]}``), and
+    indexes are only the ones lookups need (run and enterprise are covered by the two composite ones)."""
+
+    run = models.ForeignKey(ScoringRun, verbose_name=_("run"), on_delete=models.CASCADE, related_name="scores",
+                            db_index=False)  # scoring_score_run_ent leads with run
     enterprise = models.ForeignKey("enterprises.Enterprise", verbose_name=_("enterprise"), on_delete=models.CASCADE,
-                                   related_name="scores")
+                                   related_name="scores", db_index=False)  # scoring_score_ent_run leads with it
     as_of = models.DateField(_("as of"))
     indicator_set = models.ForeignKey("indicators.IndicatorSet", verbose_name=_("indicator set"),
                                       on_delete=models.PROTECT, related_name="+")
@@ -69,12 +75,12 @@ class Score(models.Model):
     total_score = models.FloatField(_("total score"))
     base_grade = models.CharField(_("grade from cut-offs"), max_length=1, choices=Grade.choices)
     engine_grade = models.CharField(_("computed grade"), max_length=1, choices=Grade.choices)
-    grade = models.CharField(_("grade"), max_length=1, choices=Grade.choices, db_index=True)
+    grade = models.CharField(_("grade"), max_length=1, choices=Grade.choices)
     previous_grade = models.CharField(_("previous grade"), max_length=1, choices=Grade.choices, blank=True)
     new_enterprise = models.BooleanField(_("new enterprise"), default=False)
     adjusted = models.BooleanField(_("manually adjusted"), default=False)
     adjustment = models.ForeignKey("GradeAdjustment", verbose_name=_("adjustment"), null=True, blank=True,
-                                   on_delete=models.SET_NULL, related_name="+")
+                                   on_delete=models.SET_NULL, related_name="+", db_index=False)  # partial index
     subtotals = models.JSONField(_("subtotals"), default=dict, encoder=UnicodeJSONEncoder)
     rule_hits = models.JSONField(_("rule hits"), default=list, encoder=UnicodeJSONEncoder)
     reasons = models.JSONField(_("reasons"), default=list, encoder=UnicodeJSONEncoder)
@@ -90,7 +96,10 @@ class Score(models.Model):
         ordering = ["-run_id", "enterprise_id"]
         verbose_name = _("score")
         verbose_name_plural = _("scores")
-        indexes = [models.Index(fields=["enterprise", "-run"], name="scoring_score_ent_run")]
+        indexes = [models.Index(fields=["enterprise", "-run"], name="scoring_score_ent_run"),
+                   models.Index(fields=["grade"], name="scoring_score_grade"),
+                   models.Index(fields=["adjustment"], condition=models.Q(adjustment__isnull=False),
+                                name="scoring_score_adjustment")]
         constraints = [models.UniqueConstraint(fields=["run", "enterprise"], name="scoring_score_run_ent")]
 
     def __str__(self):
@@ -98,6 +107,22 @@ class Score(models.Model):
 
     def get_absolute_url(self):
         return reverse("scoring:enterprise_why", args=[self.enterprise_id])
+
+    def indicator_codes(self):
+        """The indicator codes of the compact details, in order: stored with the run (summary
+        "indicator_codes" per set), else the set's enabled indicators (an active set's spec is frozen)."""
+        codes = ((self.run.summary or {}).get("indicator_codes") or {}).get(str(self.indicator_set_id))
+        if codes is None:
+            codes = [i["code"] for i in self.indicator_set.spec.get("indicators", []) if i.get("enabled", True)]
+        return codes
+
+    def indicator_details(self):
+        """{indicator code: [value, points]} in indicator order, whichever form ``details`` is stored in."""
+        if isinstance(self.details, dict):
+            return self.details
+        from foodrisk.engine import decode_details
+
+        return decode_details(self.details, self.indicator_codes())
 
 
 class GradeChange(models.Model):

@@ -5,6 +5,12 @@ Publishing is one transaction: Score rows, GradeChange rows and Enterprise.curre
 (one UPDATE … FROM scoring_score, same SQL on SQLite ≥ 3.33 and PostgreSQL). Readers see the old grades
 until commit; if anything fails the run is marked failed and nothing is published. A run row left
 `running` (a killed worker) has published nothing.
+
+Publishing cost is kept proportional to what changes: Score rows carry compact details (values and
+points as arrays in indicator order, the codes stored once in the run's summary), and only enterprises
+whose published grade or score changes are updated, so graded_at is when the published grade/score was
+set. An enterprise that a run published after this run started (an event run with fresher data) keeps
+that grade: the guard looks for its Score in such a run, not at graded_at.
 """
 
 from __future__ import annotations
@@ -59,13 +65,14 @@ def score_snapshot(snapshot, sets, as_of, model=None):
 
     sets: IndicatorSet rows, most specific first (a null scope = everywhere). model: the champion's
     ChampionInputs (model scores blended in; policy rules still apply after the blend) or None
-    (rule-only). Returns [(set, ScoreResult)].
+    (rule-only). Returns [(set, ScoreResult)]; details are compact (see Score.indicator_details).
     """
     def run(sub, iset):
         if model is None:
-            return engine.score(sub, iset.spec, as_of, threads=ENGINE_THREADS)
+            return engine.score(sub, iset.spec, as_of, threads=ENGINE_THREADS, compact_details=True)
         spec, _bl, _src = model.spec_for(iset.spec)
-        return engine.score(sub, spec, as_of, model_scores=model.scores, threads=ENGINE_THREADS)
+        return engine.score(sub, spec, as_of, model_scores=model.scores, threads=ENGINE_THREADS,
+                            compact_details=True)
 
     ents = snapshot["enterprises"]
     if len(sets) == 1 and sets[0].scope_region_id is None:
@@ -255,8 +262,8 @@ def _publish(run, parts, as_of, enterprise_ids, timing):
     as_of_db, now_db = ops.adapt_datefield_value(as_of), ops.adapt_datetimefield_value(now)
     current = _current_grades(enterprise_ids)
     adjustments = _active_adjustments(as_of)
-    # an enterprise graded after this run started (an event run with fresher data) keeps that grade
-    superseded = set(Enterprise.objects.filter(graded_at__gt=run.started_at).values_list("id", flat=True))
+    superseded = superseded_ids(run)
+    timing["read_state_s"] = _now_ms(t0)
     score_rows, change_rows, changes = [], [], []
     dist, adjusted = Counter(), 0
     model_reasons = getattr(run, "_model_reasons", None) or {}
@@ -287,14 +294,17 @@ def _publish(run, parts, as_of, enterprise_ids, timing):
     _insert(GradeChange._meta.db_table, CHANGE_COLUMNS, change_rows)
     timing["write_scores_s"] = _now_ms(t1)
     t2 = time.perf_counter()
-    publish_grades(run, now_db)
+    updated = publish_grades(run, now_db)
     timing["update_enterprises_s"] = _now_ms(t2)
+    if isinstance(updated, int):
+        timing["enterprises_updated"] = updated
     run.status, run.finished_at, run.published_at = RunStatus.SUCCEEDED, timezone.now(), now
     run.enterprise_count, run.changed_count, run.adjusted_count = len(score_rows), len(change_rows), adjusted
     run.grade_distribution = {g: dist.get(g, 0) for g in GRADES}
     if parts:
         run.timing = timing
         run.summary = {**run.summary, "engine_timing": [r.timing for _s, r in parts],
+                       "indicator_codes": {str(s.pk): r.indicator_codes for s, r in parts},
                        "warnings": sorted({w for _s, r in parts for w in r.warnings}),
                        "superseded": len(superseded & set(current))}
     run.save()
@@ -304,13 +314,25 @@ def _publish(run, parts, as_of, enterprise_ids, timing):
     return changes
 
 
+def superseded_ids(run):
+    """Enterprises that a run published after `run` started (fresher data, e.g. an event run): they keep
+    that grade. Read from the Scores of those runs (few rows: scoring_score_run_ent), not from
+    Enterprise.graded_at, which only moves when the published grade or score changes."""
+    return set(Score.objects.order_by().filter(run__status=RunStatus.SUCCEEDED, run__published_at__gt=run.started_at)
+               .exclude(run_id=run.pk).values_list("enterprise_id", flat=True).distinct())
+
+
 def publish_grades(run, now_db):
-    """Copy the run's grades onto the enterprises (one statement)."""
+    """Copy the run's grades onto the enterprises whose published grade or score it changes (one
+    statement; an unchanged enterprise row is not rewritten). Returns the number of rows updated."""
     ent, score = Enterprise._meta.db_table, Score._meta.db_table
+    differs = "IS DISTINCT FROM" if connection.vendor == "postgresql" else "IS NOT"  # null-safe on both
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {ent} AS e SET current_grade = s.grade, current_score = s.total_score, graded_at = %s "
-            f"FROM {score} AS s WHERE s.run_id = %s AND s.enterprise_id = e.id", [now_db, run.pk])
+            f"FROM {score} AS s WHERE s.run_id = %s AND s.enterprise_id = e.id "
+            f"AND (e.current_grade {differs} s.grade OR e.current_score {differs} s.total_score)", [now_db, run.pk])
+        return cursor.rowcount
 
 
 # --------------------------------------------------------------------------------------------------
@@ -336,10 +358,10 @@ def preview(indicator_set, *, as_of=None, user=None, job=None, sample_size=30, p
         progress(0.4, 1, "engine")
         model = model_services.champion_inputs(snapshot, as_of)  # compare like with like: published grades use it
         if model is None:
-            result = engine.score(snapshot, indicator_set.spec, as_of, threads=ENGINE_THREADS)
+            result = engine.score(snapshot, indicator_set.spec, as_of, threads=ENGINE_THREADS, compact_details=True)
         else:
             result = engine.score(snapshot, model.spec_for(indicator_set.spec)[0], as_of,
-                                  model_scores=model.scores, threads=ENGINE_THREADS)
+                                  model_scores=model.scores, threads=ENGINE_THREADS, compact_details=True)
         t2 = time.perf_counter()
         current = _current_grades(ids)
         adjustments = _active_adjustments(as_of)

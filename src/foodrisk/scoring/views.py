@@ -143,7 +143,7 @@ class EnterpriseWhyView(ScopedMixin, generic.DetailView):
             names = {i["code"]: i for i in spec.get("indicators", [])}
             cats = spec.get("categories", {})
             rows = []
-            for code, (value, points) in sorted(score.details.items(), key=lambda kv: -(kv[1][1] or 0)):
+            for code, (value, points) in sorted(score.indicator_details().items(), key=lambda kv: -(kv[1][1] or 0)):
                 ind = names.get(code, {})
                 rows.append({"code": code, "name": ind.get("name", code), "category": ind.get("category", ""),
                              "value": value, "points": points, "weight": ind.get("weight")})

@@ -13,6 +13,9 @@ class ScoringRunSerializer(serializers.ModelSerializer):
 
 
 class ScoreSerializer(serializers.ModelSerializer):
+    # {indicator code: [value, points]}, decoded from the compact stored form
+    details = serializers.JSONField(source="indicator_details", read_only=True)
+
     class Meta:
         model = Score
         fields = ["id", "run", "enterprise", "as_of", "indicator_set", "indicator_set_version", "model_version",

@@ -56,7 +56,7 @@ class ScoringRunViewSet(ReadOnlyScopedViewSet):
 class ScoreViewSet(ReadOnlyScopedViewSet):
     """Scores; `?enterprise=<id>` gives one enterprise's history, `?latest=1` only its latest score."""
 
-    queryset = Score.objects.order_by("-run_id", "enterprise_id")
+    queryset = Score.objects.order_by("-run_id", "enterprise_id").select_related("run")  # run: detail codes
     serializer_class = ScoreSerializer
     filterset_fields = ["enterprise", "run", "grade", "adjusted"]
 
