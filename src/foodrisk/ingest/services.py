@@ -174,7 +174,7 @@ class Pipeline:
         self._regions = None
         self._ent_ids = None
         self._resolver = None
-        self.seen = {}  # natural key → fingerprint of what this batch wrote
+        self.seen = {}  # natural key → the row this batch holds for it
         self._memo = {}  # type → {cell: (value, reason code)}: see clean()
         self._row_plan = self._make_row_plan()
         self.counts = {"new": 0, "updated": 0, "unchanged": 0, "merged": 0, "quarantined": 0, "review": 0}
@@ -415,7 +415,7 @@ class Pipeline:
                 self.resolver  # noqa: B018
 
     def prepare(self, headers, numbered_rows, *, forced_enterprise=None):
-        """Clean, validate and resolve a chunk (no writes): [(outcome, row or None, fingerprint)]."""
+        """Clean, validate and resolve a chunk (no writes): [(outcome, model row or None)]."""
         cols = self.cell_plan(self.profile.columns(headers))
         prepared = []
         for row_no, cells in numbered_rows:
@@ -433,34 +433,34 @@ class Pipeline:
                                          values.get("enterprise_address") or "")
                 else:
                     outcome.status = "quarantined"
-                prepared.append((outcome, None, None))
+                prepared.append((outcome, None))
                 continue
-            row = self.model_row(values, enterprise_id, row_no)
-            prepared.append((outcome, row, self.fingerprint(row)))
+            prepared.append((outcome, self.model_row(values, enterprise_id, row_no)))
         return prepared
 
     def commit(self, prepared, *, mode="batch"):
         """Dedupe a prepared chunk (in the chunk, the batch and against the archive) and write it."""
-        outcomes, pending, key, seen = [], {}, self.key, self.seen
-        for outcome, row, fp in prepared:
+        outcomes, pending, key, seen, fingerprint = [], {}, self.key, self.seen, self.fingerprint
+        for outcome, row in prepared:
             outcomes.append(outcome)
             if row is None:
                 continue
             k = row[key]
+            # fingerprints are computed only for keys seen twice (and in _write, for stored keys)
             if k in pending:  # the same record again in this chunk: merged; a differing copy wins (last)
                 outcome.status = "merged"
                 outcome.notes.append("duplicate")
                 first = pending[k]
-                if fp != first[0]:
-                    pending[k] = (fp, row, first[2], first[3])
+                if fingerprint(row) != fingerprint(first[0]):
+                    pending[k] = (row, first[1], first[2])
                 continue
             if k in seen:  # seen in an earlier chunk of this batch
                 outcome.status = "merged"
                 outcome.notes.append("duplicate")
-                if fp != seen[k]:
-                    pending[k] = (fp, row, outcome, True)
+                if fingerprint(row) != fingerprint(seen[k]):
+                    pending[k] = (row, outcome, True)
                 continue
-            pending[k] = (fp, row, outcome, False)
+            pending[k] = (row, outcome, False)
         self._write(pending)
         if mode == "batch":
             for outcome in outcomes:
@@ -486,32 +486,32 @@ class Pipeline:
             part = keys[start:start + 900]
             for rec in model.objects.filter(**{f"{key}__in": part}).values(*wanted):
                 existing[rec[key]] = rec
-        rows, new_keys = [], []
-        for k, (fp, row, outcome, is_dup) in pending.items():
+        rows, new_keys, seen = [], [], self.seen
+        defaults = [(f, _model_default(model, f)) for f in preserve]
+        for k, (row, outcome, is_dup) in pending.items():
             old = existing.get(k)
-            if kind == "enterprises" and old is not None:
-                former = list(row["former_names"] or old["former_names"] or [])
-                if old["name"] != row["name"] and old["name"] not in former:
-                    former.append(old["name"])
-                row["former_names"] = former
-                fp = self.fingerprint(row)
+            seen[k] = row  # what this batch holds for the key (its fingerprint is taken if the key comes again)
             if old is None:
                 new_keys.append(k)
                 if not is_dup:
                     outcome.status = "new"
-                for f in preserve:
-                    row.setdefault(f, _model_default(model, f))
-            else:
-                for f in preserve:
-                    row[f] = old[f]
-                same = fp == self.fingerprint(old)
-                if not is_dup:
-                    outcome.status = "unchanged" if same else "updated"
-                if same:
-                    self.seen[k] = fp
-                    continue
-            self.seen[k] = fp
-            rows.append(row)
+                for f, default in defaults:
+                    if f not in row:
+                        row[f] = list(default) if default.__class__ is list else default
+                rows.append(row)
+                continue
+            if kind == "enterprises":
+                former = list(row["former_names"] or old["former_names"] or [])
+                if old["name"] != row["name"] and old["name"] not in former:
+                    former.append(old["name"])
+                row["former_names"] = former
+            for f in preserve:
+                row[f] = old[f]
+            same = self.fingerprint(row) == self.fingerprint(old)
+            if not is_dup:
+                outcome.status = "unchanged" if same else "updated"
+            if not same:
+                rows.append(row)
         if not rows:
             return
         batch = self.batch
@@ -624,10 +624,8 @@ def _raw(headers, cells):
 
 
 def _blank(cells):
-    try:
-        return not "".join(cells).strip()  # all text (CSV): blank when only whitespace
-    except TypeError:  # XLSX/JSON cells: numbers, dates, None
-        return not any(c not in (None, "") and (not isinstance(c, str) or c.strip()) for c in cells)
+    """Nothing but empty cells or whitespace (most rows answer at their first cell)."""
+    return all(c is None or c == "" or (c.__class__ is str and c.isspace()) for c in cells)
 
 
 # ==================================================================================== batches
