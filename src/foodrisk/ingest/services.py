@@ -259,7 +259,9 @@ class Pipeline:
     def cell_plan(self, cols):
         """[(column index, field, type, memo of that type or None)] for clean()."""
         types, memos = self.types, self._memo
-        return [(i, f, types[f], None if types[f] in _UNSHARED else memos.setdefault(types[f], {})) for i, f in cols]
+        # no memory for lists (mutable) nor for the natural key (unique: remembering it only costs)
+        return [(i, f, types[f], None if types[f] in _UNSHARED or f == self.key else memos.setdefault(types[f], {}))
+                for i, f in cols]
 
     def _cell(self, t, v):
         """(value, reason code or None) for one non-blank cell of type t."""
