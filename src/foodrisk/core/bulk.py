@@ -11,7 +11,9 @@
   need no preparation and pass straight through. ``auto_now``/``auto_now_add`` fields are set to the
   same "now" as the ORM would; a field left out of update_fields (e.g. ``first_seen_at``) keeps its
   stored value on conflict.
-- Other databases (SQLite): ``bulk_create`` itself.
+- SQLite: one ``executemany`` of ``INSERT … ON CONFLICT (key) DO UPDATE`` with the same prepared values
+  (Django's text forms of dates, datetimes and decimals), which is what ``bulk_create`` sends, minus a model
+  instance per row. Other databases: ``bulk_create`` itself.
 
 rows are dicts keyed by field name or attname (``region`` with a model instance, or ``region_id``); a field a
 row leaves out gets the model default, as ``model(**row)`` would. When a key appears more than once the last
@@ -43,6 +45,9 @@ _PASS_TYPES = [
 ]
 
 
+_ADAPTED = {dt.datetime, dt.date, Decimal}
+
+
 class _Column:
     __slots__ = ("field", "name", "attname", "column", "default", "auto", "prep", "pass_types")
 
@@ -66,9 +71,15 @@ class _Column:
         else:
             for cls, types in _PASS_TYPES:
                 if isinstance(field, cls):
-                    self.pass_types = types
+                    # psycopg adapts dates, datetimes and Decimals itself; sqlite3 needs Django's text forms
+                    native = connection.vendor == "postgresql" or not _ADAPTED.intersection(types)
+                    self.pass_types = types if native else ()
                     break
             self.prep = lambda value, f=field, c=connection: f.get_db_prep_save(value, c)
+
+    def now(self, now):
+        """The database value of "now" for an auto_now(_add) column."""
+        return now if type(now) in self.pass_types else self.prep(now)
 
     def value(self, row, now):
         """The database value of this column for one row."""
@@ -152,6 +163,8 @@ def upsert(model, rows, key, update_fields, *, extra=None, using=None, batch_siz
     using = using or router.db_for_write(model)
     connection = connections[using]
     _check_names(model, rows, extra)
+    if connection.vendor == "sqlite":
+        return _upsert_sqlite(model, rows, key, update_fields, extra or {}, connection)
     if connection.vendor != "postgresql":
         extra = extra or {}
         objs = [model(**row, **extra) for row in rows]
@@ -196,14 +209,19 @@ def insert(model, rows, *, using=None, batch_size=2000):
     using = using or router.db_for_write(model)
     connection = connections[using]
     _check_names(model, rows, None)
-    if connection.vendor != "postgresql":
+    if connection.vendor not in ("postgresql", "sqlite"):
         model.objects.using(using).bulk_create([model(**row) for row in rows], batch_size=batch_size)
         return len(rows)
     qn = connection.ops.quote_name
     plan = _plan(model, connection)
     now = timezone.now()
-    columns = [itertools.repeat(now) if c.auto else c.values(rows, now) for c in plan]
+    columns = [itertools.repeat(c.now(now)) if c.auto else c.values(rows, now) for c in plan]
     cols = ", ".join(qn(c.column) for c in plan)
+    if connection.vendor == "sqlite":
+        sql = f"INSERT INTO {qn(model._meta.db_table)} ({cols}) VALUES ({', '.join(['%s'] * len(plan))})"
+        with transaction.atomic(using=using, savepoint=False), connection.cursor() as cursor:
+            cursor.executemany(sql, list(zip(*columns, strict=False)))
+        return len(rows)
     with transaction.atomic(using=using, savepoint=False), connection.cursor() as cursor, cursor.copy(
             f"COPY {qn(model._meta.db_table)} ({cols}) FROM STDIN") as copy:
         write = copy.write_row
@@ -224,7 +242,7 @@ def prepared_rows(model, rows, key, *, extra=None, connection=None, now=None):
     columns = []
     for c in plan:
         if c.auto:
-            columns.append(itertools.repeat(now))
+            columns.append(itertools.repeat(c.now(now)))
         elif c.name in extra or c.attname in extra:
             columns.append(itertools.repeat(c.value(extra, now)))
         else:
@@ -232,6 +250,22 @@ def prepared_rows(model, rows, key, *, extra=None, connection=None, now=None):
     keys = columns[key_index]
     out = dict(zip(keys, zip(*columns, strict=False), strict=False))  # repeat() columns are endless; last row wins
     return [c.column for c in plan], list(out.values())
+
+
+def _upsert_sqlite(model, rows, key, update_fields, extra, connection):
+    """One executemany of INSERT … ON CONFLICT (key) DO UPDATE: what bulk_create(update_conflicts=True) sends,
+    without building a model instance per row."""
+    qn = connection.ops.quote_name
+    opts = model._meta
+    columns, values = prepared_rows(model, rows, key, extra=extra, connection=connection)
+    updates = [opts.get_field(name).column for name in update_fields]
+    set_clause = ", ".join(f"{qn(c)} = excluded.{qn(c)}" for c in updates)
+    conflict = f"DO UPDATE SET {set_clause}" if updates else "DO NOTHING"
+    sql = (f"INSERT INTO {qn(opts.db_table)} ({', '.join(qn(c) for c in columns)}) "
+           f"VALUES ({', '.join(['%s'] * len(columns))}) ON CONFLICT ({qn(opts.get_field(key).column)}) {conflict}")
+    with transaction.atomic(using=connection.alias, savepoint=False), connection.cursor() as cursor:
+        cursor.executemany(sql, values)
+    return len(rows)
 
 
 def _upsert_postgresql(model, rows, key, update_fields, extra, connection):
