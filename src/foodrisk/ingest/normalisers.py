@@ -26,6 +26,8 @@ def text(value):
     if not isinstance(value, str):
         value = str(value)
     if value.isascii():
+        if " " not in value and value.isprintable():  # no whitespace at all (most codes and numbers)
+            return value
         return _SPACES.sub(" ", value).strip()
     return _text(value)
 
