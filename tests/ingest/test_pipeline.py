@@ -188,3 +188,23 @@ def test_scoped_batch_cannot_touch_other_regions(enterprises, regions):
     # a record of a 西湖区 enterprise is unknown to a 上城区 batch
     recs = run_import(csv_bytes(INSP, [insp("JC9", 4)]), "inspections.csv", user=user)
     assert QuarantinedRow.objects.get(batch=recs).reasons == ["entity_unknown:uscc"]
+
+
+@pytest.mark.django_db
+def test_a_large_announcement_batch_is_linked_by_splink(enterprises, monkeypatch):
+    """Above the size threshold the import hands every name-only pair to splink at once; the links are the same."""
+    from foodrisk.ingest import resolution
+
+    monkeypatch.setattr(resolution, "LARGE_BATCH", 1)
+    rows = [ann("杭州老王面馆有限责任公司 ", "浙江省杭州市上城区解放路1号"),  # exact: not counted, links as before
+            ann("德正(杭州)便利店", "浙江省杭州市上城区金城路533号", product="饼干"),  # suffix dropped: fuzzy
+            ann("完全不相干的公司名称", "某地", product="面条")]
+    batch = run_import(csv_bytes(ANN, rows), "announcement.csv")
+    assert batch.report["linkage"] == "splink"
+    assert_counts(batch)
+    linked = dict(SamplingTest.objects.values_list("product", "enterprise__uscc"))
+    assert linked == {"酱油": make_uscc(1), "饼干": make_uscc(3)}
+    reasons = dict(QuarantinedRow.objects.filter(batch=batch).values_list("row_no", "reasons"))
+    assert reasons == {3: ["entity_unresolved:enterprise_name"]}
+    small = run_import(csv_bytes(ANN, rows[:1]), "announcement-small.csv")
+    assert small.report["linkage"] == "rapidfuzz"

@@ -416,6 +416,22 @@ class Pipeline:
             if "uscc" not in self.required:
                 self.resolver  # noqa: B018
 
+    def link_names(self, headers, numbered_rows):
+        """Hand the (name, address) pairs of the rows without a USCC to the resolver at once: a large batch of
+        them is linked by splink in one job instead of row by row (see resolution.Resolver.prepare)."""
+        if self.kind == "enterprises" or "uscc" in self.required:
+            return None
+        cols = {f: i for i, f in self.profile.columns(headers)}
+        name, address, uscc = cols.get("enterprise_name"), cols.get("enterprise_address"), cols.get("uscc")
+        if name is None:
+            return None
+
+        def cell(cells, i):
+            return cells[i] if i is not None and i < len(cells) else None
+
+        return self.resolver.prepare([(cell(cells, name), cell(cells, address) or "")
+                                      for _no, cells in numbered_rows if not cell(cells, uscc)])
+
     def prepare(self, headers, numbered_rows, *, forced_enterprise=None):
         """Clean, validate and resolve a chunk (no writes): [(outcome, model row or None)]."""
         cols = self.cell_plan(self.profile.columns(headers))
@@ -698,6 +714,7 @@ def run_batch(batch, *, progress=None, log=None):
         total = len(numbered)
         chunks = [numbered[start:start + CHUNK] for start in range(0, total, CHUNK)]
         pipe.preload()
+        pipe.link_names(headers, numbered)
         # a thread cleans the next chunk while this one is written: the database works on the other core,
         # and waiting for it releases the GIL
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-prepare") as prepare:
@@ -770,6 +787,8 @@ def _finish(batch, pipe, table, elapsed, read_seconds):
         "notes": pipe.note_counts, "seconds": round(elapsed, 3), "read_seconds": round(read_seconds, 3),
         "rows_per_second": round(pipe.rows / elapsed, 1) if elapsed else None,
         "import_day": pipe.import_day.isoformat(),
+        # how rows without a USCC were matched by name: rapidfuzz row by row, or splink for a large batch
+        "linkage": pipe._resolver.method if pipe._resolver is not None else None,
     }
     passed = pipe.rows - c["quarantined"] - c["review"]
     with transaction.atomic():
