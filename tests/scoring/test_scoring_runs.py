@@ -297,3 +297,53 @@ def test_score_command_with_bootstrap_prints_counts(capsys):
     assert AuditEntry.objects.filter(action="indicators.indicatorset.bootstrap").exists()
     with pytest.raises(ValidationError):
         isvc.bootstrap_profile("anhui")
+
+
+def test_postgresql_copy_snapshot_equals_row_snapshot(world):
+    """PostgreSQL reads the snapshot by COPY into Arrow; it must give exactly what the row path gives
+    (repaired flags from repaired_on and approved credit repairs, point-in-time licence status)."""
+    from django.db import connection
+
+    from foodrisk.records.models import CreditRepair, ListEntry
+    from foodrisk.scoring import snapshot
+
+    if connection.vendor != "postgresql":
+        pytest.skip("COPY path is PostgreSQL only")
+    _a, _b, ents, _s = world
+    e, f = ents[0], ents[1]
+    base = {"source": "t", "first_seen_at": timezone.now(), "last_seen_at": timezone.now()}
+    with no_auto_rescore():
+        save_record(penalty(e, "P-rep-late", on=AS_OF - timedelta(days=10), repaired=True,
+                            repaired_on=AS_OF + timedelta(days=5)))
+        save_record(penalty(e, "P-rep-ok", on=AS_OF - timedelta(days=40), repaired=True,
+                            repaired_on=AS_OF - timedelta(days=5)))
+        save_record(penalty(f, "P-cr", on=AS_OF - timedelta(days=50), licence_revoked=True))
+        save_record(penalty(f, "P-cr-late", on=AS_OF - timedelta(days=60)))
+        for no, kind, target, decided, decision in [
+                ("R1", "penalties", "P-cr", AS_OF - timedelta(days=1), "approved"),
+                ("R2", "penalties", "P-cr-late", AS_OF + timedelta(days=1), "approved"),
+                ("R3", "list_entries", f"abnormal:{AS_OF - timedelta(days=90)}", AS_OF, "approved"),
+                ("R4", "list_entries", "K-2", AS_OF - timedelta(days=3), "rejected")]:
+            CreditRepair.objects.create(enterprise=f, repair_no=no, target_kind=kind, target_no=target,
+                                        applied_on=AS_OF - timedelta(days=100), decided_on=decided,
+                                        decision=decision, **base)
+        for key, on, rep in [("K-1", AS_OF - timedelta(days=90), False), ("K-2", AS_OF - timedelta(days=80), False),
+                             ("K-3", AS_OF - timedelta(days=70), True)]:
+            ListEntry.objects.create(enterprise=f, entry_key=key, list_kind="abnormal", listed_on=on, **base)
+            if rep:
+                ListEntry.objects.filter(entry_key=key).update(repaired=True)
+    for as_of in (AS_OF, AS_OF - timedelta(days=45)):
+        for pit in (False, True):
+            for ids in (None, [e.pk, f.pk]):
+                rows = snapshot._build_rows(as_of, ids, pit)
+                copied = snapshot._build_pg(as_of, ids, pit)
+                for name, table in rows.items():
+                    keys = [(c, "ascending") for c in table.column_names]
+                    assert copied[name].schema == table.schema, name
+                    assert copied[name].sort_by(keys).equals(table.sort_by(keys)), (name, as_of, pit, ids)
+    copied = snapshot._build_pg(AS_OF, [e.pk, f.pk], False)
+    pen = {r["decided_on"]: r["repaired"] for r in copied["penalties"].to_pylist()}
+    days = {d: pen.get(AS_OF - timedelta(days=d)) for d in (10, 40, 50, 60)}
+    assert days == {10: False, 40: True, 50: True, 60: False}  # by repaired_on, or by an approved repair
+    listed = {r["listed_on"]: r["repaired"] for r in copied["list_entries"].to_pylist()}
+    assert [listed[AS_OF - timedelta(days=d)] for d in (90, 80, 70)] == [True, False, True]

@@ -1,9 +1,15 @@
 """Archive → engine snapshot (Arrow tables) for an as-of date and an optional enterprise subset.
 
-No model instances: each table is one ORM-built `values_list` query executed on a raw cursor
-(`sql_with_params`), so Django's per-row converters are skipped and the same code runs on SQLite and
-PostgreSQL. Columns are turned into Arrow arrays in bulk (dates arrive as ISO text on SQLite and as
-`date` on PostgreSQL; both become date32).
+No model instances: each table is one ORM-built `values_list` query (`sql_with_params`), so the
+filters are the same on both databases.
+
+* SQLite: executed on a raw cursor (Django's per-row converters skipped); columns are turned into Arrow
+  arrays in bulk (dates arrive as ISO text, become date32).
+* PostgreSQL: no Python rows at all. Each query runs as ``COPY (SELECT …) TO STDOUT (FORMAT csv)`` on
+  Django's connection (so it sees the caller's transaction), and the CSV bytes are parsed by
+  ``pyarrow.csv`` with the snapshot schema's column types, in blocks of ~64 MB (the CSV text is never
+  held whole). The derived ``repaired`` flags are computed in the same SELECT (EXISTS on the approved
+  credit repairs), which is what the Python path computes row by row.
 
 Point in time: records dated after as-of are not read (the engine would ignore them anyway);
 `repaired` is true only if the repair happened on or before as-of (Penalty.repaired_on, or an approved
@@ -23,13 +29,21 @@ as-of date, for model training and monitoring:
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
-from django.db.models import F, FloatField
+from django.db.models import (
+    BooleanField,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    Q,
+)
 from django.db.models.functions import Cast
 
 from foodrisk.engine.schema import SCHEMAS
@@ -51,6 +65,55 @@ def _rows(qs, fields):
     if not rows:
         return [[] for _ in fields]
     return [list(col) for col in zip(*rows, strict=True)]
+
+
+COPY_BLOCK_BYTES = 32 << 20  # CSV text parsed per block on PostgreSQL
+
+
+def _copy_columns(qs, fields, types):
+    """PostgreSQL: the query's rows as Arrow arrays (one per field, of the given Arrow types), read with
+    COPY → CSV → pyarrow.csv. Blocks of CSV are parsed in a worker thread (pyarrow releases the GIL)
+    while the next block is read. Empty text and NULL both become null for strings (as `_array` does)."""
+    try:
+        sql, params = qs.values_list(*fields).query.sql_with_params()
+    except EmptyResultSet:
+        return [pa.array([], t) for t in types]
+    names = [f"c{i}" for i in range(len(types))]
+    convert = pacsv.ConvertOptions(
+        column_types=dict(zip(names, types, strict=True)), null_values=[""], strings_can_be_null=True,
+        quoted_strings_can_be_null=True, true_values=["t"], false_values=["f"])
+    read = pacsv.ReadOptions(column_names=names, use_threads=True, block_size=8 << 20)
+    parse = pacsv.ParseOptions(newlines_in_values=True)
+
+    def parse_block(data):
+        return pacsv.read_csv(pa.BufferReader(pa.py_buffer(data)), read_options=read, parse_options=parse,
+                              convert_options=convert)
+
+    statement = f"COPY ({connection.ops.compose_sql(sql, params)}) TO STDOUT (FORMAT csv)"
+    futures = []
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        buf = bytearray()
+        with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
+            read_block = copy.read
+            while data := read_block():
+                buf += data
+                if len(buf) >= COPY_BLOCK_BYTES:  # whole rows only: each COPY message is one row
+                    futures.append(pool.submit(parse_block, buf))
+                    buf = bytearray()
+        if buf:
+            futures.append(pool.submit(parse_block, buf))
+        del buf
+        batches = [f.result() for f in futures]
+    if not batches:
+        return [pa.array([], t) for t in types]
+    table = pa.concat_tables(batches) if len(batches) > 1 else batches[0]
+    return [table.column(i).combine_chunks() for i in range(len(types))]
+
+
+def _pg_table(name, qs, fields):
+    """PostgreSQL: a snapshot table straight from COPY (fields in the schema's column order)."""
+    schema = SCHEMAS[name]
+    return pa.Table.from_arrays(_copy_columns(qs, fields, schema.types), schema=schema)
 
 
 def _array(values, typ):
@@ -88,6 +151,15 @@ def _repaired_targets(as_of, enterprise_ids):
     return set(zip(ent, kind, target, strict=True))
 
 
+SIMPLE = {
+    "licences": (Licence, "issued_on", ["kind", "issued_on", "expires_on", "status"]),
+    "inspections": (Inspection, "inspected_on", ["inspected_on", "kind", "result", "key_items_failed",
+                                                 "general_items_failed", "rectification_ordered"]),
+    "sampling_tests": (SamplingTest, "sampled_on", ["sampled_on", "level", "result"]),
+    "complaints": (Complaint, "received_on", ["received_on", "channel", "verified"]),
+}
+
+
 def snapshot_at(as_of: date, enterprise_ids=None) -> dict[str, pa.Table]:
     """Point-in-time snapshot provider for the model (``build_dataset(snapshot_at, …)``)."""
     return build_snapshot(as_of, enterprise_ids, point_in_time=True)
@@ -122,23 +194,86 @@ def build_snapshot(as_of: date, enterprise_ids=None, *, point_in_time=False) -> 
     ``point_in_time`` reconstructs the licence status at as-of from dates (see the module docstring);
     without it the stored (current) status is used, as published scoring always has."""
     ids = None if enterprise_ids is None else sorted(set(enterprise_ids))
+    if connection.vendor == "postgresql":
+        tables = _build_pg(as_of, ids, point_in_time)
+    else:
+        tables = _build_rows(as_of, ids, point_in_time)
+    if ids is not None and len(ids) > MAX_IN_LIST:
+        keep = pa.array(ids, pa.int64())
+        tables = {k: t.filter(pc.is_in(t["enterprise_id"], value_set=keep)) for k, t in tables.items()}
+    return tables
+
+
+ENT_FIELDS = ["id", "uscc", "business_form", "scale", "region_id", "status", "static_tier", "established_on",
+              "key_supervision"]
+
+
+def _keys(ent, *parts):
+    """"<enterprise_id>|<part>…" strings: the (enterprise, target) keys of credit repairs, in Arrow."""
+    return pc.binary_join_element_wise(pc.cast(ent, pa.string()), *parts, "|")
+
+
+def _repaired_by_credit_repair(repairs, kind, ent, target):
+    """Per record: is (enterprise, kind, target) an approved credit repair (the Python path's `repairs`)?"""
+    mask = pc.equal(repairs["kind"], kind)
+    keys = _keys(pc.filter(repairs["ent"], mask), pc.filter(repairs["target"], mask))
+    return pc.fill_null(pc.is_in(_keys(ent, target), value_set=keys), False)
+
+
+def _build_pg(as_of, ids, point_in_time):
+    """PostgreSQL: every table by COPY into Arrow; same rows and values as `_build_rows`."""
+    tables = {"enterprises": _pg_table("enterprises", _subset(Enterprise.objects.order_by(), ids, "id"),
+                                       ENT_FIELDS)}
+    for name, (model, date_field, fields) in SIMPLE.items():
+        qs = _subset(model.objects.order_by().filter(**{f"{date_field}__lte": as_of}), ids)
+        table = _pg_table(name, qs, ["enterprise_id", *fields])
+        if name == "licences" and point_in_time:  # one row per licence: the Python rule is cheap enough
+            cols = {f: table[f].to_pylist() for f in ("enterprise_id", "expires_on", "status")}
+            status = _licence_status_at(as_of, cols["enterprise_id"], None, cols["expires_on"], cols["status"],
+                                        ids)
+            table = table.set_column(table.schema.get_field_index("status"), "status", pa.array(status, pa.string()))
+        tables[name] = table
+
+    # approved credit repairs decided by as-of (few rows), matched to records in Arrow
+    qs = _subset(CreditRepair.objects.order_by().filter(decision="approved", decided_on__lte=as_of), ids)
+    ent, kind, target = _copy_columns(qs, ["enterprise_id", "target_kind", "target_no"],
+                                      [pa.int64(), pa.string(), pa.string()])
+    repairs = {"ent": ent, "kind": pc.fill_null(kind, ""), "target": pc.fill_null(target, "")}
+
+    own = ExpressionWrapper(Q(repaired=True) & (Q(repaired_on__isnull=True) | Q(repaired_on__lte=as_of)),
+                            output_field=BooleanField())
+    qs = _subset(Penalty.objects.order_by().filter(decided_on__lte=as_of), ids).annotate(
+        fine_f=Cast(F("fine"), FloatField()), conf_f=Cast(F("confiscation"), FloatField()), own_f=own)
+    schema = SCHEMAS["penalties"]
+    *cols, own_rep, dec_no = _copy_columns(
+        qs, ["enterprise_id", "decided_on", "severity", "violation_type", "fine_f", "conf_f", "licence_revoked",
+             "own_f", "decision_no"], [*schema.types, pa.string()])
+    rep = pc.or_(own_rep, _repaired_by_credit_repair(repairs, "penalties", cols[0], pc.fill_null(dec_no, "")))
+    tables["penalties"] = pa.Table.from_arrays([*cols, rep], schema=schema)
+
+    qs = _subset(ListEntry.objects.order_by().filter(listed_on__lte=as_of), ids)
+    schema = SCHEMAS["list_entries"]
+    *cols, flag, key = _copy_columns(qs, ["enterprise_id", "list_kind", "listed_on", "removed_on", "repaired",
+                                          "entry_key"], [*schema.types, pa.string()])
+    ent, list_kind, listed = cols[0], pc.fill_null(cols[1], ""), cols[2]
+    by_date = pc.binary_join_element_wise(list_kind, pc.cast(listed, pa.string()), ":")
+    rep = pc.or_(pc.or_(pc.fill_null(flag, False),
+                        _repaired_by_credit_repair(repairs, "list_entries", ent, pc.fill_null(key, ""))),
+                 _repaired_by_credit_repair(repairs, "list_entries", ent, by_date))
+    tables["list_entries"] = pa.Table.from_arrays([*cols, rep], schema=schema)
+    return tables
+
+
+def _build_rows(as_of, ids, point_in_time):
+    """SQLite (and any other backend): rows through a raw cursor, columns to Arrow in bulk."""
     tables = {}
 
-    ent_fields = ["id", "uscc", "business_form", "scale", "region_id", "status", "static_tier", "established_on",
-                  "key_supervision"]
-    cols = _rows(_subset(Enterprise.objects.order_by(), ids, "id"), ent_fields)
+    cols = _rows(_subset(Enterprise.objects.order_by(), ids, "id"), ENT_FIELDS)
     tables["enterprises"] = _table("enterprises", dict(zip(
         ["enterprise_id", "uscc", "business_form", "scale", "region_code", "status", "static_tier",
          "established_on", "key_supervision"], cols, strict=True)))
 
-    simple = {
-        "licences": (Licence, "issued_on", ["kind", "issued_on", "expires_on", "status"]),
-        "inspections": (Inspection, "inspected_on", ["inspected_on", "kind", "result", "key_items_failed",
-                                                     "general_items_failed", "rectification_ordered"]),
-        "sampling_tests": (SamplingTest, "sampled_on", ["sampled_on", "level", "result"]),
-        "complaints": (Complaint, "received_on", ["received_on", "channel", "verified"]),
-    }
-    for name, (model, date_field, fields) in simple.items():
+    for name, (model, date_field, fields) in SIMPLE.items():
         qs = _subset(model.objects.order_by().filter(**{f"{date_field}__lte": as_of}), ids)
         cols = _rows(qs, ["enterprise_id", *fields])
         columns = dict(zip(["enterprise_id", *fields], cols, strict=True))
@@ -171,7 +306,4 @@ def build_snapshot(as_of: date, enterprise_ids=None, *, point_in_time=False) -> 
     tables["list_entries"] = _table("list_entries", {
         "enterprise_id": ent, "list_kind": kind, "listed_on": listed, "removed_on": removed, "repaired": rep})
 
-    if ids is not None and len(ids) > MAX_IN_LIST:
-        keep = pa.array(ids, pa.int64())
-        tables = {k: t.filter(pc.is_in(t["enterprise_id"], value_set=keep)) for k, t in tables.items()}
     return tables
