@@ -191,11 +191,11 @@ def test_scoped_batch_cannot_touch_other_regions(enterprises, regions):
 
 
 @pytest.mark.django_db
-def test_a_large_announcement_batch_is_linked_by_splink(enterprises, monkeypatch):
-    """Above the size threshold the import hands every name-only pair to splink at once; the links are the same."""
-    from foodrisk.ingest import resolution
+def test_a_large_announcement_batch_is_linked_by_splink(enterprises):
+    """Above the size threshold (a system parameter) the import hands every name-only pair to splink at once."""
+    from foodrisk.core.models import Parameter
 
-    monkeypatch.setattr(resolution, "LARGE_BATCH", 1)
+    Parameter.objects.create(key="entity_splink_min_pairs", name="splink", value_type="int", value=1)
     rows = [ann("杭州老王面馆有限责任公司 ", "浙江省杭州市上城区解放路1号"),  # exact: not counted, links as before
             ann("德正(杭州)便利店", "浙江省杭州市上城区金城路533号", product="饼干"),  # suffix dropped: fuzzy
             ann("完全不相干的公司名称", "某地", product="面条")]
@@ -206,5 +206,9 @@ def test_a_large_announcement_batch_is_linked_by_splink(enterprises, monkeypatch
     assert linked == {"酱油": make_uscc(1), "饼干": make_uscc(3)}
     reasons = dict(QuarantinedRow.objects.filter(batch=batch).values_list("row_no", "reasons"))
     assert reasons == {3: ["entity_unresolved:enterprise_name"]}
-    small = run_import(csv_bytes(ANN, rows[:1]), "announcement-small.csv")
+    Parameter.objects.filter(key="entity_splink_min_pairs").update(value=5000)
+    small = run_import(csv_bytes(ANN, rows[1:2]), "announcement-small.csv")
     assert small.report["linkage"] == "rapidfuzz"
+    # row by row, rapidfuzz does not link the name without its company form: it is quarantined, not lost
+    assert small.report["reasons"] == {"entity_unresolved:enterprise_name": 1}
+    assert_counts(small)

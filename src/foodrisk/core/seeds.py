@@ -136,6 +136,8 @@ PARAMETERS = [
     ("quality_target_pass_rate", "关键字段合格率目标", "ingest", "decimal", 0.99, "", "issue #3"),
     ("entity_auto_link_threshold", "实体匹配自动关联阈值", "ingest", "decimal", 0.92, "", ""),
     ("entity_review_threshold", "实体匹配人工复核阈值", "ingest", "decimal", 0.75, "", ""),
+    ("entity_splink_min_pairs", "启用 splink 批量记录链接的最少待匹配名称数", "ingest", "int", 5000,
+     "Below this many distinct name/address pairs needing a fuzzy match, rapidfuzz matches row by row.", "issue #3"),
     ("low_fine_threshold_legal_person", "较低数额罚款（法人）上限（元）", "credit", "int", 100000,
      "Hubei example of the provincial threshold for short (3-month) publicity.", "regulations.md §3.1"),
     ("penalty_repair_months_food", "食品类行政处罚信息最短公示期（月）", "credit", "int", 12, "", "regulations.md §3.2"),

@@ -165,6 +165,7 @@ class Pipeline:
         self.org_check = bool(params.get("uscc_org_code_check", True))
         self.auto = float(params.get("entity_auto_link_threshold", 0.92))
         self.review = float(params.get("entity_review_threshold", 0.75))
+        self.splink_min_pairs = params.get("entity_splink_min_pairs")  # None: resolution.LARGE_BATCH
         self.scope = batch.region.prefix if batch.region_id else ""
         self.types = mapping.FIELD_TYPES[self.kind]
         self.required = mapping.REQUIRED[self.kind]
@@ -208,7 +209,8 @@ class Pipeline:
     def resolver(self):
         if self._resolver is None:
             rows = self._enterprises_in_scope().values_list("id", "name", "former_names", "address")
-            self._resolver = Resolver(rows.iterator(chunk_size=20000), self.auto, self.review)
+            self._resolver = Resolver(rows.iterator(chunk_size=20000), self.auto, self.review,
+                                      large_batch=self.splink_min_pairs)
         return self._resolver
 
     # ---------------------------------------------------------------- one row
