@@ -47,3 +47,23 @@ def test_import_small_city_detects_injected_errors(synth_city, capsys):
     for batch in again:
         assert batch.accepted_new == 0 and batch.accepted_updated == 0, (batch.file_name, batch.report)
         assert batch.counts_add_up
+
+
+@pytest.mark.django_db
+def test_a_delivery_belongs_to_its_city_and_its_users_see_the_batches(synth_city):
+    """Imported from the command line, a manifest's batches take its city as region: the city's data admin
+    sees them (list and report), another city's does not."""
+    from foodrisk.core.models import Organisation, Region, User
+    from foodrisk.core.testing import grant
+
+    out, manifest = synth_city
+    call_command("import", manifest=str(out / "manifest.json"))
+    city = manifest["city"]["code"]
+    assert set(Batch.objects.values_list("region_id", flat=True)) == {city}
+    users = {}
+    for code in (city, "330200"):
+        org = Organisation.objects.create(code=f"DATA-{code}", name=f"数据科 {code}", region=Region.objects.get(pk=code))
+        users[code] = grant(User.objects.create_user(f"data{code}", password="x-Long-Password-1",
+                                                     organisation=org), "ingest.view_batch")
+    assert Batch.objects.restrict(users[city], "view").count() == len(manifest["files"])
+    assert not Batch.objects.restrict(users["330200"], "view").exists()

@@ -12,16 +12,25 @@ class DeliveryError(Exception):
     pass
 
 
-def import_file(path, *, source, kind="auto", profile="", wait=True, user=None, import_day=None):
+def import_file(path, *, source, kind="auto", profile="", wait=True, user=None, import_day=None, region=None):
+    """region: the jurisdiction the file belongs to (a Region or its code); its users see the batch, and rows
+    outside it are refused. None: the user's own, else none (only users who see every region see the batch)."""
+    from foodrisk.core.models import Region
+
     from . import services
     from .models import Batch
 
     path = Path(path)
     if not path.exists():
         raise DeliveryError(f"no such file: {path}")
+    if isinstance(region, str):
+        code, region = region, Region.objects.filter(pk=region).first()
+        if region is None:
+            raise DeliveryError(f"no such region: {code}")
     try:
         batch = services.create_batch(user=user, source=source, kind=kind, content=path.read_bytes(),
-                                      file_name=path.name, profile=profile or None, import_day=import_day)
+                                      file_name=path.name, profile=profile or None, import_day=import_day,
+                                      region=region)
     except services.IngestError as exc:
         raise DeliveryError(str(exc))
     services.start_batch(batch, user=user, wait=wait)
@@ -46,12 +55,19 @@ def ensure_manifest_regions(manifest, user=None):
                                      parent_id=station["code"][:6], full_name=station["name"]), user=user)
 
 
-def import_manifest(manifest_path, *, user=None, out=print, import_day=None):
+def import_manifest(manifest_path, *, user=None, out=print, import_day=None, region=None):
+    """Every file of a delivery, in dependency order. region: default the manifest's city, so that the city's
+    users see the batches."""
+    from foodrisk.core.models import Region
+
     path = Path(manifest_path)
     if path.is_dir():
         path = path / "manifest.json"
     manifest = json.loads(path.read_text(encoding="utf-8"))
     ensure_manifest_regions(manifest, user=user)
+    city = (manifest.get("city") or {}).get("code")
+    if region is None and city and (user is None or getattr(user, "scope_prefix", "") in ("", None)):
+        region = Region.objects.filter(pk=city).first()
     day = import_day or (dt.date.fromisoformat(manifest["import_day"]) if manifest.get("import_day") else None)
     files = sorted(manifest["files"], key=lambda f: mapping.KIND_ORDER.get(f["kind"], 99))
     from .services import format_report
@@ -60,7 +76,7 @@ def import_manifest(manifest_path, *, user=None, out=print, import_day=None):
     for entry in files:
         profile = "" if entry.get("profile", "template") == "template" else entry["profile"]
         batch = import_file(path.parent / entry["file"], source=entry.get("source") or entry["file"],
-                            kind=entry["kind"], profile=profile, wait=True, user=user, import_day=day)
+                            kind=entry["kind"], profile=profile, wait=True, user=user, import_day=day, region=region)
         out(format_report(batch))
         batches.append(batch)
     return batches

@@ -1,4 +1,4 @@
-"""foodrisk import FILE --source NAME [--kind KIND|auto] [--wait]
+"""foodrisk import FILE --source NAME [--kind KIND|auto] [--region CODE] [--wait]
 foodrisk import --manifest DIR/manifest.json   (a synth output directory, in dependency order)"""
 
 import datetime as dt
@@ -23,6 +23,8 @@ class Command(BaseCommand):
         parser.add_argument("--import-day", type=dt.date.fromisoformat, default=None,
                             help="the day dates are checked against (default today; a manifest names its own)")
         parser.add_argument("--user", default="", help="username the batch is started by")
+        parser.add_argument("--region", default="", help="region code the data belongs to (default: the user's "
+                                                         "jurisdiction; a manifest's city)")
 
     def handle(self, *args, **opts):
         from foodrisk.core.models import User
@@ -36,16 +38,26 @@ class Command(BaseCommand):
     def _handle(self, opts, user):
         if opts["manifest"]:
             batches = import_manifest(opts["manifest"], user=user, out=self.stdout.write,
-                                      import_day=opts["import_day"])
+                                      import_day=opts["import_day"], region=self._region(opts))
             self.stdout.write(f"{len(batches)} files imported")
             return
         if not opts["file"] or not opts["source"]:
             raise CommandError("give FILE and --source NAME, or --manifest DIR/manifest.json")
         batch = import_file(Path(opts["file"]), source=opts["source"], kind=opts["kind"], profile=opts["profile"],
-                            wait=opts["wait"], user=user, import_day=opts["import_day"])
+                            wait=opts["wait"], user=user, import_day=opts["import_day"], region=self._region(opts))
         from foodrisk.ingest.services import format_report
 
         if opts["wait"]:
             self.stdout.write(format_report(batch))
         else:
             self.stdout.write(f"batch #{batch.pk} queued as job #{batch.job_id}")
+
+    def _region(self, opts):
+        from foodrisk.core.models import Region
+
+        if not opts["region"]:
+            return None
+        region = Region.objects.filter(pk=opts["region"]).first()
+        if region is None:
+            raise CommandError(f"no such region: {opts['region']}")
+        return region
