@@ -152,17 +152,24 @@ def _plan(model, connection):
     return plan
 
 
+def _start(model, rows, extra, using):
+    """(rows as a list, the connection to write with); a key that names no field fails here."""
+    rows = rows if isinstance(rows, list) else list(rows)
+    connection = connections[using or router.db_for_write(model)]
+    if rows:
+        _check_names(model, rows, extra)
+    return rows, connection
+
+
 def upsert(model, rows, key, update_fields, *, extra=None, using=None, batch_size=2000, new_keys=()):
     """Insert rows, updating update_fields of those whose `key` (a unique field's name) already exists.
     extra: values every row gets (e.g. lineage), as ``model(**row, **extra)``. Returns the number of rows.
     new_keys: keys the caller has just found absent; on PostgreSQL their rows are COPYed straight into the table
     (no conflict handling needed, ~2× faster), falling back to the upsert if one appeared meanwhile."""
-    rows = rows if isinstance(rows, list) else list(rows)
+    rows, connection = _start(model, rows, extra, using)
     if not rows:
         return 0
-    using = using or router.db_for_write(model)
-    connection = connections[using]
-    _check_names(model, rows, extra)
+    using = connection.alias
     if connection.vendor == "sqlite":
         return _upsert_sqlite(model, rows, key, update_fields, extra or {}, connection)
     if connection.vendor != "postgresql":
@@ -239,12 +246,10 @@ def copy_rows(cursor, model, table, values):
 def insert(model, rows, *, using=None, batch_size=2000):
     """Insert rows (dicts as for `upsert`, no key): ``bulk_create`` of ``model(**row)`` … in effect; COPY on
     PostgreSQL. Returns the number of rows."""
-    rows = rows if isinstance(rows, list) else list(rows)
+    rows, connection = _start(model, rows, None, using)
     if not rows:
         return 0
-    using = using or router.db_for_write(model)
-    connection = connections[using]
-    _check_names(model, rows, None)
+    using = connection.alias
     if connection.vendor not in ("postgresql", "sqlite"):
         model.objects.using(using).bulk_create([model(**row) for row in rows], batch_size=batch_size)
         return len(rows)
