@@ -2,6 +2,7 @@
 
 import datetime as dt
 
+import pytest
 from alerts_testkit import (
     AlertsTestCase,
     ago,
@@ -287,3 +288,38 @@ def test_large_grade_change_batches_go_to_the_worker(monkeypatch):
                for i in range(handlers.INLINE_LIMIT + 1)]
     handlers.on_grade_changed(None, run=None, changes=changes)
     assert len(started) == 1 and len(started[0]["grade_changes"]) == handlers.INLINE_LIMIT + 1
+
+    class Run:
+        pk = 42
+
+    handlers.on_grade_changed(None, run=Run(), changes=changes)  # a scoring run: the job reads its changes
+    assert started[1] == {"run_id": 42}
+
+
+@pytest.mark.django_db
+def test_the_deferred_job_reads_a_runs_grade_changes(monkeypatch):
+    from django.utils import timezone
+
+    from foodrisk.alerts import tasks
+    from foodrisk.core.testing import make_regions
+    from foodrisk.enterprises.models import Enterprise
+    from foodrisk.scoring.models import GradeChange, ScoringRun
+
+    make_regions()
+    ents = [Enterprise.objects.create(uscc=f"9133010200000000{i:02d}", name=f"企业{i}", region_id="330102",
+                                      business_form="catering") for i in range(3)]
+    run = ScoringRun.objects.create(kind="full", as_of=timezone.localdate())
+    for ent, (old, new) in zip(ents, [("", "A"), ("A", "D"), ("B", "C")], strict=True):
+        GradeChange.objects.create(enterprise=ent, run=run, old_grade=old, new_grade=new, score=50.0,
+                                   at=timezone.now())
+    seen = []
+    monkeypatch.setattr(services, "evaluate_grade_changes", lambda changes, run=None: seen.append((changes, run)))
+
+    class Job:
+        def log(self, text):
+            pass
+
+    result = tasks.evaluate(Job(), run_id=run.pk)
+    assert result["grade_changes"] == 3 and seen[0][1] == run
+    assert [(c["enterprise_id"], c["old_grade"], c["new_grade"]) for c in seen[0][0]] == [
+        (ents[0].pk, "", "A"), (ents[1].pk, "A", "D"), (ents[2].pk, "B", "C")]

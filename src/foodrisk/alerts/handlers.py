@@ -56,7 +56,9 @@ def on_grade_changed(sender, run=None, adjustment=None, changes=(), **kwargs):
 
     try:
         if len(changes) > INLINE_LIMIT and adjustment is None:
-            return _defer(grade_changes=list(changes), run_id=getattr(run, "pk", None))
+            if getattr(run, "pk", None) is not None:  # the job reads the run's GradeChange rows: small parameters
+                return _defer(run_id=run.pk)
+            return _defer(grade_changes=list(changes))
         services.evaluate_grade_changes(changes, run=run, adjustment=adjustment)
     except Exception:
         logger.exception("alerts for grade_changed (run %s) failed", getattr(run, "pk", None))

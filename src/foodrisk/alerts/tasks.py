@@ -20,12 +20,15 @@ def scan(job, today=None):
 def evaluate(job, grade_changes=None, run_id=None, enterprise_ids=None, kind=None):
     """The same evaluation as the event handlers, moved to the worker when a batch is large
     (a full scoring run or a big import), so the run or import that caused it returns at once."""
-    from foodrisk.scoring.models import ScoringRun
+    from foodrisk.scoring.models import GradeChange, ScoringRun
 
     from . import services
 
+    run = ScoringRun.objects.filter(pk=run_id).first() if run_id else None
+    if run is not None and not grade_changes:  # a run's changes are read from its GradeChange rows
+        grade_changes = list(GradeChange.objects.filter(run=run).order_by("pk")
+                             .values("enterprise_id", "old_grade", "new_grade", "score"))
     if grade_changes:
-        run = ScoringRun.objects.filter(pk=run_id).first() if run_id else None
         services.evaluate_grade_changes(grade_changes, run=run)
         job.log(f"evaluated {len(grade_changes)} grade changes of run {run_id}")
     if enterprise_ids:
