@@ -51,7 +51,7 @@ class Enterprise(Lineage):
                                                    blank=True)
     key_supervision = models.BooleanField(_("key supervision"), default=False)
     risk_labels = models.JSONField(_("risk labels"), default=list, blank=True, encoder=UnicodeJSONEncoder)
-    current_grade = models.CharField(_("grade"), max_length=1, choices=Grade.choices, blank=True, db_index=True)
+    current_grade = models.CharField(_("grade"), max_length=1, choices=Grade.choices, blank=True)
     current_score = models.FloatField(_("risk score"), null=True, blank=True)
     graded_at = models.DateTimeField(_("graded"), null=True, blank=True)
 
