@@ -66,7 +66,7 @@ def pipeline_for(regions):
 
 def _clean(pipe, data):
     headers = list(data)
-    return pipe.clean([data[h] for h in headers], pipe.profile.columns(headers))
+    return pipe.clean([data[h] for h in headers], pipe.cell_plan(pipe.profile.columns(headers)))
 
 
 def test_every_reason_code_on_rows(pipeline_for):

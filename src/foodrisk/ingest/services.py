@@ -214,13 +214,13 @@ class Pipeline:
         return self._resolver
 
     # ---------------------------------------------------------------- one row
-    def clean(self, cells, cols):
+    def clean(self, cells, plan):
         """(values, reasons) for one row's cells: normalised typed values and every `code:field` finding.
-        cols: profile.columns(headers), or cell_plan(cols) of them (prepare() makes that once per chunk)."""
+        plan: cell_plan(profile.columns(headers)), made once per chunk."""
         values, reasons = {}, []
         cell = self._cell
         n = len(cells)
-        for i, f, t, memo in cols if cols and len(cols[0]) == 4 else self.cell_plan(cols):
+        for i, f, t, memo in plan:
             v = cells[i] if i < n else ""
             if v is None or v == "":
                 values[f] = None
@@ -246,7 +246,7 @@ class Pipeline:
             values[f] = value
         profile = self.profile
         if profile.derive:
-            self._derive(values, cells, cols)
+            self._derive(values)
         failed = {r.partition(":")[2] for r in reasons}
         for f in self.required:
             if f not in failed and values.get(f) in (None, "", []):
@@ -313,7 +313,7 @@ class Pipeline:
             return N.text(v).replace(" ", "") or None, None
         return N.text(v) or None, None
 
-    def _derive(self, values, cells, cols):
+    def _derive(self, values):
         derive = self.profile.derive
         rule = derive.get("sampled_on")
         if rule and values.get("sampled_on") is None and values.get(rule["from"]):
@@ -436,10 +436,10 @@ class Pipeline:
 
     def prepare(self, headers, numbered_rows, *, forced_enterprise=None):
         """Clean, validate and resolve a chunk (no writes): [(outcome, model row or None)]."""
-        cols = self.cell_plan(self.profile.columns(headers))
+        plan = self.cell_plan(self.profile.columns(headers))
         prepared = []
         for row_no, cells in numbered_rows:
-            values, reasons = self.clean(cells, cols)
+            values, reasons = self.clean(cells, plan)
             notes = []
             enterprise_id, match = None, None
             if self.kind != "enterprises":

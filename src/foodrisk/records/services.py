@@ -38,16 +38,12 @@ def upsert_records(kind, rows, *, source="", batch_id=None, file_digest="", batc
         written = bulk.upsert(model, rows, key, update_fields, batch_size=batch_size, new_keys=new_keys,
                               extra={"source": source, "source_batch": batch_id, "file_digest": file_digest})
         history.save(versions)
-        _touch(enterprise_ids)
+        mark_data_changed(enterprise_ids)
         audit.record_bulk(f"records.{kind}.upsert", f"records.{model._meta.model_name}",
                           rows, exclude=("source_row",),
                           details={"source": source, "batch": batch_id, "file_digest": file_digest})
         emit_after_commit(kind, enterprise_ids)
     return written
-
-
-def _touch(enterprise_ids):
-    mark_data_changed(enterprise_ids)
 
 
 def save_record(record, *, user=None):
@@ -59,7 +55,7 @@ def save_record(record, *, user=None):
     with transaction.atomic():
         record.full_clean()
         record.save()
-        _touch({record.enterprise_id})
+        mark_data_changed({record.enterprise_id})
         after = audit.snapshot(record)
         audit.record(f"records.{model._meta.model_name}.{'create' if creating else 'update'}", record,
                      before=before, after=after, user=user)
@@ -76,7 +72,7 @@ def delete_record(record, *, user=None):
         audit.record(f"records.{model._meta.model_name}.delete", record, before=audit.snapshot(record), user=user)
         enterprise_id = record.enterprise_id
         record.delete()
-        _touch({enterprise_id})
+        mark_data_changed({enterprise_id})
         emit_after_commit(kind, {enterprise_id})
 
 
