@@ -307,10 +307,8 @@ def _publish(run, parts, as_of, enterprise_ids, timing):
     timing["prepare_s"] = round(prepare_s, 4)
     timing["write_scores_s"] = round(write_s, 4)
     t2 = time.perf_counter()
-    updated = publish_grades(run, now_db)
+    timing["enterprises_updated"] = publish_grades(run, now_db)
     timing["update_enterprises_s"] = _now_ms(t2)
-    if isinstance(updated, int):
-        timing["enterprises_updated"] = updated
     run.status, run.finished_at, run.published_at = RunStatus.SUCCEEDED, timezone.now(), now
     run.enterprise_count, run.changed_count, run.adjusted_count = n_scores, n_changes, adjusted
     run.grade_distribution = {g: dist.get(g, 0) for g in GRADES}
