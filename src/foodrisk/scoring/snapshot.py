@@ -7,9 +7,9 @@ filters are the same on both databases.
   arrays in bulk (dates arrive as ISO text, become date32).
 * PostgreSQL: no Python rows at all. Each query runs as ``COPY (SELECT …) TO STDOUT (FORMAT csv)`` on
   Django's connection (so it sees the caller's transaction), and the CSV bytes are parsed by
-  ``pyarrow.csv`` with the snapshot schema's column types, in blocks of ~64 MB (the CSV text is never
-  held whole). The derived ``repaired`` flags are computed in the same SELECT (EXISTS on the approved
-  credit repairs), which is what the Python path computes row by row.
+  ``pyarrow.csv`` with the snapshot schema's column types, in blocks of ~32 MB (the CSV text is never
+  held whole). The derived ``repaired`` flags: a penalty's own repair is computed in its SELECT; approved
+  credit repairs are read once and matched to the records in Arrow — what the Python path does row by row.
 
 Point in time: records dated after as-of are not read (the engine would ignore them anyway);
 `repaired` is true only if the repair happened on or before as-of (Penalty.repaired_on, or an approved
@@ -37,13 +37,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
-from django.db.models import (
-    BooleanField,
-    ExpressionWrapper,
-    F,
-    FloatField,
-    Q,
-)
+from django.db.models import BooleanField, ExpressionWrapper, F, FloatField, Q
 from django.db.models.functions import Cast
 
 from foodrisk.engine.schema import SCHEMAS
