@@ -46,7 +46,7 @@ class DispatchForm(forms.Form):
     def __init__(self, *args, alert=None, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         if alert is not None:
-            from .services import organisation_covers
+            from foodrisk.core.querysets import organisation_covers
 
             region = alert.enterprise.region_id
             orgs = [o.pk for o in Organisation.objects.filter(active=True).select_related("region")

@@ -61,7 +61,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from foodrisk.core.models import Organisation, Region, User
-from foodrisk.core.querysets import region_prefix
+from foodrisk.core.querysets import organisation_covers
 from foodrisk.core.services import audit
 from foodrisk.core.services.notifications import notify
 
@@ -137,12 +137,6 @@ def target_organisation(rule, region_code, cache=None):
         if county:
             return county[0]
     return orgs[0] if orgs else None
-
-
-def organisation_covers(organisation, region_code):
-    """An organisation's jurisdiction contains the region (a county bureau covers its stations' enterprises)."""
-    prefix = region_prefix(organisation.region_id)
-    return bool(region_code) and region_code.startswith(prefix)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -126,7 +126,8 @@ class WarningRuleDetailView(ObjectDetailView):
 
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
-        ctx["related"] = [(_("open alerts"), self.object.alerts.open().in_scope(self.request.user)[:20])]
+        alerts = Alert.objects.restrict(self.request.user, "view").filter(rule=self.object).open()
+        ctx["related"] = [(_("open alerts"), alerts[:20])]
         return ctx
 
 

@@ -18,6 +18,11 @@ def region_prefix(code):
     return code
 
 
+def organisation_covers(organisation, region_code):
+    """An organisation's jurisdiction contains the region (a county bureau covers its stations' enterprises)."""
+    return bool(region_code) and region_code.startswith(region_prefix(organisation.region_id))
+
+
 class RestrictedQuerySet(models.QuerySet):
     """Querysets of region-scoped models.
 

@@ -167,8 +167,9 @@ def create_tasks_for(draw, *, user, due_on=None):
         days=params.get("task_default_days", 30)))
     created = []
     with transaction.atomic():
+        tasked = set(Task.objects.filter(draw_item__draw=draw).values_list("draw_item_id", flat=True))
         for item in draw.items.select_related("enterprise", "inspector_1", "inspector_2").order_by("position"):
-            if item.inspector_1_id is None or item.tasks.exists():
+            if item.inspector_1_id is None or item.pk in tasked:
                 continue
             created.append(create_task(
                 item.enterprise, TaskKind.INSPECTION, user=user, organisation=draw.organisation,

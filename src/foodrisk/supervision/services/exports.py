@@ -90,9 +90,10 @@ def ledger_queryset(ledger, user, filters=None):
     elif ledger == Ledger.REPAIRS:
         fs = filtersets.RepairCaseFilterSet(filters, queryset=RepairCase.objects.restrict(user, "view"))
     elif ledger == Ledger.ALERTS and alerts_installed():
+        from foodrisk.alerts.filtersets import AlertFilterSet
         from foodrisk.alerts.models import Alert
 
-        return Alert.objects.restrict(user, "view").order_by("-raised_at")
+        fs = AlertFilterSet(filters, queryset=Alert.objects.restrict(user, "view").order_by("-raised_at"))
     else:
         raise ValidationError({"ledger": _("Unknown ledger.")})
     return fs.qs if fs.is_valid() else fs.queryset

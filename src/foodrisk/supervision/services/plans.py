@@ -2,7 +2,6 @@
 floor, history), allocated to the organisation's capacity in risk order; what cannot be covered is listed."""
 
 import math
-from collections import defaultdict
 from decimal import Decimal
 
 from django.contrib.auth.models import Permission
@@ -201,12 +200,3 @@ def create_plan(organisation, period_start, period_end, *, user, profile=None, i
     return plan
 
 
-def coverage(plan):
-    """Per grade: enterprises, planned+done inspections; for charts and checks."""
-    out = defaultdict(lambda: {"enterprises": 0, "planned": 0, "uncovered": 0})
-    for item in plan.items.all():
-        row = out[item.grade or "-"]
-        row["enterprises"] += 1
-        row["planned"] += item.planned + item.done
-        row["uncovered"] += item.uncovered
-    return dict(out)

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from foodrisk.core import params
-from foodrisk.core.querysets import region_prefix
+from foodrisk.core.querysets import organisation_covers
 from foodrisk.core.services import audit
 from foodrisk.records.models import Attachment, Inspection
 from foodrisk.records.services import save_attachment, save_record
@@ -45,13 +45,9 @@ def _notify_after_commit(task, recipients, subject):
     transaction.on_commit(lambda: notifications.notify(people, "task_assigned", context, link=link))
 
 
-def org_covers(organisation, region_code):
-    return bool(region_code) and region_code.startswith(region_prefix(organisation.region_id))
-
-
 def _check_people(enterprise, organisation, people):
     errors = {}
-    if not org_covers(organisation, enterprise.region_id):
+    if not organisation_covers(organisation, enterprise.region_id):
         errors["organisation"] = _("%(org)s has no jurisdiction over the enterprise's region %(region)s.") % {
             "org": organisation, "region": enterprise.region_id}
     for field, person in people.items():
