@@ -89,9 +89,11 @@ def upsert_licences(rows, *, source="", batch_id=None, file_digest="", batch_siz
         written = bulk.upsert(Licence, rows, "licence_no", update_fields, batch_size=batch_size, new_keys=new_keys,
                               extra={"source": source, "source_batch": batch_id, "file_digest": file_digest})
         history.save(versions)
+        enterprise_ids = {row["enterprise_id"] for row in rows}
+        mark_data_changed(enterprise_ids)
         audit.record_bulk("enterprises.licence.upsert", "enterprises.licence", rows, exclude=("source_row",),
                           details={"source": source, "batch": batch_id})
-        emit_after_commit("licences", {row["enterprise_id"] for row in rows})
+        emit_after_commit("licences", enterprise_ids)
     return written
 
 

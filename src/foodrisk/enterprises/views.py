@@ -46,8 +46,9 @@ class EnterpriseDetailView(ObjectDetailView):
         ctx["licences"] = (Licence.objects.restrict(user, "view").filter(enterprise=enterprise)
                            if user.has_perm("enterprises.view_licence") else None)
         ctx["can_add_licence"] = user.has_perm("enterprises.add_licence")
-        scores = getattr(enterprise, "scores", None)
-        ctx["scores"] = list(scores.all()[:20]) if scores is not None and hasattr(scores, "all") else []
+        scores = getattr(enterprise, "scores", None)  # the scoring app's Score, when installed
+        ctx["scores"] = (list(scores.model.objects.restrict(user, "view").filter(enterprise=enterprise)[:20])
+                         if scores is not None else [])
         ctx["profile_sections"] = profile.sections(enterprise, self.request)
         return ctx
 

@@ -138,7 +138,7 @@ def _row(uid, nk, ak, region, place_names):
             "core_skip": core[0] + core[2:4] if len(core) >= 4 else None}
 
 
-def link(pairs, enterprises, *, seed=SEED, estimate_u=None, ambiguity_margin=0.05):
+def link(pairs, enterprises, *, seed=SEED, estimate_u=None):
     """Link pairs to enterprises.
 
     pairs: iterable of (name, address) or (name, address, region); enterprises: iterable of

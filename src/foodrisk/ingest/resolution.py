@@ -100,8 +100,8 @@ class Resolver:
 
         ents = ((pk, self.names[pk], self.former[pk], self.raw_addresses[pk]) for pk in self.names)
         found = link(pending.values(), ents)
-        for key, (name, address) in pending.items():
-            hit = found.get((name_key(name), address_key(address)))
+        for key in pending:
+            hit = found.get(key)
             self._cache[key] = NO_MATCH if hit is None else self._decide_linked(*hit)
         self.method = "splink"
         return self.method

@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from foodrisk.core import bulk, params
 from foodrisk.core.models import Region
+from foodrisk.core.querysets import region_prefix
 from foodrisk.core.services import audit
 from foodrisk.enterprises.models import Enterprise, Licence
 from foodrisk.enterprises.services import name_initials, upsert_enterprises, upsert_licences
@@ -166,7 +167,7 @@ class Pipeline:
         self.auto = float(params.get("entity_auto_link_threshold", 0.92))
         self.review = float(params.get("entity_review_threshold", 0.75))
         self.splink_min_pairs = params.get("entity_splink_min_pairs")  # None: resolution.LARGE_BATCH
-        self.scope = batch.region.prefix if batch.region_id else ""
+        self.scope = region_prefix(batch.region_id)
         self.types = mapping.FIELD_TYPES[self.kind]
         self.required = mapping.REQUIRED[self.kind]
         self.key = mapping.NATURAL_KEY[self.kind]

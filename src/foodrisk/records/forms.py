@@ -172,7 +172,7 @@ class AttachmentForm(forms.ModelForm):
         if not pk or self.user is None:
             return None
         try:
-            return Enterprise.objects.in_scope(self.user).filter(pk=int(pk)).first()
+            return Enterprise.objects.restrict(self.user, "view").filter(pk=int(pk)).first()
         except (TypeError, ValueError):
             return None
 
@@ -185,7 +185,7 @@ class AttachmentForm(forms.ModelForm):
             model = RECORD_KINDS.get(kind)
             target = None
             if model is not None and pk.isdigit():
-                target = model.objects.in_scope(self.user).filter(pk=int(pk), enterprise=enterprise).first()
+                target = model.objects.restrict(self.user, "view").filter(pk=int(pk), enterprise=enterprise).first()
             if target is None:
                 self.add_error("record", _("Choose a record of this enterprise."))
             else:

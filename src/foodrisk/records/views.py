@@ -128,7 +128,7 @@ class AttachmentUploadView(ObjectEditView):
         pk = self.request.GET.get("enterprise")
         if not pk or not pk.isdigit():
             return None
-        return get_object_or_404(Enterprise.objects.in_scope(self.request.user), pk=int(pk))
+        return get_object_or_404(Enterprise.objects.restrict(self.request.user, "view"), pk=int(pk))
 
     def get_form_kwargs(self):
         kwargs = super().get_form_kwargs()

@@ -34,7 +34,6 @@ from foodrisk import engine
 from foodrisk.core.querysets import region_prefix
 from foodrisk.core.services import audit
 from foodrisk.enterprises.models import Enterprise
-from foodrisk.indicators.choices import SetStatus
 from foodrisk.indicators.services import active_sets
 
 from . import model_services
@@ -564,8 +563,3 @@ def start_run_job(kind, *, user=None, as_of=None, run_now=False):
     params = {"as_of": as_of.isoformat() if isinstance(as_of, date) else as_of} if as_of else {}
     return jobs.start(f"scoring.{kind}", user=user, params=params, run_now=run_now)
 
-
-def active_set_count():
-    from foodrisk.indicators.models import IndicatorSet
-
-    return IndicatorSet.objects.filter(status=SetStatus.ACTIVE).count()

@@ -42,7 +42,7 @@ class DashboardView(ScopedMixin, generic.TemplateView):
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
         user = self.request.user
-        ents = Enterprise.objects.in_scope(user)
+        ents = Enterprise.objects.restrict(user, "view")
         dist = dict(ents.exclude(current_grade="").values_list("current_grade").annotate(n=Count("id")))
         ungraded = ents.filter(current_grade="").count()
         total = sum(dist.values())
@@ -53,7 +53,7 @@ class DashboardView(ScopedMixin, generic.TemplateView):
             if user.has_perm("scoring.view_scoringrun") else [],
             pending=GradeAdjustment.objects.restrict(user, "view").filter(status=AdjustmentStatus.PENDING)[:10]
             if user.has_perm("scoring.view_gradeadjustment") else [],
-            changes=GradeChange.objects.in_scope(user).select_related("enterprise")[:10],
+            changes=GradeChange.objects.restrict(user, "view").select_related("enterprise")[:10],
             can_run=user.has_perm("scoring.add_scoringrun"), run_form=bootstrap(forms.RunForm()),
         )
         return ctx
@@ -128,6 +128,7 @@ class EnterpriseWhyView(ScopedMixin, generic.DetailView):
     context_object_name = "enterprise"
 
     def get_object(self, queryset=None):
+        # the page is gated by view_score: the enterprise is its subject, within the user's region
         return get_object_or_404(Enterprise.objects.in_scope(self.request.user), pk=self.kwargs["pk"])
 
     def get_context_data(self, **kwargs):
@@ -170,8 +171,8 @@ class EnterpriseWhyView(ScopedMixin, generic.DetailView):
                         "data": [round(s, 1) for _a, _g, s, _r in history]}],
         }, ensure_ascii=False)
         ctx["grade_legend"] = list(order.items())
-        ctx["changes"] = GradeChange.objects.in_scope(user).filter(enterprise=ent)[:50]
-        ctx["adjustments"] = GradeAdjustment.objects.in_scope(user).filter(enterprise=ent)[:20]
+        ctx["changes"] = GradeChange.objects.restrict(user, "view").filter(enterprise=ent)[:50]
+        ctx["adjustments"] = GradeAdjustment.objects.restrict(user, "view").filter(enterprise=ent)[:20]
         ctx["can_propose"] = user.has_perm("scoring.add_gradeadjustment")
         return ctx
 

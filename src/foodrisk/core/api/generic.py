@@ -39,9 +39,8 @@ class ScopedModelViewSet(viewsets.ModelViewSet):
 
     def get_queryset(self):
         action = ACTIONS.get(self.request.method, "view")
-        return self.queryset.model.objects.restrict(self.request.user, action).order_by(
-            *(self.queryset.query.order_by or self.queryset.model._meta.ordering or ["pk"])
-        )
+        qs = self.queryset.all().restrict(self.request.user, action)  # keeps the viewset's joins and order
+        return qs if qs.ordered else qs.order_by("pk")
 
     def get_object(self):
         from django.http import Http404

@@ -60,8 +60,8 @@ class ScoreViewSet(ReadOnlyScopedViewSet):
     serializer_class = ScoreSerializer
     filterset_fields = ["enterprise", "run", "grade", "adjusted"]
 
-    def get_queryset(self):
-        qs = super().get_queryset()
+    def filter_queryset(self, queryset):
+        qs = super().filter_queryset(queryset)  # the enterprise filter first: a sliced query cannot be filtered
         if self.request.query_params.get("latest") and self.request.query_params.get("enterprise"):
             qs = qs[:1]
         return qs
