@@ -107,6 +107,8 @@ def test_api_scores_and_adjustments_are_scoped(client, scored):
     rows = client.get(f"/api/scoring/scores/?enterprise={a.pk}").json()["results"]
     assert [r["enterprise"] for r in rows] == [a.pk] and rows[0]["run"] == run.pk
     assert client.get(f"/api/scoring/scores/?enterprise={b.pk}").json()["results"] == []
+    latest = client.get(f"/api/scoring/scores/?enterprise={a.pk}&latest=1")  # sliced after the filter
+    assert latest.status_code == 200 and [r["enterprise"] for r in latest.json()["results"]] == [a.pk]
     other = Score.objects.get(enterprise=b)
     assert client.get(f"/api/scoring/scores/{other.pk}/").status_code == 404
     r = client.post("/api/scoring/adjustments/", {"enterprise": a.pk, "proposed_grade": "C", "reason": "复核"},
