@@ -280,6 +280,10 @@ TASKS = {
     }
 }
 
+# A delivery's files (foodrisk import --manifest) imported by this many processes at once once its
+# enterprises are in (PostgreSQL only: SQLite has one writer). Default: one per core, at most 4.
+INGEST_WORKERS = int(os.environ.get("FOODRISK_INGEST_WORKERS", 0)) or min(4, os.cpu_count() or 1)
+
 # --- i18n -----------------------------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]

@@ -322,8 +322,9 @@ def _upsert_postgresql(model, rows, key, update_fields, extra, connection):
         # the primary key is the target's to assign (its identity/sequence), not the temporary table's
         cursor.execute(f"ALTER TABLE {qn(temp)} DROP COLUMN {qn(opts.pk.column)}")
         copy_rows(cursor, model, temp, values)
+        # in key order: concurrent upserts into one table lock their rows alike (no deadlock)
         cursor.execute(f"INSERT INTO {qn(opts.db_table)} ({cols}) SELECT {cols} FROM {qn(temp)} "
-                       f"ON CONFLICT ({qn(key_column)}) {conflict}")
+                       f"ORDER BY {qn(key_column)} ON CONFLICT ({qn(key_column)}) {conflict}")
         cursor.execute(f"DROP TABLE {qn(temp)}")
     return len(rows)
 

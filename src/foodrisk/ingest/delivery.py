@@ -1,8 +1,11 @@
 """Importing files from disk: one file, or a whole delivery described by a manifest (foodrisk synth output),
-in dependency order (enterprises → licences → records)."""
+in dependency order (the enterprises, then the other files side by side)."""
 
 import datetime as dt
 import json
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
 from pathlib import Path
 
 from . import mapping
@@ -15,10 +18,20 @@ class DeliveryError(Exception):
 def import_file(path, *, source, kind="auto", profile="", wait=True, user=None, import_day=None, region=None):
     """region: the jurisdiction the file belongs to (a Region or its code); its users see the batch, and rows
     outside it are refused. None: the user's own, else none (only users who see every region see the batch)."""
+    from . import services
+    from .models import Batch
+
+    batch = store_file(path, source=source, kind=kind, profile=profile, user=user, import_day=import_day,
+                       region=region)
+    services.start_batch(batch, user=user, wait=wait)
+    return Batch.objects.get(pk=batch.pk)
+
+
+def store_file(path, *, source, kind="auto", profile="", user=None, import_day=None, region=None):
+    """The file stored as a pending batch (see import_file)."""
     from foodrisk.core.models import Region
 
     from . import services
-    from .models import Batch
 
     path = Path(path)
     if not path.exists():
@@ -28,13 +41,11 @@ def import_file(path, *, source, kind="auto", profile="", wait=True, user=None, 
         if region is None:
             raise DeliveryError(f"no such region: {code}")
     try:
-        batch = services.create_batch(user=user, source=source, kind=kind, content=path.read_bytes(),
-                                      file_name=path.name, profile=profile or None, import_day=import_day,
-                                      region=region)
+        return services.create_batch(user=user, source=source, kind=kind, content=path.read_bytes(),
+                                     file_name=path.name, profile=profile or None, import_day=import_day,
+                                     region=region)
     except services.IngestError as exc:
         raise DeliveryError(str(exc))
-    services.start_batch(batch, user=user, wait=wait)
-    return Batch.objects.get(pk=batch.pk)
 
 
 def ensure_manifest_regions(manifest, user=None):
@@ -55,10 +66,17 @@ def ensure_manifest_regions(manifest, user=None):
                                      parent_id=station["code"][:6], full_name=station["name"]), user=user)
 
 
-def import_manifest(manifest_path, *, user=None, out=print, import_day=None, region=None):
-    """Every file of a delivery, in dependency order. region: default the manifest's city, so that the city's
-    users see the batches."""
+def import_manifest(manifest_path, *, user=None, out=print, import_day=None, region=None, workers=None):
+    """Every file of a delivery. All are stored as batches first (a file that cannot be read stops the delivery
+    before anything is imported), then imported stage by stage (mapping.IMPORT_STAGE: enterprises, then the
+    rest). Within a stage, files of different kinds run side by side in up to `workers` processes (default
+    settings.INGEST_WORKERS): this one and spawned helpers; files of one kind (one table) stay in one process,
+    in order. One process on SQLite (a single writer) and inside a transaction (helpers would not see the
+    batches). region: default the manifest's city, so that the city's users see the batches."""
     from foodrisk.core.models import Region
+
+    from .models import Batch
+    from .services import format_report
 
     path = Path(manifest_path)
     if path.is_dir():
@@ -70,13 +88,106 @@ def import_manifest(manifest_path, *, user=None, out=print, import_day=None, reg
         region = Region.objects.filter(pk=city).first()
     day = import_day or (dt.date.fromisoformat(manifest["import_day"]) if manifest.get("import_day") else None)
     files = sorted(manifest["files"], key=lambda f: mapping.KIND_ORDER.get(f["kind"], 99))
-    from .services import format_report
-
-    batches = []
+    stored = []
     for entry in files:
+        file = path.parent / entry["file"]
         profile = "" if entry.get("profile", "template") == "template" else entry["profile"]
-        batch = import_file(path.parent / entry["file"], source=entry.get("source") or entry["file"],
-                            kind=entry["kind"], profile=profile, wait=True, user=user, import_day=day, region=region)
-        out(format_report(batch))
-        batches.append(batch)
-    return batches
+        batch = store_file(file, source=entry.get("source") or entry["file"], kind=entry["kind"], profile=profile,
+                           user=user, import_day=day, region=region)
+        stored.append((batch, file.stat().st_size))
+    stages = {}
+    for batch, size in stored:
+        stages.setdefault(mapping.IMPORT_STAGE.get(batch.kind, len(mapping.KINDS)), []).append((batch, size))
+    plan = [plan_lanes(stages[stage], worker_count(workers)) for stage in sorted(stages)]
+    helpers = max(len(lanes) for lanes in plan) - 1 if plan else 0
+    with _helpers(helpers) as pool:
+        for lanes in plan:
+            running = [pool.submit(_run_lane, [b.pk for b in lane], getattr(user, "pk", None)) for lane in lanes[1:]]
+            for batch in lanes[0]:  # the heaviest lane here, the others in the helpers
+                out(format_report(_run(batch, user)))
+            for future in as_completed(running):
+                for pk in future.result():
+                    out(format_report(Batch.objects.get(pk=pk)))
+    return [Batch.objects.get(pk=batch.pk) for batch, _size in stored]
+
+
+def plan_lanes(batches, workers):
+    """[(batch, file size)] → lanes (lists of batches, heaviest lane first) for `workers` processes: the files of
+    one kind together, in their order, groups placed heaviest first on the lightest lane. An XLSX file counts
+    three times its size (compressed, and slower to read)."""
+    groups = {}
+    for batch, size in batches:
+        weight = size * (3 if batch.file_name.lower().endswith((".xlsx", ".xlsm")) else 1)
+        group = groups.setdefault(batch.kind, [0, []])
+        group[0] += weight
+        group[1].append(batch)
+    lanes = [[0, []] for _ in range(max(1, min(workers, len(groups))))]
+    for weight, group in sorted(groups.values(), key=lambda g: -g[0]):
+        lane = min(lanes, key=lambda lane: lane[0])
+        lane[0] += weight
+        lane[1].extend(group)
+    lanes.sort(key=lambda lane: -lane[0])
+    return [sorted(lane, key=lambda b: (mapping.KIND_ORDER.get(b.kind, 99), b.pk)) for _weight, lane in lanes]
+
+
+def worker_count(workers=None):
+    """How many processes import a delivery's stage: `workers` (default settings.INGEST_WORKERS), but one on
+    SQLite or inside a transaction."""
+    from django.conf import settings
+    from django.db import connection
+
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        return 1
+    return max(1, workers or settings.INGEST_WORKERS)
+
+
+@contextmanager
+def _helpers(count):
+    """A pool of `count` spawned processes, started now (their start-up overlaps the first stage), or none."""
+    if count < 1:
+        yield None
+        return
+    from django.conf import settings
+    from django.db import connections
+
+    databases = {alias: connections[alias].settings_dict["NAME"] for alias in connections}
+    with ProcessPoolExecutor(count, mp_context=multiprocessing.get_context("spawn"), initializer=_start_helper,
+                             initargs=(databases, str(settings.MEDIA_ROOT))) as pool:
+        for _ in range(count):
+            pool.submit(int)
+        yield pool
+
+
+def _start_helper(databases, media_root):
+    """In a helper: Django set up with this process's settings, on the caller's databases (a test database has
+    another name than the settings give) and media folder."""
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.db import connections
+
+    for alias, name in databases.items():
+        settings.DATABASES[alias]["NAME"] = name
+        connections[alias].settings_dict["NAME"] = name
+    settings.MEDIA_ROOT = media_root
+
+
+def _run_lane(batch_ids, user_id):
+    """In a helper: run these stored batches in order; returns their ids."""
+    from foodrisk.core.models import User
+
+    from .models import Batch
+
+    user = User.objects.filter(pk=user_id).first() if user_id else None
+    for pk in batch_ids:
+        _run(Batch.objects.get(pk=pk), user)
+    return batch_ids
+
+
+def _run(batch, user):
+    from . import services
+    from .models import Batch
+
+    services.start_batch(batch, user=user, wait=True)
+    return Batch.objects.get(pk=batch.pk)

@@ -10,6 +10,9 @@ KIND_LABELS = {"enterprises": "企业", "licences": "许可证", "inspections": 
                "penalties": "行政处罚", "complaints": "投诉举报", "credit_repairs": "信用修复", "list_entries": "名录"}
 # import order of a complete delivery (records need their enterprise first)
 KIND_ORDER = {kind: i for i, kind in enumerate(KINDS)}
+# a delivery imports in stages: every other kind names its enterprise (and nothing of another kind), so once
+# the enterprises are in, the other files can be imported side by side
+IMPORT_STAGE = {kind: 0 if kind == "enterprises" else 1 for kind in KINDS}
 
 # (canonical field, template header, type, required). Types: str, name, address, code, uscc, licence, region,
 # date, date_future_ok (a date that may lie ahead, e.g. expiry), enum:<name>, bool, count, money, list, items.

@@ -1,5 +1,6 @@
 """foodrisk import FILE --source NAME [--kind KIND|auto] [--region CODE] [--wait]
-foodrisk import --manifest DIR/manifest.json   (a synth output directory, in dependency order)"""
+foodrisk import --manifest DIR/manifest.json [--workers N]   (a synth output directory, in dependency order;
+after the enterprises, files of different kinds in up to N processes on PostgreSQL)"""
 
 import datetime as dt
 from pathlib import Path
@@ -23,6 +24,9 @@ class Command(BaseCommand):
         parser.add_argument("--import-day", type=dt.date.fromisoformat, default=None,
                             help="the day dates are checked against (default today; a manifest names its own)")
         parser.add_argument("--user", default="", help="username the batch is started by")
+        parser.add_argument("--workers", type=int, default=None,
+                            help="processes importing a manifest's files side by side once its enterprises are in "
+                                 "(default FOODRISK_INGEST_WORKERS or one per core, at most 4; PostgreSQL only)")
         parser.add_argument("--region", default="", help="region code the data belongs to (default: the user's "
                                                          "jurisdiction; a manifest's city)")
 
@@ -38,7 +42,8 @@ class Command(BaseCommand):
     def _handle(self, opts, user):
         if opts["manifest"]:
             batches = import_manifest(opts["manifest"], user=user, out=self.stdout.write,
-                                      import_day=opts["import_day"], region=self._region(opts))
+                                      import_day=opts["import_day"], region=self._region(opts),
+                                      workers=opts["workers"])
             self.stdout.write(f"{len(batches)} files imported")
             return
         if not opts["file"] or not opts["source"]:
