@@ -165,6 +165,43 @@ def test_quarantine_workbook_round_trip(enterprises):
 
 
 @pytest.mark.django_db
+def test_resubmitting_many_rows_costs_queries_per_batch_not_per_row(enterprises):
+    """A corrected workbook of thousands of rows must not run a dozen queries a row: one pipeline pass per
+    batch. Still an audit entry per row, the chain intact, and the batch counts adding up."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from foodrisk.core.services import audit
+
+    rows = [insp(f"JC{n}", 1 + n % 3, result="良好") for n in range(44)]  # 良好 is no inspection result
+    batch = run_import(csv_bytes(INSP, rows), "inspections.csv")
+    assert batch.quarantined == 44
+    qrows = list(QuarantinedRow.objects.filter(batch=batch).select_related("batch", "batch__source"))
+
+    def fixed(q):
+        return {**q.raw_data, "检查结果": "基本符合"}
+
+    audited = AuditEntry.objects.filter(action="ingest.quarantine.resubmit").count()
+    with CaptureQueriesContext(connection) as few:
+        outcomes = services.resubmit_many([(q, fixed(q)) for q in qrows[:4]])
+    with CaptureQueriesContext(connection) as many:
+        outcomes += services.resubmit_many([(q, fixed(q)) for q in qrows[4:40]]
+                                           + [(q, q.raw_data) for q in qrows[40:]])  # 4 still failing
+    assert len(many) <= len(few) + 2, [q["sql"][:120] for q in many.captured_queries]
+    assert [o.status for o in outcomes] == ["new"] * 40 + ["quarantined"] * 4
+    assert Inspection.objects.filter(inspection_no__startswith="JC", result="basic").count() == 40
+    batch.refresh_from_db()
+    assert (batch.accepted_new, batch.quarantined) == (40, 4)
+    assert_counts(batch)
+    assert QuarantinedRow.objects.filter(batch=batch, status="fixed").count() == 40
+    assert AuditEntry.objects.filter(action="ingest.quarantine.resubmit").count() == audited + 40
+    assert AuditEntry.objects.filter(action="ingest.quarantine.resubmit_failed").count() == 4
+    assert audit.verify().ok
+    with pytest.raises(services.IngestError):  # a row already fixed is not resubmitted again
+        services.resubmit_many([(qrows[0], fixed(qrows[0]))])
+
+
+@pytest.mark.django_db
 def test_gbk_csv_and_xlsx_files_import(enterprises):
     from foodrisk.core.views.generic import xlsx_bytes
 

@@ -13,6 +13,7 @@ import datetime as dt
 import hashlib
 import logging
 import time
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -499,10 +500,7 @@ class Pipeline:
         existing = {}
         wanted = [key, *FILE_FIELDS[kind], *preserve, *(("name_initials",) if kind == "enterprises" else ())]
         if connection.vendor == "postgresql":  # one query, the keys as one array parameter
-            column = connection.ops.quote_name(model._meta.get_field(key).column)
-            expr, param = bulk.array_param(keys)
-            found = model.objects.extra(where=[f"{column} = ANY({expr})"], params=[param]).values(*wanted)
-            existing = {rec[key]: rec for rec in found}
+            existing = {rec[key]: rec for rec in bulk.key_filter(model.objects.all(), key, keys).values(*wanted)}
         for start in range(0, len(keys), 900) if connection.vendor != "postgresql" else ():  # SQLite's limit
             part = keys[start:start + 900]
             for rec in model.objects.filter(**{f"{key}__in": part}).values(*wanted):
@@ -850,39 +848,48 @@ def resubmit(qrow, corrected, *, user=None):
 
 
 def resubmit_many(pairs, *, user=None):
-    """[(QuarantinedRow, corrected {header: value})] → Outcomes; rows still failing keep their new reasons."""
-    results = []
+    """[(QuarantinedRow, corrected {header: value})] → their Outcomes, in order; rows still failing keep their new
+    reasons. Per batch one pipeline pass and one transaction (a corrected workbook of thousands of rows costs a
+    few queries per batch, not per row), an audit entry per row."""
+    for qrow, _corrected in pairs:
+        if qrow.status != "open":
+            raise IngestError(f"quarantined row {qrow.pk} is {qrow.status}")
+    decided_by = user if user is not None and user.is_authenticated else None
+    results = [None] * len(pairs)
     by_batch = {}
-    for qrow, corrected in pairs:
-        by_batch.setdefault(qrow.batch_id, []).append((qrow, corrected))
-    for items in by_batch.values():
-        batch = items[0][0].batch
+    for i, (qrow, corrected) in enumerate(pairs):
+        by_batch.setdefault(qrow.batch_id, {}).setdefault(tuple(corrected), []).append((i, qrow, corrected))
+    for groups in by_batch.values():
+        batch = next(iter(groups.values()))[0][1].batch
         pipe = Pipeline(batch)
-        for qrow, corrected in items:
-            if qrow.status != "open":
-                raise IngestError(f"quarantined row {qrow.pk} is {qrow.status}")
-            headers = list(corrected)
-            cells = [corrected[h] for h in headers]
-            with transaction.atomic():
-                outcome = pipe.process(headers, [(qrow.row_no, cells)], mode="resubmit")[0]
-                before = audit.snapshot(qrow)
-                qrow.corrected_data = corrected
-                qrow.decided_by = user if user is not None and user.is_authenticated else None
-                if outcome.status == "quarantined":
-                    qrow.reasons = outcome.reasons
-                    qrow.reason_codes = " ".join(outcome.reasons)[:500]
-                    qrow.save()
-                    audit.record("ingest.quarantine.resubmit_failed", qrow, before=before, after=audit.snapshot(qrow),
-                                 user=user, region_code=batch.region_id or "")
-                else:
-                    qrow.status = "fixed" if outcome.status != "review" else "resubmitted"
-                    qrow.save()
-                    if outcome.status == "review":
-                        _store_rejects(batch, [outcome])
-                    _adjust(batch.pk, quarantined=-1, **{_COUNT_FIELD[outcome.status]: 1})
-                    audit.record("ingest.quarantine.resubmit", qrow, before=before, after=audit.snapshot(qrow),
-                                 user=user, details={"outcome": outcome.status}, region_code=batch.region_id or "")
-            results.append(outcome)
+        now, entries, changed, reviews, counts = timezone.now(), [], [], [], Counter()
+        with transaction.atomic():
+            for headers, group in groups.items():  # rows with the same columns go through the pipeline together
+                outcomes = pipe.process(list(headers), [(q.row_no, [c[h] for h in headers]) for _i, q, c in group],
+                                        mode="resubmit")
+                for (i, qrow, corrected), outcome in zip(group, outcomes, strict=True):
+                    results[i] = outcome
+                    before = audit.snapshot(qrow)
+                    qrow.corrected_data, qrow.decided_by, qrow.updated_at = corrected, decided_by, now
+                    if outcome.status == "quarantined":
+                        qrow.reasons, qrow.reason_codes = outcome.reasons, " ".join(outcome.reasons)[:500]
+                        action, details = "ingest.quarantine.resubmit_failed", None
+                    else:
+                        qrow.status = "fixed" if outcome.status != "review" else "resubmitted"
+                        if outcome.status == "review":
+                            reviews.append(outcome)
+                        counts[_COUNT_FIELD[outcome.status]] += 1
+                        counts["quarantined"] -= 1
+                        action, details = "ingest.quarantine.resubmit", {"outcome": outcome.status}
+                    changed.append(qrow)
+                    entries.append(audit.new_entry(action, qrow, before=before, after=audit.snapshot(qrow), user=user,
+                                                   details=details, region_code=batch.region_id or ""))
+            bulk.update(QuarantinedRow, changed, ["corrected_data", "decided_by", "reasons", "reason_codes", "status",
+                                                  "updated_at"])
+            _store_rejects(batch, reviews)
+            if counts:
+                _adjust(batch.pk, **counts)
+            audit.record_many(entries)
     return results
 
 
@@ -986,8 +993,8 @@ def resubmit_workbook(content, file_name, queryset, *, user=None):
         except (TypeError, ValueError, IndexError):
             continue
         wanted[pk] = {h: _cell_text(cells[i]) if i < len(cells) else "" for i, h in data_cols}
-    qrows = {q.pk: q for q in queryset.filter(pk__in=list(wanted), status="open").select_related("batch",
-                                                                                                "batch__source")}
+    qrows = {q.pk: q for q in bulk.key_filter(queryset.filter(status="open"), "id", list(wanted))
+             .select_related("batch", "batch__source")}
     pairs = [(qrows[pk], data) for pk, data in wanted.items() if pk in qrows]
     outcomes = resubmit_many(pairs, user=user)
     fixed = sum(1 for o in outcomes if o.status != "quarantined")

@@ -97,10 +97,7 @@ def _stored(model, key, keys, attnames, using):
     qs = model._default_manager.using(using)
     wanted = ["pk", key, *attnames]
     if connection.vendor == "postgresql":
-        column = connection.ops.quote_name(model._meta.get_field(key).column)
-        expr, param = bulk.array_param(keys)
-        found = (qs.extra(where=[f"{column} = ANY({expr})"], params=[param]).select_for_update(of=("self",))
-                 .order_by("pk").values_list(*wanted))
+        found = bulk.key_filter(qs, key, keys).select_for_update(of=("self",)).order_by("pk").values_list(*wanted)
         return {rec[1]: rec for rec in found}
     out = {}
     for start in range(0, len(keys), SQLITE_CHUNK):

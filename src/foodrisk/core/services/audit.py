@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db import models, transaction
 from django.utils import timezone
 
-from .. import context
+from .. import bulk, context
 from ..models import AuditChainHead, AuditEntry
 
 GENESIS = "0" * 64
@@ -96,9 +96,14 @@ def snapshot(obj, fields=None):
     return normalise(data)
 
 
-def record(action, obj=None, *, before=None, after=None, details=None, user=None, object_type="",
-           object_id="", object_repr="", region_code=None):
-    """Append one entry. Call inside the transaction of the change it describes."""
+def record(action, obj=None, **fields):
+    """Append one entry (fields: those of new_entry). Call inside the transaction of the change it describes."""
+    return record_many([new_entry(action, obj, **fields)])[0]
+
+
+def new_entry(action, obj=None, *, before=None, after=None, details=None, user=None, object_type="", object_id="",
+              object_repr="", region_code=None):
+    """An entry not yet in the chain, for record_many: who (default the acting user), what, the states."""
     actor = context.current()
     user = user if user is not None else actor.user
     if user is not None and not getattr(user, "is_authenticated", False):
@@ -109,32 +114,45 @@ def record(action, obj=None, *, before=None, after=None, details=None, user=None
         object_repr = object_repr or str(obj)[:200]
         if region_code is None:
             region_code = region_of(obj)
+    return AuditEntry(
+        timestamp=timezone.now(),
+        user=user,
+        username=getattr(user, "username", "") if user else "",
+        action=action,
+        object_type=object_type,
+        object_id=str(object_id),
+        object_repr=str(object_repr)[:200],
+        region_code=region_code or "",
+        before=normalise(before),
+        after=normalise(after),
+        details=normalise(details),
+        ip=actor.ip,
+        request_id=actor.request_id,
+    )
+
+
+def record_many(entries):
+    """Append entries (new_entry) to the chain in their order: the head locked once, one INSERT (of many, the
+    entries' pk stay unset). Call inside the transaction of the change they describe (e.g. a workbook of
+    corrected rows, an entry per row)."""
+    if not entries:
+        return []
     algorithm = settings.AUDIT_HASH_ALGORITHM
     with transaction.atomic():
         head, _ = AuditChainHead.objects.select_for_update().get_or_create(pk=1)
-        entry = AuditEntry(
-            seq=head.last_seq + 1,
-            timestamp=timezone.now(),
-            user=user,
-            username=getattr(user, "username", "") if user else "",
-            action=action,
-            object_type=object_type,
-            object_id=str(object_id),
-            object_repr=str(object_repr)[:200],
-            region_code=region_code or "",
-            before=normalise(before),
-            after=normalise(after),
-            details=normalise(details),
-            ip=actor.ip,
-            request_id=actor.request_id,
-            algorithm=algorithm,
-            prev_hash=head.last_hash,
-        )
-        entry.entry_hash = digest(algorithm, entry.prev_hash, _entry_fields(entry))
-        entry.save()
-        head.last_seq, head.last_hash = entry.seq, entry.entry_hash
+        seq, last = head.last_seq, head.last_hash
+        for entry in entries:
+            seq += 1
+            entry.seq, entry.algorithm, entry.prev_hash = seq, algorithm, last
+            entry.entry_hash = last = digest(algorithm, last, _entry_fields(entry))
+        if len(entries) == 1:
+            entries[0].save()
+        else:
+            fields = [f.attname for f in AuditEntry._meta.concrete_fields if not f.primary_key]
+            bulk.insert(AuditEntry, [{name: getattr(entry, name) for name in fields} for entry in entries])
+        head.last_seq, head.last_hash = seq, last
         head.save(update_fields=["last_seq", "last_hash"])
-    return entry
+    return entries
 
 
 _BULK_ENCODER = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=_default)
