@@ -4,6 +4,7 @@ import functools
 
 from django.db import connections, router, transaction
 from django.utils import timezone
+from django.utils.translation import gettext, pgettext
 
 from foodrisk.core import bulk
 from foodrisk.core.services import audit
@@ -130,6 +131,62 @@ def save_licence(licence, *, user=None):
         history.record_single("licences", licence, before, after, user=user)
         emit_after_commit("licences", {licence.enterprise_id})
     return licence
+
+
+def delete_licence(licence, *, user=None):
+    """Delete one licence (UI, API): audit entry with the state before, the enterprise's data change stamped and
+    `licences` sent after commit, since licence status feeds indicators and the grade must be recomputed."""
+    with transaction.atomic():
+        audit.record("enterprises.licence.delete", licence, before=audit.snapshot(licence), user=user)
+        enterprise_id = licence.enterprise_id
+        licence.delete()
+        mark_data_changed([enterprise_id])
+        emit_after_commit("licences", {enterprise_id})
+
+
+# Bookkeeping that goes with its enterprise. Any other row pointing at an enterprise (licences, records, scores,
+# alerts, tasks…) is part of its file: every such relation cascades, so deleting would lose it silently.
+DELETED_WITH_ENTERPRISE = frozenset({"enterprises.DataChange", "records.RecordVersion"})
+
+
+class EnterpriseInUse(Exception):
+    """The enterprise still has archive data and is not deleted; `kinds`: what data (verbose names)."""
+
+    def __init__(self, enterprise, kinds):
+        self.enterprise, self.kinds = enterprise, kinds
+        separator = pgettext("list separator", ", ")
+        super().__init__(gettext("This enterprise still has %(kinds)s and cannot be deleted. An enterprise that "
+                                 "has closed keeps its file: change its status instead.")
+                         % {"kinds": separator.join(str(kind) for kind in kinds)})
+
+
+def archive_data_kinds(enterprise):
+    """The kinds of archive data (verbose plural names) that still point at this enterprise."""
+    kinds = []
+    # Hidden relations too: an import row waiting in the review queue (ingest.MatchCandidate, related_name "+").
+    for relation in Enterprise._meta.get_fields(include_hidden=True):
+        if not relation.auto_created or relation.concrete:
+            continue  # not a reverse relation
+        model = relation.related_model
+        if model._meta.label in DELETED_WITH_ENTERPRISE:
+            continue
+        if model._base_manager.filter(**{relation.field.name: enterprise}).exists():
+            kinds.append(model._meta.verbose_name_plural)
+    return kinds
+
+
+def delete_enterprise(enterprise, *, user=None):
+    """Delete an enterprise entered by mistake, with an audit entry holding the state before. Refused
+    (EnterpriseInUse) while it has archive data. No event: nothing derived from it (scores, alerts) can exist."""
+    with transaction.atomic():
+        # Locked before the check: a row inserted meanwhile (its foreign-key check locks the enterprise row
+        # on PostgreSQL) waits for this transaction and then fails instead of being cascaded away.
+        enterprise = Enterprise.objects.select_for_update().get(pk=enterprise.pk)
+        kinds = archive_data_kinds(enterprise)
+        if kinds:
+            raise EnterpriseInUse(enterprise, kinds)
+        audit.record("enterprises.enterprise.delete", enterprise, before=audit.snapshot(enterprise), user=user)
+        enterprise.delete()
 
 
 def mark_data_changed(ids=(), *, usccs=()):

@@ -1,9 +1,11 @@
 import functools
 
+from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
 from django.http import JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views import View
 
 from foodrisk.core.views.generic import ObjectDeleteView, ObjectDetailView, ObjectEditView, ObjectListView
@@ -67,6 +69,15 @@ class EnterpriseEditView(ObjectEditView):
 class EnterpriseDeleteView(ObjectDeleteView):
     model = Enterprise
 
+    def form_valid(self, form):
+        try:
+            services.delete_enterprise(self.object, user=self.request.user)
+        except services.EnterpriseInUse as exc:
+            messages.error(self.request, str(exc))
+            return redirect(self.object.get_absolute_url())
+        messages.success(self.request, _("Deleted."))
+        return redirect("enterprises:enterprise_list")
+
 
 class EnterpriseAutocompleteView(LoginRequiredMixin, View):
     """Pick an enterprise: JSON (`?q=…`) or, for htmx, a list of options to click. Scoped like every read."""
@@ -119,4 +130,9 @@ class LicenceEditView(ObjectEditView):
 
 class LicenceDeleteView(ObjectDeleteView):
     model = Licence
+
+    def form_valid(self, form):
+        services.delete_licence(self.object, user=self.request.user)
+        messages.success(self.request, _("Deleted."))
+        return redirect("enterprises:licence_list")
 

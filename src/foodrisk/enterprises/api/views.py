@@ -1,5 +1,5 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
-from rest_framework import serializers
+from rest_framework import exceptions, serializers
 
 from foodrisk.core.api.generic import ScopedModelViewSet
 
@@ -18,13 +18,17 @@ def _save(save, instance, serializer, user):
         raise serializers.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
 
 
+class Conflict(exceptions.APIException):
+    status_code = 409
+    default_code = "conflict"
+
+
 class EnterpriseViewSet(ScopedModelViewSet):
-    """List, detail, create and update; enterprises are not deleted through the API (their records cascade)."""
+    """CRUD; a delete is refused (409) while the enterprise has archive data (services.delete_enterprise)."""
 
     queryset = Enterprise.objects.select_related("region", "data_change")
     serializer_class = s.EnterpriseSerializer
     filterset_class = EnterpriseFilterSet
-    http_method_names = ["get", "post", "put", "patch", "head", "options"]
 
     def get_queryset(self):
         return super().get_queryset().select_related("region", "data_change")
@@ -35,15 +39,23 @@ class EnterpriseViewSet(ScopedModelViewSet):
     def perform_update(self, serializer):
         _save(services.save_enterprise, serializer.instance, serializer, self.request.user)
 
+    def perform_destroy(self, instance):
+        try:
+            services.delete_enterprise(instance, user=self.request.user)
+        except services.EnterpriseInUse as exc:
+            raise Conflict(str(exc)) from exc
+
 
 class LicenceViewSet(ScopedModelViewSet):
     queryset = Licence.objects.all()
     serializer_class = s.LicenceSerializer
     filterset_class = LicenceFilterSet
-    http_method_names = ["get", "post", "put", "patch", "head", "options"]
 
     def perform_create(self, serializer):
         _save(services.save_licence, Licence(), serializer, self.request.user)
 
     def perform_update(self, serializer):
         _save(services.save_licence, serializer.instance, serializer, self.request.user)
+
+    def perform_destroy(self, instance):
+        services.delete_licence(instance, user=self.request.user)
