@@ -63,3 +63,11 @@ def penalty(enterprise, no, severity="heavy", on=AS_OF - timedelta(days=30), **k
 
     return Penalty(enterprise=enterprise, decision_no=no, decided_on=on, violation_type="生产经营超过保质期食品",
                    severity=severity, fine=20000, **kw)
+
+
+def scoring_world():
+    """(author, approver, enterprises, the active indicator set): a population scored under the default profile."""
+    author, approver = people()
+    ents = make_population()
+    active = activate_profile(author, approver)
+    return author, approver, ents, active

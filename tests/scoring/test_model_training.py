@@ -18,11 +18,21 @@ from foodrisk.scoring.snapshot import build_snapshot, snapshot_at
 pytestmark = pytest.mark.django_db
 
 
-def test_train_stores_candidate_with_model_card():
+def test_train_stores_candidate_with_model_card(monkeypatch):
     author, approver = people()
     activate_profile(author, approver)
     load_world()
+    built = []
+
+    def counting(as_of, *args, **kwargs):
+        built.append(as_of)
+        return snapshot_at(as_of, *args, **kwargs)
+
+    monkeypatch.setattr(model_services, "snapshot_at", counting)
     mv = trained_candidate(author, fresh=True)
+    # one snapshot per monthly date (the hold-out's reused for its evaluation) plus the label snapshot
+    assert len(built) == len(set(built)) == TRAIN_MONTHS + 1, sorted(built)
+    assert date.fromisoformat(mv.data_window["holdout"][-1]) in built and WORLD_AS_OF in built
     assert isinstance(mv, ModelVersion) and mv.status == "candidate" and mv.trained_by == author
     assert mv.indicator_set.status == "active"
     art = model_services.load_artifact(mv)

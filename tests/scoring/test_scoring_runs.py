@@ -2,7 +2,13 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
-from scoring_testkit import AS_OF, activate_profile, make_enterprise, make_population, penalty, people
+from scoring_testkit import (
+    AS_OF,
+    make_enterprise,
+    make_population,
+    penalty,
+    scoring_world,
+)
 
 from foodrisk import engine
 from foodrisk.core.models import AuditEntry
@@ -24,10 +30,7 @@ def grades():
 
 @pytest.fixture
 def world():
-    author, approver = people()
-    ents = make_population()
-    active = activate_profile(author, approver)
-    return author, approver, ents, active
+    return scoring_world()
 
 
 def test_snapshot_matches_engine_schema_and_point_in_time(world):

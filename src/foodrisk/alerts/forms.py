@@ -6,6 +6,7 @@ from foodrisk.core.models import Organisation, User
 from .choices import Outcome
 from .models import WarningRule
 from .params import SCHEMAS
+from .services import users_with_perm
 
 
 def _kind_help():
@@ -52,8 +53,9 @@ class DispatchForm(forms.Form):
             orgs = [o.pk for o in Organisation.objects.filter(active=True).select_related("region")
                     if organisation_covers(o, region)]
             self.fields["organisation"].queryset = Organisation.objects.filter(pk__in=orgs)
-            people = [u.pk for u in User.objects.filter(is_active=True, organisation_id__in=orgs)
-                      if u.in_scope(region) and u.has_perm("alerts.handle_alert")]
+            # one query for the permission; the scope test needs no query with the organisation joined
+            people = [u.pk for u in users_with_perm("alerts.handle_alert").filter(organisation_id__in=orgs)
+                      .select_related("organisation") if u.in_scope(region)]
             self.fields["assignee"].queryset = User.objects.filter(pk__in=people)
 
 

@@ -38,11 +38,13 @@ Workflow (user = the acting person; permission "alerts.<action>_alert" and regio
     allowed_actions(alert, user) -> set of "review", "dispatch", "handle", "close"
 
 Reads:
+    users_with_perm(perm) -> User queryset            # holders of a permission, one query
     queue(user, which="mine" | "organisation" | "all") -> Alert queryset in the user's scope
     attachments(alert) -> records.Attachment queryset
 
 Rules:
     save_rule(rule, *, user=None) -> WarningRule      # validates params, audited
+    delete_rule(rule, *, user=None)                   # audited; RuleInUse while alerts refer to it
     seeds.seed_default_rules() -> number created      # idempotent
 
 Events (foodrisk.alerts.events, after commit): alert_raised(alert, created, occurrence),
@@ -55,7 +57,7 @@ import logging
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import ProtectedError, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -88,6 +90,10 @@ class InvalidTransition(ValidationError):
     pass
 
 
+class RuleInUse(ValidationError):
+    """A rule that alerts still refer to cannot be deleted (they keep their history): disable it instead."""
+
+
 # --------------------------------------------------------------------------------------------------
 # rules
 # --------------------------------------------------------------------------------------------------
@@ -101,6 +107,24 @@ def save_rule(rule, *, user=None):
         audit.record(f"alerts.warningrule.{'create' if creating else 'update'}", rule, before=before,
                      after=audit.snapshot(rule), user=user)
     return rule
+
+
+def delete_rule(rule, *, user=None):
+    """Delete a warning rule, audited. Raises RuleInUse while alerts (models.PROTECT) refer to it."""
+    def in_use(count):
+        return RuleInUse(_("The warning rule “%(rule)s” cannot be deleted: %(count)s alerts still refer to it. "
+                           "Disable the rule instead.") % {"rule": rule, "count": count}, code="rule_in_use")
+
+    count = rule.alerts.count()  # counted up front: Django's PROTECT check would load every alert
+    if count:
+        raise in_use(count)
+    try:
+        with transaction.atomic():
+            # recorded first (the pk is gone after delete); a refused delete rolls the entry back
+            audit.record("alerts.warningrule.delete", rule, before=audit.snapshot(rule), user=user)
+            rule.delete()
+    except ProtectedError as exc:  # an alert raised meanwhile
+        raise in_use(len(exc.protected_objects)) from exc
 
 
 # --------------------------------------------------------------------------------------------------
@@ -142,11 +166,20 @@ def target_organisation(rule, region_code, cache=None):
 # --------------------------------------------------------------------------------------------------
 # raising
 # --------------------------------------------------------------------------------------------------
+def users_with_perm(perm):
+    """Active users holding `perm` through a role, directly or as superusers: what User.has_perm answers,
+    in one query instead of one (or more) per user. ModelBackend is the only configured backend that
+    grants permissions (the OIDC backend subclasses it), so its answer is has_perm's."""
+    return User.objects.with_perm(perm, backend="django.contrib.auth.backends.ModelBackend")
+
+
 def _users_with(org, perm, exclude=None):
     if org is None:
         return []
-    users = User.objects.filter(organisation=org, is_active=True).order_by("pk")
-    return [u for u in users if u.has_perm(perm) and (exclude is None or u.pk != exclude.pk)]
+    users = users_with_perm(perm).filter(organisation=org).order_by("pk")
+    if exclude is not None:
+        users = users.exclude(pk=exclude.pk)
+    return list(users)
 
 
 def _context(alert, **extra):

@@ -9,6 +9,7 @@ from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from foodrisk.core.forms import add_service_errors
 from foodrisk.core.views.generic import ObjectDeleteView, ObjectDetailView, ObjectEditView, ObjectListView
 from foodrisk.core.widgets import bootstrap
 
@@ -92,11 +93,7 @@ class AlertDetailView(ObjectDetailView):
                 messages.error(request, str(exc) or _("Not allowed."))
                 return redirect(self.object)
             except ValidationError as exc:
-                if hasattr(exc, "error_dict"):
-                    for field, errors in exc.error_dict.items():
-                        form.add_error(field if field in form.fields else None, errors)
-                else:
-                    form.add_error(None, exc)
+                add_service_errors(form, exc)
         if form.errors:
             self.bound = (action, form)
             return self.render_to_response(self.get_context_data(object=self.object), status=200)
@@ -141,3 +138,12 @@ class WarningRuleEditView(ObjectEditView):
 
 class WarningRuleDeleteView(ObjectDeleteView):
     model = WarningRule
+
+    def form_valid(self, form):
+        try:
+            services.delete_rule(self.object, user=self.request.user)
+        except services.RuleInUse as exc:
+            messages.error(self.request, exc.messages[0])
+            return redirect(self.object)
+        messages.success(self.request, _("Deleted."))
+        return redirect("alerts:warningrule_list")

@@ -16,6 +16,16 @@ from .models import (
 from .models.config import Channel
 
 
+def add_service_errors(form, exc):
+    """A service's ValidationError on the form: a field's errors under that field when the form shows it, the
+    rest above the form."""
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc)
+
+
 class OrganisationForm(forms.ModelForm):
     class Meta:
         model = Organisation

@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.metrics import roc_auc_score, roc_curve
 
 
 def _xy(y_true, score) -> tuple[np.ndarray, np.ndarray]:
@@ -27,6 +26,8 @@ def _xy(y_true, score) -> tuple[np.ndarray, np.ndarray]:
 
 def auc(y_true, score) -> float:
     y, s = _xy(y_true, score)
+    from sklearn.metrics import roc_auc_score  # imported when used: scikit-learn takes seconds to load
+
     return float(roc_auc_score(y, s))
 
 
@@ -38,6 +39,8 @@ def gini(y_true, score) -> float:
 def ks(y_true, score) -> float:
     """Kolmogorov–Smirnov statistic: max |TPR − FPR| over thresholds."""
     y, s = _xy(y_true, score)
+    from sklearn.metrics import roc_curve
+
     fpr, tpr, _ = roc_curve(y, s)
     return float(np.max(np.abs(tpr - fpr)))
 

@@ -2,7 +2,7 @@
 
 import functools
 
-from django.db import connections, router, transaction
+from django.db import IntegrityError, connections, router, transaction
 from django.utils import timezone
 from django.utils.translation import gettext, pgettext
 
@@ -99,15 +99,16 @@ def upsert_licences(rows, *, source="", batch_id=None, file_digest="", batch_siz
 
 
 def save_enterprise(enterprise, *, user=None):
+    """Create or update one enterprise (UI, API). Raises ValidationError (nothing saved) when it does not validate,
+    e.g. its USCC was saved by another user after the form checked it."""
     creating = enterprise._state.adding
-    stored = None if creating else Enterprise.objects.get(pk=enterprise.pk)
-    before = None if stored is None else audit.snapshot(stored)
-    if before and before["name"] != enterprise.name and before["name"] not in enterprise.former_names:
-        enterprise.former_names = [*enterprise.former_names, before["name"]]
     enterprise.name_initials = name_initials(enterprise.name)
     with transaction.atomic():
-        enterprise.full_clean()
-        enterprise.save()
+        stored = None if creating else _locked(enterprise)
+        before = None if stored is None else audit.snapshot(stored)
+        if before and before["name"] != enterprise.name and before["name"] not in enterprise.former_names:
+            enterprise.former_names = [*enterprise.former_names, before["name"]]
+        _validate_and_save(enterprise)
         mark_data_changed([enterprise.pk])
         after = audit.snapshot(enterprise)
         audit.record(f"enterprises.enterprise.{'create' if creating else 'update'}", enterprise, before=before,
@@ -118,12 +119,12 @@ def save_enterprise(enterprise, *, user=None):
 
 
 def save_licence(licence, *, user=None):
-    """Create or update one licence (UI, API): one transaction, one audit entry, `licences` event after commit."""
+    """Create or update one licence (UI, API): one transaction, one audit entry, `licences` event after commit.
+    Raises ValidationError (nothing saved) when it does not validate, e.g. a duplicate licence number."""
     creating = licence._state.adding
-    before = None if creating else audit.snapshot(Licence.objects.get(pk=licence.pk))
     with transaction.atomic():
-        licence.full_clean()
-        licence.save()
+        before = None if creating else audit.snapshot(_locked(licence))
+        _validate_and_save(licence)
         mark_data_changed([licence.enterprise_id])
         after = audit.snapshot(licence)
         audit.record(f"enterprises.licence.{'create' if creating else 'update'}", licence, before=before,
@@ -131,6 +132,24 @@ def save_licence(licence, *, user=None):
         history.record_single("licences", licence, before, after, user=user)
         emit_after_commit("licences", {licence.enterprise_id})
     return licence
+
+
+def _locked(instance):
+    """The stored row, locked until the caller's transaction ends: the audit's before-state is then the state
+    this write replaces, not one a concurrent edit has since overwritten."""
+    return type(instance).objects.select_for_update().get(pk=instance.pk)
+
+
+def _validate_and_save(instance):
+    """full_clean, then save. A duplicate key committed by someone else after full_clean's check makes the unique
+    constraint fail: reported as full_clean would have, a ValidationError naming the field."""
+    instance.full_clean()
+    try:
+        with transaction.atomic():  # a savepoint, so the duplicate can still be looked up after the error
+            instance.save()
+    except IntegrityError:
+        instance.validate_unique()  # raises the ValidationError when a duplicate is the cause
+        raise
 
 
 def delete_licence(licence, *, user=None):

@@ -139,6 +139,8 @@ class RuleForm(forms.Form):
         if d["type"] == "new_enterprise":
             rule.update(max_age_months=d["max_age_months"], factor=d["factor"] if d["factor"] is not None else 1.0,
                         categories=[c.strip() for c in (d["categories"] or "").split(",") if c.strip()])
+            if d["when"]:
+                rule["when"] = d["when"]  # not used by this type: let the engine say so rather than drop it
         else:
             rule.update(when=d["when"], match=d["match"])
             if d["type"] == "veto":
@@ -193,10 +195,6 @@ class SettingsForm(forms.Form):
         spec["blend"] = {"rule": d["blend_rule"], "model": d["blend_model"]}
         spec["cutoffs"] = {g: d[f"cutoff_{g}"] for g in self.grades[:-1]}
         return spec
-
-
-# issue field names of the set level → form fields
-SETTINGS_FIELDS = {"cutoffs": None, "blend": "blend_rule"}
 
 
 class RawSpecForm(forms.Form):

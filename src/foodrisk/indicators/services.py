@@ -13,12 +13,14 @@ Lifecycle: draft → submitted → approved → active → retired.
 """
 
 import copy
+import re
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop as N_
 
 from foodrisk.core.services import audit
 from foodrisk.engine import IndicatorSet as EngineSet
@@ -41,18 +43,78 @@ class SpecValidationError(ValidationError):
         super().__init__(lines)
 
 
+# The engine (no Django) reports in English; its messages about unknown or invalid codes are the ones an
+# editor most often meets, so they are shown in the user's language. Others stay as the engine wrote them.
+ENGINE_MESSAGES = [(re.compile(pattern), text) for pattern, text in [
+    (r"unknown indicator (?P<c>.+)", N_("unknown indicator code %(c)s")),
+    (r"indicator (?P<c>.+) is disabled; enable it \(weight 0 = signal only\)",
+     N_("indicator %(c)s is disabled; enable it (weight 0 = signal only)")),
+    (r"unknown op (?P<op>.+) \(one of (?P<choices>.+)\)", N_("unknown operator %(op)s (one of %(choices)s)")),
+    (r"unknown table (?P<t>.+) \(one of (?P<choices>.+)\)",
+     N_("unknown source table %(t)s (one of %(choices)s)")),
+    (r"unknown aggregation (?P<a>.+) \(one of (?P<choices>.+)\)",
+     N_("unknown aggregation %(a)s (one of %(choices)s)")),
+    (r"unknown business form (?P<b>.+) \(one of (?P<choices>.+)\)",
+     N_("unknown business form %(b)s (one of %(choices)s)")),
+    (r"unknown value (?P<v>.+?)(?: for \S+)? \(one of (?P<choices>.+)\)",
+     N_("unknown value %(v)s (one of %(choices)s)")),
+    (r"table (?P<t>\S+) has no column (?P<c>.+)", N_("table %(t)s has no column %(c)s")),
+    (r"must be one of (?P<choices>.+)", N_("must be one of %(choices)s")),
+    (r"must be lower-case letters, digits and _ \(starting with a letter.*\)",
+     N_("Lower-case letters, digits and _ (starting with a letter).")),
+    (r"duplicate code", N_("duplicate code")),
+    (r"unknown field", N_("unknown field")),
+]]
+
+# Keys of a band / condition; the engine reads these and ignores any other, so a typo ("equal", "operator")
+# would silently change what the indicator does: refuse them.
+ITEM_KEYS = {"bands": {"min", "max", "points", "equals"}, "filter": {"field", "op", "value"},
+             "denominator_filter": {"field", "op", "value"}, "when": {"indicator", "op", "value"}}
+
+
+def _translate(msg):
+    for pattern, text in ENGINE_MESSAGES:
+        if m := pattern.fullmatch(msg):
+            return _(text) % m.groupdict()
+    return msg
+
+
+def _item_key_issues(spec):
+    issues = []
+    for part, noun in (("indicators", "indicator"), ("rules", "rule")):
+        items = spec.get(part) if isinstance(spec, dict) else None
+        for i, item in enumerate(items if isinstance(items, list) else []):
+            if not isinstance(item, dict):
+                continue  # the engine reports it
+            code = item.get("code")
+            where = f"{noun} '{code}'" if isinstance(code, str) else f"{noun} #{i + 1}"
+            for key, allowed in ITEM_KEYS.items():
+                subs = item.get(key)
+                for j, sub in enumerate(subs if isinstance(subs, list) else []):
+                    if not isinstance(sub, dict):
+                        continue
+                    issues += [(where, f"{key}[{j + 1}].{k}", "unknown field") for k in sub if k not in allowed]
+                    if key == "bands" and "equals" in sub and ({"min", "max"} & sub.keys()):
+                        issues.append((where, f"bands[{j + 1}]", _("A band has either equals or min/max.")))
+    return issues
+
+
 def _state(obj):
     return audit.snapshot(obj, fields=AUDITED)
 
 
 def validate_spec(spec):
     """Return the normalised spec dict (engine's to_dict) or raise SpecValidationError."""
+    issues = _item_key_issues(spec)
     try:
-        return EngineSet.from_dict(spec).to_dict()
+        result = EngineSet.from_dict(spec).to_dict()
     except SpecError as exc:
-        raise SpecValidationError(exc.issues)
+        issues += exc.issues
     except (TypeError, AttributeError, ValueError) as exc:
-        raise SpecValidationError([("indicator set", "", str(exc))])
+        issues.append(("indicator set", "", str(exc)))
+    if issues:
+        raise SpecValidationError([(w, f, _translate(m)) for w, f, m in issues])
+    return result
 
 
 def _next_version(code):
@@ -108,11 +170,20 @@ def _locked(obj):
 
 def update_spec(obj, spec, *, user, note=None, name=None, scope_region=False):
     """Replace a draft's spec (validated by the engine). Raises SpecValidationError with the issues."""
+    return _edit(obj, lambda _current: spec, user=user, note=note, name=name, scope_region=scope_region)
+
+
+def _edit(obj, change, *, user, note=None, name=None, scope_region=False):
+    """The one write path of a draft's spec: `change` gets a copy of the locked row's spec (not the
+    caller's possibly stale one) and returns the new spec; nothing is saved if it or validation raises."""
     with transaction.atomic():
         obj = _locked(obj)
         if obj.status != SetStatus.DRAFT:
             raise ValidationError(_("Only drafts can be edited; copy this version to change it."))
         before = _state(obj)
+        spec = change(copy.deepcopy(obj.spec))
+        if not isinstance(spec, dict):
+            raise SpecValidationError([("indicator set", "", _("The specification must be a JSON object."))])
         name = name or obj.name
         obj.spec = validate_spec(_stamp(spec, obj.code, obj.version, name))
         obj.name = name
@@ -125,47 +196,48 @@ def update_spec(obj, spec, *, user, note=None, name=None, scope_region=False):
     return obj
 
 
-def replace_indicator(obj, code, indicator, *, user):
-    """Edit (code given), add (code None) one indicator of a draft."""
-    spec = copy.deepcopy(obj.spec)
-    inds = spec.setdefault("indicators", [])
-    if code is None:
-        inds.append(indicator)
-    else:
-        for i, ind in enumerate(inds):
-            if ind["code"] == code:
-                inds[i] = indicator
-                break
+def _index(items, code, missing):
+    for i, item in enumerate(items):
+        if isinstance(item, dict) and item.get("code") == code:
+            return i
+    raise ValidationError(missing % {"c": code}, code="unknown_code")
+
+
+def _replace(part, missing, code, item):
+    def change(spec):
+        items = spec.setdefault(part, [])
+        if code is None:
+            items.append(item)
         else:
-            raise ValidationError(_("No indicator %(c)s in this set") % {"c": code})
-    return update_spec(obj, spec, user=user)
+            items[_index(items, code, missing)] = item
+        return spec
+    return change
+
+
+def _remove(part, missing, code):
+    def change(spec):
+        items = spec.setdefault(part, [])
+        del items[_index(items, code, missing)]
+        return spec
+    return change
+
+
+def replace_indicator(obj, code, indicator, *, user):
+    """Edit (code given) or add (code None) one indicator of a draft; an unknown code is an error."""
+    return _edit(obj, _replace("indicators", _("No indicator %(c)s in this set"), code, indicator), user=user)
 
 
 def remove_indicator(obj, code, *, user):
-    spec = copy.deepcopy(obj.spec)
-    spec["indicators"] = [i for i in spec.get("indicators", []) if i["code"] != code]
-    return update_spec(obj, spec, user=user)
+    return _edit(obj, _remove("indicators", _("No indicator %(c)s in this set"), code), user=user)
 
 
 def replace_rule(obj, code, rule, *, user):
-    spec = copy.deepcopy(obj.spec)
-    rules = spec.setdefault("rules", [])
-    if code is None:
-        rules.append(rule)
-    else:
-        for i, r in enumerate(rules):
-            if r["code"] == code:
-                rules[i] = rule
-                break
-        else:
-            raise ValidationError(_("No rule %(c)s in this set") % {"c": code})
-    return update_spec(obj, spec, user=user)
+    """Edit (code given) or add (code None) one policy rule of a draft; an unknown code is an error."""
+    return _edit(obj, _replace("rules", _("No rule %(c)s in this set"), code, rule), user=user)
 
 
 def remove_rule(obj, code, *, user):
-    spec = copy.deepcopy(obj.spec)
-    spec["rules"] = [r for r in spec.get("rules", []) if r["code"] != code]
-    return update_spec(obj, spec, user=user)
+    return _edit(obj, _remove("rules", _("No rule %(c)s in this set"), code), user=user)
 
 
 def submit(obj, *, user, note=""):

@@ -6,9 +6,12 @@ import json
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
+from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views import generic
 
 from foodrisk.core.models import Job
@@ -79,12 +82,16 @@ class IndicatorSetDetailView(ObjectDetailView):
 
 
 class _DraftEditMixin(ScopedMixin):
+    """Editors of a draft. Every save goes through one service call (validation, drafts only, audit);
+    what the service refuses is shown on the form and nothing is saved."""
+
     model = IndicatorSet
     action = "change"
 
-    def dispatch(self, request, *args, **kwargs):
-        self.set = get_object_or_404(IndicatorSet.objects.restrict(request.user, "view"), pk=kwargs["pk"])
-        return super().dispatch(request, *args, **kwargs)
+    @cached_property
+    def set(self):
+        # looked up after ScopedMixin.dispatch checked the permission: no permission is a 403, not a 404
+        return get_object_or_404(IndicatorSet.objects.restrict(self.request.user, "view"), pk=self.kwargs["pk"])
 
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
@@ -94,11 +101,12 @@ class _DraftEditMixin(ScopedMixin):
     def get_form(self, form_class=None):
         return bootstrap(super().get_form(form_class))
 
-    def save_spec(self, form, spec, where, **kw):
+    def save(self, form, write):
+        """Run `write()` (one service call); its refusals become form errors."""
         try:
-            services.update_spec(self.set, spec, user=self.request.user, **kw)
+            write()
         except SpecValidationError as exc:
-            forms.apply_issues(form, exc.issues, where)
+            self.show_issues(form, exc.issues)
             return self.form_invalid(form)
         except ValidationError as exc:
             form.add_error(None, exc)
@@ -106,27 +114,28 @@ class _DraftEditMixin(ScopedMixin):
         messages.success(self.request, _("Saved."))
         return redirect(self.set)
 
+    def show_issues(self, form, issues):
+        forms.apply_issues(form, issues, "indicator set")
+
 
 class _SpecPartEditView(_DraftEditMixin, generic.FormView):
     """Add or edit one entry of a draft spec's list (its indicators or its policy rules), by code."""
 
     template_name = "indicators/part_form.html"
     part = ""  # "indicators" or "rules"
-    noun = ""  # used in validation messages: "indicator 'code'"
+    noun = ""  # the engine's name in its issues: "indicator 'code'"
     title = ""
     defaults = {}
+    service = ""  # name of the service function: replace_indicator or replace_rule
 
     def current(self):
         code = self.kwargs.get("code")
-        if code is None:
-            return None
-        for item in self.set.spec.get(self.part, []):
-            if item["code"] == code:
-                return item
-        return self.unknown_code()
+        return next((item for item in self.set.spec.get(self.part, []) if item.get("code") == code), None)
 
-    def unknown_code(self):
-        raise PermissionDenied
+    def get(self, request, *args, **kwargs):
+        if self.kwargs.get("code") is not None and self.current() is None:
+            raise Http404(f"no {self.noun} {self.kwargs['code']}")
+        return super().get(request, *args, **kwargs)
 
     def initial_from(self, item):
         return item
@@ -141,29 +150,28 @@ class _SpecPartEditView(_DraftEditMixin, generic.FormView):
         return ctx
 
     def form_valid(self, form):
-        spec = copy.deepcopy(self.set.spec)
         new = form.to_spec()
-        code = self.kwargs.get("code")
-        if code is None:
-            spec.setdefault(self.part, []).append(new)
-        else:
-            spec[self.part] = [new if item["code"] == code else item for item in spec.get(self.part, [])]
-        return self.save_spec(form, spec, f"{self.noun} '{new['code']}'")
+        self.where = f"{self.noun} '{new['code']}'"
+        code = self.kwargs.get("code")  # None = add
+        replace = getattr(services, self.service)
+        return self.save(form, lambda: replace(self.set, code, new, user=self.request.user))
+
+    def show_issues(self, form, issues):
+        forms.apply_issues(form, issues, self.where)
 
 
 class IndicatorEditView(_SpecPartEditView):
     form_class = forms.IndicatorForm
-    part, noun, title = "indicators", "indicator", _("Indicator")
+    part, noun, title = "indicators", "indicator", gettext_lazy("Indicator")
     defaults = {"weight": 1.0, "enabled": True, "trend_mode": "diff"}
+    service = "replace_indicator"
 
 
 class RuleEditView(_SpecPartEditView):
     form_class = forms.RuleForm
-    part, noun, title = "rules", "rule", _("Policy rule")
+    part, noun, title = "rules", "rule", gettext_lazy("Policy rule")
     defaults = {"enabled": True, "match": "all", "steps": 1, "factor": 1.0}
-
-    def unknown_code(self):
-        return None  # an unknown rule code opens an empty form, as before
+    service = "replace_rule"
 
     def initial_from(self, item):
         return forms.RuleForm.initial_from(item)
@@ -173,9 +181,12 @@ class SettingsEditView(_DraftEditMixin, generic.FormView):
     form_class = forms.SettingsForm
     template_name = "indicators/part_form.html"
 
+    def grades(self):
+        return self.set.spec.get("grades") or ["A", "B", "C", "D"]
+
     def get_form_kwargs(self):
         kw = super().get_form_kwargs()
-        kw["grades"] = self.set.spec.get("grades") or ["A", "B", "C", "D"]
+        kw["grades"] = self.grades()
         return kw
 
     def get_initial(self):
@@ -187,25 +198,19 @@ class SettingsEditView(_DraftEditMixin, generic.FormView):
         return ctx
 
     def form_valid(self, form):
-        spec = form.apply_to(copy.deepcopy(self.set.spec))
         d = form.cleaned_data
-        try:
-            services.update_spec(self.set, spec, user=self.request.user, name=d["name"], note=d["change_note"],
-                                 scope_region=d["scope_region"])
-        except SpecValidationError as exc:
-            for w, fld, msg in exc.issues:
-                target = {"cutoffs": f"cutoff_{self.set.spec.get('grades', ['A'])[0]}", "blend": "blend_rule"}.get(
-                    fld, fld)
-                if w == "indicator set" and target in form.fields:
-                    form.add_error(target, msg)
-                else:
-                    form.add_error(None, f"{w}: {fld + ': ' if fld else ''}{msg}")
-            return self.form_invalid(form)
-        except ValidationError as exc:
-            form.add_error(None, exc)
-            return self.form_invalid(form)
-        messages.success(self.request, _("Saved."))
-        return redirect(self.set)
+        return self.save(form, lambda: services.update_spec(
+            self.set, form.apply_to(copy.deepcopy(self.set.spec)), user=self.request.user, name=d["name"],
+            note=d["change_note"], scope_region=d["scope_region"]))
+
+    def show_issues(self, form, issues):
+        targets = {"cutoffs": f"cutoff_{self.grades()[0]}", "blend": "blend_rule"}
+        for w, fld, msg in issues:
+            target = targets.get(fld, fld)
+            if w == "indicator set" and target in form.fields:
+                form.add_error(target, msg)
+            else:
+                form.add_error(None, f"{w}: {fld + ': ' if fld else ''}{msg}")
 
 
 class RawSpecView(_DraftEditMixin, generic.FormView):
@@ -221,18 +226,13 @@ class RawSpecView(_DraftEditMixin, generic.FormView):
         return ctx
 
     def form_valid(self, form):
-        try:
-            services.update_spec(self.set, form.cleaned_data["spec"], user=self.request.user,
-                                 note=form.cleaned_data["change_note"])
-        except SpecValidationError as exc:
-            for w, fld, msg in exc.issues:
-                form.add_error("spec", f"{w}: {fld + ': ' if fld else ''}{msg}")
-            return self.form_invalid(form)
-        except ValidationError as exc:
-            form.add_error(None, exc)
-            return self.form_invalid(form)
-        messages.success(self.request, _("Saved."))
-        return redirect(self.set)
+        return self.save(form, lambda: services.update_spec(self.set, form.cleaned_data["spec"],
+                                                            user=self.request.user,
+                                                            note=form.cleaned_data["change_note"]))
+
+    def show_issues(self, form, issues):
+        for w, fld, msg in issues:
+            form.add_error("spec", f"{w}: {fld + ': ' if fld else ''}{msg}")
 
 
 ACTIONS = {
@@ -305,8 +305,10 @@ class LifecycleActionView(ScopedMixin, generic.View):
             return redirect(reverse("indicators:indicatorset_preview", args=[obj.pk]))
         elif action == "remove_indicator":
             services.remove_indicator(obj, request.POST.get("code", ""), user=user)
+            messages.success(request, _("Saved."))
         elif action == "remove_rule":
             services.remove_rule(obj, request.POST.get("code", ""), user=user)
+            messages.success(request, _("Saved."))
         return None
 
 

@@ -46,8 +46,9 @@ def upsert_records(kind, rows, *, source="", batch_id=None, file_digest="", batc
     return written
 
 
-def save_record(record, *, user=None):
-    """Create or update one record (UI, API, an inspector's result form)."""
+def save_record(record, *, user=None, emit=True):
+    """Create or update one record (UI, API, an inspector's result form). emit=False: the caller announces the
+    change itself (save_records)."""
     model = type(record)
     kind = KIND_OF_MODEL[model]
     creating = record._state.adding
@@ -60,8 +61,20 @@ def save_record(record, *, user=None):
         audit.record(f"records.{model._meta.model_name}.{'create' if creating else 'update'}", record,
                      before=before, after=after, user=user)
         history.record_single(kind, record, before, after, user=user)
-        emit_after_commit(kind, {record.enterprise_id}, [record])
+        if emit:
+            emit_after_commit(kind, {record.enterprise_id}, [record])
     return record
+
+
+def save_records(records, *, user=None):
+    """Save the records of one decision (each as save_record does) in one transaction and announce them in one
+    records_changed, of the last record's kind: one rescoring, not one per record."""
+    with transaction.atomic():
+        for record in records:
+            save_record(record, user=user, emit=False)
+        if records:
+            emit_after_commit(KIND_OF_MODEL[type(records[-1])], {r.enterprise_id for r in records}, list(records))
+    return records
 
 
 def delete_record(record, *, user=None):

@@ -1,5 +1,4 @@
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect
@@ -69,13 +68,6 @@ class RecordEditView(ObjectEditView):
 
     def save(self, form):
         return services.save_record(form.instance, user=self.request.user)
-
-    def form_valid(self, form):
-        try:
-            return super().form_valid(form)
-        except ValidationError as exc:
-            form.add_error(None, exc.messages)
-            return self.form_invalid(form)
 
 
 class RecordDeleteView(ObjectDeleteView):

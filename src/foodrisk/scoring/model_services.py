@@ -205,11 +205,15 @@ def train_candidate(*, months=24, as_of=None, user=None, job=None, progress=None
     dates = training_dates(as_of, int(months), label.horizon_months)
     t0 = time.perf_counter()
     done = []
+    kept = {}  # the latest date's snapshot: the hold-out is that date, evaluated after training
 
     def provider(d):
         done.append(d)
         progress(0.05 + 0.6 * len(done) / (len(dates) + 1), 1, f"snapshot {d}")
-        return snapshot_at(d)
+        snap = snapshot_at(d)
+        if d == dates[-1]:
+            kept[d] = snap
+        return snap
 
     full = snapshot_at(as_of)
     ds = M.build_dataset(provider, spec, dates, label_snapshot=full, labels_until=as_of, label=label,
@@ -226,7 +230,9 @@ def train_candidate(*, months=24, as_of=None, user=None, job=None, progress=None
     progress(0.85, 1, "evaluate")
     hold = split.holdout[-1]
     labels = M.outcomes(full, hold, label.horizon_months, label.kinds, threads=ENGINE_THREADS)
-    card = M.evaluate(art, spec, snapshot_at(hold), hold, labels, threads=ENGINE_THREADS)
+    hold_snapshot = kept.pop(hold, None) or snapshot_at(hold)
+    kept.clear()
+    card = M.evaluate(art, spec, hold_snapshot, hold, labels, threads=ENGINE_THREADS)
     t3 = time.perf_counter()
     text = art.to_json()
     y = ds.table["label"]

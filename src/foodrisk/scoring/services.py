@@ -11,6 +11,10 @@ points as arrays in indicator order, the codes stored once in the run's summary)
 whose published grade or score changes are updated, so graded_at is when the published grade/score was
 set. An enterprise that a run published after this run started (an event run with fresher data) keeps
 that grade: the guard looks for its Score in such a run, not at graded_at.
+
+Every run's outcome is one audit entry: scoring.run.publish (with how many enterprises a newer run had
+already published), scoring.run.preview, or scoring.run.fail (written after the rollback; also for a run
+marked stale).
 """
 
 from __future__ import annotations
@@ -45,6 +49,7 @@ from .snapshot import MAX_IN_LIST, build_snapshot
 logger = logging.getLogger(__name__)
 
 STALE_AFTER = timedelta(hours=6)
+STALE_ERROR = "worker stopped before the run finished (marked stale)"
 ENGINE_THREADS = 2
 PUBLISH_SLICE = 50_000  # score rows turned into Python rows and written per step
 
@@ -141,12 +146,27 @@ def changed_enterprise_ids():
                .values_list("id", flat=True))
 
 
+def _run_details(run, **extra):
+    return {"run": run.pk, "kind": run.kind, "as_of": run.as_of, **extra}
+
+
+def _mark_failed(run, message, *, error=None, user=None, **fields):
+    """The run becomes failed with one audit entry, in their own transaction (the caller's work is rolled back
+    already). False when another process marked it first (no second entry)."""
+    with transaction.atomic():
+        marked = ScoringRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(
+            status=RunStatus.FAILED, error=(error or message)[-20000:], finished_at=timezone.now(), **fields)
+        if marked:
+            audit.record("scoring.run.fail", run, user=user, details=_run_details(run, error=message[:2000]))
+    run.status = RunStatus.FAILED
+    return bool(marked)
+
+
 def fail_stale_runs(older_than=STALE_AFTER):
     """Runs left `running` by a killed worker are marked failed (they never published anything)."""
     cutoff = timezone.now() - older_than
-    return ScoringRun.objects.filter(status=RunStatus.RUNNING, started_at__lt=cutoff).update(
-        status=RunStatus.FAILED, error="worker stopped before the run finished (marked stale)",
-        finished_at=timezone.now())
+    stale = ScoringRun.objects.filter(status=RunStatus.RUNNING, started_at__lt=cutoff).only("pk", "kind", "as_of")
+    return sum(_mark_failed(run, STALE_ERROR) for run in stale)
 
 
 def run_scoring(kind, as_of=None, user=None, enterprise_ids=None, *, job=None, progress=None):
@@ -217,15 +237,20 @@ def run_scoring(kind, as_of=None, user=None, enterprise_ids=None, *, job=None, p
         ScoringRun.objects.filter(pk=run.pk).update(timing=timing)
         run.timing = timing
     except Exception as exc:
-        ScoringRun.objects.filter(pk=run.pk).update(
-            status=RunStatus.FAILED, error=f"{exc}\n\n{traceback.format_exc()}"[-20000:],
-            finished_at=timezone.now(), timing=timing)
-        run.status = RunStatus.FAILED
+        _fail(run, exc, user=user, timing=timing)
         raise
     if changes:
         transaction.on_commit(lambda: grade_changed.send(sender=ScoringRun, run=run, adjustment=None,
                                                          changes=changes))
     return run
+
+
+def _fail(run, exc, *, user, **fields):
+    try:
+        _mark_failed(run, f"{type(exc).__name__}: {exc}", error=f"{exc}\n\n{traceback.format_exc()}", user=user,
+                     **fields)
+    except Exception:  # e.g. the database is gone: keep the original error; fail_stale_runs marks it later
+        logger.exception("could not mark scoring run %s failed", run.pk)
 
 
 SCORE_COLUMNS = ["run_id", "enterprise_id", "as_of", "indicator_set_id", "indicator_set_version", "model_version",
@@ -311,16 +336,18 @@ def _publish(run, parts, as_of, enterprise_ids, timing):
     run.status, run.finished_at, run.published_at = RunStatus.SUCCEEDED, timezone.now(), now
     run.enterprise_count, run.changed_count, run.adjusted_count = n_scores, n_changes, adjusted
     run.grade_distribution = {g: dist.get(g, 0) for g in GRADES}
+    n_superseded = len(superseded & set(current))
     if parts:
         run.timing = timing
         run.summary = {**run.summary, "engine_timing": [r.timing for _s, r in parts],
                        "indicator_codes": {str(s.pk): r.indicator_codes for s, r in parts},
                        "warnings": sorted({w for _s, r in parts for w in r.warnings}),
-                       "superseded": len(superseded & set(current))}
+                       "superseded": n_superseded}
     run.save()
     audit.record("scoring.run.publish", run, user=run.started_by,
-                 details={"kind": run.kind, "as_of": as_of, "enterprises": run.enterprise_count,
-                          "changed": run.changed_count, "distribution": run.grade_distribution})
+                 details=_run_details(run, enterprises=run.enterprise_count, changed=run.changed_count,
+                                      adjusted=adjusted, distribution=run.grade_distribution,
+                                      superseded=n_superseded))
     return changes
 
 
@@ -401,13 +428,17 @@ def preview(indicator_set, *, as_of=None, user=None, job=None, sample_size=30, p
             "ungraded": sum(matrix[""].values()), "sample": sample, "adjusted": len(adjustments),
         }
         timing = {"snapshot_s": round(t1 - t0, 4), "engine_s": round(t2 - t1, 4), "total_s": _now_ms(t0)}
-        ScoringRun.objects.filter(pk=run.pk).update(
-            status=RunStatus.SUCCEEDED, finished_at=timezone.now(), enterprise_count=summary["population"],
-            changed_count=len(movers), grade_distribution={g: dist.get(g, 0) for g in GRADES}, timing=timing,
-            summary=summary)
+        distribution = {g: dist.get(g, 0) for g in GRADES}
+        with transaction.atomic():
+            ScoringRun.objects.filter(pk=run.pk).update(
+                status=RunStatus.SUCCEEDED, finished_at=timezone.now(), enterprise_count=summary["population"],
+                changed_count=len(movers), grade_distribution=distribution, timing=timing, summary=summary)
+            audit.record("scoring.run.preview", run, user=user, details=_run_details(
+                run, indicator_set=f"{indicator_set.code} v{indicator_set.version}",
+                enterprises=summary["population"], moved=len(movers), up=up, down=len(movers) - up,
+                distribution=distribution))
     except Exception as exc:
-        ScoringRun.objects.filter(pk=run.pk).update(status=RunStatus.FAILED, error=str(exc)[:20000],
-                                                    finished_at=timezone.now())
+        _fail(run, exc, user=user)
         raise
     run.refresh_from_db()
     return run

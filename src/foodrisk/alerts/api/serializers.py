@@ -1,4 +1,3 @@
-from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
 from foodrisk.core.api.generic import ScopedModelSerializer
@@ -6,28 +5,17 @@ from foodrisk.core.models import Organisation, User
 
 from ..choices import Outcome
 from ..models import Alert, AlertEvent, AlertOccurrence, WarningRule
-from ..params import validate_params
 
 
 class WarningRuleSerializer(ScopedModelSerializer):
+    """Field checks only: the rule itself (params per kind, fixed organisation) is validated by
+    services.save_rule, which the viewset calls."""
+
     class Meta:
         model = WarningRule
         fields = ["id", "code", "name", "kind", "params", "level", "target", "target_organisation", "deadline_days",
                   "enabled", "description", "builtin"]
         read_only_fields = ["id", "builtin"]
-
-    def validate(self, attrs):
-        kind = attrs.get("kind", getattr(self.instance, "kind", None))
-        params = attrs.get("params", getattr(self.instance, "params", {}) if self.instance else {})
-        try:
-            attrs["params"] = validate_params(kind, params)
-        except DjangoValidationError as exc:
-            raise serializers.ValidationError(exc.message_dict)
-        target = attrs.get("target", getattr(self.instance, "target", "local"))
-        org = attrs.get("target_organisation", getattr(self.instance, "target_organisation", None))
-        if target == "fixed" and org is None:
-            raise serializers.ValidationError({"target_organisation": ["Choose the fixed organisation."]})
-        return attrs
 
 
 class OccurrenceSerializer(serializers.ModelSerializer):

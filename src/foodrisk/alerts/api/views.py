@@ -4,7 +4,7 @@ the workflow actions POST …/review, …/dispatch, …/handle, …/close, all t
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import exceptions, permissions
+from rest_framework import exceptions, permissions, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
@@ -34,10 +34,35 @@ def _call(func, *args, **kwargs):
         raise exceptions.PermissionDenied(str(exc) or None)
 
 
+class Conflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "Conflict."
+    default_code = "conflict"
+
+
 class WarningRuleViewSet(ScopedModelViewSet):
+    """Warning rules. Writes go through services.save_rule / delete_rule: params validated and completed
+    with their defaults, audited; a rule that alerts refer to cannot be deleted (409: disable it)."""
+
     queryset = WarningRule.objects.order_by("code")
     serializer_class = WarningRuleSerializer
     filterset_fields = ["kind", "level", "enabled"]
+
+    def perform_create(self, serializer):
+        rule = WarningRule(**serializer.validated_data)
+        serializer.instance = _call(services.save_rule, rule, user=self.request.user)
+
+    def perform_update(self, serializer):
+        rule = serializer.instance
+        for field, value in serializer.validated_data.items():
+            setattr(rule, field, value)
+        _call(services.save_rule, rule, user=self.request.user)
+
+    def perform_destroy(self, instance):
+        try:
+            services.delete_rule(instance, user=self.request.user)
+        except services.RuleInUse as exc:
+            raise Conflict({"detail": exc.messages[0], "code": exc.code}) from exc
 
 
 class AlertViewSet(ReadOnlyScopedViewSet):

@@ -226,7 +226,15 @@ class ObjectEditView(ScopedMixin, generic.UpdateView):
         return objects.save_form(form, user=self.request.user)
 
     def form_valid(self, form):
-        self.object = self.save(form)
+        from django.core.exceptions import ValidationError
+
+        from ..forms import add_service_errors
+
+        try:
+            self.object = self.save(form)
+        except ValidationError as exc:  # what the service's own checks refuse (e.g. a key saved meanwhile)
+            add_service_errors(form, exc)
+            return self.form_invalid(form)
         messages.success(self.request, _("Saved."))
         return redirect(self.get_success_url())
 

@@ -13,16 +13,17 @@ import json
 import time
 from dataclasses import dataclass, field, fields
 from datetime import date
+from typing import TYPE_CHECKING
 
-import lightgbm as lgb
 import numpy as np
-from sklearn.isotonic import IsotonicRegression
-from sklearn.linear_model import LogisticRegression
 
 from ..compiler import shift_months
 from ..metrics import auc
 from ..spec import IndicatorSet
 from .dataset import Dataset, LabelSpec, feature_labels
+
+if TYPE_CHECKING:  # LightGBM and scikit-learn are imported where a model is trained or loaded (seconds to
+    import lightgbm as lgb  # load; every command and web worker would pay for them otherwise)
 
 ARTIFACT_FORMAT = "foodrisk.model/1"
 
@@ -84,6 +85,9 @@ def default_monotone(spec: IndicatorSet, names: list[str]) -> dict[str, int]:
 
 def fit_calibrator(raw: np.ndarray, y: np.ndarray, method: str = "isotonic") -> dict:
     """JSON-able calibrator mapping the booster's raw score (log-odds) to a probability."""
+    from sklearn.isotonic import IsotonicRegression
+    from sklearn.linear_model import LogisticRegression
+
     raw = np.asarray(raw, float)
     y = np.asarray(y, int)
     if method == "isotonic":
@@ -165,6 +169,8 @@ def fit_woe_logistic(X: np.ndarray, y: np.ndarray, names: list[str], bins: int =
             woe.append(float(np.log((ev / n_ev) / (non / n_non))))
         W[:, j] = np.asarray(woe)[idx]
         feats.append({"name": n, "edges": [float(e) for e in edges], "woe": woe})
+    from sklearn.linear_model import LogisticRegression
+
     lr = LogisticRegression(C=C, max_iter=2000).fit(W, y)
     return {
         "kind": "woe_logistic",
@@ -216,6 +222,8 @@ class ModelArtifact:
 
     def booster(self) -> lgb.Booster:
         if self._booster is None:
+            import lightgbm as lgb
+
             self._booster = lgb.Booster(model_str=self.model_string)
         return self._booster
 
@@ -315,6 +323,8 @@ def train_model(
     Xtr, ytr = dataset.X(tr), dataset.y(tr)
     Xca, yca = dataset.X(ca), dataset.y(ca)
     t1 = time.perf_counter()
+    import lightgbm as lgb
+
     dtrain = lgb.Dataset(Xtr, ytr, feature_name=names, free_raw_data=True, params={"max_bin": p["max_bin"]})
     booster = lgb.train(p, dtrain, num_boost_round=num_boost_round)
     t2 = time.perf_counter()

@@ -2,9 +2,11 @@
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, status
 from rest_framework.decorators import action
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from foodrisk.core.api.generic import ReadOnlyScopedViewSet
@@ -27,6 +29,9 @@ def _call(func, *args, **kwargs):
         raise exceptions.PermissionDenied(str(exc))
 
 
+PART_ACTIONS = {"add_indicator", "indicator", "add_rule", "rule"}
+
+
 def _need(request, perm):
     if not request.user.has_perm(perm):
         raise exceptions.PermissionDenied(perm)
@@ -36,10 +41,22 @@ class IndicatorSetViewSet(ReadOnlyScopedViewSet):
     queryset = IndicatorSet.objects.order_by("code", "-version")
     serializer_class = IndicatorSetSerializer
     filterset_fields = ["code", "status"]
-    http_method_names = ["get", "head", "options", "post", "put"]
+    http_method_names = ["get", "head", "options", "post", "put", "delete"]
 
     def _done(self, obj, code=status.HTTP_200_OK):
         return Response(IndicatorSetSerializer(obj).data, status=code)
+
+    # The inherited model-viewset writes would bypass the services (no draft check, no validation):
+    # every write is one of the actions below.
+    def update(self, request, *args, **kwargs):
+        raise exceptions.MethodNotAllowed(request.method)
+
+    partial_update = destroy = update
+
+    def get_queryset(self):
+        if self.action in PART_ACTIONS:  # editing one entry is a change whatever the HTTP method
+            return self.queryset.all().restrict(self.request.user, "change")
+        return super().get_queryset()
 
     @extend_schema(request=CreateSerializer, responses=IndicatorSetSerializer)
     def create(self, request):
@@ -63,6 +80,41 @@ class IndicatorSetViewSet(ReadOnlyScopedViewSet):
         s.is_valid(raise_exception=True)
         return self._done(_call(services.update_spec, self.get_object(), s.validated_data["spec"], user=request.user,
                                 note=s.validated_data.get("note")))
+
+    def _part(self, request, replace, remove, code=None):
+        _need(request, "indicators.change_indicatorset")
+        obj = self.get_object()
+        if request.method == "DELETE":
+            return self._done(_call(remove, obj, code, user=request.user))
+        if not isinstance(request.data, dict):
+            raise exceptions.ValidationError(_("Send one JSON object."))
+        return self._done(_call(replace, obj, code, dict(request.data), user=request.user))
+
+    @extend_schema(request=dict, responses=IndicatorSetSerializer)
+    @action(detail=True, methods=["post"], url_path="indicators", permission_classes=[IsAuthenticated])
+    def add_indicator(self, request, pk=None):
+        """Add one indicator to a draft (same service and checks as the editor page)."""
+        return self._part(request, services.replace_indicator, services.remove_indicator)
+
+    @extend_schema(request=dict, responses=IndicatorSetSerializer)
+    @action(detail=True, methods=["put", "delete"], url_path=r"indicators/(?P<code>[^/]+)",
+            permission_classes=[IsAuthenticated])
+    def indicator(self, request, pk=None, code=None):
+        """Replace (PUT) or remove (DELETE) one indicator of a draft; an unknown code is a 400."""
+        return self._part(request, services.replace_indicator, services.remove_indicator, code)
+
+    @extend_schema(request=dict, responses=IndicatorSetSerializer)
+    @action(detail=True, methods=["post"], url_path="rules", permission_classes=[IsAuthenticated])
+    def add_rule(self, request, pk=None):
+        """Add one policy rule to a draft."""
+        return self._part(request, services.replace_rule, services.remove_rule)
+
+    @extend_schema(request=dict, responses=IndicatorSetSerializer)
+    @action(detail=True, methods=["put", "delete"], url_path=r"rules/(?P<code>[^/]+)",
+            permission_classes=[IsAuthenticated])
+    def rule(self, request, pk=None, code=None):
+        """Replace (PUT) or remove (DELETE) one policy rule of a draft; an unknown code is a 400."""
+        return self._part(request, services.replace_rule, services.remove_rule, code)
 
     def _lifecycle(self, request, func, perm):
         _need(request, perm)

@@ -1,6 +1,7 @@
 """Credit repair (信用修复): application with the credit commitment and evidence → review against the rules
 (each check's result kept) → decision by a second person → on approval the penalty / list entry is marked
-repaired through the records service (the engine stops counting it and rescoring runs).
+repaired (audited and versioned like a records-service write; one records_changed for the decision, so the
+engine stops counting it and the enterprise is rescored once).
 
 Rules (regulations.md §3.2–3.3; periods are parameters):
 - serious penalties (licence revoked, severity "serious") are never repairable early (Order 45 Art. 14);
@@ -20,7 +21,7 @@ from django.utils.translation import gettext as _
 from foodrisk.core import params
 from foodrisk.core.services import audit
 from foodrisk.records.models import Attachment, CreditRepair, ListEntry, Penalty
-from foodrisk.records.services import save_attachment, save_record
+from foodrisk.records.services import save_attachment, save_record, save_records
 
 from ..choices import RepairStatus
 from ..models import RepairCase
@@ -180,21 +181,23 @@ def decide(case, *, user, approve, reason="", today=None):
         case.status = R.APPROVED if approve else R.REJECTED
         case.decided_by, case.decided_at, case.reason = user, timezone.now(), reason
         case.save()
+        changed = []
         if approve:
             if case.penalty_id:
                 penalty = Penalty.objects.select_for_update().get(pk=case.penalty_id)
                 penalty.repaired, penalty.repaired_on = True, today
-                save_record(penalty, user=user)
+                changed.append(penalty)
             else:
                 entry = ListEntry.objects.select_for_update().get(pk=case.list_entry_id)
                 entry.repaired = True
                 entry.removed_on = entry.removed_on or today
-                save_record(entry, user=user)
+                changed.append(entry)
         if case.record_id:
             record = CreditRepair.objects.select_for_update().get(pk=case.record_id)
             record.decision = "approved" if approve else "rejected"
             record.decided_on, record.reason = today, reason
-            save_record(record, user=user)
+            changed.append(record)
+        save_records(changed, user=user)  # one records_changed: one rescoring
         audit.record(f"supervision.repair.{'approve' if approve else 'reject'}", case, before=before,
                      after=_state(case), user=user, details={"reason": reason})
     return case
