@@ -28,3 +28,20 @@ class OrganisationViewTests(OrganisationMixin, ViewTestCases.All):
 
 class OrganisationAPITests(OrganisationMixin, APITestCases.All):
     pass
+
+    def test_api_delete_of_a_referenced_object_is_a_conflict(self):
+        """A PROTECTed reference (here a user of the organisation) refuses the delete: 409 with the reason,
+        the object kept and no delete audited, as the UI's delete page does (not a 500)."""
+        from django.utils.translation import gettext
+
+        from foodrisk.core.models import User
+
+        mine = self.make_object(self.region_a)
+        User.objects.create_user("member", password="x-Long-Password-1", organisation=mine)
+        self.grant(self.perm("view"), self.perm("delete"))
+        response = self.client.delete(f"{self.api_base}{mine.pk}/")
+        self.assertEqual(response.status_code, 409)
+        self.assertEqual(response.json()["detail"],
+                         gettext("This object is still referenced by other records and cannot be deleted."))
+        self.assertTrue(Organisation.objects.filter(pk=mine.pk).exists())
+        self.assertNotIn("core.organisation.delete", self.audit_actions())

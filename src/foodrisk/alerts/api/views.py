@@ -4,11 +4,11 @@ the workflow actions POST …/review, …/dispatch, …/handle, …/close, all t
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import exceptions, permissions, status
+from rest_framework import exceptions, permissions
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from foodrisk.core.api.generic import ReadOnlyScopedViewSet, ScopedModelViewSet
+from foodrisk.core.api.generic import Conflict, ReadOnlyScopedViewSet, ScopedModelViewSet
 
 from .. import services
 from ..filtersets import AlertFilterSet
@@ -32,12 +32,6 @@ def _call(func, *args, **kwargs):
                                          {"detail": exc.messages, "code": exc.code or "invalid"})
     except DjangoPermissionDenied as exc:
         raise exceptions.PermissionDenied(str(exc) or None)
-
-
-class Conflict(exceptions.APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = "Conflict."
-    default_code = "conflict"
 
 
 class WarningRuleViewSet(ScopedModelViewSet):

@@ -1,11 +1,21 @@
 """REST building blocks every app reuses: scoped querysets, model permissions incl. view, audited writes."""
 
-from rest_framework import permissions, serializers, viewsets
+from django.db.models import ProtectedError
+from django.utils.translation import gettext as _
+from rest_framework import exceptions, permissions, serializers, status, viewsets
 
 from ..services import objects
 
 ACTIONS = {"GET": "view", "HEAD": "view", "OPTIONS": "view", "POST": "add", "PUT": "change",
            "PATCH": "change", "DELETE": "delete"}
+
+
+class Conflict(exceptions.APIException):
+    """409: the request is understood but the object's state refuses it (e.g. still referenced)."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "Conflict."
+    default_code = "conflict"
 
 
 class ScopedModelPermissions(permissions.DjangoModelPermissions):
@@ -60,7 +70,10 @@ class ScopedModelViewSet(viewsets.ModelViewSet):
         objects.save_serializer(serializer)
 
     def perform_destroy(self, instance):
-        objects.delete_instance(instance)
+        try:
+            objects.delete_instance(instance)
+        except ProtectedError as exc:  # as the UI's delete view: a clear refusal, not a 500
+            raise Conflict(_("This object is still referenced by other records and cannot be deleted.")) from exc
 
 
 class ReadOnlyScopedViewSet(ScopedModelViewSet, viewsets.ReadOnlyModelViewSet):

@@ -1,7 +1,7 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
-from rest_framework import exceptions, serializers
+from rest_framework import serializers
 
-from foodrisk.core.api.generic import ScopedModelViewSet
+from foodrisk.core.api.generic import Conflict, ScopedModelViewSet
 
 from .. import services
 from ..filtersets import EnterpriseFilterSet, LicenceFilterSet
@@ -16,11 +16,6 @@ def _save(save, instance, serializer, user):
         serializer.instance = save(instance, user=user)
     except DjangoValidationError as exc:
         raise serializers.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
-
-
-class Conflict(exceptions.APIException):
-    status_code = 409
-    default_code = "conflict"
 
 
 class EnterpriseViewSet(ScopedModelViewSet):
