@@ -9,6 +9,7 @@ from foodrisk.alerts import services
 from foodrisk.alerts.forms import DispatchForm
 from foodrisk.alerts.models import Alert
 from foodrisk.core.models import Role, User
+from foodrisk.core.services import accounts
 
 PERMS = ("alerts.handle_alert", "alerts.review_alert", "alerts.dispatch_alert")
 
@@ -57,7 +58,7 @@ class PermissionHolders(AlertsTestCase):
         everyone = list(User.objects.order_by("pk"))
         for perm in PERMS:
             with self.subTest(perm=perm, scope="all"):
-                self.assertEqual(list(services.users_with_perm(perm).order_by("pk")), by_has_perm(perm, everyone))
+                self.assertEqual(list(accounts.users_with_perm(perm).order_by("pk")), by_has_perm(perm, everyone))
         self.assertEqual(services._users_with(None, "alerts.handle_alert"), [])
 
     def test_recipients_take_one_query_whatever_the_number_of_users(self):

@@ -2,11 +2,11 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from foodrisk.core.models import Organisation, User
+from foodrisk.core.services.accounts import users_with_perm
 
 from .choices import Outcome
 from .models import WarningRule
 from .params import SCHEMAS
-from .services import users_with_perm
 
 
 def _kind_help():

@@ -38,7 +38,6 @@ Workflow (user = the acting person; permission "alerts.<action>_alert" and regio
     allowed_actions(alert, user) -> set of "review", "dispatch", "handle", "close"
 
 Reads:
-    users_with_perm(perm) -> User queryset            # holders of a permission, one query
     queue(user, which="mine" | "organisation" | "all") -> Alert queryset in the user's scope
     attachments(alert) -> records.Attachment queryset
 
@@ -65,6 +64,7 @@ from django.utils.translation import gettext_lazy
 from foodrisk.core.models import Organisation, Region, User
 from foodrisk.core.querysets import organisation_covers
 from foodrisk.core.services import audit
+from foodrisk.core.services.accounts import users_with_perm
 from foodrisk.core.services.notifications import notify
 
 from . import events, rules
@@ -166,13 +166,6 @@ def target_organisation(rule, region_code, cache=None):
 # --------------------------------------------------------------------------------------------------
 # raising
 # --------------------------------------------------------------------------------------------------
-def users_with_perm(perm):
-    """Active users holding `perm` through a role, directly or as superusers: what User.has_perm answers,
-    in one query instead of one (or more) per user. ModelBackend is the only configured backend that
-    grants permissions (the OIDC backend subclasses it), so its answer is has_perm's."""
-    return User.objects.with_perm(perm, backend="django.contrib.auth.backends.ModelBackend")
-
-
 def _users_with(org, perm, exclude=None):
     if org is None:
         return []

@@ -4,16 +4,15 @@ floor, history), allocated to the organisation's capacity in risk order; what ca
 import math
 from decimal import Decimal
 
-from django.contrib.auth.models import Permission
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from foodrisk.core import params
-from foodrisk.core.models import User
 from foodrisk.core.querysets import region_prefix
 from foodrisk.core.services import audit
+from foodrisk.core.services.accounts import users_with_perm
 from foodrisk.enterprises.models import Enterprise
 
 from ..choices import GRADES, RISK_ORDER
@@ -32,17 +31,12 @@ def jurisdiction(organisation):
 
 def inspectors_of(organisation):
     """Active users of the organisation (or of organisations inside its jurisdiction) who may be drawn as
-    inspectors: the `supervision.inspect_task` permission, directly or through a role."""
-    app_label, codename = INSPECTOR_PERMISSION.split(".")
-    perm = Permission.objects.filter(content_type__app_label=app_label, codename=codename).first()
-    if perm is None:
-        return User.objects.none()
-    return (User.objects.filter(is_active=True)
+    inspectors: the `supervision.inspect_task` permission, directly or through a role (not as superusers)."""
+    return (users_with_perm(INSPECTOR_PERMISSION, include_superusers=False)
             .filter(Q(organisation=organisation)
                     | Q(organisation__region__code__startswith=region_prefix(organisation.region_id),
                         organisation__parent=organisation))
-            .filter(Q(user_permissions=perm) | Q(groups__permissions=perm))
-            .distinct().order_by("pk"))
+            .order_by("pk"))
 
 
 def last_full_inspections(enterprise_ids, kinds, before):
