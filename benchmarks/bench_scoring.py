@@ -199,6 +199,19 @@ def grade_validity(world):
             "adverse_rate_by_grade": by_grade}
 
 
+def reset_scoring():
+    """BENCH_REUSE on PostgreSQL: keep the archive, start scoring from scratch."""
+    from django.db import connection
+
+    with connection.cursor() as c:
+        c.execute("TRUNCATE scoring_scoringrun, indicators_indicatorset CASCADE")
+        c.execute("UPDATE enterprises_enterprise SET current_grade = '', current_score = NULL, "
+                  "graded_at = NULL WHERE current_grade <> '' OR current_score IS NOT NULL "
+                  "OR graded_at IS NOT NULL")
+        c.execute("DELETE FROM records_penalty WHERE decision_no LIKE 'BENCH-%%'")  # the event-latency step's
+        c.execute("VACUUM ANALYZE")
+
+
 def load_world():
     """Synthetic city → archive through the batch upsert services (rescoring switched off)."""
     import pyarrow.compute as pc
@@ -214,11 +227,7 @@ def load_world():
 
     world = generate_world(N_ENTERPRISES, years=5, seed=7, as_of=AS_OF)
     if connection.vendor == "postgresql" and REUSE and Enterprise.objects.count() == world.table("enterprises").num_rows:
-        with connection.cursor() as c:  # keep the archive, start scoring from scratch
-            c.execute("TRUNCATE scoring_scoringrun, indicators_indicatorset CASCADE")
-            c.execute("UPDATE enterprises_enterprise SET current_grade = '', current_score = NULL, graded_at = NULL")
-            c.execute("DELETE FROM records_penalty WHERE decision_no LIKE 'BENCH-%%'")  # the event-latency step's
-            c.execute("VACUUM ANALYZE")
+        reset_scoring()
         counts = {"enterprises": Enterprise.objects.count()}
         for kind in ("licences", "inspections", "sampling_tests", "penalties", "complaints", "credit_repairs",
                      "list_entries"):
@@ -312,12 +321,7 @@ def load_bulk():
         raise SystemExit("bulk mode (BENCH_RECORDS_PER_ENTERPRISE) needs PostgreSQL")
     counts = bulk_counts()
     if REUSE and counts["enterprises"] == N_ENTERPRISES and counts["inspections"] > 0:
-        with connection.cursor() as c:
-            c.execute("TRUNCATE scoring_scoringrun, indicators_indicatorset CASCADE")
-            c.execute("UPDATE enterprises_enterprise SET current_grade = '', current_score = NULL, graded_at = NULL "
-                      "WHERE current_grade <> '' OR current_score IS NOT NULL")
-            c.execute("DELETE FROM records_penalty WHERE decision_no LIKE 'BENCH-%%'")
-            c.execute("VACUUM ANALYZE")
+        reset_scoring()
         return counts, {"reused": True}
     p = subprocess.run([sys.executable, __file__, "--bulk-load"], capture_output=True, text=True, check=False)
     sys.stdout.write(p.stdout)

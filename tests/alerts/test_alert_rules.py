@@ -323,3 +323,16 @@ def test_the_deferred_job_reads_a_runs_grade_changes(monkeypatch):
     assert result["grade_changes"] == 3 and seen[0][1] == run
     assert [(c["enterprise_id"], c["old_grade"], c["new_grade"]) for c in seen[0][0]] == [
         (ents[0].pk, "", "A"), (ents[1].pk, "A", "D"), (ents[2].pk, "B", "C")]
+
+
+@pytest.mark.django_db
+def test_grade_drop_uses_the_reasons_read_with_the_changes(django_assert_num_queries):
+    from types import SimpleNamespace
+
+    from foodrisk.alerts import rules
+
+    rule = SimpleNamespace(params={"to_grades": [], "min_steps": 1, "include_first_grading": False})
+    changes = [{"enterprise_id": 1, "old_grade": "A", "new_grade": "C", "score": 50.0, "reasons": ["r1", "r2"]}]
+    with django_assert_num_queries(0):  # the deferred job loaded them: no second read of the run's rows
+        hits = rules.grade_drop(rule, changes, run=SimpleNamespace(pk=7))
+    assert [h.evidence["reasons"] for h in hits] == [["r1", "r2"]]

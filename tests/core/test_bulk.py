@@ -208,7 +208,8 @@ def test_array_param_round_trips_any_values():
         assert got == [v if pg_type == "text" else int(v) for v in values], (values, expr)
 
 
-def test_rows_said_new_are_copied_and_a_wrong_guess_falls_back_to_the_upsert():
+def _licence_rows():
+    """(a licence row maker, the licence fields an upsert updates) for one enterprise."""
     make_regions()
     ent = Enterprise.objects.create(uscc="91330102000000001X", name="企业", region_id="330102",
                                     business_form="catering")
@@ -217,6 +218,12 @@ def test_rows_said_new_are_copied_and_a_wrong_guess_falls_back_to_the_upsert():
     def row(no, category):
         return dict(enterprise_id=ent.pk, licence_no=f"JY1330102000000{no}", kind="JY", category=category,
                     issued_on=dt.date(2024, 1, 1), expires_on=dt.date(2029, 1, 1))
+
+    return row, fields
+
+
+def test_rows_said_new_are_copied_and_a_wrong_guess_falls_back_to_the_upsert():
+    row, fields = _licence_rows()
 
     keys = [row(n, "")["licence_no"] for n in (1, 2, 3)]
     with transaction.atomic():
@@ -227,3 +234,13 @@ def test_rows_said_new_are_copied_and_a_wrong_guess_falls_back_to_the_upsert():
     stored = dict(Licence.objects.values_list("licence_no", "category"))
     assert stored == {keys[0]: "乙", keys[1]: "甲", keys[2]: "乙"}
     assert Licence.objects.get(licence_no=keys[2]).source == "s" and Licence.objects.get(licence_no=keys[1]).status == "valid"
+
+
+def test_upsert_counts_copied_and_upserted_rows():
+    """Some rows said new (COPYed on PostgreSQL), the others upserted: every row is counted."""
+    row, fields = _licence_rows()
+
+    assert bulk.upsert(Licence, [row(1, "甲")], "licence_no", fields) == 1
+    rows = [row(1, "乙"), row(2, "乙"), row(3, "乙")]
+    assert bulk.upsert(Licence, rows, "licence_no", fields, new_keys={rows[1]["licence_no"], rows[2]["licence_no"]}) == 3
+    assert set(Licence.objects.values_list("category", flat=True)) == {"乙"} and Licence.objects.count() == 3

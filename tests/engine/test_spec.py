@@ -67,6 +67,18 @@ def test_unknown_keys_are_reported():
     assert _has(issues, "indicator set", "cutof", "unknown field")
 
 
+def test_unknown_keys_in_bands_and_conditions_are_reported():
+    d = one_indicator_set({"bands": [{"equal": 1, "points": 3}, {"equals": 1, "min": 0, "points": 2}],
+                           "filter": [{"field": "severity", "operator": "=", "value": "heavy"}]})
+    d["rules"] = [{"code": "r", "name": "r", "type": "veto", "grade": "D",
+                   "when": [{"indicator": "x", "op": ">", "val": 1}]}]
+    issues = _errors(d)
+    assert ("indicator 'x'", "bands[1].equal", "unknown field") in issues
+    assert _has(issues, "indicator 'x'", "bands[2]", "either equals or min/max")
+    assert ("indicator 'x'", "filter[1].operator", "unknown field") in issues
+    assert ("rule 'r'", "when[1].val", "unknown field") in issues
+
+
 @pytest.mark.parametrize(
     ("indicator", "field", "text"),
     [

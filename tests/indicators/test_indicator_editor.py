@@ -283,3 +283,25 @@ def test_service_refuses_unknown_codes_and_edits_the_current_spec(draft):
     fresh = IndicatorSet.objects.get(pk=s.pk)
     assert next(x for x in fresh.indicators if x["code"] == INDICATOR)["weight"] == 3.0
     assert fresh.rules[0]["grade"] == "C"
+
+
+def test_settings_editor_keeps_an_indicator_saved_meanwhile(client, draft):
+    s, author, _ = draft
+    client.force_login(author)
+    url = reverse("indicators:indicatorset_settings", args=[s.pk])
+    data = dict(form_data(client, url), name="renamed")
+    ind = next(x for x in s.indicators if x["code"] == INDICATOR)
+    real, done = isvc.change_spec, []
+
+    def edited_meanwhile(*args, **kwargs):  # another editor saves an indicator after this page read the set
+        if not done:
+            done.append(True)
+            isvc.replace_indicator(s, INDICATOR, dict(ind, weight=3.0), user=author)
+        return real(*args, **kwargs)
+
+    with mock.patch.object(isvc, "change_spec", side_effect=edited_meanwhile):
+        r = client.post(url, data)
+    assert r.status_code == 302, errors(r)
+    fresh = IndicatorSet.objects.get(pk=s.pk)
+    assert fresh.name == "renamed"
+    assert next(x for x in fresh.indicators if x["code"] == INDICATOR)["weight"] == 3.0

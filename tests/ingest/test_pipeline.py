@@ -249,3 +249,20 @@ def test_a_large_announcement_batch_is_linked_by_splink(enterprises):
     # row by row, rapidfuzz does not link the name without its company form: it is quarantined, not lost
     assert small.report["reasons"] == {"entity_unresolved:enterprise_name": 1}
     assert_counts(small)
+
+
+@pytest.mark.django_db
+def test_import_command_takes_the_region_by_code(enterprises, tmp_path):
+    from django.core.management import CommandError, call_command
+
+    from foodrisk.ingest.models import Batch
+
+    from .conftest import IMPORT_DAY
+
+    path = tmp_path / "inspections.csv"
+    path.write_bytes(csv_bytes(INSP, [insp("JC1", 1)]))
+    with pytest.raises(CommandError, match="no such region: 999999"):
+        call_command("import", str(path), source="test", region="999999", wait=True)
+    call_command("import", str(path), source="test", region="330102", wait=True, import_day=IMPORT_DAY)
+    batch = Batch.objects.get(file_name="inspections.csv")
+    assert batch.region_id == "330102" and batch.accepted_new == 1

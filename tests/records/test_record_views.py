@@ -291,3 +291,37 @@ class PageSmokeTests(ScopedTestCase):
             self.assertEqual(self.client.get(url).status_code, 200, url)
         htmx = self.client.get(reverse("records:penalty_list"), headers={"HX-Request": "true"})
         self.assertNotContains(htmx, "<html")
+
+
+def test_save_record_reads_the_before_state_under_lock_and_reports_a_duplicate_key(db):
+    """As the enterprise saves: the update's before-state is the stored row, read in the write's transaction
+    (locked where the database can), and a duplicate key that gets past full_clean is a ValidationError."""
+    from unittest import mock
+
+    import pytest
+    from django.core.exceptions import ValidationError
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from foodrisk.core.testing import make_regions
+    from foodrisk.records import services
+
+    enterprise = make_enterprise(make_regions()["330102"])
+    record = make_record("inspections", enterprise, organisation="上城所")
+    Inspection.objects.filter(pk=record.pk).update(organisation="他人改的")  # after this copy was read
+    record.result = "fail"
+    with CaptureQueriesContext(connection) as queries:
+        services.save_record(record)
+    sqls = [q["sql"] for q in queries.captured_queries]
+    begin = next(i for i, sql in enumerate(sqls) if sql.startswith("SAVEPOINT"))
+    read = next(i for i, sql in enumerate(sqls) if sql.startswith("SELECT") and "records_inspection" in sql)
+    assert read > begin, sqls
+    assert "FOR UPDATE" in sqls[read] or not connection.features.has_select_for_update
+    before = AuditEntry.objects.get(action="records.inspection.update").before
+    assert before["organisation"] == "他人改的"
+
+    other = make_record("inspections", enterprise)
+    other.inspection_no = record.inspection_no
+    with mock.patch.object(Inspection, "full_clean"), pytest.raises(ValidationError) as caught:
+        services.save_record(other)
+    assert "inspection_no" in caught.value.message_dict

@@ -221,7 +221,8 @@ def grade_drop(rule, changes, run=None, adjustment=None):
     if run is not None:
         from foodrisk.scoring.models import GradeChange
 
-        ids = [c["enterprise_id"] for c in changes]
+        # the deferred job reads the changes with their reasons; the event's changes come without them
+        ids = [c["enterprise_id"] for c in changes if "reasons" not in c]
         for chunk in chunks(ids):
             reasons.update(GradeChange.objects.filter(run=run, enterprise_id__in=chunk)
                            .values_list("enterprise_id", "reasons"))
@@ -245,7 +246,7 @@ def grade_drop(rule, changes, run=None, adjustment=None):
                                                                  if change.get("score") is not None else ""),
                         {"grades": {"old": old, "new": new, "score": change.get("score")},
                          "run": getattr(run, "pk", None), "adjustment": getattr(adjustment, "pk", None),
-                         "reasons": list(reasons.get(eid) or [])[:10]}))
+                         "reasons": list(change.get("reasons", reasons.get(eid)) or [])[:10]}))
     return hits
 
 

@@ -63,7 +63,7 @@ from django.utils.translation import gettext_lazy
 
 from foodrisk.core.models import Organisation, Region, User
 from foodrisk.core.querysets import organisation_covers
-from foodrisk.core.services import audit
+from foodrisk.core.services import audit, objects
 from foodrisk.core.services.accounts import users_with_perm
 from foodrisk.core.services.notifications import notify
 
@@ -119,10 +119,7 @@ def delete_rule(rule, *, user=None):
     if count:
         raise in_use(count)
     try:
-        with transaction.atomic():
-            # recorded first (the pk is gone after delete); a refused delete rolls the entry back
-            audit.record("alerts.warningrule.delete", rule, before=audit.snapshot(rule), user=user)
-            rule.delete()
+        objects.delete_instance(rule, user=user)  # audited in the same transaction: a refused delete rolls it back
     except ProtectedError as exc:  # an alert raised meanwhile
         raise in_use(len(exc.protected_objects)) from exc
 

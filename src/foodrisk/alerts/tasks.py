@@ -27,7 +27,7 @@ def evaluate(job, grade_changes=None, run_id=None, enterprise_ids=None, kind=Non
     run = ScoringRun.objects.filter(pk=run_id).first() if run_id else None
     if run is not None and not grade_changes:  # a run's changes are read from its GradeChange rows
         grade_changes = list(GradeChange.objects.filter(run=run).order_by("pk")
-                             .values("enterprise_id", "old_grade", "new_grade", "score"))
+                             .values("enterprise_id", "old_grade", "new_grade", "score", "reasons"))
     if grade_changes:
         services.evaluate_grade_changes(grade_changes, run=run)
         job.log(f"evaluated {len(grade_changes)} grade changes of run {run_id}")

@@ -138,12 +138,10 @@ class WarningRuleEditView(ObjectEditView):
 
 class WarningRuleDeleteView(ObjectDeleteView):
     model = WarningRule
+    refused = (services.RuleInUse,)
 
-    def form_valid(self, form):
-        try:
-            services.delete_rule(self.object, user=self.request.user)
-        except services.RuleInUse as exc:
-            messages.error(self.request, exc.messages[0])
-            return redirect(self.object)
-        messages.success(self.request, _("Deleted."))
-        return redirect("alerts:warningrule_list")
+    def delete_object(self, obj):
+        services.delete_rule(obj, user=self.request.user)
+
+    def refusal_message(self, exc):
+        return exc.messages[0]

@@ -178,6 +178,7 @@ def upsert(model, rows, key, update_fields, *, extra=None, using=None, batch_siz
         model.objects.using(using).bulk_create(objs, batch_size=batch_size, update_conflicts=True,
                                                unique_fields=[key], update_fields=list(update_fields))
         return len(objs)
+    known = rows
     if new_keys:
         new_keys = new_keys if isinstance(new_keys, (set, frozenset, dict)) else set(new_keys)
         fresh, known = [], []
@@ -189,10 +190,9 @@ def upsert(model, rows, key, update_fields, *, extra=None, using=None, batch_siz
                     _copy_postgresql(model, fresh, key, extra or {}, connection)
             except IntegrityError:
                 known = rows
-        if not known:
-            return len(rows)
-        rows = known
-    return _upsert_postgresql(model, rows, key, update_fields, extra or {}, connection)
+    if known:
+        _upsert_postgresql(model, known, key, update_fields, extra or {}, connection)
+    return len(rows)  # the copied rows count too
 
 
 def _copy_postgresql(model, rows, key, extra, connection):
@@ -363,6 +363,19 @@ def array_param(values, pg_type="text"):
     if joined.count(_SEP) != max(len(values) - 1, 0) or (len(values) == 1 and not values[0]):
         return f"%s::{pg_type}[]", values
     return f"string_to_array(%s, chr(31))::{pg_type}[]", joined
+
+
+SQLITE_CHUNK = 900  # keys per query on SQLite: under its bound-parameter limit (999 in older builds)
+
+
+def rows_for_keys(queryset, field, keys):
+    """The queryset filtered to `field` in keys, as querysets to run in turn: on PostgreSQL one (key_filter: the
+    keys as one array parameter), on SQLite one per chunk of SQLITE_CHUNK keys."""
+    keys = keys if isinstance(keys, list) else list(keys)
+    if connections[queryset.db].vendor == "postgresql":
+        return [key_filter(queryset, field, keys)]
+    return [queryset.filter(**{f"{field}__in": keys[start:start + SQLITE_CHUNK]})
+            for start in range(0, len(keys), SQLITE_CHUNK)]
 
 
 def key_filter(queryset, field, values):

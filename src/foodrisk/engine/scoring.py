@@ -72,7 +72,6 @@ class ScoreResult:
     sql: str = ""
     warnings: list[str] = field(default_factory=list)
     indicator_codes: list[str] = field(default_factory=list)  # enabled indicators, in spec order
-    compact_details: bool = False  # details as [[value, …], [points, …]] in indicator_codes order
 
     def grade_counts(self) -> dict[str, int]:
         counts = pc.value_counts(self.scores["grade"]).to_pylist() if self.scores.num_rows else []
@@ -228,7 +227,6 @@ def score(
         sql=compiled.sql,
         warnings=warnings,
         indicator_codes=compiled.indicator_codes,
-        compact_details=compact_details,
     )
 
 

@@ -77,6 +77,20 @@ def _check_keys(d: Any, allowed: set[str], where: str, col: _Collector) -> dict:
     return d
 
 
+def _check_items(d: dict, key: str, allowed: set[str], where: str, col: _Collector) -> None:
+    """The items of a list of bands / conditions: objects with known keys only. Other keys would be ignored,
+    so a typo ("equal", "operator") would silently change what the indicator or rule does."""
+    for j, item in enumerate(d.get(key) or []):
+        if not isinstance(item, dict):
+            col.add(where, key, f"item {j + 1} must be an object")
+            continue
+        for k in item:
+            if k not in allowed:
+                col.add(where, f"{key}[{j + 1}].{k}", "unknown field")
+        if key == "bands" and "equals" in item and {"min", "max"} & item.keys():
+            col.add(where, f"{key}[{j + 1}]", "either equals or min/max, not both")
+
+
 # ---------------------------------------------------------------------------------------------------------
 # Building blocks
 # ---------------------------------------------------------------------------------------------------------
@@ -89,6 +103,8 @@ class Condition:
     field: str
     op: str
     value: Any = None
+
+    KEYS = {"field", "op", "value"}
 
     @classmethod
     def from_dict(cls, d: dict) -> Condition:
@@ -108,6 +124,8 @@ class RuleCondition:
     indicator: str
     op: str
     value: Any = None
+
+    KEYS = {"indicator", "op", "value"}
 
     @classmethod
     def from_dict(cls, d: dict) -> RuleCondition:
@@ -131,6 +149,8 @@ class Band:
     min: float | None = None
     max: float | None = None
     equals: Any = _MISSING
+
+    KEYS = {"min", "max", "points", "equals"}
 
     @property
     def is_equals(self) -> bool:
@@ -387,10 +407,9 @@ class IndicatorSet:
             if isinstance(raw, dict) and isinstance(raw.get("code"), str):
                 where = f"indicator '{raw['code']}'"
             raw = _check_keys(raw, Indicator.KEYS, where, col)
-            for key in ("bands", "filter", "denominator_filter"):
-                for j, item in enumerate(raw.get(key) or []):
-                    if not isinstance(item, dict):
-                        col.add(where, key, f"item {j + 1} must be an object")
+            for key, allowed in (("bands", Band.KEYS), ("filter", Condition.KEYS),
+                                 ("denominator_filter", Condition.KEYS)):
+                _check_items(raw, key, allowed, where, col)
             if raw:
                 inds.append(Indicator.from_dict(raw))
         rules = []
@@ -399,9 +418,7 @@ class IndicatorSet:
             if isinstance(raw, dict) and isinstance(raw.get("code"), str):
                 where = f"rule '{raw['code']}'"
             raw = _check_keys(raw, PolicyRule.KEYS, where, col)
-            for j, item in enumerate(raw.get("when") or []):
-                if not isinstance(item, dict):
-                    col.add(where, "when", f"item {j + 1} must be an object")
+            _check_items(raw, "when", RuleCondition.KEYS, where, col)
             if raw:
                 rules.append(PolicyRule.from_dict(raw))
         cats: dict[str, Category] = {}

@@ -2,12 +2,12 @@
 
 import functools
 
-from django.db import IntegrityError, connections, router, transaction
+from django.db import connections, router, transaction
 from django.utils import timezone
 from django.utils.translation import gettext, pgettext
 
 from foodrisk.core import bulk
-from foodrisk.core.services import audit
+from foodrisk.core.services import audit, objects
 from foodrisk.records import history
 from foodrisk.records.events import emit_after_commit
 
@@ -104,11 +104,11 @@ def save_enterprise(enterprise, *, user=None):
     creating = enterprise._state.adding
     enterprise.name_initials = name_initials(enterprise.name)
     with transaction.atomic():
-        stored = None if creating else _locked(enterprise)
+        stored = None if creating else objects.locked(enterprise)
         before = None if stored is None else audit.snapshot(stored)
         if before and before["name"] != enterprise.name and before["name"] not in enterprise.former_names:
             enterprise.former_names = [*enterprise.former_names, before["name"]]
-        _validate_and_save(enterprise)
+        objects.validate_and_save(enterprise)
         mark_data_changed([enterprise.pk])
         after = audit.snapshot(enterprise)
         audit.record(f"enterprises.enterprise.{'create' if creating else 'update'}", enterprise, before=before,
@@ -123,8 +123,8 @@ def save_licence(licence, *, user=None):
     Raises ValidationError (nothing saved) when it does not validate, e.g. a duplicate licence number."""
     creating = licence._state.adding
     with transaction.atomic():
-        before = None if creating else audit.snapshot(_locked(licence))
-        _validate_and_save(licence)
+        before = None if creating else audit.snapshot(objects.locked(licence))
+        objects.validate_and_save(licence)
         mark_data_changed([licence.enterprise_id])
         after = audit.snapshot(licence)
         audit.record(f"enterprises.licence.{'create' if creating else 'update'}", licence, before=before,
@@ -132,24 +132,6 @@ def save_licence(licence, *, user=None):
         history.record_single("licences", licence, before, after, user=user)
         emit_after_commit("licences", {licence.enterprise_id})
     return licence
-
-
-def _locked(instance):
-    """The stored row, locked until the caller's transaction ends: the audit's before-state is then the state
-    this write replaces, not one a concurrent edit has since overwritten."""
-    return type(instance).objects.select_for_update().get(pk=instance.pk)
-
-
-def _validate_and_save(instance):
-    """full_clean, then save. A duplicate key committed by someone else after full_clean's check makes the unique
-    constraint fail: reported as full_clean would have, a ValidationError naming the field."""
-    instance.full_clean()
-    try:
-        with transaction.atomic():  # a savepoint, so the duplicate can still be looked up after the error
-            instance.save()
-    except IntegrityError:
-        instance.validate_unique()  # raises the ValidationError when a duplicate is the cause
-        raise
 
 
 def delete_licence(licence, *, user=None):
@@ -232,8 +214,8 @@ def mark_data_changed(ids=(), *, usccs=()):
             return
         now = connection.ops.adapt_datetimefield_value(now)
         for keys, where in ((ids, "id"), (usccs, "uscc")):
-            for start in range(0, len(keys), 900):  # SQLite's bound-parameter limit
-                part = keys[start:start + 900]
+            for start in range(0, len(keys), bulk.SQLITE_CHUNK):
+                part = keys[start:start + bulk.SQLITE_CHUNK]
                 cursor.execute(f"INSERT INTO {table} (enterprise_id, changed_at) SELECT id, %s FROM {ent} "
                                f"WHERE {where} IN ({', '.join(['%s'] * len(part))}) ORDER BY id {upsert}",
                                [now, *part])

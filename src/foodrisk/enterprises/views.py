@@ -1,11 +1,9 @@
 import functools
 
-from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
 from django.http import JsonResponse
-from django.shortcuts import redirect, render
-from django.utils.translation import gettext as _
+from django.shortcuts import render
 from django.views import View
 
 from foodrisk.core.views.generic import ObjectDeleteView, ObjectDetailView, ObjectEditView, ObjectListView
@@ -68,15 +66,13 @@ class EnterpriseEditView(ObjectEditView):
 
 class EnterpriseDeleteView(ObjectDeleteView):
     model = Enterprise
+    refused = (services.EnterpriseInUse,)
 
-    def form_valid(self, form):
-        try:
-            services.delete_enterprise(self.object, user=self.request.user)
-        except services.EnterpriseInUse as exc:
-            messages.error(self.request, str(exc))
-            return redirect(self.object.get_absolute_url())
-        messages.success(self.request, _("Deleted."))
-        return redirect("enterprises:enterprise_list")
+    def delete_object(self, obj):
+        services.delete_enterprise(obj, user=self.request.user)
+
+    def refusal_message(self, exc):
+        return str(exc)
 
 
 class EnterpriseAutocompleteView(LoginRequiredMixin, View):
@@ -131,8 +127,6 @@ class LicenceEditView(ObjectEditView):
 class LicenceDeleteView(ObjectDeleteView):
     model = Licence
 
-    def form_valid(self, form):
-        services.delete_licence(self.object, user=self.request.user)
-        messages.success(self.request, _("Deleted."))
-        return redirect("enterprises:licence_list")
+    def delete_object(self, obj):
+        services.delete_licence(obj, user=self.request.user)
 

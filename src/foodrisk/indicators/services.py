@@ -64,12 +64,8 @@ ENGINE_MESSAGES = [(re.compile(pattern), text) for pattern, text in [
      N_("Lower-case letters, digits and _ (starting with a letter).")),
     (r"duplicate code", N_("duplicate code")),
     (r"unknown field", N_("unknown field")),
+    (r"either equals or min/max, not both", N_("A band has either equals or min/max.")),
 ]]
-
-# Keys of a band / condition; the engine reads these and ignores any other, so a typo ("equal", "operator")
-# would silently change what the indicator does: refuse them.
-ITEM_KEYS = {"bands": {"min", "max", "points", "equals"}, "filter": {"field", "op", "value"},
-             "denominator_filter": {"field", "op", "value"}, "when": {"indicator", "op", "value"}}
 
 
 def _translate(msg):
@@ -79,42 +75,19 @@ def _translate(msg):
     return msg
 
 
-def _item_key_issues(spec):
-    issues = []
-    for part, noun in (("indicators", "indicator"), ("rules", "rule")):
-        items = spec.get(part) if isinstance(spec, dict) else None
-        for i, item in enumerate(items if isinstance(items, list) else []):
-            if not isinstance(item, dict):
-                continue  # the engine reports it
-            code = item.get("code")
-            where = f"{noun} '{code}'" if isinstance(code, str) else f"{noun} #{i + 1}"
-            for key, allowed in ITEM_KEYS.items():
-                subs = item.get(key)
-                for j, sub in enumerate(subs if isinstance(subs, list) else []):
-                    if not isinstance(sub, dict):
-                        continue
-                    issues += [(where, f"{key}[{j + 1}].{k}", "unknown field") for k in sub if k not in allowed]
-                    if key == "bands" and "equals" in sub and ({"min", "max"} & sub.keys()):
-                        issues.append((where, f"bands[{j + 1}]", _("A band has either equals or min/max.")))
-    return issues
-
-
 def _state(obj):
     return audit.snapshot(obj, fields=AUDITED)
 
 
 def validate_spec(spec):
     """Return the normalised spec dict (engine's to_dict) or raise SpecValidationError."""
-    issues = _item_key_issues(spec)
     try:
-        result = EngineSet.from_dict(spec).to_dict()
+        return EngineSet.from_dict(spec).to_dict()
     except SpecError as exc:
-        issues += exc.issues
+        issues = exc.issues
     except (TypeError, AttributeError, ValueError) as exc:
-        issues.append(("indicator set", "", str(exc)))
-    if issues:
-        raise SpecValidationError([(w, f, _translate(m)) for w, f, m in issues])
-    return result
+        issues = [("indicator set", "", str(exc))]
+    raise SpecValidationError([(w, f, _translate(m)) for w, f, m in issues])
 
 
 def _next_version(code):
@@ -170,10 +143,10 @@ def _locked(obj):
 
 def update_spec(obj, spec, *, user, note=None, name=None, scope_region=False):
     """Replace a draft's spec (validated by the engine). Raises SpecValidationError with the issues."""
-    return _edit(obj, lambda _current: spec, user=user, note=note, name=name, scope_region=scope_region)
+    return change_spec(obj, lambda _current: spec, user=user, note=note, name=name, scope_region=scope_region)
 
 
-def _edit(obj, change, *, user, note=None, name=None, scope_region=False):
+def change_spec(obj, change, *, user, note=None, name=None, scope_region=False):
     """The one write path of a draft's spec: `change` gets a copy of the locked row's spec (not the
     caller's possibly stale one) and returns the new spec; nothing is saved if it or validation raises."""
     with transaction.atomic():
@@ -224,20 +197,20 @@ def _remove(part, missing, code):
 
 def replace_indicator(obj, code, indicator, *, user):
     """Edit (code given) or add (code None) one indicator of a draft; an unknown code is an error."""
-    return _edit(obj, _replace("indicators", _("No indicator %(c)s in this set"), code, indicator), user=user)
+    return change_spec(obj, _replace("indicators", _("No indicator %(c)s in this set"), code, indicator), user=user)
 
 
 def remove_indicator(obj, code, *, user):
-    return _edit(obj, _remove("indicators", _("No indicator %(c)s in this set"), code), user=user)
+    return change_spec(obj, _remove("indicators", _("No indicator %(c)s in this set"), code), user=user)
 
 
 def replace_rule(obj, code, rule, *, user):
     """Edit (code given) or add (code None) one policy rule of a draft; an unknown code is an error."""
-    return _edit(obj, _replace("rules", _("No rule %(c)s in this set"), code, rule), user=user)
+    return change_spec(obj, _replace("rules", _("No rule %(c)s in this set"), code, rule), user=user)
 
 
 def remove_rule(obj, code, *, user):
-    return _edit(obj, _remove("rules", _("No rule %(c)s in this set"), code), user=user)
+    return change_spec(obj, _remove("rules", _("No rule %(c)s in this set"), code), user=user)
 
 
 def submit(obj, *, user, note=""):

@@ -1,7 +1,6 @@
 """Indicator library pages: set list, create from a policy profile, set page with its indicators, rules
 and lifecycle actions, per-indicator / per-rule / settings editors, raw JSON editor, impact preview."""
 
-import copy
 import json
 
 from django.contrib import messages
@@ -14,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import generic
 
+from foodrisk.core.forms import add_service_errors
 from foodrisk.core.models import Job
 from foodrisk.core.services import jobs
 from foodrisk.core.views.generic import ObjectDetailView, ObjectListView, ScopedMixin
@@ -101,21 +101,22 @@ class _DraftEditMixin(ScopedMixin):
     def get_form(self, form_class=None):
         return bootstrap(super().get_form(form_class))
 
-    def save(self, form, write):
-        """Run `write()` (one service call); its refusals become form errors."""
+    def save(self, form, write, where="indicator set"):
+        """Run `write()` (one service call); its refusals become form errors. `where`: the engine's name of
+        what the form edits, so its issues go next to the form's fields."""
         try:
             write()
         except SpecValidationError as exc:
-            self.show_issues(form, exc.issues)
+            self.show_issues(form, exc.issues, where)
             return self.form_invalid(form)
         except ValidationError as exc:
-            form.add_error(None, exc)
+            add_service_errors(form, exc)
             return self.form_invalid(form)
         messages.success(self.request, _("Saved."))
         return redirect(self.set)
 
-    def show_issues(self, form, issues):
-        forms.apply_issues(form, issues, "indicator set")
+    def show_issues(self, form, issues, where):
+        forms.apply_issues(form, issues, where)
 
 
 class _SpecPartEditView(_DraftEditMixin, generic.FormView):
@@ -126,7 +127,9 @@ class _SpecPartEditView(_DraftEditMixin, generic.FormView):
     noun = ""  # the engine's name in its issues: "indicator 'code'"
     title = ""
     defaults = {}
-    service = ""  # name of the service function: replace_indicator or replace_rule
+    # name of the service function (replace_indicator or replace_rule), looked up at call time so that a
+    # patched service (tests) is the one called
+    service = ""
 
     def current(self):
         code = self.kwargs.get("code")
@@ -151,13 +154,10 @@ class _SpecPartEditView(_DraftEditMixin, generic.FormView):
 
     def form_valid(self, form):
         new = form.to_spec()
-        self.where = f"{self.noun} '{new['code']}'"
         code = self.kwargs.get("code")  # None = add
         replace = getattr(services, self.service)
-        return self.save(form, lambda: replace(self.set, code, new, user=self.request.user))
-
-    def show_issues(self, form, issues):
-        forms.apply_issues(form, issues, self.where)
+        return self.save(form, lambda: replace(self.set, code, new, user=self.request.user),
+                         where=f"{self.noun} '{new['code']}'")
 
 
 class IndicatorEditView(_SpecPartEditView):
@@ -199,15 +199,16 @@ class SettingsEditView(_DraftEditMixin, generic.FormView):
 
     def form_valid(self, form):
         d = form.cleaned_data
-        return self.save(form, lambda: services.update_spec(
-            self.set, form.apply_to(copy.deepcopy(self.set.spec)), user=self.request.user, name=d["name"],
-            note=d["change_note"], scope_region=d["scope_region"]))
+        # applied to the locked row's spec, not self.set's: an indicator saved meanwhile is kept
+        return self.save(form, lambda: services.change_spec(
+            self.set, form.apply_to, user=self.request.user, name=d["name"], note=d["change_note"],
+            scope_region=d["scope_region"]))
 
-    def show_issues(self, form, issues):
+    def show_issues(self, form, issues, where):
         targets = {"cutoffs": f"cutoff_{self.grades()[0]}", "blend": "blend_rule"}
         for w, fld, msg in issues:
             target = targets.get(fld, fld)
-            if w == "indicator set" and target in form.fields:
+            if w == where and target in form.fields:
                 form.add_error(target, msg)
             else:
                 form.add_error(None, f"{w}: {fld + ': ' if fld else ''}{msg}")
@@ -230,7 +231,7 @@ class RawSpecView(_DraftEditMixin, generic.FormView):
                                                             user=self.request.user,
                                                             note=form.cleaned_data["change_note"]))
 
-    def show_issues(self, form, issues):
+    def show_issues(self, form, issues, where):
         for w, fld, msg in issues:
             form.add_error("spec", f"{w}: {fld + ': ' if fld else ''}{msg}")
 

@@ -18,28 +18,31 @@ class DeliveryError(Exception):
 def import_file(path, *, source, kind="auto", profile="", wait=True, user=None, import_day=None, region=None):
     """region: the jurisdiction the file belongs to (a Region or its code); its users see the batch, and rows
     outside it are refused. None: the user's own, else none (only users who see every region see the batch)."""
-    from . import services
-    from .models import Batch
-
     batch = store_file(path, source=source, kind=kind, profile=profile, user=user, import_day=import_day,
                        region=region)
-    services.start_batch(batch, user=user, wait=wait)
-    return Batch.objects.get(pk=batch.pk)
+    return _run(batch, user, wait=wait)
+
+
+def _region(region):
+    """A Region given as itself, by its code, or None."""
+    from foodrisk.core.models import Region
+
+    if not isinstance(region, str):
+        return region
+    found = Region.objects.filter(pk=region).first()
+    if found is None:
+        raise DeliveryError(f"no such region: {region}")
+    return found
 
 
 def store_file(path, *, source, kind="auto", profile="", user=None, import_day=None, region=None):
     """The file stored as a pending batch (see import_file)."""
-    from foodrisk.core.models import Region
-
     from . import services
 
     path = Path(path)
     if not path.exists():
         raise DeliveryError(f"no such file: {path}")
-    if isinstance(region, str):
-        code, region = region, Region.objects.filter(pk=region).first()
-        if region is None:
-            raise DeliveryError(f"no such region: {code}")
+    region = _region(region)
     try:
         return services.create_batch(user=user, source=source, kind=kind, content=path.read_bytes(),
                                      file_name=path.name, profile=profile or None, import_day=import_day,
@@ -72,12 +75,14 @@ def import_manifest(manifest_path, *, user=None, out=print, import_day=None, reg
     rest). Within a stage, files of different kinds run side by side in up to `workers` processes (default
     settings.INGEST_WORKERS): this one and spawned helpers; files of one kind (one table) stay in one process,
     in order. One process on SQLite (a single writer) and inside a transaction (helpers would not see the
-    batches). region: default the manifest's city, so that the city's users see the batches."""
+    batches). region: a Region or its code; default the manifest's city, so that the city's users see the
+    batches."""
     from foodrisk.core.models import Region
 
     from .models import Batch
     from .services import format_report
 
+    region = _region(region)  # a code is looked up once, not per file
     path = Path(manifest_path)
     if path.is_dir():
         path = path / "manifest.json"
@@ -100,15 +105,19 @@ def import_manifest(manifest_path, *, user=None, out=print, import_day=None, reg
         stages.setdefault(mapping.IMPORT_STAGE.get(batch.kind, len(mapping.KINDS)), []).append((batch, size))
     plan = [plan_lanes(stages[stage], worker_count(workers)) for stage in sorted(stages)]
     helpers = max(len(lanes) for lanes in plan) - 1 if plan else 0
+    done = {}  # pk → the batch as it finished
     with _helpers(helpers) as pool:
         for lanes in plan:
             running = [pool.submit(_run_lane, [b.pk for b in lane], getattr(user, "pk", None)) for lane in lanes[1:]]
             for batch in lanes[0]:  # the heaviest lane here, the others in the helpers
-                out(format_report(_run(batch, user)))
+                done[batch.pk] = _run(batch, user)
+                out(format_report(done[batch.pk]))
             for future in as_completed(running):
+                finished = Batch.objects.in_bulk(future.result())
                 for pk in future.result():
-                    out(format_report(Batch.objects.get(pk=pk)))
-    return [Batch.objects.get(pk=batch.pk) for batch, _size in stored]
+                    done[pk] = finished[pk]
+                    out(format_report(done[pk]))
+    return [done[batch.pk] for batch, _size in stored]
 
 
 def plan_lanes(batches, workers):
@@ -185,9 +194,10 @@ def _run_lane(batch_ids, user_id):
     return batch_ids
 
 
-def _run(batch, user):
+def _run(batch, user, wait=True):
+    """Start the batch (wait: run it now, in this process); returns it as stored after."""
     from . import services
     from .models import Batch
 
-    services.start_batch(batch, user=user, wait=True)
+    services.start_batch(batch, user=user, wait=wait)
     return Batch.objects.get(pk=batch.pk)

@@ -43,7 +43,8 @@ REGION_LEVELS = {"exact": (0.95, 0.05), "else": (0.05, 0.95)}
 
 
 def places(address_keys):
-    """Place names (province, city, district; with and without 省/市/区/县) found at the start of addresses."""
+    """Place names (province, city, district; with and without 省/市/区/县) found at the start of addresses:
+    a set, for name_core's prefix look-ups."""
     found = set()
     for ak in address_keys:
         m = _ADDRESS_PLACES.match(ak or "")
@@ -51,17 +52,22 @@ def places(address_keys):
             if part:
                 found.add(part)
                 found.update(part + s for s in suffixes)
-    return sorted(found, key=lambda p: (-len(p), p))
+    return frozenset(found)
 
 
-def name_core(nk, place_names=()):
+def name_core(nk, place_names=frozenset(), longest=None):
     """The distinctive part of a normalised name: no leading place names, no bracketed place, no company
-    form (and nothing after it: 有限公司萧山分店)."""
+    form (and nothing after it: 有限公司萧山分店). longest: the length of the longest place name (the caller
+    computes it once for many names)."""
     core = _BRACKETED.sub("", nk)
+    if longest is None:
+        longest = max(map(len, place_names), default=0)
     for _ in range(3):
-        for p in place_names:
-            if core.startswith(p) and len(core) > len(p) + 1:
-                core = core[len(p):]
+        # the longest place name at the start that leaves at least two characters: a few set look-ups per
+        # name instead of a scan of every place name
+        for n in range(min(longest, len(core) - 2), 0, -1):
+            if core[:n] in place_names:
+                core = core[n:]
                 break
         else:
             break
@@ -131,14 +137,14 @@ def settings(n_enterprises, with_region):
     )
 
 
-def _row(uid, nk, ak, region, place_names):
-    core = name_core(nk, place_names)
+def _row(uid, nk, ak, region, place_names, longest):
+    core = name_core(nk, place_names, longest)
     return {"unique_id": uid, "name_key": nk or None, "address_key": ak or None, "region": region or None,
             "core": core or None, "core_head": core[:2] or None, "core_next": core[1:3] if len(core) >= 3 else None,
             "core_skip": core[0] + core[2:4] if len(core) >= 4 else None}
 
 
-def link(pairs, enterprises, *, seed=SEED, estimate_u=None):
+def link(pairs, enterprises):
     """Link pairs to enterprises.
 
     pairs: iterable of (name, address) or (name, address, region); enterprises: iterable of
@@ -150,6 +156,7 @@ def link(pairs, enterprises, *, seed=SEED, estimate_u=None):
 
     enterprises = list(enterprises)
     place_names = places(address_key(e[3] or "") for e in enterprises)
+    longest = max(map(len, place_names), default=0)
     left, seen = [], {}
     for p in pairs:
         name, addr = p[0], p[1]
@@ -160,7 +167,7 @@ def link(pairs, enterprises, *, seed=SEED, estimate_u=None):
         if key in seen:
             continue
         seen[key] = len(left)
-        left.append(_row(len(left), key[0], key[1], region, place_names))
+        left.append(_row(len(left), key[0], key[1], region, place_names, longest))
     right, owner, n_ent = [], [], 0
     for e in enterprises:
         pk, name, former, addr = e[:4]
@@ -169,7 +176,7 @@ def link(pairs, enterprises, *, seed=SEED, estimate_u=None):
         ak = address_key(addr or "")
         names = {name_key(n) for n in [name, *(former or [])] if n}
         for nk in sorted(names):
-            right.append(_row(len(right), nk, ak, region, place_names))
+            right.append(_row(len(right), nk, ak, region, place_names, longest))
             owner.append(pk)
     if not left or not right:
         return {}
@@ -187,10 +194,8 @@ def link(pairs, enterprises, *, seed=SEED, estimate_u=None):
         df_l = db_api.register(pa.Table.from_pylist(left, schema), dataset_display_name="pairs")
         df_r = db_api.register(pa.Table.from_pylist(right, schema), dataset_display_name="enterprises")
         linker = Linker([df_l, df_r], settings(n_ent, with_region), log_level=None)
-        if estimate_u is None:
-            estimate_u = n_ent >= MIN_ENTERPRISES_FOR_U
-        if estimate_u:
-            _quiet(lambda: linker.training.estimate_u_using_random_sampling(max_pairs=U_MAX_PAIRS, seed=seed))
+        if n_ent >= MIN_ENTERPRISES_FOR_U:
+            _quiet(lambda: linker.training.estimate_u_using_random_sampling(max_pairs=U_MAX_PAIRS, seed=SEED))
         pred = linker.inference.predict()
         sql = f"""
             select unique_id_l, unique_id_r, match_probability from {pred.physical_name}

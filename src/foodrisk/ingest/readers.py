@@ -3,6 +3,7 @@
 
 import csv
 import io
+import itertools
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,7 +36,8 @@ def detect_encoding(data: bytes):
         return "gb18030"
 
 
-def read_csv_bytes(data: bytes):
+def read_csv_bytes(data: bytes, headers_only=False):
+    """headers_only: parse the first record only (the Table's rows stay empty)."""
     encoding = detect_encoding(data)
     content = data.decode(encoding, errors="replace")
     sample = content[:4096]
@@ -43,7 +45,7 @@ def read_csv_bytes(data: bytes):
     if "\t" in sample.split("\n", 1)[0] and "," not in sample.split("\n", 1)[0]:
         delimiter = "\t"
     reader = csv.reader(io.StringIO(content, newline=""), delimiter=delimiter)
-    rows = list(reader)
+    rows = list(itertools.islice(reader, 1 if headers_only else None))
     headers = [h.strip() for h in rows[0]] if rows else []
     body = rows[1:] if rows else []  # blank rows stay so row numbers match the file; the pipeline skips them
     return Table(headers, body, "csv", "utf-8" if encoding == "utf-8-sig" else encoding,
@@ -86,14 +88,15 @@ def read_json_bytes(data: bytes):
     return Table(headers, body, "json", "utf-8")
 
 
-def read_bytes(data: bytes, name=""):
+def read_bytes(data: bytes, name="", headers_only=False):
+    """headers_only: a CSV file's first record only (XLSX and JSON are read whole)."""
     suffix = Path(name).suffix.lower()
     if data.startswith(XLSX_MAGIC) or suffix in (".xlsx", ".xlsm"):
         return read_xlsx_bytes(data)
     stripped = data.lstrip(b"\xef\xbb\xbf \r\n\t")
     if suffix == ".json" or stripped[:1] in (b"[", b"{"):
         return read_json_bytes(data)
-    return read_csv_bytes(data)
+    return read_csv_bytes(data, headers_only)
 
 
 def read_path(path):
@@ -104,19 +107,4 @@ def read_path(path):
 def read_headers(data: bytes, name=""):
     """A Table with the headers of read_bytes(data, name) (rows left empty for CSV: only the first record
     is parsed)."""
-    suffix = Path(name).suffix.lower()
-    if data.startswith(XLSX_MAGIC) or suffix in (".xlsx", ".xlsm"):
-        return read_bytes(data, name)
-    stripped = data.lstrip(b"\xef\xbb\xbf \r\n\t")
-    if suffix == ".json" or stripped[:1] in (b"[", b"{"):
-        return read_bytes(data, name)
-    encoding = detect_encoding(data)
-    content = data.decode(encoding, errors="replace")
-    sample = content[:4096]
-    delimiter = ","
-    if "\t" in sample.split("\n", 1)[0] and "," not in sample.split("\n", 1)[0]:
-        delimiter = "\t"
-    first = next(csv.reader(io.StringIO(content, newline=""), delimiter=delimiter), None)
-    headers = [h.strip() for h in first] if first else []
-    return Table(headers, [], "csv", "utf-8" if encoding == "utf-8-sig" else encoding,
-                 ["bom"] if encoding == "utf-8-sig" else [])
+    return read_bytes(data, name, headers_only=True)

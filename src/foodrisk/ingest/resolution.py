@@ -82,7 +82,7 @@ class Resolver:
         variant = name != self.names.get(cached.enterprise_id)
         return Match(cached.enterprise_id, cached.score, cached.decision, variant)
 
-    def prepare(self, pairs, *, force_splink=False):
+    def prepare(self, pairs):
         """Hand over the batch's (name, address) pairs before its rows are matched: with ≥ large_batch distinct
         pairs needing a fuzzy match, link them all at once with splink. Returns "splink" or "rapidfuzz"."""
         pending = {}
@@ -94,7 +94,7 @@ class Resolver:
             if key in self._cache or key in pending or key[0] in self.by_key:
                 continue  # already known, or an exact normalised name: the exact path decides
             pending[key] = (name, address)
-        if not pending or not self.keys or (len(pending) < self.large_batch and not force_splink):
+        if not pending or not self.keys or len(pending) < self.large_batch:
             return self.method
         from .linkage import link
 

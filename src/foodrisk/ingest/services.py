@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.core.files.base import ContentFile
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -155,11 +155,17 @@ class CompiledProfile:
         return cols
 
 
-class Pipeline:
-    """Everything one batch needs, loaded once: regions, enterprise keys (and names when needed), thresholds."""
+_STARTER = object()
 
-    def __init__(self, batch, config=None):
+
+class Pipeline:
+    """Everything one batch needs, loaded once: regions, enterprise keys (and names when needed), thresholds.
+    changed_by: who the written rows' history (RecordVersion) names; default the batch's starter, for a
+    resubmit or a confirmed candidate the person deciding (None: the acting user, as on the audit entry)."""
+
+    def __init__(self, batch, config=None, *, changed_by=_STARTER):
         self.batch = batch
+        self.changed_by = batch.started_by_id if changed_by is _STARTER else changed_by
         self.kind = batch.kind
         self.profile = CompiledProfile(config or profile_config(batch.profile or mapping.profile_code_for(batch.kind)),
                                        batch.kind)
@@ -497,14 +503,9 @@ class Pipeline:
         preserve = [f.attname for f in model._meta.concrete_fields
                     if f.attname not in FILE_FIELDS[kind] and f.attname not in _LINEAGE and f.attname != key
                     and f.attname != "id" and not (kind == "enterprises" and f.attname in _ENTERPRISE_SKIP)]
-        existing = {}
         wanted = [key, *FILE_FIELDS[kind], *preserve, *(("name_initials",) if kind == "enterprises" else ())]
-        if connection.vendor == "postgresql":  # one query, the keys as one array parameter
-            existing = {rec[key]: rec for rec in bulk.key_filter(model.objects.all(), key, keys).values(*wanted)}
-        for start in range(0, len(keys), 900) if connection.vendor != "postgresql" else ():  # SQLite's limit
-            part = keys[start:start + 900]
-            for rec in model.objects.filter(**{f"{key}__in": part}).values(*wanted):
-                existing[rec[key]] = rec
+        existing = {rec[key]: rec for qs in bulk.rows_for_keys(model.objects.all(), key, keys)
+                    for rec in qs.values(*wanted)}
         rows, new_keys, seen = [], [], self.seen
         defaults = [(f, _model_default(model, f)) for f in preserve]
         for k, (row, outcome, is_dup) in pending.items():
@@ -535,7 +536,7 @@ class Pipeline:
             return
         batch = self.batch
         kw = {"source": self.source, "batch_id": batch.pk, "file_digest": batch.file_digest,
-              "user": batch.started_by_id,  # who changed the rows, for their history (RecordVersion)
+              "user": self.changed_by,  # who changed the rows, for their history (RecordVersion)
               "new_keys": new_keys}  # just looked up: no history to compare with
         if kind == "enterprises":
             for row in rows:  # only rows that are written, with a new name, pay for the pinyin initials
@@ -861,7 +862,7 @@ def resubmit_many(pairs, *, user=None):
         by_batch.setdefault(qrow.batch_id, {}).setdefault(tuple(corrected), []).append((i, qrow, corrected))
     for groups in by_batch.values():
         batch = next(iter(groups.values()))[0][1].batch
-        pipe = Pipeline(batch)
+        pipe = Pipeline(batch, changed_by=user)
         now, entries, changed, reviews, counts = timezone.now(), [], [], [], Counter()
         with transaction.atomic():
             for headers, group in groups.items():  # rows with the same columns go through the pipeline together
@@ -912,7 +913,7 @@ def confirm_candidate(candidate, *, user=None, enterprise=None):
         raise IngestError(f"candidate {candidate.pk} is {candidate.status}")
     enterprise_id = enterprise.pk if enterprise is not None else candidate.enterprise_id
     batch = candidate.batch
-    pipe = Pipeline(batch)
+    pipe = Pipeline(batch, changed_by=user)
     headers = list(candidate.raw_data)
     with transaction.atomic():
         outcome = pipe.process(headers, [(candidate.row_no, [candidate.raw_data[h] for h in headers])],

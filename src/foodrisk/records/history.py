@@ -15,12 +15,11 @@ are never compared: an unchanged re-import writes no version.
 import datetime as dt
 from decimal import Decimal
 
-from django.db import connections, models, router
+from django.db import models, router
 from django.utils import timezone
 
 from foodrisk.core import bulk, context
 from foodrisk.core.fields import EncryptedTextField
-from foodrisk.enterprises.models import UnicodeJSONEncoder
 
 from .models import RecordVersion
 
@@ -28,7 +27,6 @@ IGNORED = frozenset({"id", "source", "source_batch", "source_row", "file_digest"
                      "name_initials", "current_grade", "current_score", "graded_at",
                      "risk_labels"})
 MASK = "***"
-SQLITE_CHUNK = 900  # stay under SQLite's bound-parameter limit
 _MISSING = object()
 
 
@@ -91,19 +89,12 @@ def _row_value(row, field):
 
 
 def _stored(model, key, keys, attnames, using):
-    """{key: stored values} of the existing rows among keys: one query per chunk (PostgreSQL: one query with the
-    keys as one array parameter, rows locked in primary-key order)."""
-    connection = connections[using]
-    qs = model._default_manager.using(using)
+    """{key: stored values} of the existing rows among keys (bulk.rows_for_keys: PostgreSQL one query, rows locked
+    in primary-key order; SQLite, which ignores the lock, one query per chunk)."""
     wanted = ["pk", key, *attnames]
-    if connection.vendor == "postgresql":
-        found = bulk.key_filter(qs, key, keys).select_for_update(of=("self",)).order_by("pk").values_list(*wanted)
-        return {rec[1]: rec for rec in found}
-    out = {}
-    for start in range(0, len(keys), SQLITE_CHUNK):
-        for rec in qs.filter(**{f"{key}__in": keys[start:start + SQLITE_CHUNK]}).values_list(*wanted):
-            out[rec[1]] = rec
-    return out
+    parts = bulk.rows_for_keys(model._default_manager.using(using), key, keys)
+    return {rec[1]: rec for qs in parts
+            for rec in qs.select_for_update(of=("self",)).order_by("pk").values_list(*wanted)}
 
 
 def versions_for_rows(kind, model, key, rows, update_fields, *, source="", batch_id=None, user=None,
@@ -169,25 +160,9 @@ _COLUMNS = ("kind", "natural_key", "enterprise_id", "changes", "source", "source
 
 
 def save(versions, *, using=None):
-    """Store the versions from `versions_for_rows` (value tuples in _COLUMNS order): COPY on PostgreSQL,
-    bulk_create elsewhere. Call in the upsert's transaction."""
-    if not versions:
-        return 0
-    using = using or router.db_for_write(RecordVersion)
-    connection = connections[using]
-    if connection.vendor != "postgresql":
-        RecordVersion.objects.using(using).bulk_create(
-            [RecordVersion(**dict(zip(_COLUMNS, v, strict=True))) for v in versions], batch_size=2000)
-        return len(versions)
-    qn = connection.ops.quote_name
-    opts = RecordVersion._meta
-    columns = ", ".join(qn(opts.get_field(c).column) for c in _COLUMNS)
-    dumps = UnicodeJSONEncoder().encode  # as the field's own encoder would
-    with connection.cursor() as cursor, cursor.copy(f"COPY {qn(opts.db_table)} ({columns}) FROM STDIN") as copy:
-        write = copy.write_row
-        for v in versions:
-            write((*v[:3], dumps(v[3]), *v[4:]))
-    return len(versions)
+    """Store the versions from `versions_for_rows` (value tuples in _COLUMNS order) with bulk.insert (COPY on
+    PostgreSQL; `changes` dumped with the field's encoder). Call in the upsert's transaction."""
+    return bulk.insert(RecordVersion, [dict(zip(_COLUMNS, v, strict=True)) for v in versions], using=using)
 
 
 def record_single(kind, instance, before, after, *, user=None, old=None):

@@ -4,7 +4,7 @@ go through here: one transaction, one audit entry, records_changed after commit.
 from django.db import transaction
 
 from foodrisk.core import bulk
-from foodrisk.core.services import audit
+from foodrisk.core.services import audit, objects
 from foodrisk.enterprises.services import mark_data_changed
 
 from . import history
@@ -52,10 +52,9 @@ def save_record(record, *, user=None, emit=True):
     model = type(record)
     kind = KIND_OF_MODEL[model]
     creating = record._state.adding
-    before = None if creating else audit.snapshot(model.objects.get(pk=record.pk))
     with transaction.atomic():
-        record.full_clean()
-        record.save()
+        before = None if creating else audit.snapshot(objects.locked(record))
+        objects.validate_and_save(record)
         mark_data_changed({record.enterprise_id})
         after = audit.snapshot(record)
         audit.record(f"records.{model._meta.model_name}.{'create' if creating else 'update'}", record,

@@ -71,10 +71,8 @@ class RecordEditView(ObjectEditView):
 
 
 class RecordDeleteView(ObjectDeleteView):
-    def form_valid(self, form):
-        services.delete_record(self.object, user=self.request.user)
-        messages.success(self.request, _("Deleted."))
-        return redirect(f"records:{self.model._meta.model_name}_list")
+    def delete_object(self, obj):
+        services.delete_record(obj, user=self.request.user)
 
 
 def _views_for(kind, model):

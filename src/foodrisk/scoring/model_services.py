@@ -21,7 +21,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -89,8 +88,10 @@ def spec_of(mv: ModelVersion) -> EngineSpec:
     return EngineSpec.from_dict(mv.indicator_set.spec)
 
 
-def champion() -> ModelVersion | None:
-    return ModelVersion.objects.select_related("indicator_set").filter(status=ModelStatus.CHAMPION).first()
+def champion(*, artifact=True) -> ModelVersion | None:
+    """The champion; artifact=False skips the large artifact text (pages that only show the version)."""
+    qs = ModelVersion.objects.select_related("indicator_set")
+    return (qs if artifact else qs.defer("artifact")).filter(status=ModelStatus.CHAMPION).first()
 
 
 def blend_for(set_spec: dict, artifact: M.ModelArtifact) -> tuple[dict, str]:
@@ -111,22 +112,18 @@ class ChampionInputs:
     scores: pa.Table  # model_scores: enterprise_id, model_score, probability
     timing: dict
 
-    def spec_for(self, set_spec: dict) -> tuple[dict, dict, str]:
-        bl, source = blend_for(set_spec, self.artifact)
-        return {**set_spec, "blend": bl}, bl, source
+    def spec_for(self, set_spec: dict) -> dict:
+        """The set's spec with the blend this champion scores it with."""
+        return {**set_spec, "blend": blend_for(set_spec, self.artifact)[0]}
 
-    def reasons(self, result_scores: pa.Table, previous: pa.Table | None) -> dict[int, list[str]]:
-        """Model reasons (TreeSHAP top 3) only for enterprises whose score moved or whose grade is not A."""
-        if previous is not None and previous.num_rows == 0:
-            # nothing published yet: every score is new (explain_targets cannot take an empty table)
-            targets = result_scores["enterprise_id"].to_pylist()
-        else:
-            targets = M.explain_targets(result_scores, previous)
+    def reasons(self, result_scores: pa.Table, previous: pa.Table | None) -> dict[int, str]:
+        """Model reasons (TreeSHAP top 3) only for enterprises whose score moved or whose grade is not A,
+        as the JSON text explain returns (what Score.model_reasons stores)."""
+        targets = M.explain_targets(result_scores, previous)
         if not targets:
             return {}
         ex = M.explain(self.artifact, self.features, targets, top=3)
-        return {eid: json.loads(r) for eid, r in zip(ex["enterprise_id"].to_pylist(), ex["reasons"].to_pylist(),
-                                                      strict=True)}
+        return dict(zip(ex["enterprise_id"].to_pylist(), ex["reasons"].to_pylist(), strict=True))
 
 
 def champion_inputs(snapshot, as_of: date, mv: ModelVersion | None = None) -> ChampionInputs | None:
@@ -253,13 +250,23 @@ def train_candidate(*, months=24, as_of=None, user=None, job=None, progress=None
             metrics=card, training=_json_safe(training), trained_by=user, job=job, notes=notes or "")
         audit.record("scoring.modelversion.train", mv, user=user, details={
             "version": mv.version, "indicator_set": f"{iset.code} v{iset.version}", "data_window": window,
-            "auc": _auc(card, "combined"), "auc_rules": _auc(card, "rules"), "sha256": mv.artifact_sha256})
+            "auc": card_auc(card, "combined"), "auc_rules": card_auc(card, "rules"),
+            "sha256": mv.artifact_sha256})
     progress(1.0, 1, "candidate stored")
     return mv
 
 
-def _auc(card, which):
+def card_auc(card, which):
+    """Hold-out AUC of `which` (rules, model, combined, …) in a model card, or None."""
     return ((card or {}).get("metrics") or {}).get(which, {}).get("auc")
+
+
+def start_train_job(user=None, **params):
+    """Queue training of a candidate (the job runs train_candidate with these parameters)."""
+    from foodrisk.core.services import jobs
+
+    params = {k: (v.isoformat() if isinstance(v, date) else v) for k, v in params.items() if v is not None}
+    return jobs.start("scoring.train", user=user, params=params)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -312,9 +319,11 @@ def _make_champion(mv, *, user, previous, action, note=""):
     before = _state(mv)
     mv.status, mv.promoted_by, mv.promoted_at, mv.retired_at = ModelStatus.CHAMPION, user, now, None
     mv.previous_champion = previous if previous is not None else current
+    fields = ["status", "promoted_by", "promoted_at", "retired_at", "previous_champion"]
     if note:
         mv.notes = (mv.notes + "\n" if mv.notes else "") + note
-    mv.save()
+        fields.append("notes")
+    mv.save(update_fields=fields)  # not the artifact: it never changes
     audit.record(action, mv, before=before, after=_state(mv), user=user,
                  details={"replaced": current.version if current else None, "note": note})
     return current
@@ -343,11 +352,14 @@ def promote(mv, *, user, note=""):
 
 
 def previous_champion():
-    """The version a rollback would bring back (the one the champion replaced), or None."""
-    current = champion()
+    """The version a rollback would bring back (the one the champion replaced), or None.
+    Without its artifact: callers show it, and rollback re-reads it locked."""
+    versions = ModelVersion.objects.defer("artifact")
+    current = versions.filter(status=ModelStatus.CHAMPION).first()
     if current is not None:
-        return current.previous_champion
-    return (ModelVersion.objects.filter(status=ModelStatus.RETIRED, promoted_at__isnull=False)
+        prev_id = current.previous_champion_id
+        return versions.filter(pk=prev_id).first() if prev_id else None
+    return (versions.filter(status=ModelStatus.RETIRED, promoted_at__isnull=False)
             .order_by("-retired_at", "-pk").first())
 
 
@@ -378,9 +390,11 @@ def retire(mv, *, user, note=""):
             raise ValidationError(_("This version is already retired."))
         before = _state(mv)
         mv.status, mv.retired_at = ModelStatus.RETIRED, timezone.now()
+        fields = ["status", "retired_at"]
         if note:
             mv.notes = (mv.notes + "\n" if mv.notes else "") + note
-        mv.save()
+            fields.append("notes")
+        mv.save(update_fields=fields)
         audit.record("scoring.modelversion.retire", mv, before=before, after=_state(mv), user=user,
                      details={"note": note})
     return mv
@@ -390,17 +404,10 @@ def retire(mv, *, user, note=""):
 # drift monitoring
 # --------------------------------------------------------------------------------------------------
 def model_admins():
-    """Active users who may promote models (directly, through a role, or as superuser) or hold the
-    model_admin role."""
-    from django.contrib.auth.models import Permission
+    """Active users who may promote models (directly, through a role such as model_admin, or as superuser)."""
+    from foodrisk.core.services.accounts import users_with_perm
 
-    from foodrisk.core.models import User
-
-    perm = Permission.objects.filter(content_type__app_label="scoring", codename="promote_modelversion").first()
-    q = Q(is_superuser=True) | Q(groups__role__code="model_admin")
-    if perm is not None:
-        q |= Q(user_permissions=perm) | Q(groups__permissions=perm)
-    return list(User.objects.filter(q, is_active=True).distinct().order_by("pk"))
+    return list(users_with_perm(PROMOTE_PERM).order_by("pk"))
 
 
 def _drift_status(score_psi, act_features, threshold):

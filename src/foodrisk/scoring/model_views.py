@@ -91,7 +91,8 @@ class ModelVersionListView(ObjectListView):
     template_name = "scoring/modelversion_list.html"
 
     def get_queryset(self):
-        return super().get_queryset().select_related("indicator_set", "trained_by", "promoted_by", "reviewed_by")
+        return (super().get_queryset().defer("artifact")
+                .select_related("indicator_set", "trained_by", "promoted_by", "reviewed_by"))
 
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
@@ -99,7 +100,7 @@ class ModelVersionListView(ObjectListView):
         ctx["can_train"] = user.has_perm(model_services.TRAIN_PERM)
         ctx["can_promote"] = user.has_perm(model_services.PROMOTE_PERM)
         ctx["train_form"] = bootstrap(TrainForm())
-        ctx["champion"] = model_services.champion()
+        ctx["champion"] = model_services.champion(artifact=False)
         ctx["rollback_to"] = model_services.previous_champion()
         return ctx
 
@@ -176,7 +177,7 @@ class ModelVersionActionView(ScopedMixin, generic.View):
     http_method_names = ["post"]
 
     def post(self, request, pk, action):
-        mv = get_object_or_404(ModelVersion, pk=pk)
+        mv = get_object_or_404(ModelVersion.objects.restrict(request.user, "view"), pk=pk)
         note = request.POST.get("note", "")
         funcs = {"review": model_services.review, "promote": model_services.promote,
                  "retire": model_services.retire}
@@ -218,12 +219,8 @@ class ModelTrainView(ScopedMixin, generic.FormView):
     http_method_names = ["post"]
 
     def form_valid(self, form):
-        from foodrisk.core.services import jobs
-
-        params = {"months": form.cleaned_data["months"]}
-        if form.cleaned_data["as_of"]:
-            params["as_of"] = form.cleaned_data["as_of"].isoformat()
-        job = jobs.start("scoring.train", user=self.request.user, params=params)
+        job = model_services.start_train_job(user=self.request.user, months=form.cleaned_data["months"],
+                                             as_of=form.cleaned_data["as_of"])
         messages.success(self.request, _("Training queued as job #%(j)s.") % {"j": job.pk})
         return redirect(job)
 

@@ -241,11 +241,6 @@ class ModelVersion(models.Model):
     def get_absolute_url(self):
         return reverse("scoring:modelversion_detail", args=[self.pk])
 
-    def load_artifact(self):
-        from .model_services import load_artifact
-
-        return load_artifact(self)
-
 
 class DriftReport(models.Model):
     """Monthly population stability (PSI) of the champion's score and features against its training

@@ -72,16 +72,9 @@ def score_snapshot(snapshot, sets, as_of, model=None):
     ChampionInputs (model scores blended in; policy rules still apply after the blend) or None
     (rule-only). Returns [(set, ScoreResult)]; details are compact (see Score.indicator_details).
     """
-    def run(sub, iset):
-        if model is None:
-            return engine.score(sub, iset.spec, as_of, threads=ENGINE_THREADS, compact_details=True)
-        spec, _bl, _src = model.spec_for(iset.spec)
-        return engine.score(sub, spec, as_of, model_scores=model.scores, threads=ENGINE_THREADS,
-                            compact_details=True)
-
     ents = snapshot["enterprises"]
     if len(sets) == 1 and sets[0].scope_region_id is None:
-        return [(sets[0], run(snapshot, sets[0]))]
+        return [(sets[0], _score_with(snapshot, sets[0], as_of, model))]
     taken = pa.array([False] * ents.num_rows, pa.bool_())
     parts = []
     for iset in sets:
@@ -92,12 +85,21 @@ def score_snapshot(snapshot, sets, as_of, model=None):
         taken = pc.or_(taken, mask)
         sub = dict(snapshot, enterprises=ents.filter(mask))
         if sub["enterprises"].num_rows:
-            parts.append((iset, run(sub, iset)))
+            parts.append((iset, _score_with(sub, iset, as_of, model)))
     return parts
 
 
+def _score_with(snapshot, iset, as_of, model):
+    """engine.score with one set, the champion's scores blended in when there is one (compact details)."""
+    if model is None:
+        return engine.score(snapshot, iset.spec, as_of, threads=ENGINE_THREADS, compact_details=True)
+    return engine.score(snapshot, model.spec_for(iset.spec), as_of, model_scores=model.scores,
+                        threads=ENGINE_THREADS, compact_details=True)
+
+
 def _model_reasons(model, parts, enterprise_ids):
-    """{enterprise_id: [model reason, …]} for enterprises whose score moved or whose grade is not A."""
+    """{enterprise_id: JSON text of its model reasons} for enterprises whose score moved or whose grade
+    is not A."""
     if model is None or not parts:
         return {}
     previous = model_services.published_scores(enterprise_ids)
@@ -193,7 +195,7 @@ def run_scoring(kind, as_of=None, user=None, enterprise_ids=None, *, job=None, p
     run = ScoringRun.objects.create(kind=kind, as_of=as_of, indicator_set=primary, started_by=user, job=job,
                                     model_version=champ.version if champ else None, summary=summary)
     progress = progress or (lambda *a, **k: None)
-    timing = {}
+    timing, model_reasons = {}, None
     try:
         t0 = time.perf_counter()
         if enterprise_ids is not None and not enterprise_ids:
@@ -216,12 +218,12 @@ def run_scoring(kind, as_of=None, user=None, enterprise_ids=None, *, job=None, p
             if model is not None:
                 t3 = time.perf_counter()
                 progress(0.5, 1, "explain")
-                run._model_reasons = _model_reasons(model, parts, enterprise_ids)
+                model_reasons = _model_reasons(model, parts, enterprise_ids)
                 timing["explain_s"] = _now_ms(t3)
-                timing["explained"] = len(run._model_reasons)
-                blends = {s.pk: model.spec_for(s.spec)[1:] for s in sets}
+                timing["explained"] = len(model_reasons)
+                blends = {s.pk: model_services.blend_for(s.spec, model.artifact) for s in sets}
                 run.summary = {**run.summary, "model": {
-                    **run.summary["model"], "scored": model.scores.num_rows, "explained": len(run._model_reasons),
+                    **run.summary["model"], "scored": model.scores.num_rows, "explained": len(model_reasons),
                     "blend": {str(pk): {"weights": bl, "source": src} for pk, (bl, src) in blends.items()},
                     "same_indicator_set": champ.indicator_set_id == primary.pk}}
             del snapshot, model  # publishing needs only the scores (1M: ~1.5 GB of Arrow freed)
@@ -229,7 +231,7 @@ def run_scoring(kind, as_of=None, user=None, enterprise_ids=None, *, job=None, p
         progress(0.6, 1, "publish")
         changes = []
         with transaction.atomic():
-            changes = _publish(run, parts, as_of, enterprise_ids, timing)
+            changes = _publish(run, parts, as_of, enterprise_ids, timing, model_reasons=model_reasons)
             t4 = time.perf_counter()
         timing["commit_s"] = _now_ms(t4)  # includes the deferred foreign-key checks of the Score rows
         timing["publish_s"] = _now_ms(t2)
@@ -282,8 +284,9 @@ def _insert(table, columns, rows, batch=5000):
             cursor.executemany(sql, rows[start:start + batch])
 
 
-def _publish(run, parts, as_of, enterprise_ids, timing):
-    """Inside the caller's transaction: Score rows, GradeChange rows, Enterprise grades, run status."""
+def _publish(run, parts, as_of, enterprise_ids, timing, *, model_reasons=None):
+    """Inside the caller's transaction: Score rows, GradeChange rows, Enterprise grades, run status.
+    model_reasons: {enterprise_id: JSON text} from _model_reasons (none without a champion)."""
     t0 = time.perf_counter()
     now = timezone.now()
     ops = connection.ops
@@ -296,7 +299,7 @@ def _publish(run, parts, as_of, enterprise_ids, timing):
     n_scores = n_changes = 0
     dist, adjusted = Counter(), 0
     prepare_s = write_s = 0.0
-    model_reasons = getattr(run, "_model_reasons", None) or {}
+    model_reasons = model_reasons or {}
     for iset, result in parts:
         # slices of the Arrow result: Python rows exist for one slice at a time (1M scores: bounded memory)
         for batch in result.scores.to_batches(max_chunksize=PUBLISH_SLICE):
@@ -318,7 +321,7 @@ def _publish(run, parts, as_of, enterprise_ids, timing):
                     cols["model_score"][i], total, cols["base_grade"][i], engine_grade, grade, prev,
                     bool(cols["new_enterprise"][i]), adj is not None, adj_id, cols["subtotals"][i],
                     cols["rule_hits"][i], cols["reasons"][i], cols["details"][i],
-                    json.dumps(model_reasons.get(eid, []), ensure_ascii=False)))
+                    model_reasons.get(eid, "[]")))
                 if grade != prev:
                     change_rows.append((eid, run.pk, adj_id, prev, grade, total, now_db, cols["reasons"][i]))
                     changes.append({"enterprise_id": eid, "old_grade": prev, "new_grade": grade, "score": total})
@@ -394,11 +397,7 @@ def preview(indicator_set, *, as_of=None, user=None, job=None, sample_size=30, p
         t1 = time.perf_counter()
         progress(0.4, 1, "engine")
         model = model_services.champion_inputs(snapshot, as_of)  # compare like with like: published grades use it
-        if model is None:
-            result = engine.score(snapshot, indicator_set.spec, as_of, threads=ENGINE_THREADS, compact_details=True)
-        else:
-            result = engine.score(snapshot, model.spec_for(indicator_set.spec)[0], as_of,
-                                  model_scores=model.scores, threads=ENGINE_THREADS, compact_details=True)
+        result = _score_with(snapshot, indicator_set, as_of, model)
         t2 = time.perf_counter()
         current = _current_grades(ids)
         adjustments = _active_adjustments(as_of)

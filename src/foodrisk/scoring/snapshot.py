@@ -159,7 +159,7 @@ def snapshot_at(as_of: date, enterprise_ids=None) -> dict[str, pa.Table]:
     return build_snapshot(as_of, enterprise_ids, point_in_time=True)
 
 
-def _licence_status_at(as_of, ent, issued, expires, status, ids):
+def _licence_status_at(as_of, ent, expires, status, ids):
     """Licence status at as-of from its dates (see the module docstring)."""
     qs = _subset(Penalty.objects.order_by().filter(licence_revoked=True), ids)
     pen_ent, pen_on = _rows(qs, ["enterprise_id", "decided_on"])
@@ -223,8 +223,7 @@ def _build_pg(as_of, ids, point_in_time):
         table = _pg_table(name, qs, ["enterprise_id", *fields])
         if name == "licences" and point_in_time:  # one row per licence: the Python rule is cheap enough
             cols = {f: table[f].to_pylist() for f in ("enterprise_id", "expires_on", "status")}
-            status = _licence_status_at(as_of, cols["enterprise_id"], None, cols["expires_on"], cols["status"],
-                                        ids)
+            status = _licence_status_at(as_of, cols["enterprise_id"], cols["expires_on"], cols["status"], ids)
             table = table.set_column(table.schema.get_field_index("status"), "status", pa.array(status, pa.string()))
         tables[name] = table
 
@@ -272,8 +271,8 @@ def _build_rows(as_of, ids, point_in_time):
         cols = _rows(qs, ["enterprise_id", *fields])
         columns = dict(zip(["enterprise_id", *fields], cols, strict=True))
         if name == "licences" and point_in_time:
-            columns["status"] = _licence_status_at(as_of, columns["enterprise_id"], columns["issued_on"],
-                                                   columns["expires_on"], columns["status"], ids)
+            columns["status"] = _licence_status_at(as_of, columns["enterprise_id"], columns["expires_on"],
+                                                   columns["status"], ids)
         tables[name] = _table(name, columns)
 
     repairs = _repaired_targets(as_of, ids)

@@ -3,6 +3,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from .model_services import card_auc
 from .models import GradeAdjustment, GradeChange, ModelVersion, Score, ScoringRun
 
 
@@ -115,7 +116,7 @@ class ModelVersionTable(tables.Table):
 
     @staticmethod
     def _auc(metrics, which):
-        v = ((metrics or {}).get("metrics") or {}).get(which, {}).get("auc")
+        v = card_auc(metrics, which)
         return "—" if v is None else f"{v:.3f}"
 
     def render_auc(self, value):

@@ -58,10 +58,10 @@ def train_model(job, months=24, as_of=None, horizon_months=12, seed=0, threads=2
     mv = model_services.train_candidate(months=int(months), as_of=as_of, user=job.user, job=job.job,
                                         progress=_progress(job), horizon_months=int(horizon_months), seed=int(seed),
                                         threads=int(threads))
-    combined = (mv.metrics.get("metrics") or {}).get("combined", {})
-    job.log(f"candidate {mv.version}: hold-out AUC combined {combined.get('auc')}, window {mv.data_window}")
-    return {"model_version": mv.pk, "version": mv.version, "auc_combined": combined.get("auc"),
-            "auc_rules": (mv.metrics.get("metrics") or {}).get("rules", {}).get("auc")}
+    auc = model_services.card_auc(mv.metrics, "combined")
+    job.log(f"candidate {mv.version}: hold-out AUC combined {auc}, window {mv.data_window}")
+    return {"model_version": mv.pk, "version": mv.version, "auc_combined": auc,
+            "auc_rules": model_services.card_auc(mv.metrics, "rules")}
 
 
 @jobs.register("scoring.drift", _("Model drift monitoring (PSI)"), queue="scoring",

@@ -154,8 +154,9 @@ class EnterpriseWhyView(ScopedMixin, generic.DetailView):
             rules = {r["code"]: r for r in spec.get("rules", [])}
             ctx["rule_hits"] = [(c, rules.get(c, {}).get("name", c), rules.get(c, {}).get("type", ""))
                                 for c in score.rule_hits]
-            if score.model_version and user.has_perm("scoring.view_modelversion"):
-                mv = ModelVersion.objects.filter(version=score.model_version).only("pk").first()
+            if score.model_version:
+                mv = (ModelVersion.objects.restrict(user, "view").filter(version=score.model_version)
+                      .only("pk").first())
                 ctx["model_version_url"] = mv.get_absolute_url() if mv else ""
         history = list(scores.order_by("as_of", "run_id").values_list("as_of", "grade", "total_score", "run_id"))
         order = {g: i + 1 for i, g in enumerate(GRADES)}

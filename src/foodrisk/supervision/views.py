@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views import View, generic
 
 from foodrisk.core import params
+from foodrisk.core.forms import add_service_errors
 from foodrisk.core.services import audit, objects
 from foodrisk.core.views.generic import (
     ObjectDeleteView,
@@ -47,11 +48,10 @@ def _errors(exc):
 
 
 def _form_errors(form, exc):
-    if isinstance(exc, ValidationError) and hasattr(exc, "error_dict"):
-        for field, msgs in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, msgs)
-    else:
+    if isinstance(exc, PermissionDenied):
         form.add_error(None, _errors(exc))
+    else:
+        add_service_errors(form, exc)
 
 
 class FormPage(ScopedMixin, generic.FormView):

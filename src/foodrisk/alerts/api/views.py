@@ -8,7 +8,7 @@ from rest_framework import exceptions, permissions
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from foodrisk.core.api.generic import Conflict, ReadOnlyScopedViewSet, ScopedModelViewSet
+from foodrisk.core.api.generic import Conflict, ReadOnlyScopedViewSet, ScopedModelViewSet, save_through
 
 from .. import services
 from ..filtersets import AlertFilterSet
@@ -43,14 +43,10 @@ class WarningRuleViewSet(ScopedModelViewSet):
     filterset_fields = ["kind", "level", "enabled"]
 
     def perform_create(self, serializer):
-        rule = WarningRule(**serializer.validated_data)
-        serializer.instance = _call(services.save_rule, rule, user=self.request.user)
+        save_through(services.save_rule, WarningRule(), serializer, user=self.request.user)
 
     def perform_update(self, serializer):
-        rule = serializer.instance
-        for field, value in serializer.validated_data.items():
-            setattr(rule, field, value)
-        _call(services.save_rule, rule, user=self.request.user)
+        save_through(services.save_rule, serializer.instance, serializer, user=self.request.user)
 
     def perform_destroy(self, instance):
         try:

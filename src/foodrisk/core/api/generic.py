@@ -1,5 +1,6 @@
 """REST building blocks every app reuses: scoped querysets, model permissions incl. view, audited writes."""
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import ProtectedError
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, permissions, serializers, status, viewsets
@@ -47,9 +48,12 @@ class ScopedModelViewSet(viewsets.ModelViewSet):
 
     permission_classes = [permissions.IsAuthenticated, ScopedModelPermissions]
 
+    def scope_action(self):
+        """The action the queryset is restricted for: by default the HTTP method's."""
+        return ACTIONS.get(self.request.method, "view")
+
     def get_queryset(self):
-        action = ACTIONS.get(self.request.method, "view")
-        qs = self.queryset.all().restrict(self.request.user, action)  # keeps the viewset's joins and order
+        qs = self.queryset.all().restrict(self.request.user, self.scope_action())  # keeps the joins and order
         return qs if qs.ordered else qs.order_by("pk")
 
     def get_object(self):
@@ -74,6 +78,17 @@ class ScopedModelViewSet(viewsets.ModelViewSet):
             objects.delete_instance(instance)
         except ProtectedError as exc:  # as the UI's delete view: a clear refusal, not a 500
             raise Conflict(_("This object is still referenced by other records and cannot be deleted.")) from exc
+
+
+def save_through(service, instance, serializer, *, user):
+    """Create or update through an app's service instead of serializer.save(): the validated data copied onto
+    `instance`, then `service(instance, user=user)`; what the service refuses is a 400 with its messages."""
+    for field, value in serializer.validated_data.items():
+        setattr(instance, field, value)
+    try:
+        serializer.instance = service(instance, user=user)
+    except DjangoValidationError as exc:
+        raise serializers.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
 
 
 class ReadOnlyScopedViewSet(ScopedModelViewSet, viewsets.ReadOnlyModelViewSet):

@@ -3,13 +3,31 @@
 Apps with business rules write their own service functions; these cover plain create/edit/delete.
 """
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from . import audit
 
 
 def verb(instance):
     return f"{instance._meta.app_label}.{instance._meta.model_name}"
+
+
+def locked(instance):
+    """The stored row, locked until the caller's transaction ends: the audit's before-state is then the state
+    this write replaces, not one a concurrent edit has since overwritten."""
+    return type(instance)._default_manager.select_for_update().get(pk=instance.pk)
+
+
+def validate_and_save(instance):
+    """full_clean, then save. A duplicate key committed by someone else after full_clean's check makes the unique
+    constraint fail: reported as full_clean would have, a ValidationError naming the field."""
+    instance.full_clean()
+    try:
+        with transaction.atomic():  # a savepoint, so the duplicate can still be looked up after the error
+            instance.save()
+    except IntegrityError:
+        instance.validate_unique()  # raises the ValidationError when a duplicate is the cause
+        raise
 
 
 def save_form(form, *, user=None):

@@ -120,19 +120,8 @@ class UserEditView(ObjectEditView):
         roles, password = data.pop("roles"), data.pop("password")
         try:
             return accounts.create_user(password=password, roles=roles, by=self.request.user, **data)
-        except ValidationError as exc:
-            form.add_error("password", exc)
-            raise _FormInvalid from exc
-
-    def form_valid(self, form):
-        try:
-            return super().form_valid(form)
-        except _FormInvalid:
-            return self.form_invalid(form)
-
-
-class _FormInvalid(Exception):
-    pass
+        except ValidationError as exc:  # the password validators' refusal, shown on the password field
+            raise ValidationError({"password": exc.messages}) from exc
 
 
 class UserPasswordView(LoginRequiredMixin, View):

@@ -243,16 +243,24 @@ class ObjectEditView(ScopedMixin, generic.UpdateView):
 
 
 class ObjectDeleteView(ScopedMixin, generic.DeleteView):
+    """Subclasses with a delete service override `delete_object`, and `refused` / `refusal_message` when it
+    refuses with an exception of its own. (`delete` is DeleteView's HTTP DELETE handler, hence the name.)"""
+
     template_name = "generic/object_confirm_delete.html"
     action = "delete"
+    refused = (models.ProtectedError,)  # what delete_object raises when the object may not be deleted
+
+    def delete_object(self, obj):
+        objects.delete_instance(obj, user=self.request.user)
+
+    def refusal_message(self, exc):
+        return _("This object is still referenced by other records and cannot be deleted.")
 
     def form_valid(self, form):
-        from django.db.models import ProtectedError
-
         try:
-            objects.delete_instance(self.object, user=self.request.user)
-        except ProtectedError:
-            messages.error(self.request, _("This object is still referenced by other records and cannot be deleted."))
+            self.delete_object(self.object)
+        except self.refused as exc:
+            messages.error(self.request, self.refusal_message(exc))
             return redirect(self.object.get_absolute_url())
         messages.success(self.request, _("Deleted."))
         return redirect(url_name(self.model, "list"))

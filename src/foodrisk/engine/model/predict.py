@@ -168,10 +168,12 @@ def explain_targets(
     ids = scores["enterprise_id"].to_numpy(zero_copy_only=False)
     grade = np.asarray(scores["grade"].to_pylist(), dtype=object)
     want = grade != "A"
-    if previous is not None:
+    if previous is not None and previous.num_rows:
         idx = pc.index_in(scores["enterprise_id"], previous["enterprise_id"])
         prev = previous["total_score"].take(pc.fill_null(idx, 0)).to_numpy(zero_copy_only=False).astype(float)
         known = idx.is_valid().to_numpy(zero_copy_only=False)
         now = scores["total_score"].to_numpy(zero_copy_only=False).astype(float)
         want |= ~known | (np.abs(now - prev) > tolerance)
+    elif previous is not None:  # nothing published yet (take() cannot index an empty table): all new
+        want = np.ones(len(ids), dtype=bool)
     return [int(i) for i in ids[want]]

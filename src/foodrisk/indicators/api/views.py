@@ -53,10 +53,10 @@ class IndicatorSetViewSet(ReadOnlyScopedViewSet):
 
     partial_update = destroy = update
 
-    def get_queryset(self):
+    def scope_action(self):
         if self.action in PART_ACTIONS:  # editing one entry is a change whatever the HTTP method
-            return self.queryset.all().restrict(self.request.user, "change")
-        return super().get_queryset()
+            return "change"
+        return super().scope_action()
 
     @extend_schema(request=CreateSerializer, responses=IndicatorSetSerializer)
     def create(self, request):

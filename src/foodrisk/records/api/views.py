@@ -1,7 +1,4 @@
-from django.core.exceptions import ValidationError as DjangoValidationError
-from rest_framework import serializers
-
-from foodrisk.core.api.generic import ReadOnlyScopedViewSet, ScopedModelViewSet
+from foodrisk.core.api.generic import ReadOnlyScopedViewSet, ScopedModelViewSet, save_through
 
 from .. import services
 from ..filtersets import FILTERSETS, AttachmentFilterSet
@@ -15,19 +12,11 @@ class RecordViewSet(ScopedModelViewSet):
     def get_queryset(self):
         return super().get_queryset().select_related("enterprise")
 
-    def _save(self, instance, serializer):
-        for field, value in serializer.validated_data.items():
-            setattr(instance, field, value)
-        try:
-            serializer.instance = services.save_record(instance, user=self.request.user)
-        except DjangoValidationError as exc:
-            raise serializers.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
-
     def perform_create(self, serializer):
-        self._save(self.queryset.model(), serializer)
+        save_through(services.save_record, self.queryset.model(), serializer, user=self.request.user)
 
     def perform_update(self, serializer):
-        self._save(serializer.instance, serializer)
+        save_through(services.save_record, serializer.instance, serializer, user=self.request.user)
 
     def perform_destroy(self, instance):
         services.delete_record(instance, user=self.request.user)

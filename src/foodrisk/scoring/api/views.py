@@ -136,7 +136,8 @@ class ModelVersionViewSet(ReadOnlyScopedViewSet):
     def get_queryset(self):
         if self.action in ("review", "promote", "retire"):  # the services check the permission
             return ModelVersion.objects.order_by("-created_at", "-pk")
-        return ModelVersion.objects.restrict(self.request.user, "view").order_by("-created_at", "-pk")
+        qs = ModelVersion.objects.restrict(self.request.user, "view").order_by("-created_at", "-pk")
+        return qs.defer("artifact") if self.action == "list" else qs
 
     def _act(self, request, func):
         s = ModelNoteSerializer(data=request.data)
@@ -170,15 +171,11 @@ class ModelVersionViewSet(ReadOnlyScopedViewSet):
     @extend_schema(request=TrainSerializer, responses={202: dict})
     @action(detail=False, methods=["post"])
     def train(self, request):
-        from foodrisk.core.services import jobs
-
         if not request.user.has_perm(model_services.TRAIN_PERM):
             raise exceptions.PermissionDenied()
         s = TrainSerializer(data=request.data)
         s.is_valid(raise_exception=True)
-        params = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in s.validated_data.items()
-                  if v is not None}
-        job = jobs.start("scoring.train", user=request.user, params=params)
+        job = model_services.start_train_job(user=request.user, **s.validated_data)
         return Response({"job": job.pk}, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(request=None, responses={202: dict})

@@ -134,18 +134,12 @@ def request_export(ledger, *, user, filters=None, include_sensitive=False, reaso
 
 
 def _notify_approvers(req):
-    from django.contrib.auth.models import Permission
-    from django.db.models import Q
-
-    from foodrisk.core.models import User
     from foodrisk.core.services import notifications
+    from foodrisk.core.services.accounts import users_with_perm
 
-    perm = Permission.objects.filter(content_type__app_label="supervision", codename="approve_exportrequest").first()
-    if perm is None:
-        return
-    people = [u for u in User.objects.filter(is_active=True).filter(
-        Q(user_permissions=perm) | Q(groups__permissions=perm)).exclude(pk=req.requested_by_id).distinct()[:50]
-        if req.region_id is None and u.scope_prefix == "" or req.region_id and u.in_scope(req.region_id)]
+    approvers = users_with_perm("supervision.approve_exportrequest", include_superusers=False)
+    people = [u for u in approvers.exclude(pk=req.requested_by_id)[:50]
+              if req.region_id is None and u.scope_prefix == "" or req.region_id and u.in_scope(req.region_id)]
     context = {"subject": str(req), "requester": req.requested_by}
     link = req.get_absolute_url()
     transaction.on_commit(lambda: notifications.notify(people, "approval_requested", context, link=link))

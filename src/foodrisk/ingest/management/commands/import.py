@@ -42,27 +42,17 @@ class Command(BaseCommand):
     def _handle(self, opts, user):
         if opts["manifest"]:
             batches = import_manifest(opts["manifest"], user=user, out=self.stdout.write,
-                                      import_day=opts["import_day"], region=self._region(opts),
+                                      import_day=opts["import_day"], region=opts["region"] or None,
                                       workers=opts["workers"])
             self.stdout.write(f"{len(batches)} files imported")
             return
         if not opts["file"] or not opts["source"]:
             raise CommandError("give FILE and --source NAME, or --manifest DIR/manifest.json")
         batch = import_file(Path(opts["file"]), source=opts["source"], kind=opts["kind"], profile=opts["profile"],
-                            wait=opts["wait"], user=user, import_day=opts["import_day"], region=self._region(opts))
+                            wait=opts["wait"], user=user, import_day=opts["import_day"], region=opts["region"] or None)
         from foodrisk.ingest.services import format_report
 
         if opts["wait"]:
             self.stdout.write(format_report(batch))
         else:
             self.stdout.write(f"batch #{batch.pk} queued as job #{batch.job_id}")
-
-    def _region(self, opts):
-        from foodrisk.core.models import Region
-
-        if not opts["region"]:
-            return None
-        region = Region.objects.filter(pk=opts["region"]).first()
-        if region is None:
-            raise CommandError(f"no such region: {opts['region']}")
-        return region

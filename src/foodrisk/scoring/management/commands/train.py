@@ -24,14 +24,11 @@ class Command(BaseCommand):
         parser.add_argument("--wait", action="store_true", help="train here and now instead of queuing a job")
 
     def handle(self, *args, months=24, as_of=None, horizon=12, seed=0, threads=2, wait=False, **options):
-        from foodrisk.core.services import jobs
         from foodrisk.scoring import model_services
 
-        params = {"months": months, "horizon_months": horizon, "seed": seed, "threads": threads}
-        if as_of:
-            params["as_of"] = as_of.isoformat()
         if not wait:
-            job = jobs.start("scoring.train", params=params)
+            job = model_services.start_train_job(months=months, horizon_months=horizon, seed=seed,
+                                                 threads=threads, as_of=as_of)
             self.stdout.write(f"queued job #{job.pk} (scoring.train); run `foodrisk db_worker` to process it")
             return
         try:
