@@ -4,7 +4,7 @@ import io
 import pytest
 
 from foodrisk.core.testing import make_regions
-from foodrisk.ingest import services
+from foodrisk.ingest.services import batches
 from foodrisk.ingest.validators import org_code_check_char
 
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -39,9 +39,9 @@ def ent_row(seq, name, region="330102", address="浙江省杭州市上城区解�
 
 
 def run_import(content, name, *, kind="auto", source="test", user=None, profile=None, day=IMPORT_DAY):
-    batch = services.create_batch(user=user, source=source, kind=kind, content=content, file_name=name,
+    batch = batches.create_batch(user=user, source=source, kind=kind, content=content, file_name=name,
                                   profile=profile, import_day=day)
-    services.run_batch(batch)
+    batches.run_batch(batch)
     batch.refresh_from_db()
     return batch
 
@@ -65,4 +65,4 @@ def enterprises(regions):
 def assert_counts(batch):
     total = (batch.accepted_new + batch.accepted_updated + batch.unchanged + batch.merged_duplicates
              + batch.quarantined + batch.in_review)
-    assert total == batch.rows_read, services.counts(batch)
+    assert total == batch.rows_read, batches.counts(batch)

@@ -77,15 +77,15 @@ def test_enterprise_and_licence_reimport_history(enterprises):
 
 @pytest.mark.django_db
 def test_versions_carry_the_batch_user(enterprises, django_user_model):
-    from foodrisk.ingest import services
+    from foodrisk.ingest.services import batches
 
     from .conftest import IMPORT_DAY
 
     user = django_user_model.objects.create_user("importer")
     run_import(csv_bytes(INSP, [insp("JC1", 1)]), "inspections.csv")
-    batch = services.create_batch(user=user, source="test", kind="auto", file_name="inspections.csv",
+    batch = batches.create_batch(user=user, source="test", kind="auto", file_name="inspections.csv",
                                   content=csv_bytes(INSP, [insp("JC1", 1, organisation="钱塘所")]), import_day=IMPORT_DAY)
-    services.start_batch(batch, user=user, wait=True)
+    batches.start_batch(batch, user=user, wait=True)
     batch.refresh_from_db()
     assert batch.started_by_id == user.pk and batch.accepted_updated == 1
     assert RecordVersion.objects.get().changed_by == user
@@ -95,8 +95,8 @@ def test_versions_carry_the_batch_user(enterprises, django_user_model):
 def test_versions_of_corrections_carry_the_corrector_not_the_batch_user(enterprises, django_user_model):
     """A quarantine fix or a confirmed review candidate is written by the person deciding: their name is on the
     audit entry, and on the history of the rows it changes (not the batch's starter's)."""
-    from foodrisk.ingest import services
     from foodrisk.ingest.models import MatchCandidate, QuarantinedRow
+    from foodrisk.ingest.services import quarantine
 
     from .test_pipeline import ANN, ann
 
@@ -108,14 +108,14 @@ def test_versions_of_corrections_carry_the_corrector_not_the_batch_user(enterpri
     batch = run_import(csv_bytes(INSP, [bad]), "inspections.csv", user=starter)
     assert batch.started_by_id == starter.pk and batch.quarantined == 1
     qrow = QuarantinedRow.objects.get(batch=batch)
-    assert services.resubmit(qrow, {**qrow.raw_data, "检查日期": "2025-03-01"}, user=corrector).status == "updated"
+    assert quarantine.resubmit(qrow, {**qrow.raw_data, "检查日期": "2025-03-01"}, user=corrector).status == "updated"
     assert RecordVersion.objects.get(kind="inspections").changed_by == corrector
 
     rows = [ann("杭州鑫民餐饮服务公司", "浙江省杭州市上城区江南大道", product="米饭")]  # a grey-zone match
-    services.confirm_candidate(MatchCandidate.objects.get(batch=run_import(csv_bytes(ANN, rows), "ann.csv")))
+    quarantine.confirm_candidate(MatchCandidate.objects.get(batch=run_import(csv_bytes(ANN, rows), "ann.csv")))
     rows[0][7] = "粮食加工品"  # the category: not part of the derived report number, so the same record
     again = run_import(csv_bytes(ANN, rows), "ann.csv", user=starter)
-    outcome = services.confirm_candidate(MatchCandidate.objects.get(batch=again), user=corrector)
+    outcome = quarantine.confirm_candidate(MatchCandidate.objects.get(batch=again), user=corrector)
     assert outcome.status == "updated"
     v = RecordVersion.objects.get(kind="sampling_tests")
     assert v.changes["category"]["after"] == "粮食加工品" and v.changed_by == corrector

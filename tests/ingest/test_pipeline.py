@@ -2,8 +2,8 @@ import pytest
 
 from foodrisk.core.models import AuditEntry
 from foodrisk.enterprises.models import Enterprise, Licence
-from foodrisk.ingest import services
 from foodrisk.ingest.models import MatchCandidate, QualitySnapshot, QuarantinedRow
+from foodrisk.ingest.services import IngestError, quarantine, workbooks
 from foodrisk.records.models import Inspection, SamplingTest
 
 from .conftest import ENT_HEADERS, assert_counts, csv_bytes, ent_row, make_uscc, run_import
@@ -98,7 +98,7 @@ def test_announcement_resolution_exact_variant_grey_and_none(enterprises):
     assert reasons[4] == ["entity_unresolved:enterprise_name"]
     assert reasons[5] == ["required_missing:product"]
 
-    services.confirm_candidate(candidate)
+    quarantine.confirm_candidate(candidate)
     batch.refresh_from_db()
     assert (batch.accepted_new, batch.in_review) == (3, 0)
     assert_counts(batch)
@@ -107,7 +107,7 @@ def test_announcement_resolution_exact_variant_grey_and_none(enterprises):
     again = run_import(csv_bytes(ANN, rows), "announcement.csv")
     assert (again.unchanged, again.in_review, again.quarantined) == (2, 1, 2)
     other = MatchCandidate.objects.get(batch=again)
-    qrow = services.reject_candidate(other, note="not the same shop")
+    qrow = quarantine.reject_candidate(other, note="not the same shop")
     again.refresh_from_db()
     assert (again.in_review, again.quarantined) == (0, 3)
     assert qrow.reasons == ["entity_unresolved:enterprise_name"]
@@ -120,21 +120,21 @@ def test_quarantine_fix_resubmit_and_discard(enterprises):
     batch = run_import(csv_bytes(INSP, rows), "inspections.csv")
     assert batch.quarantined == 2
     q1, q2 = QuarantinedRow.objects.filter(batch=batch).order_by("row_no")
-    still = services.resubmit(q1, {**q1.raw_data, "检查日期": "2025-02-31"})
+    still = quarantine.resubmit(q1, {**q1.raw_data, "检查日期": "2025-02-31"})
     assert still.status == "quarantined"
     q1.refresh_from_db()
     assert q1.status == "open" and q1.reasons == ["date_invalid:inspected_on"]
-    ok = services.resubmit(q1, {**q1.raw_data, "检查日期": "2025-02-28"})
+    ok = quarantine.resubmit(q1, {**q1.raw_data, "检查日期": "2025-02-28"})
     assert ok.status == "new"
     q1.refresh_from_db()
     batch.refresh_from_db()
     assert q1.status == "fixed" and batch.quarantined == 1 and batch.accepted_new == 1
     assert_counts(batch)
-    services.discard(q2, "duplicate of a paper record")
+    quarantine.discard(q2, "duplicate of a paper record")
     q2.refresh_from_db()
     assert q2.status == "discarded"
-    with pytest.raises(services.IngestError):
-        services.resubmit(q2, q2.raw_data)
+    with pytest.raises(IngestError):
+        quarantine.resubmit(q2, q2.raw_data)
     actions = set(AuditEntry.objects.values_list("action", flat=True))
     assert {"ingest.quarantine.resubmit", "ingest.quarantine.resubmit_failed", "ingest.quarantine.discard"} <= actions
 
@@ -143,7 +143,7 @@ def test_quarantine_fix_resubmit_and_discard(enterprises):
 def test_quarantine_workbook_round_trip(enterprises):
     rows = [insp("JC1", 1, day="2025-02-30"), insp("JC2", 2, result="良好"), insp("JC3", 3, result="其它")]
     batch = run_import(csv_bytes(INSP, rows), "inspections.csv")
-    content = services.quarantine_xlsx(QuarantinedRow.objects.filter(batch=batch).order_by("row_no"))
+    content = workbooks.quarantine_xlsx(QuarantinedRow.objects.filter(batch=batch).order_by("row_no"))
     import io
 
     import openpyxl
@@ -151,13 +151,13 @@ def test_quarantine_workbook_round_trip(enterprises):
     wb = openpyxl.load_workbook(io.BytesIO(content))
     ws = wb.active
     headers = [c.value for c in ws[1]]
-    assert headers[:2] == [services.QUARANTINE_ID_HEADER, services.REASONS_HEADER]
+    assert headers[:2] == [workbooks.QUARANTINE_ID_HEADER, workbooks.REASONS_HEADER]
     assert "date_invalid:inspected_on" in ws.cell(2, 2).value
     ws.cell(2, headers.index("检查日期") + 1).value = "2025-02-28"
     ws.cell(3, headers.index("检查结果") + 1).value = "基本符合"
     buf = io.BytesIO()
     wb.save(buf)
-    result = services.resubmit_workbook(buf.getvalue(), "fixed.xlsx", QuarantinedRow.objects.all())
+    result = workbooks.resubmit_workbook(buf.getvalue(), "fixed.xlsx", QuarantinedRow.objects.all())
     assert result == {"fixed": 2, "still_failing": 1, "skipped": 0}
     batch.refresh_from_db()
     assert (batch.accepted_new, batch.quarantined) == (2, 1)
@@ -183,9 +183,9 @@ def test_resubmitting_many_rows_costs_queries_per_batch_not_per_row(enterprises)
 
     audited = AuditEntry.objects.filter(action="ingest.quarantine.resubmit").count()
     with CaptureQueriesContext(connection) as few:
-        outcomes = services.resubmit_many([(q, fixed(q)) for q in qrows[:4]])
+        outcomes = quarantine.resubmit_many([(q, fixed(q)) for q in qrows[:4]])
     with CaptureQueriesContext(connection) as many:
-        outcomes += services.resubmit_many([(q, fixed(q)) for q in qrows[4:40]]
+        outcomes += quarantine.resubmit_many([(q, fixed(q)) for q in qrows[4:40]]
                                            + [(q, q.raw_data) for q in qrows[40:]])  # 4 still failing
     assert len(many) <= len(few) + 2, [q["sql"][:120] for q in many.captured_queries]
     assert [o.status for o in outcomes] == ["new"] * 40 + ["quarantined"] * 4
@@ -197,8 +197,8 @@ def test_resubmitting_many_rows_costs_queries_per_batch_not_per_row(enterprises)
     assert AuditEntry.objects.filter(action="ingest.quarantine.resubmit").count() == audited + 40
     assert AuditEntry.objects.filter(action="ingest.quarantine.resubmit_failed").count() == 4
     assert audit.verify().ok
-    with pytest.raises(services.IngestError):  # a row already fixed is not resubmitted again
-        services.resubmit_many([(qrows[0], fixed(qrows[0]))])
+    with pytest.raises(IngestError):  # a row already fixed is not resubmitted again
+        quarantine.resubmit_many([(qrows[0], fixed(qrows[0]))])
 
 
 @pytest.mark.django_db

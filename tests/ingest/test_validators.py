@@ -4,7 +4,7 @@ import pytest
 
 from foodrisk.ingest import validators as V
 from foodrisk.ingest.models import Batch, Source
-from foodrisk.ingest.services import Pipeline
+from foodrisk.ingest.services.pipeline import Pipeline
 
 from .conftest import IMPORT_DAY, make_uscc
 

@@ -113,10 +113,10 @@ class IngestPages(ScopedTestCase):
     def test_quarantine_resubmit_and_discard_pages(self):
         self.grant("ingest.view_quarantinedrow", "ingest.change_quarantinedrow")
         data = csv_bytes(ENT_HEADERS, [ent_row(1, "上城老王面馆")[:5] + ["330167"] + ent_row(1, "x")[6:]])
-        from foodrisk.ingest import services
+        from foodrisk.ingest.services import batches
 
-        batch = services.create_batch(user=self.user, source="s", content=data, file_name="e.csv")
-        services.run_batch(batch)
+        batch = batches.create_batch(user=self.user, source="s", content=data, file_name="e.csv")
+        batches.run_batch(batch)
         row = QuarantinedRow.objects.get()
         page = self.client.get(row.get_absolute_url())
         self.assertContains(page, "region_invalid:region_code")
@@ -137,15 +137,15 @@ class IngestPages(ScopedTestCase):
         self.assertEqual(response.status_code, 404)
 
     def test_review_queue_confirm(self):
-        from foodrisk.ingest import services
+        from foodrisk.ingest.services import batches
 
         self.grant("ingest.view_matchcandidate", "ingest.change_matchcandidate")
-        services.run_batch(services.create_batch(source="s", content=csv_bytes(
+        batches.run_batch(batches.create_batch(source="s", content=csv_bytes(
             ENT_HEADERS, [ent_row(1, "杭州鑫民餐饮服务有限公司", address="浙江省杭州市上城区江南大道715号")]), file_name="e.csv"))
         ann = csv_bytes(["被抽样单位名称", "被抽样单位地址", "食品名称", "生产日期/批号", "任务来源", "公告号"],
                         [["杭州鑫民餐饮服务公司", "浙江省杭州市上城区江南大道", "米饭", "2025-01-02", "国抽", "2025年第1号"]])
-        batch = services.create_batch(user=self.user, source="公告", content=ann, file_name="a.csv")
-        services.run_batch(batch)
+        batch = batches.create_batch(user=self.user, source="公告", content=ann, file_name="a.csv")
+        batches.run_batch(batch)
         candidate = MatchCandidate.objects.get()
         self.assertEqual(self.client.get(candidate.get_absolute_url()).status_code, 200)
         self.client.post(reverse("ingest:matchcandidate_confirm", args=[candidate.pk]))

@@ -37,17 +37,17 @@ def _region(region):
 
 def store_file(path, *, source, kind="auto", profile="", user=None, import_day=None, region=None):
     """The file stored as a pending batch (see import_file)."""
-    from . import services
+    from .services import IngestError, batches
 
     path = Path(path)
     if not path.exists():
         raise DeliveryError(f"no such file: {path}")
     region = _region(region)
     try:
-        return services.create_batch(user=user, source=source, kind=kind, content=path.read_bytes(),
+        return batches.create_batch(user=user, source=source, kind=kind, content=path.read_bytes(),
                                      file_name=path.name, profile=profile or None, import_day=import_day,
                                      region=region)
-    except services.IngestError as exc:
+    except IngestError as exc:
         raise DeliveryError(str(exc))
 
 
@@ -80,7 +80,7 @@ def import_manifest(manifest_path, *, user=None, out=print, import_day=None, reg
     from foodrisk.core.models import Region
 
     from .models import Batch
-    from .services import format_report
+    from .services.batches import format_report
 
     region = _region(region)  # a code is looked up once, not per file
     path = Path(manifest_path)
@@ -196,8 +196,8 @@ def _run_lane(batch_ids, user_id):
 
 def _run(batch, user, wait=True):
     """Start the batch (wait: run it now, in this process); returns it as stored after."""
-    from . import services
     from .models import Batch
+    from .services import batches
 
-    services.start_batch(batch, user=user, wait=wait)
+    batches.start_batch(batch, user=user, wait=wait)
     return Batch.objects.get(pk=batch.pk)

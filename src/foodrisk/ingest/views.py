@@ -16,8 +16,9 @@ from foodrisk.core.views.generic import ObjectDetailView, ObjectEditView, Object
 from foodrisk.core.widgets import bootstrap
 from foodrisk.enterprises.models import Enterprise
 
-from . import filtersets, forms, mapping, services, tables
+from . import filtersets, forms, mapping, tables
 from .models import Batch, MappingProfile, MatchCandidate, QuarantinedRow, Source
+from .services import IngestError, batches, profiles, quarantine, workbooks
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 INLINE_MAX_BYTES = 2 * 1024 * 1024  # smaller files run at once; bigger ones wait for the worker
@@ -75,12 +76,12 @@ class UploadView(ScopedMixin, FormView):
         upload = data["file"]
         source = data["source"] or data["new_source"].strip()
         try:
-            batch = services.create_batch(user=self.request.user, source=source, kind=data["kind"],
+            batch = batches.create_batch(user=self.request.user, source=source, kind=data["kind"],
                                           content=upload.read(), file_name=upload.name, profile=data["profile"])
-        except (services.IngestError, ValueError, UnicodeDecodeError) as exc:
+        except (IngestError, ValueError, UnicodeDecodeError) as exc:
             form.add_error("file", str(exc))
             return self.form_invalid(form)
-        services.start_batch(batch, user=self.request.user, wait=upload.size <= INLINE_MAX_BYTES)
+        batches.start_batch(batch, user=self.request.user, wait=upload.size <= INLINE_MAX_BYTES)
         messages.success(self.request, _("The file was received and is being imported."))
         return redirect(batch.get_absolute_url())
 
@@ -104,7 +105,7 @@ class BatchDetailView(ObjectDetailView):
         batch, target = self.object, quality_target()
         snap = getattr(batch, "quality", None) if hasattr(batch, "quality") else None
         ctx.update(target=target, target_percent=round(target * 100, 2), snapshot=snap,
-                   counts=services.counts(batch), report=batch.report or {})
+                   counts=batches.counts(batch), report=batch.report or {})
         if snap is not None:
             ctx["field_rows"] = _field_rows(snap.field_stats, target)
             ctx["chart"] = pass_rate_chart(snap.field_stats, target)
@@ -134,7 +135,7 @@ class QuarantinedRowListView(ObjectListView):
         rows = list(qs[:100_000])
         audit.record("export", object_type="ingest.quarantinedrow",
                      details={"format": "xlsx", "rows": len(rows), "filters": self.request.GET.dict()})
-        return _attachment(services.quarantine_xlsx(rows), f"quarantine-{timezone.localtime():%Y%m%d-%H%M%S}.xlsx")
+        return _attachment(workbooks.quarantine_xlsx(rows), f"quarantine-{timezone.localtime():%Y%m%d-%H%M%S}.xlsx")
 
 
 class QuarantinedRowDetailView(ObjectDetailView):
@@ -159,7 +160,7 @@ class QuarantineResubmitView(ScopedMixin, View):
         if not form.is_valid():
             messages.error(request, _("The correction could not be read."))
             return redirect(row.get_absolute_url())
-        outcome = services.resubmit(row, form.corrected(), user=request.user)
+        outcome = quarantine.resubmit(row, form.corrected(), user=request.user)
         if outcome.status == "quarantined":
             messages.warning(request, _("The row still fails: %(reasons)s") % {"reasons": " ".join(outcome.reasons)})
         elif outcome.status == "review":
@@ -179,7 +180,7 @@ class QuarantineDiscardView(ScopedMixin, View):
         if not form.is_valid():
             messages.error(request, _("Give a reason to discard the row."))
             return redirect(row.get_absolute_url())
-        services.discard(row, form.cleaned_data["reason"], user=request.user)
+        quarantine.discard(row, form.cleaned_data["reason"], user=request.user)
         messages.success(request, _("The row was discarded."))
         return redirect(row.get_absolute_url())
 
@@ -196,8 +197,8 @@ class QuarantineUploadView(ScopedMixin, FormView):
     def form_valid(self, form):
         upload = form.cleaned_data["file"]
         try:
-            result = services.resubmit_workbook(upload.read(), upload.name, self.get_queryset(), user=self.request.user)
-        except (services.IngestError, ValueError) as exc:
+            result = workbooks.resubmit_workbook(upload.read(), upload.name, self.get_queryset(), user=self.request.user)
+        except (IngestError, ValueError) as exc:
             form.add_error("file", str(exc))
             return self.form_invalid(form)
         messages.success(self.request, _("Resubmitted: %(fixed)s accepted, %(still_failing)s still failing, "
@@ -241,12 +242,12 @@ class MatchCandidateDecisionView(ScopedMixin, View):
             raise Http404
         try:
             if self.decision == "confirm":
-                services.confirm_candidate(candidate, user=request.user)
+                quarantine.confirm_candidate(candidate, user=request.user)
                 messages.success(request, _("Confirmed: the record was written for this enterprise."))
             else:
-                services.reject_candidate(candidate, user=request.user, note=request.POST.get("note", ""))
+                quarantine.reject_candidate(candidate, user=request.user, note=request.POST.get("note", ""))
                 messages.success(request, _("Rejected: the row was moved to quarantine."))
-        except services.IngestError as exc:
+        except IngestError as exc:
             messages.error(request, str(exc))
         return redirect(candidate.get_absolute_url())
 
@@ -259,8 +260,8 @@ class QualityView(ScopedMixin, TemplateView):
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
         target = quality_target()
-        batches = self.get_queryset().filter(status="succeeded")
-        overview = services.quality_overview(batches)
+        succeeded = self.get_queryset().filter(status="succeeded")
+        overview = workbooks.quality_overview(succeeded)
         ctx.update(target=target, target_percent=round(target * 100, 2), overview=overview,
                    field_rows=_field_rows(overview["fields"], target),
                    chart=pass_rate_chart(overview["fields"], target) if overview["fields"] else "",
@@ -285,7 +286,7 @@ class TemplateDownloadView(ScopedMixin, View):
     def get(self, request, kind):
         if kind not in mapping.KINDS:
             raise Http404
-        return _attachment(services.template_xlsx(kind), f"template-{kind}.xlsx")
+        return _attachment(workbooks.template_xlsx(kind), f"template-{kind}.xlsx")
 
 
 # --------------------------------------------------------------------------------------------- sources, profiles
@@ -315,7 +316,7 @@ class MappingProfileListView(ObjectListView):
     filterset_class = filtersets.MappingProfileFilterSet
 
     def get(self, request, *args, **kwargs):
-        services.ensure_builtin_profiles()
+        profiles.ensure_builtin_profiles()
         return super().get(request, *args, **kwargs)
 
 

@@ -3,8 +3,8 @@ from rest_framework.response import Response
 
 from foodrisk.core.api.generic import ReadOnlyScopedViewSet, ScopedModelViewSet
 
-from .. import services
 from ..models import Batch, MatchCandidate, QuarantinedRow
+from ..services import IngestError, batches
 from . import serializers as s
 
 
@@ -25,12 +25,12 @@ class BatchViewSet(ScopedModelViewSet):
         upload.is_valid(raise_exception=True)
         data = upload.validated_data
         try:
-            batch = services.create_batch(user=request.user, source=data["source"], kind=data["kind"],
+            batch = batches.create_batch(user=request.user, source=data["source"], kind=data["kind"],
                                           content=data["file"].read(), file_name=data["file"].name,
                                           profile=data.get("profile") or None, import_day=data.get("import_day"))
-        except (services.IngestError, ValueError, UnicodeDecodeError) as exc:
+        except (IngestError, ValueError, UnicodeDecodeError) as exc:
             return Response({"detail": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
-        job = services.start_batch(batch, user=request.user)
+        job = batches.start_batch(batch, user=request.user)
         return Response({"id": batch.pk, "job": job.pk, "status": batch.status,
                          "url": request.build_absolute_uri(f"{request.path}{batch.pk}/")},
                         status=status.HTTP_202_ACCEPTED)

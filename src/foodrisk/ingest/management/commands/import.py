@@ -50,7 +50,7 @@ class Command(BaseCommand):
             raise CommandError("give FILE and --source NAME, or --manifest DIR/manifest.json")
         batch = import_file(Path(opts["file"]), source=opts["source"], kind=opts["kind"], profile=opts["profile"],
                             wait=opts["wait"], user=user, import_day=opts["import_day"], region=opts["region"] or None)
-        from foodrisk.ingest.services import format_report
+        from foodrisk.ingest.services.batches import format_report
 
         if opts["wait"]:
             self.stdout.write(format_report(batch))

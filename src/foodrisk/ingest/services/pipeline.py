@@ -1,46 +1,27 @@
-"""The ingest pipeline and every ingest write (batches, quarantine, review queue, profiles).
-
-read → map headers (profile) → normalise → validate (all reason codes per row) → resolve the enterprise
-→ dedupe (in the batch and against the archive, by natural key) → write through the archive services
-(`upsert_enterprises`, `upsert_licences`, `upsert_records`) in chunks → counts and a quality snapshot.
-
-Counts always add up: accepted_new + accepted_updated + unchanged + merged_duplicates + quarantined +
-in_review = rows_read. Nothing is lost: a rejected row is quarantined with its reasons, a grey-zone match
-waits in the review queue.
-"""
+"""The pipeline of one batch: clean → validate → resolve → dedupe (in the batch and against the archive) →
+write through the archive services, a chunk at a time."""
 
 import datetime as dt
 import hashlib
-import logging
-import time
-from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.core.files.base import ContentFile
-from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
 from foodrisk.core import bulk, params
 from foodrisk.core.models import Region
 from foodrisk.core.querysets import region_prefix
-from foodrisk.core.services import audit
 from foodrisk.enterprises.models import Enterprise, Licence
 from foodrisk.enterprises.services import name_initials, upsert_enterprises, upsert_licences
 from foodrisk.records.models import RECORD_KINDS, ListEntry
 from foodrisk.records.services import upsert_records
 
-from . import mapping, readers
-from . import normalisers as N
-from . import validators as V
-from .models import Batch, MappingProfile, MatchCandidate, QualitySnapshot, QuarantinedRow, Source
-from .resolution import Resolver
+from .. import mapping
+from .. import normalisers as N
+from .. import validators as V
+from ..resolution import Resolver
+from .profiles import profile_config
 
-logger = logging.getLogger(__name__)
-
-CHUNK = 10_000  # rows per write: small enough that cleaning the next chunk overlaps writing this one
 MODELS = {"enterprises": Enterprise, "licences": Licence, **RECORD_KINDS}
 # the model fields each kind fills from the file (besides enterprise_id and the key); other model fields keep
 # their archive value (e.g. a penalty's `repaired`, set by the credit-repair workflow)
@@ -65,59 +46,6 @@ STR_MAX = {"name": 200, "address": 300, "category": 100, "organisation": 100, "i
            "producer_address": 300, "duplicate_of": 64}
 
 
-class IngestError(Exception):
-    pass
-
-
-# ==================================================================================== profiles and sources
-def ensure_builtin_profiles():
-    """The shipped profiles as MappingProfile rows (created once; later edits in the UI are kept)."""
-    existing = set(MappingProfile.objects.filter(builtin=True).values_list("code", flat=True))
-    missing = [MappingProfile(code=code, name=mapping.PROFILE_NAMES[code], kind=cfg["kind"], config=cfg, builtin=True)
-               for code, cfg in mapping.BUILTIN_PROFILES.items() if code not in existing]
-    if missing:
-        with transaction.atomic():
-            MappingProfile.objects.bulk_create(missing, ignore_conflicts=True)
-            audit.record_bulk("ingest.mappingprofile.seed", "ingest.mappingprofile",
-                              ({"code": p.code, "kind": p.kind} for p in missing))
-
-
-def get_or_create_source(name, *, system="", user=None):
-    source = Source.objects.filter(name=name).first()
-    if source is None:
-        with transaction.atomic():
-            source = Source.objects.create(name=name, system=system or name,
-                                           key_config={k: v for k, v in mapping.NATURAL_KEY.items()})
-            audit.record("ingest.source.create", source, after=audit.snapshot(source), user=user)
-    return source
-
-
-def save_profile(profile, *, user=None):
-    from foodrisk.core.services import objects
-
-    return objects.save_instance(profile, user=user)
-
-
-def profile_config(profile_or_code):
-    if isinstance(profile_or_code, MappingProfile):
-        return profile_or_code.config
-    row = MappingProfile.objects.filter(code=profile_or_code).first()
-    if row is not None:
-        return row.config
-    return mapping.BUILTIN_PROFILES[profile_or_code]
-
-
-def detect(headers):
-    """(kind, profile code) from a file's headers, using the stored profiles (built-ins included)."""
-    profiles = dict(mapping.BUILTIN_PROFILES)
-    profiles.update({p.code: p.config for p in MappingProfile.objects.all() if p.config.get("headers")})
-    code = mapping.detect_profile(headers, profiles)
-    if code is None:
-        raise IngestError("the file's headers match no mapping profile")
-    return profiles[code]["kind"], code
-
-
-# ==================================================================================== the pipeline
 @dataclass
 class Outcome:
     row_no: int
@@ -625,7 +553,7 @@ def _comparable(value):
     return value
 
 
-def _cell_text(value):
+def cell_text(value):
     if value is None:
         return ""
     if isinstance(value, (dt.date, dt.datetime)):
@@ -639,385 +567,10 @@ def _raw(headers, cells):
     raw = {}
     for i, h in enumerate(headers):
         if h:
-            raw[h] = _cell_text(cells[i]) if i < len(cells) else ""
+            raw[h] = cell_text(cells[i]) if i < len(cells) else ""
     return raw
 
 
-def _blank(cells):
+def blank_row(cells):
     """Nothing but empty cells or whitespace (most rows answer at their first cell)."""
     return all(c is None or c == "" or (c.__class__ is str and c.isspace()) for c in cells)
-
-
-# ==================================================================================== batches
-def create_batch(*, user=None, source, kind="auto", content: bytes, file_name, profile=None, import_day=None,
-                 region=None, parent=None):
-    """Store the file and create a pending batch (kind and profile detected from the headers when 'auto')."""
-    ensure_builtin_profiles()
-    if isinstance(source, str):
-        source = get_or_create_source(source, user=user)
-    table = readers.read_headers(content, file_name)  # the rows are read when the batch runs
-    if not table.headers:
-        raise IngestError("the file has no header row")
-    profile_code = profile.code if isinstance(profile, MappingProfile) else profile
-    if kind in (None, "", "auto"):
-        kind, detected = detect(table.headers)
-        profile_code = profile_code or detected
-    elif not profile_code:
-        detected_kind, detected = detect(table.headers)
-        profile_code = detected if detected_kind == kind else mapping.profile_code_for(kind)
-    if kind not in mapping.KINDS:
-        raise IngestError(f"unknown kind: {kind}")
-    profile_obj = MappingProfile.objects.filter(code=profile_code).first()
-    if region is None and user is not None and getattr(user, "scope_prefix", "") not in ("", None):
-        region = Region.objects.filter(pk=user.scope_code).first()
-    digest = hashlib.sha256(content).hexdigest()
-    with transaction.atomic():
-        batch = Batch(source=source, kind=kind, profile=profile_obj, file_name=file_name[:255], file_digest=digest,
-                      started_by=user if user is not None and user.is_authenticated else None, region=region,
-                      import_day=import_day, parent=parent)
-        batch.file.save(file_name.rsplit("/", 1)[-1], ContentFile(content), save=False)
-        batch.save()
-        audit.record("ingest.batch.create", batch, user=user,
-                     details={"kind": kind, "profile": profile_code, "file_digest": digest, "bytes": len(content)})
-    return batch
-
-
-def start_batch(batch, *, user=None, wait=False):
-    """Run the batch as a job ("ingest.batch"): queued for the worker, or in this process with wait=True."""
-    from foodrisk.core.services import jobs
-
-    job = jobs.start("ingest.batch", user=user, params={"batch_id": batch.pk}, run_now=wait,
-                     title=f"{batch.get_kind_display()} · {batch.file_name}")
-    Batch.objects.filter(pk=batch.pk).update(job=job)
-    batch.job = job
-    if wait:
-        job.refresh_from_db()
-        if not job.finished:  # inside an outer transaction on_commit has not fired yet: run it here
-            jobs.execute(job.pk)
-            job.refresh_from_db()
-    return job
-
-
-def run_batch(batch, *, progress=None, log=None):
-    """Import one stored batch end to end; returns the report. Re-running a finished batch is refused."""
-    if batch.status in ("running", "succeeded"):
-        raise IngestError(f"batch {batch.pk} is already {batch.status}")
-    t0 = time.perf_counter()
-    Batch.objects.filter(pk=batch.pk).update(status="running", started_at=timezone.now(), error="")
-    with transaction.atomic():
-        audit.record("ingest.batch.start", batch, details={"kind": batch.kind, "file": batch.file_name})
-    try:
-        with batch.file.open("rb") as fh:
-            table = readers.read_bytes(fh.read(), batch.file_name)
-        t_read = time.perf_counter()
-        pipe = Pipeline(batch)
-        headers = table.headers
-        numbered = [(i + 1, cells) for i, cells in enumerate(table.rows) if not _blank(cells)]
-        total = len(numbered)
-        chunks = [numbered[start:start + CHUNK] for start in range(0, total, CHUNK)]
-        pipe.preload()
-        pipe.link_names(headers, numbered)
-        done = 0
-        for chunk, prepared in zip(chunks, prepared_chunks(pipe, headers, chunks), strict=True):
-            outcomes = pipe.commit(prepared)
-            _store_rejects(batch, outcomes)
-            done += len(chunk)
-            if progress:
-                progress(done, total, f"{done}/{total}")
-        elapsed = time.perf_counter() - t0
-        report = _finish(batch, pipe, table, elapsed, t_read - t0)
-    except Exception as exc:
-        Batch.objects.filter(pk=batch.pk).update(status="failed", error=str(exc)[:5000], finished_at=timezone.now())
-        with transaction.atomic():
-            audit.record("ingest.batch.fail", batch, details={"error": str(exc)[:500]})
-        raise
-    if log:
-        log(format_report(batch))
-    return report
-
-
-def prepared_chunks(pipe, headers, chunks):
-    """Each chunk cleaned, validated and resolved (Pipeline.prepare) by a thread, a step ahead of the caller
-    writing the one before: the waits for the database (which works on the other core) release the GIL.
-    (A forked process instead of the thread was measured: no faster on two cores, where Python, the child and
-    PostgreSQL then compete for the same two.)"""
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-prepare") as prepare:
-        upcoming = prepare.submit(pipe.prepare, headers, chunks[0]) if chunks else None
-        for i in range(len(chunks)):
-            prepared = upcoming.result()
-            if i + 1 < len(chunks):
-                upcoming = prepare.submit(pipe.prepare, headers, chunks[i + 1])
-            yield prepared
-
-
-def _store_rejects(batch, outcomes):
-    q_rows, candidates = [], []
-    for o in outcomes:
-        if o.status == "quarantined":
-            q_rows.append({"batch_id": batch.pk, "row_no": o.row_no, "raw_data": o.raw, "reasons": o.reasons,
-                           "reason_codes": " ".join(o.reasons)[:500]})
-        elif o.status == "review":
-            pk, score, name, address = o.candidate
-            candidates.append({"batch_id": batch.pk, "row_no": o.row_no, "raw_data": o.raw, "enterprise_id": pk,
-                               "score": score, "name": name[:200], "address": address[:300]})
-    if q_rows or candidates:
-        with transaction.atomic():
-            bulk.insert(QuarantinedRow, q_rows)
-            bulk.insert(MatchCandidate, candidates)
-            if q_rows:
-                audit.record_bulk("ingest.quarantine.create", "ingest.quarantinedrow",
-                                  ({"row": q["row_no"], "reasons": q["reasons"]} for q in q_rows),
-                                  details={"batch": batch.pk}, region_code=batch.region_id or "")
-            if candidates:
-                audit.record_bulk("ingest.matchcandidate.create", "ingest.matchcandidate",
-                                  ({"row": c["row_no"], "enterprise": c["enterprise_id"], "score": c["score"]}
-                                   for c in candidates),
-                                  details={"batch": batch.pk}, region_code=batch.region_id or "")
-    return len(q_rows)
-
-
-def _finish(batch, pipe, table, elapsed, read_seconds):
-    c = pipe.counts
-    accepted = c["new"] + c["updated"] + c["unchanged"]
-    assert accepted + c["merged"] + c["quarantined"] + c["review"] == pipe.rows, "batch counts do not add up"
-    field_stats = {}
-    for f in mapping.KEY_FIELDS[batch.kind]:
-        failed = pipe.field_failures.get(f, 0)
-        field_stats[f] = {"checked": pipe.rows, "failed": failed,
-                          "pass_rate": round(1 - failed / pipe.rows, 6) if pipe.rows else 1.0}
-    codes = {}
-    for r, n in pipe.reason_counts.items():
-        code = r.partition(":")[0]
-        codes[code] = codes.get(code, 0) + n
-    report = {
-        "rows_read": pipe.rows, "written": pipe.written, "format": table.fmt, "encoding": table.encoding,
-        "profile": batch.profile.code if batch.profile_id else mapping.profile_code_for(batch.kind),
-        "reasons": dict(sorted(pipe.reason_counts.items())), "reason_codes": dict(sorted(codes.items())),
-        "notes": pipe.note_counts, "seconds": round(elapsed, 3), "read_seconds": round(read_seconds, 3),
-        "rows_per_second": round(pipe.rows / elapsed, 1) if elapsed else None,
-        "import_day": pipe.import_day.isoformat(),
-        # how rows without a USCC were matched by name: rapidfuzz row by row, or splink for a large batch
-        "linkage": pipe._resolver.method if pipe._resolver is not None else None,
-    }
-    passed = pipe.rows - c["quarantined"] - c["review"]
-    with transaction.atomic():
-        Batch.objects.filter(pk=batch.pk).update(
-            status="succeeded", finished_at=timezone.now(), rows_read=pipe.rows, accepted_new=c["new"],
-            accepted_updated=c["updated"], unchanged=c["unchanged"], merged_duplicates=c["merged"],
-            quarantined=c["quarantined"], in_review=c["review"], report=report)
-        QualitySnapshot.objects.update_or_create(batch=batch, defaults=dict(
-            kind=batch.kind, rows=pipe.rows, field_stats=field_stats, reason_counts=codes, note_counts=pipe.note_counts,
-            pass_rate=round(passed / pipe.rows, 6) if pipe.rows else 1.0))
-        batch.refresh_from_db()
-        audit.record("ingest.batch.finish", batch, details={"counts": counts(batch), "seconds": report["seconds"]})
-    return report
-
-
-def counts(batch):
-    return {"rows_read": batch.rows_read, "accepted_new": batch.accepted_new,
-            "accepted_updated": batch.accepted_updated, "unchanged": batch.unchanged,
-            "merged_duplicates": batch.merged_duplicates, "quarantined": batch.quarantined,
-            "in_review": batch.in_review}
-
-
-def format_report(batch):
-    r = batch.report or {}
-    lines = [f"batch #{batch.pk} {batch.file_name} [{batch.kind}] {batch.status}",
-             "  rows read {rows_read} = new {accepted_new} + updated {accepted_updated} + unchanged {unchanged} "
-             "+ merged {merged_duplicates} + quarantined {quarantined} + in review {in_review}".format(**counts(batch))]
-    if r.get("seconds") is not None:
-        lines.append(f"  {r.get('seconds')} s, {r.get('rows_per_second')} rows/s ({r.get('format')} {r.get('encoding')})")
-    if r.get("reason_codes"):
-        lines.append("  findings: " + ", ".join(f"{k} {v}" for k, v in r["reason_codes"].items()))
-    if r.get("notes"):
-        lines.append("  notes: " + ", ".join(f"{k} {v}" for k, v in sorted(r["notes"].items())))
-    return "\n".join(lines)
-
-
-# ==================================================================================== quarantine and review
-def _adjust(batch_id, **deltas):
-    Batch.objects.filter(pk=batch_id).update(**{k: F(k) + v for k, v in deltas.items()})
-
-
-_COUNT_FIELD = {"new": "accepted_new", "updated": "accepted_updated", "unchanged": "unchanged",
-                "merged": "merged_duplicates", "review": "in_review", "quarantined": "quarantined"}
-
-
-def resubmit(qrow, corrected, *, user=None):
-    """Run a corrected quarantined row through the same pipeline. Returns the Outcome."""
-    return resubmit_many([(qrow, corrected)], user=user)[0]
-
-
-def resubmit_many(pairs, *, user=None):
-    """[(QuarantinedRow, corrected {header: value})] → their Outcomes, in order; rows still failing keep their new
-    reasons. Per batch one pipeline pass and one transaction (a corrected workbook of thousands of rows costs a
-    few queries per batch, not per row), an audit entry per row."""
-    for qrow, _corrected in pairs:
-        if qrow.status != "open":
-            raise IngestError(f"quarantined row {qrow.pk} is {qrow.status}")
-    decided_by = user if user is not None and user.is_authenticated else None
-    results = [None] * len(pairs)
-    by_batch = {}
-    for i, (qrow, corrected) in enumerate(pairs):
-        by_batch.setdefault(qrow.batch_id, {}).setdefault(tuple(corrected), []).append((i, qrow, corrected))
-    for groups in by_batch.values():
-        batch = next(iter(groups.values()))[0][1].batch
-        pipe = Pipeline(batch, changed_by=user)
-        now, entries, changed, reviews, counts = timezone.now(), [], [], [], Counter()
-        with transaction.atomic():
-            for headers, group in groups.items():  # rows with the same columns go through the pipeline together
-                outcomes = pipe.process(list(headers), [(q.row_no, [c[h] for h in headers]) for _i, q, c in group],
-                                        mode="resubmit")
-                for (i, qrow, corrected), outcome in zip(group, outcomes, strict=True):
-                    results[i] = outcome
-                    before = audit.snapshot(qrow)
-                    qrow.corrected_data, qrow.decided_by, qrow.updated_at = corrected, decided_by, now
-                    if outcome.status == "quarantined":
-                        qrow.reasons, qrow.reason_codes = outcome.reasons, " ".join(outcome.reasons)[:500]
-                        action, details = "ingest.quarantine.resubmit_failed", None
-                    else:
-                        qrow.status = "fixed" if outcome.status != "review" else "resubmitted"
-                        if outcome.status == "review":
-                            reviews.append(outcome)
-                        counts[_COUNT_FIELD[outcome.status]] += 1
-                        counts["quarantined"] -= 1
-                        action, details = "ingest.quarantine.resubmit", {"outcome": outcome.status}
-                    changed.append(qrow)
-                    entries.append(audit.new_entry(action, qrow, before=before, after=audit.snapshot(qrow), user=user,
-                                                   details=details, region_code=batch.region_id or ""))
-            bulk.update(QuarantinedRow, changed, ["corrected_data", "decided_by", "reasons", "reason_codes", "status",
-                                                  "updated_at"])
-            _store_rejects(batch, reviews)
-            if counts:
-                _adjust(batch.pk, **counts)
-            audit.record_many(entries)
-    return results
-
-
-def discard(qrow, reason, *, user=None):
-    if qrow.status != "open":
-        raise IngestError(f"quarantined row {qrow.pk} is {qrow.status}")
-    with transaction.atomic():
-        before = audit.snapshot(qrow)
-        qrow.status, qrow.note = "discarded", reason[:300]
-        qrow.decided_by = user if user is not None and user.is_authenticated else None
-        qrow.save()
-        audit.record("ingest.quarantine.discard", qrow, before=before, after=audit.snapshot(qrow), user=user,
-                     details={"reason": reason}, region_code=qrow.batch.region_id or "")
-    return qrow
-
-
-def confirm_candidate(candidate, *, user=None, enterprise=None):
-    """Write the record linked to the candidate (or another chosen) enterprise."""
-    if candidate.status != "pending":
-        raise IngestError(f"candidate {candidate.pk} is {candidate.status}")
-    enterprise_id = enterprise.pk if enterprise is not None else candidate.enterprise_id
-    batch = candidate.batch
-    pipe = Pipeline(batch, changed_by=user)
-    headers = list(candidate.raw_data)
-    with transaction.atomic():
-        outcome = pipe.process(headers, [(candidate.row_no, [candidate.raw_data[h] for h in headers])],
-                               mode="resubmit", forced_enterprise=enterprise_id)[0]
-        if outcome.status in ("quarantined", "review"):
-            raise IngestError("the row does not pass validation: " + " ".join(outcome.reasons))
-        candidate.status, candidate.decided_at = "confirmed", timezone.now()
-        candidate.enterprise_id = enterprise_id
-        candidate.decided_by = user if user is not None and user.is_authenticated else None
-        candidate.save()
-        _adjust(batch.pk, in_review=-1, **{_COUNT_FIELD[outcome.status]: 1})
-        audit.record("ingest.matchcandidate.confirm", candidate, user=user,
-                     details={"enterprise": enterprise_id, "score": candidate.score, "outcome": outcome.status},
-                     region_code=batch.region_id or "")
-    return outcome
-
-
-def reject_candidate(candidate, *, user=None, note=""):
-    """No match: the row goes to quarantine (entity_unresolved), still not lost."""
-    if candidate.status != "pending":
-        raise IngestError(f"candidate {candidate.pk} is {candidate.status}")
-    with transaction.atomic():
-        candidate.status, candidate.decided_at = "rejected", timezone.now()
-        candidate.decided_by = user if user is not None and user.is_authenticated else None
-        candidate.save()
-        reasons = ["entity_unresolved:enterprise_name"]
-        qrow = QuarantinedRow.objects.create(batch=candidate.batch, row_no=candidate.row_no, raw_data=candidate.raw_data,
-                                             reasons=reasons, reason_codes=" ".join(reasons), note=note[:300])
-        _adjust(candidate.batch_id, in_review=-1, quarantined=1)
-        audit.record("ingest.matchcandidate.reject", candidate, user=user, details={"quarantined_row": qrow.pk},
-                     region_code=candidate.batch.region_id or "")
-    return qrow
-
-
-# ==================================================================================== files out
-def template_xlsx(kind):
-    from foodrisk.core.views.generic import xlsx_bytes
-
-    headers = [h for _f, h, _t, _r in mapping.TEMPLATE_FIELDS[kind]]
-    return xlsx_bytes([headers], sheet=mapping.KIND_LABELS[kind])
-
-
-QUARANTINE_ID_HEADER = "隔离编号"
-REASONS_HEADER = "问题原因"
-
-
-def quarantine_xlsx(rows):
-    """Quarantined rows as a workbook: id, reasons, then the original columns (edit and upload back)."""
-    from foodrisk.core.views.generic import xlsx_bytes
-
-    rows = list(rows)
-    headers = []
-    for q in rows:
-        for h in q.corrected_data or q.raw_data:
-            if h not in headers:
-                headers.append(h)
-    out = [[QUARANTINE_ID_HEADER, REASONS_HEADER, *headers]]
-    for q in rows:
-        data = q.corrected_data or q.raw_data
-        out.append([q.pk, " ".join(q.reasons), *[data.get(h, "") for h in headers]])
-    return xlsx_bytes(out, sheet="quarantine")
-
-
-def resubmit_workbook(content, file_name, queryset, *, user=None):
-    """Upload a corrected quarantine workbook: every row naming an open quarantined row in `queryset`
-    (the user's scope) is resubmitted. Returns {"fixed": n, "still_failing": n, "skipped": n}."""
-    table = readers.read_bytes(content, file_name)
-    if QUARANTINE_ID_HEADER not in table.headers:
-        raise IngestError(f"the workbook has no {QUARANTINE_ID_HEADER} column")
-    id_col = table.headers.index(QUARANTINE_ID_HEADER)
-    data_cols = [(i, h) for i, h in enumerate(table.headers) if h and h not in (QUARANTINE_ID_HEADER, REASONS_HEADER)]
-    wanted = {}
-    for cells in table.rows:
-        if _blank(cells):
-            continue
-        try:
-            pk = int(float(cells[id_col]))
-        except (TypeError, ValueError, IndexError):
-            continue
-        wanted[pk] = {h: _cell_text(cells[i]) if i < len(cells) else "" for i, h in data_cols}
-    qrows = {q.pk: q for q in bulk.key_filter(queryset.filter(status="open"), "id", list(wanted))
-             .select_related("batch", "batch__source")}
-    pairs = [(qrows[pk], data) for pk, data in wanted.items() if pk in qrows]
-    outcomes = resubmit_many(pairs, user=user)
-    fixed = sum(1 for o in outcomes if o.status != "quarantined")
-    return {"fixed": fixed, "still_failing": len(outcomes) - fixed, "skipped": len(wanted) - len(pairs)}
-
-
-# ==================================================================================== quality overall
-def quality_overview(batches):
-    """Pass rate per key field over the given batches, findings by reason code, and a trend series."""
-    fields, codes, trend = {}, {}, []
-    snaps = QualitySnapshot.objects.filter(batch__in=batches).select_related("batch").order_by("batch__created_at",
-                                                                                               "batch_id")
-    for snap in snaps:
-        for f, st in snap.field_stats.items():
-            agg = fields.setdefault(f, {"checked": 0, "failed": 0})
-            agg["checked"] += st["checked"]
-            agg["failed"] += st["failed"]
-        for code, n in snap.reason_counts.items():
-            codes[code] = codes.get(code, 0) + n
-        trend.append({"batch": snap.batch_id, "label": f"#{snap.batch_id}", "pass_rate": snap.pass_rate,
-                      "kind": snap.kind})
-    for agg in fields.values():
-        agg["pass_rate"] = round(1 - agg["failed"] / agg["checked"], 6) if agg["checked"] else 1.0
-    return {"fields": dict(sorted(fields.items())), "reason_codes": dict(sorted(codes.items(), key=lambda kv: -kv[1])),
-            "trend": trend}

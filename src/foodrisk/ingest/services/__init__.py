@@ -1,0 +1,18 @@
+"""Every ingest write (batches, quarantine, review queue, profiles), one module per job.
+
+Modules: profiles (mapping profiles and sources), pipeline (clean → validate → resolve → dedupe → write, one
+chunk at a time), batches (a file's batch: create, run, finish, report), quarantine (resubmitted rows and
+review-queue decisions), workbooks (files out: templates, quarantine workbooks and their upload, quality).
+
+read → map headers (profile) → normalise → validate (all reason codes per row) → resolve the enterprise
+→ dedupe (in the batch and against the archive, by natural key) → write through the archive services
+(`upsert_enterprises`, `upsert_licences`, `upsert_records`) in chunks → counts and a quality snapshot.
+
+Counts always add up: accepted_new + accepted_updated + unchanged + merged_duplicates + quarantined +
+in_review = rows_read. Nothing is lost: a rejected row is quarantined with its reasons, a grey-zone match
+waits in the review queue.
+"""
+
+
+class IngestError(Exception):
+    pass

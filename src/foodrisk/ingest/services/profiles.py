@@ -1,0 +1,57 @@
+"""Mapping profiles and sources: the shipped profiles as rows, a file's profile detected from its headers."""
+
+from django.db import transaction
+
+from foodrisk.core.services import audit
+
+from .. import mapping
+from ..models import MappingProfile, Source
+from . import IngestError
+
+
+def ensure_builtin_profiles():
+    """The shipped profiles as MappingProfile rows (created once; later edits in the UI are kept)."""
+    existing = set(MappingProfile.objects.filter(builtin=True).values_list("code", flat=True))
+    missing = [MappingProfile(code=code, name=mapping.PROFILE_NAMES[code], kind=cfg["kind"], config=cfg, builtin=True)
+               for code, cfg in mapping.BUILTIN_PROFILES.items() if code not in existing]
+    if missing:
+        with transaction.atomic():
+            MappingProfile.objects.bulk_create(missing, ignore_conflicts=True)
+            audit.record_bulk("ingest.mappingprofile.seed", "ingest.mappingprofile",
+                              ({"code": p.code, "kind": p.kind} for p in missing))
+
+
+def get_or_create_source(name, *, system="", user=None):
+    source = Source.objects.filter(name=name).first()
+    if source is None:
+        with transaction.atomic():
+            source = Source.objects.create(name=name, system=system or name,
+                                           key_config={k: v for k, v in mapping.NATURAL_KEY.items()})
+            audit.record("ingest.source.create", source, after=audit.snapshot(source), user=user)
+    return source
+
+
+def save_profile(profile, *, user=None):
+    from foodrisk.core.services import objects
+
+    return objects.save_instance(profile, user=user)
+
+
+def profile_config(profile_or_code):
+    if isinstance(profile_or_code, MappingProfile):
+        return profile_or_code.config
+    row = MappingProfile.objects.filter(code=profile_or_code).first()
+    if row is not None:
+        return row.config
+    return mapping.BUILTIN_PROFILES[profile_or_code]
+
+
+def detect(headers):
+    """(kind, profile code) from a file's headers, using the stored profiles (built-ins included)."""
+    profiles = dict(mapping.BUILTIN_PROFILES)
+    profiles.update({p.code: p.config for p in MappingProfile.objects.all() if p.config.get("headers")})
+    code = mapping.detect_profile(headers, profiles)
+    if code is None:
+        raise IngestError("the file's headers match no mapping profile")
+    return profiles[code]["kind"], code
+
