@@ -2,12 +2,12 @@
 message templates. Idempotent; builtin roles gain permissions of apps added later (never lose any)."""
 
 import fnmatch
-import re
-from importlib import resources
 
 from django.contrib.auth.models import Permission
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
+
+from . import divisions
 
 ROLES = [
     ("system_admin", "系统管理员", "用户、角色、机构、区划、字典、参数、模板、审计日志、任务调度",
@@ -50,67 +50,42 @@ def seed_roles():
         role.permissions.add(*wanted)
 
 
-PLACEHOLDERS = {"市辖区", "县"}
-LOC_LINE = re.compile(r'^(\s*)(\d{2,4})\s+(province|county)="(.*)"')
+def region_rows(table=None):
+    """(code, name, level, parent code, full name) of every current GB/T 2260 division, parents first."""
+    table = divisions.current(divisions.load() if table is None else table)
+    parents = {code: divisions.parent_code(code, table) for code in table}
 
+    def full_name(code):
+        chain = []
+        while code:
+            chain.append(table[code].name)
+            code = parents[code]
+        return "".join(reversed(chain))
 
-def parse_loc_dat(text):
-    """Current GB/T 2260 divisions from python-stdnum's loc.dat; abolished ones ([-YYYY]) skipped."""
-    regions, province = {}, None
-    for line in text.splitlines():
-        match = LOC_LINE.match(line)
-        if not match:
-            continue
-        indent, digits, kind, name = match.groups()
-        if name.startswith("[") and re.match(r"^\[\d{4}?-\d{4}\]|^\[-\d{4}\]", name):
-            continue  # abolished
-        name = re.sub(r"^\[\d{4}-\]", "", name)
-        if name in PLACEHOLDERS:
-            continue  # 市辖区 / 县: statistical placeholders, not divisions anyone supervises
-        if not indent:
-            province = digits
-            regions[f"{digits}0000"] = (name, "province", None)
-            continue
-        code = province + digits
-        if code.endswith("0000"):
-            continue
-        if code.endswith("00"):
-            regions[code] = (name, "prefecture", f"{province}0000")
-        else:
-            parent = code[:4] + "00"
-            regions[code] = (name, "county", parent)
-    # Counties whose prefecture row is missing hang off the province (e.g. 省直辖县级行政区划 4190xx).
-    for code, (name, level, parent) in list(regions.items()):
-        if parent and parent not in regions:
-            regions[code] = (name, level, f"{code[:2]}0000")
-    return regions
+    order = {divisions.PROVINCE: 0, divisions.PREFECTURE: 1, divisions.COUNTY: 2}
+    return [(code, d.name, d.level, parents[code], full_name(code))
+            for code, d in sorted(table.items(), key=lambda kv: (order[kv[1].level], kv[0]))]
 
 
 @transaction.atomic
 def load_regions():
+    """Adds the current divisions that are missing and puts existing ones under their right parent (databases
+    seeded before 2026-12 hung the counties of 14 missing prefectures directly off their province). Names an
+    administrator edited are left alone. Returns how many divisions were added."""
     from .models import Region
 
-    text = resources.files("stdnum.cn").joinpath("loc.dat").read_text(encoding="utf-8")
-    parsed = parse_loc_dat(text)
-    existing = set(Region.objects.values_list("code", flat=True))
-    order = {"province": 0, "prefecture": 1, "county": 2}
-    names = {code: name for code, (name, _, _) in parsed.items()}
-    new = []
-    for code, (name, level, parent) in sorted(parsed.items(), key=lambda kv: (order[kv[1][1]], kv[0])):
-        if code in existing:
-            continue
-        full = "".join(names[c] for c in _ancestry(code, parsed)) if level != "province" else name
-        new.append(Region(code=code, name=name, level=level, parent_id=parent, full_name=full))
+    existing = Region.objects.in_bulk()
+    new, moved = [], []
+    for code, name, level, parent, full_name in region_rows():
+        region = existing.get(code)
+        if region is None:
+            new.append(Region(code=code, name=name, level=level, parent_id=parent, full_name=full_name))
+        elif region.parent_id != parent:
+            region.parent_id, region.full_name = parent, full_name
+            moved.append(region)
     Region.objects.bulk_create(new, batch_size=1000)
+    Region.objects.bulk_update(moved, ["parent", "full_name"], batch_size=1000)
     return len(new)
-
-
-def _ancestry(code, parsed):
-    chain = []
-    while code:
-        chain.append(code)
-        code = parsed[code][2]
-    return reversed(chain)
 
 
 DICTIONARIES = {

@@ -1,67 +1,16 @@
-"""GB/T 2260 divisions from python-stdnum's ``stdnum/cn/loc.dat`` and the synthetic city built on them.
-
-The file format (parsed here, not through stdnum's private helpers)::
-
-    33 province="浙江省"
-      0100 county="杭州市"
-      0103 county="[1983-2021]下城区"
-      0206 county="[1985-1986]滨海区,[1987-]北仑区"
-
-A name may carry several ``[from-to]name`` periods separated by commas; a division is *current* when its
-last period is open-ended (``[1987-]`` or no brackets at all) and *abolished* when it has an end year.
-"""
+"""The synthetic city built on GB/T 2260 divisions (read by ``foodrisk.core.divisions``, the one parser of
+python-stdnum's ``stdnum/cn/loc.dat``)."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
-from functools import lru_cache
-from importlib import resources
 
-_PERIOD = re.compile(r"^\[(\d{4})?-(\d{4})?\](.*)$")
-
-
-@dataclass(frozen=True)
-class Division:
-    code: str
-    name: str  # current name (or the last known one when abolished)
-    current: bool
-    province: str
-
-
-@lru_cache(maxsize=1)
-def load_divisions() -> dict[str, Division]:
-    """All codes in loc.dat (current and abolished), keyed by 6-digit code."""
-    text = resources.files("stdnum.cn").joinpath("loc.dat").read_text(encoding="utf-8")
-    out: dict[str, Division] = {}
-    prov_code = prov_name = ""
-    for raw in text.splitlines():
-        if not raw.strip() or raw.startswith("#"):
-            continue
-        if not raw.startswith(" "):
-            code, _, rest = raw.partition(" ")
-            prov_code, prov_name = code, _attr(rest, "province")
-            continue
-        code, _, rest = raw.strip().partition(" ")
-        full = prov_code + code
-        value = _attr(rest, "county")
-        last = value.split(",")[-1].strip()
-        m = _PERIOD.match(last)
-        if m:
-            current = m.group(2) is None
-            name = m.group(3)
-        else:
-            current, name = True, last
-        out[full] = Division(full, name, current, prov_name)
-    return out
-
-
-def _attr(rest: str, key: str) -> str:
-    m = re.search(key + r'="([^"]*)"', rest)
-    return m.group(1) if m else ""
+from foodrisk.core.divisions import Division, current
+from foodrisk.core.divisions import load as load_divisions
 
 
 def known_codes() -> frozenset[str]:
+    """Every code of the table, current and abolished: a synthetic bad region code must be none of them."""
     return frozenset(load_divisions())
 
 
@@ -101,11 +50,7 @@ def build_city(city_code: str = "330100", rng=None) -> City:
     if not city.current:
         raise ValueError(f"{city_code} ({city.name}) is abolished")
     prefix = city_code[:4]
-    districts = tuple(
-        d
-        for code, d in sorted(divs.items())
-        if code.startswith(prefix) and code != city_code and d.current and d.name not in ("市辖区", "县", "市区")
-    )
+    districts = tuple(d for code, d in sorted(current(divs).items()) if code.startswith(prefix) and code != city_code)
     if not districts:
         raise ValueError(f"{city_code} has no current districts in loc.dat")
     rng = rng if rng is not None else np.random.default_rng(0)
