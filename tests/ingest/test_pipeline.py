@@ -152,7 +152,7 @@ def test_quarantine_workbook_round_trip(enterprises):
     ws = wb.active
     headers = [c.value for c in ws[1]]
     assert headers[:2] == [workbooks.QUARANTINE_ID_HEADER, workbooks.REASONS_HEADER]
-    assert "date_invalid:inspected_on" in ws.cell(2, 2).value
+    assert "检查日期：不是有效日期" in ws.cell(2, 2).value
     ws.cell(2, headers.index("检查日期") + 1).value = "2025-02-28"
     ws.cell(3, headers.index("检查结果") + 1).value = "基本符合"
     buf = io.BytesIO()

@@ -56,7 +56,7 @@ class QuarantinedRowViews(ViewTestCases.List, ViewTestCases.Detail):
         self.grant(self.perm("view"))
         response = self.client.get(self.url("list") + "?_export=csv")
         body = response.content.decode("utf-8-sig")
-        assert mine.reasons[0] in body and theirs.reasons[0] not in body
+        assert mine.reason_labels[0] in body and theirs.reason_labels[0] not in body
 
     def test_xlsx_download_has_reasons_and_stays_in_scope(self):
         import io
@@ -95,7 +95,8 @@ class IngestPages(ScopedTestCase):
         self.assertEqual((batch.status, batch.region_id, batch.accepted_new, batch.quarantined),
                          ("succeeded", "330102", 1, 1))
         page = self.client.get(batch.get_absolute_url())
-        self.assertContains(page, "region_invalid:region_code")
+        self.assertContains(page, "行政区划代码：行政区划无效或不在本辖区")  # the reason in words, not its code
+        self.assertNotContains(page, ">region_invalid")
         self.assertContains(page, "data-echarts")
         self.assertEqual(self.client.get(reverse("ingest:quality")).status_code, 200)
 
@@ -119,7 +120,7 @@ class IngestPages(ScopedTestCase):
         batches.run_batch(batch)
         row = QuarantinedRow.objects.get()
         page = self.client.get(row.get_absolute_url())
-        self.assertContains(page, "region_invalid:region_code")
+        self.assertContains(page, "行政区划代码：行政区划无效或不在本辖区")
         form = page.context["correction_form"]
         post = {f"c{i}": (v if h != "行政区划代码" else "330102") for i, (h, v) in enumerate(row.raw_data.items())}
         self.assertEqual(len(post), len(form.headers))

@@ -160,6 +160,13 @@ class QuarantinedRow(models.Model):
     def get_absolute_url(self):
         return reverse("ingest:quarantinedrow_detail", args=[self.pk])
 
+    @property
+    def reason_labels(self):
+        """The reasons in words (「检查日期：不是有效日期」), for the pages, the workbook and the API."""
+        from .validators import reason_label
+
+        return [reason_label(r, self.batch.kind) for r in self.reasons]
+
 
 class MatchCandidate(models.Model):
     """A row whose enterprise was matched by name with a grey-zone confidence: a person decides."""

@@ -6,7 +6,7 @@ Everything here is a pure function of its input (no Django), cached where values
 import datetime as dt
 import re
 import unicodedata
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from functools import lru_cache
 
 _SPACES = re.compile(r"\s+")
@@ -15,6 +15,16 @@ _ALL_SPACES = re.compile(r"\s+")
 _BRACKETS = str.maketrans({"【": "[", "】": "]", "〔": "(", "〕": ")", "﹙": "(", "﹚": ")", "〈": "<", "〉": ">"})
 # variants that name the same company form (the longer spelling first)
 COMPANY_SUFFIXES = (("股份有限公司", "股份有限公司"), ("有限责任公司", "有限公司"), ("有限公司", "有限公司"))
+
+
+# characters a database cannot store in text (PostgreSQL refuses NUL; lone surrogates are not UTF-8) and the mark a
+# decoder leaves for bytes that were not valid in the file's encoding
+UNSTORABLE = re.compile("[\x00\ud800-\udfff\ufffd]")
+
+
+def storable(value):
+    """Text with every unstorable character replaced by U+FFFD (a quarantined row's raw cells, shown as they were)."""
+    return UNSTORABLE.sub("\ufffd", value) if UNSTORABLE.search(value) else value
 
 
 def text(value):
@@ -115,36 +125,76 @@ def _parse_date_text(value, formats):
     raise Invalid(value)
 
 
-def parse_amount(value):
-    """Money in yuan: a non-negative Decimal with two places; 1,200.00 and ¥ are tolerated."""
+class OutOfRange(Invalid):
+    """A number too large to be any real amount or count: no stored field could hold it."""
+
+
+# numbers with more integer digits than this are refused before any arithmetic (1e308, 26-digit amounts): every
+# stored field is narrower, and the Decimal context (28 digits) could not even round them to cents
+NUMBER_MAX_DIGITS = 24
+_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+_CURRENCY_PREFIXES = ("¥", "RMB", "人民币")
+_UNIT_SUFFIXES = (("万元", 10_000), ("万", 10_000), ("元", 1))  # the longer spelling first
+
+
+def parse_number(value):
+    """A Decimal from a cell, tolerant of how people write numbers: surrounding spaces, thousands separators
+    (1,234), full-width digits (１２３, by NFKC), ¥/人民币/RMB and the units 元, 万 and 万元 (1.5万元 → 15000).
+    Blank → None; not a number → Invalid; more than NUMBER_MAX_DIGITS integer digits → OutOfRange."""
     if value is None or value == "":
         return None
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        amount = Decimal(str(value))
+    if value.__class__ is bool:
+        raise Invalid(str(value))
+    if isinstance(value, int):
+        number = Decimal(value)
+    elif isinstance(value, float):
+        number = Decimal(repr(value))  # the shortest text that reads back as this float (2.0, not 2.000…)
     else:
-        raw = text(value).replace(",", "").replace("¥", "").replace("元", "").strip()
+        raw = text(value)
         if not raw:
             return None
-        try:
-            amount = Decimal(raw)
-        except InvalidOperation:
-            raise Invalid(raw) from None
-    if not amount.is_finite() or amount < 0:
+        digits, factor = raw.replace(",", "").replace(" ", ""), 1
+        for prefix in _CURRENCY_PREFIXES:
+            if digits.startswith(prefix):
+                digits = digits[len(prefix):]
+                break
+        for suffix, unit in _UNIT_SUFFIXES:
+            if digits.endswith(suffix):
+                digits, factor = digits[: -len(suffix)], unit
+                break
+        if not _NUMBER.fullmatch(digits):
+            raise Invalid(raw)
+        number = Decimal(digits)
+        if number.is_finite() and number and number.adjusted() < NUMBER_MAX_DIGITS:
+            number *= factor
+    if not number.is_finite():
         raise Invalid(str(value))
-    return amount.quantize(Decimal("0.01"))
+    if number and number.adjusted() >= NUMBER_MAX_DIGITS:
+        raise OutOfRange(str(value))
+    return number if number else Decimal(0)  # -0 and 0E+3 read as plain 0
+
+
+def parse_amount(value):
+    """Money in yuan: a non-negative Decimal with two places (see parse_number for what is tolerated)."""
+    amount = parse_number(value)
+    if amount is None:
+        return None
+    if amount < 0:
+        raise Invalid(str(value))
+    return amount.quantize(_CENTS)
 
 
 def parse_count(value):
-    if value is None or value == "":
+    """A non-negative whole number: 2, 2.0, "2.0", "1,234", "１２"; 2.5 is not a count."""
+    number = parse_number(value)
+    if number is None:
         return None
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    raw = text(value)
-    if not raw:
-        return None
-    if not raw.isdigit():
-        raise Invalid(raw)
-    return int(raw)
+    if number < 0 or number != number.to_integral_value():
+        raise Invalid(str(value))
+    return int(number)
+
+
+_CENTS = Decimal("0.01")
 
 
 def split_list(value):

@@ -22,11 +22,11 @@ class QuarantinedRowTable(tables.Table):
         model = QuarantinedRow
         fields = ["id", "batch", "row_no", "reasons", "status", "updated_at"]
 
-    def render_reasons(self, value):
-        return " ".join(value)
+    def render_reasons(self, record):
+        return "；".join(record.reason_labels)
 
-    def value_reasons(self, value):
-        return " ".join(value)
+    def value_reasons(self, record):
+        return "；".join(record.reason_labels)
 
 
 class MatchCandidateTable(tables.Table):

@@ -3,6 +3,7 @@
 import re
 from functools import lru_cache
 
+from django.utils.translation import gettext_lazy as _
 from stdnum.cn import uscc as stdnum_uscc
 from stdnum.exceptions import InvalidChecksum, ValidationError
 
@@ -19,12 +20,41 @@ ENUM_INVALID = "enum_invalid"
 AMOUNT_INVALID = "amount_invalid"
 ENTITY_UNRESOLVED = "entity_unresolved"
 ENTITY_UNKNOWN = "entity_unknown"
+# a value that could not be stored as it is (checked against the model field before any write)
+NUMBER_TOO_LARGE = "number_too_large"
+TEXT_TOO_LONG = "text_too_long"
+TEXT_NUL = "text_nul"
+ENCODING_INVALID = "encoding_invalid"
+DATE_OUT_OF_RANGE = "date_out_of_range"
 
 REASON_CODES = (REQUIRED_MISSING, USCC_FORMAT, USCC_CHECKSUM, ORG_CODE_CHECKSUM, LICENCE_FORMAT, REGION_INVALID,
                 DATE_INVALID, DATE_FUTURE, DATE_ORDER, ENUM_INVALID, AMOUNT_INVALID, ENTITY_UNRESOLVED,
-                ENTITY_UNKNOWN)
+                ENTITY_UNKNOWN, NUMBER_TOO_LARGE, TEXT_TOO_LONG, TEXT_NUL, ENCODING_INVALID, DATE_OUT_OF_RANGE)
 # counted in the batch report, not errors
 NOTE_CODES = ("duplicate", "name_variant", "linked_by_name")
+
+REASON_LABELS = {
+    REQUIRED_MISSING: _("required value missing"),
+    USCC_FORMAT: _("not a unified social credit code (18 characters)"),
+    USCC_CHECKSUM: _("unified social credit code check character wrong"),
+    ORG_CODE_CHECKSUM: _("organisation code inside the credit code fails its check"),
+    LICENCE_FORMAT: _("licence number format wrong (SC/JY + 14 digits)"),
+    REGION_INVALID: _("unknown region code or outside your jurisdiction"),
+    DATE_INVALID: _("not a valid date"),
+    DATE_FUTURE: _("date after the import day"),
+    DATE_ORDER: _("end date before start date"),
+    ENUM_INVALID: _("value not in the allowed list"),
+    AMOUNT_INVALID: _("not a valid non-negative number"),
+    ENTITY_UNRESOLVED: _("enterprise not identified"),
+    ENTITY_UNKNOWN: _("credit code names no enterprise in the archive"),
+    NUMBER_TOO_LARGE: _("number too large to store"),
+    TEXT_TOO_LONG: _("text longer than the field allows"),
+    TEXT_NUL: _("contains a NUL character that cannot be stored"),
+    ENCODING_INVALID: _("contains bytes that are not valid in the file's encoding"),
+    DATE_OUT_OF_RANGE: _("date before 1900-01-01"),
+}
+NOTE_LABELS = {"duplicate": _("duplicate merged"), "name_variant": _("name variant of a known enterprise"),
+               "linked_by_name": _("linked by name and address")}
 
 _USCC_RE = re.compile(r"^[0-9A-HJ-NP-RTUW-Y]{2}\d{6}[0-9A-HJ-NP-RTUW-Y]{10}$")
 _LICENCE_RE = re.compile(r"^(SC|JY)\d{14}$")
@@ -36,8 +66,37 @@ def reason(code, field):
 
 
 def split_reason(value):
-    code, _, field = value.partition(":")
+    code, _sep, field = value.partition(":")
     return code, field
+
+
+# fields every kind may name in a finding, besides its own columns
+_COMMON_FIELD_LABELS = {"uscc": "统一社会信用代码", "enterprise_name": "企业名称", "enterprise_address": "企业地址",
+                        "region_code": "行政区划代码", "licence_no": "许可证编号"}
+
+
+@lru_cache(maxsize=32)
+def field_labels(kind=""):
+    """{field: its Chinese column name} for the findings of a kind (the import template's headers); kind "": of
+    every kind (a field's first header)."""
+    from .mapping import FIELDS
+
+    labels = dict(_COMMON_FIELD_LABELS)
+    for k in [kind] if kind else list(FIELDS):
+        for f, header, _t, _r in FIELDS.get(k, ()):
+            labels[f] = header if kind else labels.get(f, header)
+    return labels
+
+
+def reason_label(value, kind=""):
+    """A finding (`code` or `code:field`) in words, e.g. 「检查日期：不是有效日期」; an unknown code as it is."""
+    code, field = split_reason(value)
+    label = REASON_LABELS.get(code) or NOTE_LABELS.get(code)
+    if label is None:
+        return value
+    if not field:
+        return str(label)
+    return f"{field_labels(kind).get(field, field)}：{label}"
 
 
 def org_code_check_char(first8):

@@ -19,6 +19,7 @@ from foodrisk.enterprises.models import Enterprise
 from . import filtersets, forms, mapping, tables
 from .models import Batch, MappingProfile, MatchCandidate, QuarantinedRow, Source
 from .services import IngestError, batches, profiles, quarantine, workbooks
+from .validators import field_labels, reason_label
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 INLINE_MAX_BYTES = 2 * 1024 * 1024  # smaller files run at once; bigger ones wait for the worker
@@ -30,12 +31,12 @@ def _attachment(content, name, content_type=XLSX):
     return response
 
 
-def pass_rate_chart(field_stats, target):
-    names = list(field_stats)
+def pass_rate_chart(field_stats, target, kind=""):
+    names, labels = list(field_stats), field_labels(kind)
     return json.dumps({
         "tooltip": {}, "grid": {"left": 110, "right": 30, "top": 20, "bottom": 30},
         "xAxis": {"type": "value", "min": 0.9, "max": 1},
-        "yAxis": {"type": "category", "data": names},
+        "yAxis": {"type": "category", "data": [labels.get(n, n) for n in names]},
         "series": [{"type": "bar", "data": [round(field_stats[n]["pass_rate"], 4) for n in names],
                     "markLine": {"symbol": "none", "data": [{"xAxis": target}]}}],
     }, ensure_ascii=False)
@@ -57,8 +58,15 @@ def quality_target():
     return float(params.get("quality_target_pass_rate", 0.99))
 
 
-def _field_rows(field_stats, target):
-    return [{"field": f, **st, "ok": st["pass_rate"] >= target} for f, st in field_stats.items()]
+def _field_rows(field_stats, target, kind=""):
+    labels = field_labels(kind)
+    return [{"field": f, "label": labels.get(f, f), **st, "ok": st["pass_rate"] >= target}
+            for f, st in field_stats.items()]
+
+
+def findings(counts, kind=""):
+    """[(reason or note code, its words, rows)] of a report's counts, most frequent first."""
+    return [(code, reason_label(code, kind), n) for code, n in sorted(counts.items(), key=lambda kv: -kv[1])]
 
 
 # --------------------------------------------------------------------------------------------- upload
@@ -104,11 +112,13 @@ class BatchDetailView(ObjectDetailView):
         ctx = super().get_context_data(**kwargs)
         batch, target = self.object, quality_target()
         snap = getattr(batch, "quality", None) if hasattr(batch, "quality") else None
+        report = batch.report or {}
         ctx.update(target=target, target_percent=round(target * 100, 2), snapshot=snap,
-                   counts=batches.counts(batch), report=batch.report or {})
+                   counts=batches.counts(batch), report=report, findings=findings(report.get("reasons") or {}, batch.kind),
+                   notes=findings(report.get("notes") or {}))
         if snap is not None:
-            ctx["field_rows"] = _field_rows(snap.field_stats, target)
-            ctx["chart"] = pass_rate_chart(snap.field_stats, target)
+            ctx["field_rows"] = _field_rows(snap.field_stats, target, batch.kind)
+            ctx["chart"] = pass_rate_chart(snap.field_stats, target, batch.kind)
         return ctx
 
 
@@ -263,7 +273,7 @@ class QualityView(ScopedMixin, TemplateView):
         succeeded = self.get_queryset().filter(status="succeeded")
         overview = workbooks.quality_overview(succeeded)
         ctx.update(target=target, target_percent=round(target * 100, 2), overview=overview,
-                   field_rows=_field_rows(overview["fields"], target),
+                   findings=findings(overview["reason_codes"]), field_rows=_field_rows(overview["fields"], target),
                    chart=pass_rate_chart(overview["fields"], target) if overview["fields"] else "",
                    trend=trend_chart(overview["trend"][-50:], target) if overview["trend"] else "")
         return ctx

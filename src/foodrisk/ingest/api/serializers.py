@@ -5,6 +5,7 @@ from foodrisk.core.api.generic import ScopedModelSerializer
 
 from .. import mapping
 from ..models import Batch, MatchCandidate, QualitySnapshot, QuarantinedRow
+from ..validators import reason_label
 
 
 class QualitySnapshotSerializer(serializers.ModelSerializer):
@@ -17,14 +18,19 @@ class BatchSerializer(ScopedModelSerializer):
     source = serializers.CharField(source="source.name", read_only=True)
     quality = QualitySnapshotSerializer(read_only=True)
     counts_add_up = serializers.BooleanField(read_only=True)
+    findings = serializers.SerializerMethodField(help_text=_("The report's findings in words: reason, label, rows."))
 
     class Meta:
         model = Batch
         fields = ["id", "source", "kind", "file_name", "file_digest", "status", "import_day", "rows_read",
                   "accepted_new", "accepted_updated", "unchanged", "merged_duplicates", "quarantined", "in_review",
-                  "counts_add_up", "report", "quality", "error", "job", "region", "created_at", "started_at",
+                  "counts_add_up", "report", "findings", "quality", "error", "job", "region", "created_at", "started_at",
                   "finished_at"]
         read_only_fields = fields
+
+    def get_findings(self, batch) -> list[dict]:
+        reasons = (batch.report or {}).get("reasons") or {}
+        return [{"reason": code, "label": reason_label(code, batch.kind), "rows": n} for code, n in reasons.items()]
 
 
 class BatchUploadSerializer(serializers.Serializer):
@@ -36,9 +42,12 @@ class BatchUploadSerializer(serializers.Serializer):
 
 
 class QuarantinedRowSerializer(ScopedModelSerializer):
+    reason_labels = serializers.ListField(child=serializers.CharField(), read_only=True,
+                                          help_text=_("The reasons in words (Chinese)."))
+
     class Meta:
         model = QuarantinedRow
-        fields = ["id", "batch", "row_no", "raw_data", "reasons", "status", "corrected_data", "note", "created_at",
+        fields = ["id", "batch", "row_no", "raw_data", "reasons", "reason_labels", "status", "corrected_data", "note", "created_at",
                   "updated_at"]
         read_only_fields = fields
 

@@ -37,7 +37,7 @@ class BatchViewSet(ScopedModelViewSet):
 
 
 class QuarantinedRowViewSet(ReadOnlyScopedViewSet):
-    queryset = QuarantinedRow.objects.all()
+    queryset = QuarantinedRow.objects.select_related("batch")
     serializer_class = s.QuarantinedRowSerializer
     filterset_fields = ["batch", "status"]
 

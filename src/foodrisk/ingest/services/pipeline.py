@@ -6,6 +6,8 @@ import hashlib
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.db import models
+from django.db.backends.base.operations import BaseDatabaseOperations
 from django.utils import timezone
 
 from foodrisk.core import bulk, params
@@ -41,9 +43,7 @@ FILE_FIELDS = {
 }
 DEFAULTS = {"status": {"enterprises": "active", "licences": "valid", "complaints": "open"},
             "decision": {"credit_repairs": "pending"}}
-STR_MAX = {"name": 200, "address": 300, "category": 100, "organisation": 100, "inspector": 100, "product": 200,
-           "violation_type": 100, "target_no": 100, "reason": 300, "announcement_no": 64, "producer_name": 200,
-           "producer_address": 300, "duplicate_of": 64}
+EARLIEST_DATE = dt.date(1900, 1, 1)  # an earlier date in a file is a typo or a placeholder (0001-01-01), not a fact
 
 
 @dataclass
@@ -107,6 +107,7 @@ class Pipeline:
         self.required = mapping.REQUIRED[self.kind]
         self.key = mapping.NATURAL_KEY[self.kind]
         self.model = MODELS[self.kind]
+        self._caps = _storage_caps(self.model, self.kind)
         self.source = batch.source.name
         self._regions = None
         self._ent_ids = None
@@ -192,6 +193,11 @@ class Pipeline:
             start, end = values.get(pair[0]), values.get(pair[1])
             if start and end and end < start:
                 reasons.append(f"date_order:{pair[1]}")
+        for f, limit, by_length, code in self._caps:  # what the model field could not hold: the row, not the file
+            v = values.get(f)
+            if v is not None and (len(v) if by_length else v) > limit:
+                values[f] = None
+                reasons.append(f"{code}:{f}")
         return values, reasons
 
     def cell_plan(self, cols):
@@ -203,6 +209,8 @@ class Pipeline:
 
     def _cell(self, t, v):
         """(value, reason code or None) for one non-blank cell of type t."""
+        if v.__class__ is str and N.UNSTORABLE.search(v):
+            return None, V.TEXT_NUL if "\x00" in v else V.ENCODING_INVALID
         profile = self.profile
         if t == "uscc" or t == "code" or t == "licence" or t == "region":
             s = N.code(v)
@@ -225,6 +233,8 @@ class Pipeline:
                 return None, V.DATE_INVALID
             if d is not None and t == "date" and d > self.import_day:
                 return d, V.DATE_FUTURE
+            if d is not None and d < EARLIEST_DATE:
+                return None, V.DATE_OUT_OF_RANGE
             return d, None
         if t.startswith("enum:") or t == "bool":
             s = N.text(v)
@@ -235,6 +245,8 @@ class Pipeline:
         if t == "money" or t == "count":
             try:
                 return (N.parse_amount(v) if t == "money" else N.parse_count(v)), None
+            except N.OutOfRange:
+                return None, V.NUMBER_TOO_LARGE
             except N.Invalid:
                 return None, V.AMOUNT_INVALID
         if t == "name":
@@ -301,25 +313,23 @@ class Pipeline:
 
     # ---------------------------------------------------------------- model rows
     def _make_row_plan(self):
-        """[(field, how, default, max length)]: how 0 = the cleaned value, 1 = enterprise, 2 = region,
-        3 = licence kind (from its number)."""
+        """[(field, how, default)]: how 0 = the cleaned value, 1 = enterprise, 2 = region, 3 = licence kind (from
+        its number)."""
         plan = []
         for f in FILE_FIELDS[self.kind]:
             how = 1 if f == "enterprise_id" else 2 if f == "region_id" else 3 if (
                 f == "kind" and self.kind == "licences") else 0
-            plan.append((f, how, _default(self.kind, f), STR_MAX.get(f)))
+            plan.append((f, how, _default(self.kind, f)))
         return plan
 
     def model_row(self, values, enterprise_id, row_no):
         row = {"source_row": row_no}
         get = values.get
-        for f, how, default, cap in self._row_plan:
+        for f, how, default in self._row_plan:
             if how == 0:
                 v = get(f)
                 if v is None:
                     v = [] if default.__class__ is list else default  # a list of its own for each row
-                elif cap and v.__class__ is str and len(v) > cap:
-                    v = v[:cap]
                 row[f] = v
             elif how == 1:
                 row[f] = enterprise_id
@@ -529,6 +539,28 @@ def _default(kind, f):
     return ""
 
 
+def _storage_caps(model, kind):
+    """[(field, limit, by length, reason code)] of the cleaned fields the model stores with a limit: the longest
+    text of a CharField, the largest number of a DecimalField (max_digits) or integer field (its range on every
+    database, e.g. 32767 for a PositiveSmallIntegerField). Checked when the row is cleaned, so that the bulk
+    write never meets a value it cannot store."""
+    types = mapping.FIELD_TYPES[kind]
+    caps = []
+    for f in (*FILE_FIELDS[kind], mapping.NATURAL_KEY[kind]):
+        if f not in types:
+            continue
+        field_ = model._meta.get_field(f)
+        if isinstance(field_, models.CharField) and field_.max_length:
+            caps.append((f, field_.max_length, True, V.TEXT_TOO_LONG))
+        elif isinstance(field_, models.DecimalField):
+            largest = Decimal(10) ** (field_.max_digits - field_.decimal_places) - Decimal(10) ** -field_.decimal_places
+            caps.append((f, largest, False, V.NUMBER_TOO_LARGE))
+        elif isinstance(field_, models.IntegerField) and types[f] == "count":
+            largest = BaseDatabaseOperations.integer_field_ranges[field_.get_internal_type()][1]
+            caps.append((f, largest, False, V.NUMBER_TOO_LARGE))
+    return caps
+
+
 def _model_default(model, attname):
     field_ = next(f for f in model._meta.concrete_fields if f.attname == attname)
     if field_.has_default():
@@ -560,14 +592,14 @@ def cell_text(value):
         return value.isoformat()[:10] if not isinstance(value, dt.datetime) or not value.time() else value.isoformat()
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    return str(value)
+    return N.storable(str(value))
 
 
 def _raw(headers, cells):
     raw = {}
     for i, h in enumerate(headers):
         if h:
-            raw[h] = cell_text(cells[i]) if i < len(cells) else ""
+            raw[N.storable(h)] = cell_text(cells[i]) if i < len(cells) else ""
     return raw
 
 

@@ -34,7 +34,7 @@ def quarantine_xlsx(rows):
     out = [[QUARANTINE_ID_HEADER, REASONS_HEADER, *headers]]
     for q in rows:
         data = q.corrected_data or q.raw_data
-        out.append([q.pk, " ".join(q.reasons), *[data.get(h, "") for h in headers]])
+        out.append([q.pk, "；".join(q.reason_labels), *[data.get(h, "") for h in headers]])
     return xlsx_bytes(out, sheet="quarantine")
 
 
