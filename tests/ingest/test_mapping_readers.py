@@ -39,7 +39,7 @@ def test_csv_encodings(encoding):
 
 
 def test_xlsx_and_json():
-    from foodrisk.core.views.generic import xlsx_bytes
+    from foodrisk.core.spreadsheets import xlsx_bytes
 
     data = xlsx_bytes([ENT_HEADERS, ent_row(1, "杭州老王面馆有限公司")])
     table = readers.read_bytes(data, "x.xlsx")

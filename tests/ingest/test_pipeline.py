@@ -203,7 +203,7 @@ def test_resubmitting_many_rows_costs_queries_per_batch_not_per_row(enterprises)
 
 @pytest.mark.django_db
 def test_gbk_csv_and_xlsx_files_import(enterprises):
-    from foodrisk.core.views.generic import xlsx_bytes
+    from foodrisk.core.spreadsheets import xlsx_bytes
 
     gbk = run_import(csv_bytes(INSP, [insp("JC1", 1)], "gbk"), "inspections.csv")
     assert gbk.accepted_new == 1 and gbk.report["encoding"] == "gbk"

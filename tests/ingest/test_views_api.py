@@ -3,7 +3,7 @@ from django.core.files.base import ContentFile
 from django.test import override_settings
 from django.urls import reverse
 
-from foodrisk.core.testing import APITestCases, ScopedTestCase, ViewTestCases
+from foodrisk.core.testing import APITestCases, ScopedTestCase, ViewTestCases, export_list
 from foodrisk.ingest.models import Batch, MatchCandidate, QuarantinedRow, Source
 
 from .conftest import ENT_HEADERS, csv_bytes, ent_row
@@ -24,8 +24,8 @@ def make_batch(region, name=None):
 class _ExportByFileName:
     def test_export_stays_in_scope_and_is_audited(self):
         mine, theirs = self.make_object(self.region_a), self.make_object(self.region_b)
-        self.grant(self.perm("view"))
-        response = self.client.get(self.url("list") + "?_export=csv")
+        self.grant(self.perm("view"), "core.export_data")
+        response = export_list(self.client, self.url("list"))
         assert response.status_code == 200
         body = response.content.decode("utf-8-sig")
         assert str(self.marker(mine)) in body and str(self.marker(theirs)) not in body
@@ -53,8 +53,8 @@ class QuarantinedRowViews(ViewTestCases.List, ViewTestCases.Detail):
 
     def test_export_stays_in_scope_and_is_audited(self):
         mine, theirs = self.make_object(self.region_a), self.make_object(self.region_b)
-        self.grant(self.perm("view"))
-        response = self.client.get(self.url("list") + "?_export=csv")
+        self.grant(self.perm("view"), "core.export_data")
+        response = export_list(self.client, self.url("list"))
         body = response.content.decode("utf-8-sig")
         assert mine.reason_labels[0] in body and theirs.reason_labels[0] not in body
 
@@ -64,8 +64,8 @@ class QuarantinedRowViews(ViewTestCases.List, ViewTestCases.Detail):
         import openpyxl
 
         mine, _theirs = self.make_object(self.region_a), self.make_object(self.region_b)
-        self.grant(self.perm("view"))
-        response = self.client.get(self.url("list") + "?_export=xlsx")
+        self.grant(self.perm("view"), "core.export_data")
+        response = export_list(self.client, self.url("list"), "xlsx")
         ws = openpyxl.load_workbook(io.BytesIO(response.content)).active
         values = [[c.value for c in row] for row in ws.iter_rows()]
         assert values[0][:2] == ["隔离编号", "问题原因"]

@@ -277,7 +277,9 @@ class PageSmokeTests(ScopedTestCase):
         for kind, model in RECORD_KINDS.items():
             record = make_record(kind, enterprise)
             name = model._meta.model_name
-            for url in (reverse(f"records:{name}_list"), reverse(f"records:{name}_list") + "?_export=xlsx",
+            export = self.client.get(reverse(f"records:{name}_list") + "?_export=xlsx")
+            self.assertEqual(export.status_code, 302)  # to the export's confirmation (core:export_new)
+            for url in (reverse(f"records:{name}_list"),
                         record.get_absolute_url(), reverse(f"records:{name}_add") + f"?enterprise={enterprise.pk}",
                         reverse(f"records:{name}_edit", args=[record.pk]),
                         reverse(f"records:{name}_delete", args=[record.pk])):

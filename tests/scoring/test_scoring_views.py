@@ -5,7 +5,7 @@ from django.urls import reverse
 from django.utils import timezone
 from scoring_testkit import activate_profile, make_enterprise, make_user, people
 
-from foodrisk.core.testing import ViewTestCases, grant
+from foodrisk.core.testing import ViewTestCases, export_list, grant
 from foodrisk.enterprises.models import Enterprise
 from foodrisk.scoring import services
 from foodrisk.scoring.models import GradeAdjustment, Score
@@ -26,8 +26,8 @@ class GradeAdjustmentViews(ViewTestCases.List, ViewTestCases.Detail):
 
     def test_export_stays_in_scope_and_is_audited(self):
         mine, theirs = self.make_object(self.region_a), self.make_object(self.region_b)
-        self.grant(self.perm("view"))
-        body = self.client.get(self.url("list") + "?_export=csv").content.decode("utf-8-sig")
+        self.grant(self.perm("view"), "core.export_data")
+        body = export_list(self.client, self.url("list")).content.decode("utf-8-sig")
         assert mine.enterprise.name in body and theirs.enterprise.name not in body
         assert "export" in self.audit_actions()
 

@@ -11,8 +11,15 @@ from supervision_testkit import (
 )
 
 from foodrisk.core.models import AuditEntry
+from foodrisk.core.testing import export_list
 from foodrisk.records.models import Inspection
-from foodrisk.supervision.models import ChecklistTemplate, RandomDraw, SupervisionProfile, Task
+from foodrisk.supervision.models import (
+    ChecklistTemplate,
+    InspectionPlan,
+    RandomDraw,
+    SupervisionProfile,
+    Task,
+)
 from foodrisk.supervision.services import draws, tasks
 
 pytestmark = pytest.mark.django_db
@@ -91,11 +98,12 @@ def test_pages_render(client, world):
     client.force_login(manager)
     draw = draws.run_draw(org("330102"), user=manager, seed=5)
     for name in ("task_list", "my_tasks", "rectification_list", "repaircase_list", "inspectionplan_list",
-                 "randomdraw_list", "conflictofinterest_list", "exportrequest_list", "supervisionprofile_list",
+                 "randomdraw_list", "conflictofinterest_list", "supervisionprofile_list",
                  "checklisttemplate_list", "task_add", "inspectionplan_add", "randomdraw_add", "repaircase_add",
-                 "exportrequest_add", "conflictofinterest_add"):
+                 "conflictofinterest_add"):
         assert client.get(reverse(f"supervision:{name}")).status_code == 200, name
-    assert client.get(reverse("supervision:task_list") + "?_export=xlsx").status_code == 200
+    assert client.get(reverse("core:exportrequest_list")).status_code == 200
+    assert export_list(client, reverse("supervision:task_list"), "xlsx").status_code == 200
     assert client.get(draw.get_absolute_url()).status_code == 200
     assert client.get(world["my_task"].get_absolute_url()).status_code == 200
     profile = SupervisionProfile.objects.get(active=True)
@@ -105,7 +113,10 @@ def test_pages_render(client, world):
     assert response.status_code == 302
     plan_page = client.get(response["Location"])
     assert plan_page.status_code == 200 and b"data-echarts" in plan_page.content
-    assert client.get(response["Location"] + "?_export=xlsx").status_code == 200
+    plan = InspectionPlan.objects.latest("pk")
+    assert b"supervision/plans/items/?plan=" in plan_page.content
+    items = export_list(client, reverse("supervision:planitem_list") + f"?plan={plan.pk}", "xlsx")
+    assert items.status_code == 200 and items["Content-Disposition"].endswith('.xlsx"')
     profile_page = client.get(world["mine"].get_absolute_url())
     assert profile_page.status_code == 200 and "supervision/profile_measures.html" in [
         t.name for t in profile_page.templates]
@@ -171,16 +182,15 @@ def test_repair_and_export_pages(client, world):
     p.refresh_from_db()
     assert case.status == "approved" and p.repaired
 
-    response = client.post(reverse("supervision:exportrequest_add"), {
-        "ledger": "tasks", "include_sensitive": "on", "reason": "报送", "filters": "{}"})
+    response = export_list(client, reverse("supervision:task_list"), "xlsx", include_sensitive="on", reason="报送")
     assert response.status_code == 302
     page = client.get(response["Location"])
     assert page.status_code == 200 and not page.context["can_decide"]
     req_pk = page.context["object"].pk
     client.force_login(manager)
     assert client.get(response["Location"]).context["can_decide"]
-    client.post(reverse("supervision:exportrequest_action", args=[req_pk, "approve"]), {"note": "同意"})
-    from foodrisk.supervision.models import ExportRequest
+    client.post(reverse("core:exportrequest_action", args=[req_pk, "approve"]), {"note": "同意"})
+    from foodrisk.core.models import ExportRequest
 
     assert ExportRequest.objects.get(pk=req_pk).status == "approved"
     template = ChecklistTemplate.objects.get(code="general_2022")

@@ -1,7 +1,7 @@
 import django_filters as filters
 from django.utils.translation import gettext_lazy as _
 
-from .models import AuditEntry, Job, Organisation, Region, User
+from .models import AuditEntry, ExportRequest, Job, Organisation, Region, User
 
 
 class RegionFilterSet(filters.FilterSet):
@@ -45,6 +45,12 @@ class AuditEntryFilterSet(filters.FilterSet):
     class Meta:
         model = AuditEntry
         fields = ["username", "action", "object_type", "object_id", "since", "until"]
+
+
+class ExportRequestFilterSet(filters.FilterSet):
+    class Meta:
+        model = ExportRequest
+        fields = ["status", "format", "include_sensitive"]
 
 
 class JobFilterSet(filters.FilterSet):

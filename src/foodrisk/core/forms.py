@@ -163,3 +163,24 @@ class ScheduleForm(forms.ModelForm):
         self.fields["job_kind"] = forms.ChoiceField(
             label=_("job kind"), choices=[(k, str(v.title)) for k, v in jobs.kinds().items()]
         )
+
+
+class ExportConfirmForm(forms.Form):
+    """The second confirmation of an export (a high-risk action), and the request for sensitive fields."""
+
+    confirm = forms.BooleanField(label=_("I confirm this export: the file leaves the system and is recorded."),
+                                 error_messages={"required": _("Tick the confirmation to export.")})
+    include_sensitive = forms.BooleanField(label=_("include sensitive fields in clear"), required=False,
+                                           help_text=_("Needs a second person's approval; the file is then made "
+                                                       "in the background."))
+    reason = forms.CharField(label=_("purpose"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
+
+    def __init__(self, *args, sensitive=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not sensitive:  # the list has no sensitive columns, or the user may not ask for them in clear
+            del self.fields["include_sensitive"]
+            del self.fields["reason"]
+
+
+class ExportDecisionForm(forms.Form):
+    note = forms.CharField(label=_("note"), widget=forms.Textarea(attrs={"rows": 2}), required=False)

@@ -14,7 +14,7 @@ ROLES = [
      ["core.*", "*.view_*"]),
     ("data_admin", "数据管理员", "数据归集、清洗、隔离区修正、实体匹配复核、企业档案维护",
      ["enterprises.*", "records.*", "ingest.*", "core.view_region", "core.view_organisation", "core.view_job",
-      "core.view_dictionarytype"]),
+      "core.view_dictionarytype", "core.export_data"]),
     ("indicator_admin", "业务管理员", "指标库、指标版本、政策配置、预警规则、分级监管措施",
      ["indicators.*", "alerts.*warningrule*", "supervision.*measure*", "enterprises.view_*", "records.view_*",
       "scoring.view_*", "core.view_region", "core.view_job"]),
@@ -24,12 +24,13 @@ ROLES = [
     ("supervisor", "监管人员", "辖区企业档案、评分评级、人工复核申请、预警处置、监管任务",
      ["enterprises.view_*", "enterprises.unmask_enterprise", "records.view_*", "records.add_*", "scoring.view_*", "scoring.add_gradeadjustment",
       "alerts.view_alert", "alerts.review_alert", "alerts.dispatch_alert", "alerts.handle_alert", "alerts.close_alert",
-      "supervision.*", "core.view_region", "core.view_organisation"]),
+      "supervision.*", "core.view_region", "core.view_organisation", "core.export_data", "core.view_exportrequest",
+      "core.approve_exportrequest"]),
     ("handler", "处置人员", "接收派发的预警与任务，反馈处置结果",
      ["enterprises.view_enterprise", "records.view_*", "alerts.view_alert", "alerts.handle_alert",
       "supervision.view_task", "supervision.change_task", "core.view_region"]),
     ("leader", "领导决策层", "统计分析与报表（只读，范围较宽）",
-     ["*.view_*", "analytics.*", "!core.view_auditentry", "!core.view_user"]),
+     ["*.view_*", "analytics.*", "core.export_data", "!core.view_auditentry", "!core.view_user"]),
 ]
 
 
@@ -120,6 +121,8 @@ PARAMETERS = [
     ("serious_list_min_months", "严重违法失信名单提前移出最短期限（月）", "credit", "int", 12, "", "regulations.md §3.3"),
     ("full_inspection_floor_months", "全项目检查最长间隔（月）", "supervision", "int", 24,
      "Every operator fully inspected at least once every two years.", "SAMR Order 49 Art. 22"),
+    ("export_job_threshold", "导出转为后台任务的行数", "security", "int", 2000,
+     "List and ledger exports above this many rows are made by a background job.", "issue #12"),
     ("session_timeout_minutes", "会话超时（分钟）", "security", "int", 30, "Set FOODRISK_SESSION_SECONDS to change.", ""),
 ]
 

@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from .models import (
     AuditEntry,
     DictionaryType,
+    ExportRequest,
     Job,
     MessageTemplate,
     Organisation,
@@ -95,6 +96,15 @@ class JobTable(tables.Table):
     class Meta:
         model = Job
         fields = ["title", "kind", "status", "progress", "created_by", "created_at", "finished_at"]
+
+
+class ExportRequestTable(tables.Table):
+    id = tables.Column(linkify=True, verbose_name="#")
+
+    class Meta:
+        model = ExportRequest
+        fields = ("id", "title", "format", "rows", "include_sensitive", "status", "requested_by", "requested_at",
+                  "approved_by", "decided_at", "job")
 
 
 class ScheduleTable(tables.Table):

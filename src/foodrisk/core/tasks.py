@@ -21,5 +21,11 @@ def _register_jobs():
         job.log(f"backup written to {target}")
         return {"path": str(target), "files": manifest["files"]}
 
+    @jobs.register("core.export", _("Export of a list or ledger"))
+    def export_job(job, request):
+        from .services.exports import run_job
+
+        return run_job(job, request)
+
 
 _register_jobs()

@@ -4,6 +4,7 @@ from django.urls import path
 from .models import (
     AuditEntry,
     DictionaryType,
+    ExportRequest,
     Job,
     MessageTemplate,
     Organisation,
@@ -14,6 +15,7 @@ from .models import (
     User,
 )
 from .views import admin as v
+from .views import exports as ex
 from .views.generic import crud_urls
 from .views.pages import home
 
@@ -48,5 +50,10 @@ urlpatterns = [
     *crud_urls(Schedule, list_view=v.ScheduleListView, detail_view=v.ScheduleDetailView,
                edit_view=v.ScheduleEditView, delete_view=v.ScheduleDeleteView),
     *crud_urls(Job, list_view=v.JobListView, detail_view=v.JobDetailView),
+    path("jobs/<int:pk>/download/", ex.JobDownloadView.as_view(), name="job_download"),
+    path("exports/new/", ex.ExportNewView.as_view(), name="export_new"),
+    path("exports/<int:pk>/<str:op>/", ex.ExportRequestActionView.as_view(), name="exportrequest_action"),
+    *crud_urls(ExportRequest, prefix="exports", list_view=ex.ExportRequestListView,
+               detail_view=ex.ExportRequestDetailView),
     *crud_urls(AuditEntry, prefix="audit", list_view=v.AuditEntryListView, detail_view=v.AuditEntryDetailView),
 ]

@@ -11,19 +11,19 @@ from foodrisk.core.views.generic import ObjectDeleteView, ObjectDetailView, Obje
 from . import filtersets, forms, profile, services, tables
 from .filtersets import search_enterprises
 from .models import Enterprise, Licence
-from .sensitive import can_see_sensitive, legal_representative
+from .sensitive import SENSITIVE_PERMISSION, can_see_sensitive, legal_representative
 
 
 # --- enterprises -----------------------------------------------------------------------------------
 class EnterpriseListView(ObjectListView):
     model = Enterprise
     filterset_class = filtersets.EnterpriseFilterSet
+    sensitive_permission = SENSITIVE_PERMISSION
 
     def get_queryset(self):
         return super().get_queryset().select_related("region")
 
     def get_table_class(self):
-        # Exports build the table from this class too, so masking holds there as on the page.
         return functools.partial(tables.EnterpriseTable, show_sensitive=can_see_sensitive(self.request.user))
 
 

@@ -6,12 +6,10 @@ import json
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import FormView, TemplateView
 
-from foodrisk.core.services import audit
 from foodrisk.core.views.generic import ObjectDetailView, ObjectEditView, ObjectListView, ScopedMixin
 from foodrisk.core.widgets import bootstrap
 from foodrisk.enterprises.models import Enterprise
@@ -137,15 +135,9 @@ class QuarantinedRowListView(ObjectListView):
     def get_queryset(self):
         return super().get_queryset().select_related("batch")
 
-    def export(self, fmt):
-        if fmt != "xlsx":
-            return super().export(fmt)
-        filterset = self.get_filterset(self.get_filterset_class())
-        qs = filterset.qs if filterset.is_bound and filterset.is_valid() else self.get_queryset()
-        rows = list(qs[:100_000])
-        audit.record("export", object_type="ingest.quarantinedrow",
-                     details={"format": "xlsx", "rows": len(rows), "filters": self.request.GET.dict()})
-        return _attachment(workbooks.quarantine_xlsx(rows), f"quarantine-{timezone.localtime():%Y%m%d-%H%M%S}.xlsx")
+    def export_rows(self, queryset, sensitive):
+        # the correction workbook (id, reasons, the original columns): edited and uploaded back
+        return workbooks.quarantine_rows(queryset)
 
 
 class QuarantinedRowDetailView(ObjectDetailView):

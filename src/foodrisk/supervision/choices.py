@@ -53,16 +53,3 @@ class RepairStatus(models.TextChoices):
     REVIEWED = "reviewed", _("Reviewed")
     APPROVED = "approved", _("Approved")
     REJECTED = "rejected", _("Rejected")
-
-
-class ExportStatus(models.TextChoices):
-    PENDING = "pending", _("Awaiting approval")
-    APPROVED = "approved", _("Approved, export running")
-    REJECTED = "rejected", _("Rejected")
-
-
-class Ledger(models.TextChoices):
-    TASKS = "tasks", _("Supervision tasks")
-    RECTIFICATIONS = "rectifications", _("Rectifications")
-    REPAIRS = "repairs", _("Credit repairs")
-    ALERTS = "alerts", _("Risk alerts")

@@ -5,7 +5,7 @@ from foodrisk.core.models import Organisation, Region
 from foodrisk.core.querysets import region_prefix
 
 from .choices import RepairStatus, TaskKind, TaskSource, TaskStatus
-from .models import ConflictOfInterest, ExportRequest, InspectionPlan, RandomDraw, RepairCase, Task
+from .models import ConflictOfInterest, InspectionPlan, PlanItem, RandomDraw, RepairCase, Task
 
 
 class EnterpriseSearchMixin(django_filters.FilterSet):
@@ -82,10 +82,12 @@ class ConflictFilterSet(EnterpriseSearchMixin):
         fields = ["q", "active", "enterprise"]
 
 
-class ExportRequestFilterSet(django_filters.FilterSet):
+class PlanItemFilterSet(django_filters.FilterSet):
+    plan = django_filters.ModelChoiceFilter(label=_("inspection plan"), queryset=InspectionPlan.objects.all())
+
     class Meta:
-        model = ExportRequest
-        fields = ["status", "ledger", "include_sensitive"]
+        model = PlanItem
+        fields = ["plan", "grade"]
 
 
 class ProfileFilterSet(django_filters.FilterSet):

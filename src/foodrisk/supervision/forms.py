@@ -8,7 +8,7 @@ from foodrisk.enterprises.models import Enterprise
 from foodrisk.enterprises.widgets import EnterprisePicker
 from foodrisk.records.models import ListEntry, Penalty
 
-from .choices import ItemAnswer, Ledger, TaskKind
+from .choices import ItemAnswer, TaskKind
 from .models import ConflictOfInterest, SupervisionProfile
 
 
@@ -183,15 +183,3 @@ class ConflictForm(forms.ModelForm):
         model = ConflictOfInterest
         fields = ["inspector", "enterprise", "reason", "declared_on", "active"]
         widgets = {"enterprise": EnterprisePicker, "declared_on": date_input()}
-
-
-class ExportRequestForm(forms.Form):
-    ledger = forms.ChoiceField(label=_("ledger"), choices=Ledger.choices)
-    include_sensitive = forms.BooleanField(label=_("include sensitive fields (legal representative)"),
-                                           required=False, help_text=_("Needs a second person's approval."))
-    reason = forms.CharField(label=_("purpose"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
-    filters = forms.CharField(widget=forms.HiddenInput, required=False)
-
-
-class ExportDecisionForm(forms.Form):
-    note = forms.CharField(label=_("note"), widget=forms.Textarea(attrs={"rows": 2}), required=False)

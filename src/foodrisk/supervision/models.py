@@ -1,5 +1,5 @@
 """Graded supervision (分级监管): measures by grade, plans, 双随机 draws, tasks, rectification, credit
-repair workflow and ledger exports."""
+repair workflow and ledgers."""
 
 from decimal import Decimal
 
@@ -15,8 +15,6 @@ from foodrisk.enterprises.models import UnicodeJSONEncoder
 
 from .choices import (
     OPEN_TASK_STATUSES,
-    ExportStatus,
-    Ledger,
     RepairStatus,
     TaskKind,
     TaskSource,
@@ -437,41 +435,3 @@ class RepairCase(models.Model):
     @property
     def checks_passed(self):
         return bool(self.checks) and all(c.get("passed") for c in self.checks)
-
-
-class ExportRequest(models.Model):
-    """A bulk ledger export. With sensitive fields (legal representative) a second person must approve
-    before the job runs."""
-
-    ledger = models.CharField(_("ledger"), max_length=16, choices=Ledger.choices)
-    filters = models.JSONField(_("filters"), default=dict, blank=True, encoder=UnicodeJSONEncoder)
-    include_sensitive = models.BooleanField(_("include sensitive fields"), default=False)
-    reason = models.TextField(_("purpose"), blank=True)
-    status = models.CharField(_("status"), max_length=10, choices=ExportStatus.choices, default=ExportStatus.PENDING,
-                              db_index=True)
-    requested_by = models.ForeignKey(USER, verbose_name=_("requested by"), null=True, on_delete=models.SET_NULL,
-                                     related_name="+")
-    requested_at = models.DateTimeField(_("requested"), auto_now_add=True)
-    region = models.ForeignKey("core.Region", verbose_name=_("scope"), null=True, blank=True,
-                               on_delete=models.SET_NULL, related_name="+")
-    approved_by = models.ForeignKey(USER, verbose_name=_("approved / rejected by"), null=True, blank=True,
-                                    on_delete=models.SET_NULL, related_name="+")
-    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
-    decision_note = models.TextField(_("decision note"), blank=True)
-    job = models.ForeignKey("core.Job", verbose_name=_("job"), null=True, blank=True, on_delete=models.SET_NULL,
-                            related_name="+")
-
-    scope_field = "region"
-    objects = RestrictedQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["-requested_at", "-pk"]
-        verbose_name = _("export request")
-        verbose_name_plural = _("export requests")
-        permissions = [("approve_exportrequest", _("Can approve exports with sensitive fields"))]
-
-    def __str__(self):
-        return f"#{self.pk} {self.get_ledger_display()}"
-
-    def get_absolute_url(self):
-        return reverse("supervision:exportrequest_detail", args=[self.pk])

@@ -78,8 +78,6 @@ PARAMETERS = [
     ("rectification_days", "责令整改默认期限（天）", "supervision", "int", 15,
      "Default deadline of a rectification order created from an inspection.", "configurable default"),
     ("task_default_days", "监管任务默认办理期限（天）", "supervision", "int", 30, "", "configurable default"),
-    ("export_job_threshold", "台账导出转为后台任务的行数", "supervision", "int", 2000,
-     "Ledger exports above this many rows run as jobs.", "configurable default"),
     ("non_food_violation_types", "非食品类违法行为类型（信用修复最短公示期按6个月）", "credit", "json", [],
      "Penalties of these violation types use penalty_repair_months_general; all others the food period.",
      "regulations.md §3.2"),

@@ -2,7 +2,7 @@ import django_tables2 as tables
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from .models import ConflictOfInterest, ExportRequest, InspectionPlan, PlanItem, RandomDraw, RepairCase, Task
+from .models import ConflictOfInterest, InspectionPlan, PlanItem, RandomDraw, RepairCase, Task
 
 ATTRS = {"class": "table table-sm table-hover align-middle"}
 
@@ -83,14 +83,4 @@ class ConflictTable(tables.Table):
     class Meta:
         model = ConflictOfInterest
         fields = ("id", "inspector", "enterprise", "reason", "declared_on", "active")
-        attrs = ATTRS
-
-
-class ExportRequestTable(tables.Table):
-    id = tables.Column(linkify=True, verbose_name="#")
-
-    class Meta:
-        model = ExportRequest
-        fields = ("id", "ledger", "include_sensitive", "status", "requested_by", "requested_at", "approved_by",
-                  "decided_at", "job")
         attrs = ATTRS

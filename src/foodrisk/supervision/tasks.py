@@ -5,13 +5,6 @@ from django.utils.translation import gettext_lazy as _
 from foodrisk.core import jobs
 
 
-@jobs.register("supervision.ledger_export", _("Ledger export"))
-def ledger_export(job, request):
-    from .services.exports import run_export
-
-    return run_export(job, request)
-
-
 @jobs.register("supervision.flag_overdue", _("Flag overdue supervision tasks"))
 def flag_overdue(job):
     from .services.tasks import flag_overdue as run

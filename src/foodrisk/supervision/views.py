@@ -9,11 +9,11 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views import View, generic
 
-from foodrisk.core import params
 from foodrisk.core.forms import add_service_errors
-from foodrisk.core.services import audit, objects
+from foodrisk.core.services import objects
 from foodrisk.core.views.generic import (
     ObjectDeleteView,
     ObjectDetailView,
@@ -22,20 +22,21 @@ from foodrisk.core.views.generic import (
     ScopedMixin,
 )
 from foodrisk.core.widgets import bootstrap
+from foodrisk.enterprises.sensitive import SENSITIVE_PERMISSION
 
 from . import filtersets, forms, tables
-from .choices import GRADES, Ledger, TaskKind, TaskStatus
+from .choices import GRADES, TaskKind, TaskStatus
 from .models import (
     ChecklistTemplate,
     ConflictOfInterest,
-    ExportRequest,
     InspectionPlan,
+    PlanItem,
     RandomDraw,
     RepairCase,
     SupervisionProfile,
     Task,
 )
-from .services import draws, exports, plans, profiles, repairs
+from .services import draws, ledgers, plans, profiles, repairs
 from .services import tasks as task_services
 
 
@@ -89,8 +90,9 @@ class TaskListView(ObjectListView):
     table_class = tables.TaskTable
     filterset_class = filtersets.TaskFilterSet
     template_name = "supervision/ledger_list.html"
-    ledger = Ledger.TASKS
     heading = None
+    sensitive_permission = SENSITIVE_PERMISSION  # the ledger layout carries the legal representative
+    ledger_rows = staticmethod(ledgers.task_rows)
 
     def get_queryset(self):
         return super().get_queryset().select_related("enterprise", "organisation", "assignee", "second_assignee")
@@ -104,43 +106,28 @@ class TaskListView(ObjectListView):
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
         ctx["heading"] = self.heading or ctx["verbose_name_plural"]
-        ctx["ledger"] = self.ledger
-        ctx["can_request_export"] = self.request.user.has_perm("supervision.add_exportrequest")
         return ctx
 
-    def export(self, fmt):
-        threshold = int(params.get("export_job_threshold", 2000))
-        filterset = self.get_filterset(self.get_filterset_class())
-        qs = filterset.qs if filterset.is_bound and filterset.is_valid() else self.get_queryset()
-        if qs.count() > threshold and self.request.user.has_perm("supervision.add_exportrequest"):
-            filters = {k: v for k, v in self.request.GET.items() if not k.startswith("_")}
-            req = exports.request_export(self.ledger, user=self.request.user, filters=filters)
-            messages.info(self.request, _("The export is large and runs in the background."))
-            return redirect(req.job.get_absolute_url())
-        return super().export(fmt)
+    def export_title(self):
+        return self.heading or super().export_title()
+
+    def export_rows(self, queryset, sensitive):
+        return self.ledger_rows(queryset, sensitive)
 
 
 class MyTaskListView(TaskListView):
+    heading = gettext_lazy("My tasks")
+
     def get_queryset(self):
         user = self.request.user
         return (super().get_queryset().filter(assignee=user) | super().get_queryset().filter(second_assignee=user))
 
-    def get_context_data(self, **kwargs):
-        ctx = super().get_context_data(**kwargs)
-        ctx["heading"] = _("My tasks")
-        return ctx
-
 
 class RectificationListView(TaskListView):
-    ledger = Ledger.RECTIFICATIONS
+    heading = gettext_lazy("Rectifications")
 
     def get_queryset(self):
         return super().get_queryset().filter(kind=TaskKind.RECTIFICATION)
-
-    def get_context_data(self, **kwargs):
-        ctx = super().get_context_data(**kwargs)
-        ctx["heading"] = _("Rectifications")
-        return ctx
 
 
 class TaskDetailView(ObjectDetailView):
@@ -311,6 +298,17 @@ class PlanCreateView(FormPage):
                                  inspectors=d["inspectors"], name=d["name"])
 
 
+class PlanItemListView(ObjectListView):
+    """A plan's items (?plan=<pk>): the plan page exports them through the one export path."""
+
+    model = PlanItem
+    table_class = tables.PlanItemTable
+    filterset_class = filtersets.PlanItemFilterSet
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("enterprise").order_by("plan_id", "rank")
+
+
 class PlanDetailView(ObjectDetailView):
     model = InspectionPlan
     template_name = "supervision/plan_detail.html"
@@ -318,21 +316,6 @@ class PlanDetailView(ObjectDetailView):
     def get_template_names(self):
         return [self.template_name]
 
-    def get(self, request, *args, **kwargs):
-        self.object = self.get_object()
-        if request.GET.get("_export") == "xlsx":
-            from django.http import HttpResponse
-
-            from foodrisk.core.views.generic import xlsx_bytes
-
-            table = tables.PlanItemTable(self.object.items.select_related("enterprise"))
-            rows = list(table.as_values())
-            audit.record("export", self.object, details={"rows": len(rows) - 1, "what": "plan items"})
-            response = HttpResponse(xlsx_bytes(rows, sheet="plan"), content_type=(
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))
-            response["Content-Disposition"] = f'attachment; filename="plan-{self.object.pk}.xlsx"'
-            return response
-        return self.render_to_response(self.get_context_data(object=self.object))
 
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
@@ -414,7 +397,7 @@ class RepairListView(TaskListView):
     model = RepairCase
     table_class = tables.RepairCaseTable
     filterset_class = filtersets.RepairCaseFilterSet
-    ledger = Ledger.REPAIRS
+    ledger_rows = staticmethod(ledgers.repair_rows)
 
     def get_queryset(self):
         return RepairCase.objects.restrict(self.request.user, "view").select_related(
@@ -511,88 +494,6 @@ class ConflictEditView(ObjectEditView):
 
 class ConflictDeleteView(ObjectDeleteView):
     model = ConflictOfInterest
-
-
-# --- export requests --------------------------------------------------------------------------------
-class ExportRequestListView(ObjectListView):
-    model = ExportRequest
-    table_class = tables.ExportRequestTable
-    filterset_class = filtersets.ExportRequestFilterSet
-
-
-class ExportRequestCreateView(ScopedMixin, generic.FormView):
-    model = ExportRequest
-    action = "add"
-    form_class = forms.ExportRequestForm
-    template_name = "supervision/form.html"
-
-    def get_initial(self):
-        initial = super().get_initial()
-        initial["ledger"] = self.request.GET.get("ledger", Ledger.TASKS)
-        filters = {k: v for k, v in self.request.GET.items() if k not in ("ledger", "page") and not k.startswith("_")}
-        initial["filters"] = json.dumps(filters, ensure_ascii=False)
-        return initial
-
-    def get_form(self, form_class=None):
-        return bootstrap(super().get_form(form_class))
-
-    def get_context_data(self, **kwargs):
-        ctx = super().get_context_data(**kwargs)
-        ctx["title"] = _("Request a ledger export")
-        return ctx
-
-    def form_valid(self, form):
-        d = form.cleaned_data
-        try:
-            filters = json.loads(d["filters"] or "{}")
-        except ValueError:
-            filters = {}
-        try:
-            req = exports.request_export(d["ledger"], user=self.request.user, filters=filters,
-                                         include_sensitive=d["include_sensitive"], reason=d["reason"])
-        except (ValidationError, PermissionDenied) as exc:
-            _form_errors(form, exc)
-            return self.form_invalid(form)
-        if req.include_sensitive:
-            messages.info(self.request, _("Waiting for a second person's approval."))
-        return redirect(req.get_absolute_url())
-
-
-class ExportRequestDetailView(ObjectDetailView):
-    model = ExportRequest
-    template_name = "supervision/exportrequest_detail.html"
-
-    def get_template_names(self):
-        return [self.template_name]
-
-    def get_context_data(self, **kwargs):
-        ctx = super().get_context_data(**kwargs)
-        req, user = self.object, self.request.user
-        ctx["can_decide"] = (req.status == "pending" and user.has_perm("supervision.approve_exportrequest")
-                             and req.requested_by_id != user.pk)
-        ctx["decision_form"] = bootstrap(forms.ExportDecisionForm())
-        return ctx
-
-
-class ExportRequestActionView(ScopedMixin, View):
-    model = ExportRequest
-    action = "view"
-
-    def post(self, request, pk, op):
-        req = get_object_or_404(ExportRequest.objects.restrict(request.user, "view"), pk=pk)
-        note = request.POST.get("note", "")
-        try:
-            if op == "approve":
-                exports.approve_export(req, user=request.user, note=note)
-            elif op == "reject":
-                exports.reject_export(req, user=request.user, note=note)
-            else:
-                raise Http404
-            messages.success(request, _("Saved."))
-        except (ValidationError, PermissionDenied) as exc:
-            for msg in _errors(exc):
-                messages.error(request, msg)
-        return redirect(req.get_absolute_url())
 
 
 # --- policy (read; activation audited) --------------------------------------------------------------

@@ -1,9 +1,11 @@
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from ..models import (
     AuditEntry,
     DictionaryItem,
     DictionaryType,
+    ExportRequest,
     Job,
     MessageTemplate,
     Organisation,
@@ -12,6 +14,7 @@ from ..models import (
     Role,
     User,
 )
+from ..models.exports import ExportFormat
 from .generic import ScopedModelSerializer
 
 
@@ -72,6 +75,25 @@ class MessageTemplateSerializer(ScopedModelSerializer):
     class Meta:
         model = MessageTemplate
         fields = ["id", "code", "name", "channels", "subject", "body", "enabled"]
+
+
+class ExportRequestSerializer(serializers.ModelSerializer):
+    source = serializers.CharField(max_length=100, help_text=_("URL name of the list, e.g. enterprises:enterprise_list"))
+    format = serializers.ChoiceField(choices=ExportFormat.choices, default=ExportFormat.XLSX)
+    filters = serializers.DictField(required=False, default=dict)
+    include_sensitive = serializers.BooleanField(required=False, default=False)
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+    class Meta:
+        model = ExportRequest
+        fields = ["id", "source", "title", "format", "filters", "include_sensitive", "reason", "status", "rows",
+                  "requested_by", "requested_at", "approved_by", "decided_at", "decision_note", "job"]
+        read_only_fields = ["id", "title", "status", "rows", "requested_by", "requested_at", "approved_by",
+                            "decided_at", "decision_note", "job"]
+
+
+class ExportNoteSerializer(serializers.Serializer):
+    note = serializers.CharField(required=False, allow_blank=True)
 
 
 class JobSerializer(serializers.ModelSerializer):

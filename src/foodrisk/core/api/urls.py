@@ -11,6 +11,7 @@ router.register("dictionaries", views.DictionaryTypeViewSet)
 router.register("parameters", views.ParameterViewSet)
 router.register("message-templates", views.MessageTemplateViewSet)
 router.register("jobs", views.JobViewSet)
+router.register("exports", views.ExportRequestViewSet)
 router.register("audit", views.AuditEntryViewSet)
 
 app_name = "core-api"

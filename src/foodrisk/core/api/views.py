@@ -1,6 +1,16 @@
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
+from rest_framework import exceptions, permissions
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
 from ..models import (
     AuditEntry,
     DictionaryType,
+    ExportRequest,
     Job,
     MessageTemplate,
     Organisation,
@@ -9,6 +19,7 @@ from ..models import (
     Role,
     User,
 )
+from ..services import exports
 from . import serializers as s
 from .generic import ReadOnlyScopedViewSet, ScopedModelViewSet
 
@@ -55,9 +66,72 @@ class MessageTemplateViewSet(ScopedModelViewSet):
 
 
 class JobViewSet(ReadOnlyScopedViewSet):
+    """Whoever started a job follows it (Job.objects.restrict); `download` gives its file to who may have it."""
+
     queryset = Job.objects.all()
     serializer_class = s.JobSerializer
     filterset_fields = ["kind", "status"]
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
+    @action(detail=True, methods=["get"])
+    def download(self, request, pk=None):
+        from django.core.exceptions import PermissionDenied
+
+        from ..views.exports import job_file_response
+
+        try:
+            return job_file_response(self.get_object(), request.user)
+        except PermissionDenied as exc:
+            raise exceptions.PermissionDenied() from exc
+
+
+def _call(func, *args, **kwargs):
+    """A service's refusal as the API's: 400 with the messages, 403."""
+    try:
+        return func(*args, **kwargs)
+    except DjangoValidationError as exc:
+        raise exceptions.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
+    except DjangoPermissionDenied as exc:
+        raise exceptions.PermissionDenied(str(exc))
+
+
+class ExportRequestViewSet(ScopedModelViewSet):
+    """The one export path over REST: POST asks for an export of a list (`source` = its URL name, `filters` =
+    its query); the file is always made by a job (download it from jobs/{id}/download/). With
+    `include_sensitive` a second person approves first."""
+
+    queryset = ExportRequest.objects.all()
+    serializer_class = s.ExportRequestSerializer
+    http_method_names = ["get", "head", "options", "post"]
+    filterset_fields = ["status", "source"]
+    permission_classes = [permissions.IsAuthenticated]
+
+    def scope_action(self):
+        return "view"  # approve / reject act on the requests one sees; the service checks the rest
+
+    def perform_create(self, serializer):
+        d = serializer.validated_data
+        req = _call(exports.request_export, d["source"], user=self.request.user, fmt=d["format"],
+                    filters=d.get("filters") or {}, include_sensitive=d.get("include_sensitive", False),
+                    reason=d.get("reason", ""))
+        if req.status == exports.E.APPROVED and req.job_id is None:  # small: made by a job all the same
+            with transaction.atomic():
+                req.job = exports.start_job(req)
+                req.save(update_fields=["job"])
+        serializer.instance = req
+
+    @extend_schema(request=s.ExportNoteSerializer, responses=s.ExportRequestSerializer)
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        req = _call(exports.approve_export, self.get_object(), user=request.user, note=request.data.get("note", ""))
+        return Response(s.ExportRequestSerializer(req).data)
+
+    @extend_schema(request=s.ExportNoteSerializer, responses=s.ExportRequestSerializer)
+    @action(detail=True, methods=["post"])
+    def reject(self, request, pk=None):
+        req = _call(exports.reject_export, self.get_object(), user=request.user, note=request.data.get("note", ""))
+        return Response(s.ExportRequestSerializer(req).data)
 
 
 class AuditEntryViewSet(ReadOnlyScopedViewSet):

@@ -1,5 +1,6 @@
 from .audit import AuditChainHead, AuditEntry
 from .config import DictionaryItem, DictionaryType, MessageTemplate, Notification, Parameter
+from .exports import ExportRequest
 from .jobs import Job, Schedule
 from .regions import Organisation, Region
 from .users import Role, User
@@ -9,6 +10,7 @@ __all__ = [
     "AuditEntry",
     "DictionaryItem",
     "DictionaryType",
+    "ExportRequest",
     "Job",
     "MessageTemplate",
     "Notification",

@@ -14,6 +14,13 @@ class JobStatus(models.TextChoices):
 
 
 class JobQuerySet(RestrictedQuerySet):
+    def restrict(self, user, action="view"):
+        # Whoever started a job follows it (an export, an import) without the view_job permission.
+        if action == "view" and user is not None and user.is_authenticated and user.is_active \
+                and not user.has_perm("core.view_job"):
+            return self.filter(created_by=user)
+        return super().restrict(user, action)
+
     def in_scope(self, user):
         # A job belongs to whoever started it; users with view_job see every job in their scope.
         qs = super().in_scope(user)

@@ -268,6 +268,16 @@ class JobDetailView(ObjectDetailView):
     model = Job
     template_name = "core/job_detail.html"
 
+    def has_permission(self):
+        return True  # the queryset (Job.objects.restrict) shows one's own jobs, and others' with view_job
+
+    def get_context_data(self, **kwargs):
+        from ..services.exports import may_download
+
+        ctx = super().get_context_data(**kwargs)
+        ctx["may_download"] = bool(self.object.result_file) and may_download(self.object, self.request.user)
+        return ctx
+
     def get_template_names(self):
         if self.request.htmx:
             return ["core/job_detail.html#status"]

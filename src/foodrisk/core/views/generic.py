@@ -4,23 +4,21 @@ Permission and scope live in one place: the queryset is `Model.objects.restrict(
 object outside the user's region is a 404, a missing permission a 403, and writes go through services.
 """
 
-import csv
-import io
-
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.forms import ModelChoiceField, ModelMultipleChoiceField
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import path, reverse
-from django.utils import timezone
+from django.utils.encoding import force_str
 from django.utils.translation import gettext as _
 from django.views import generic
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
+from ..crypto import mask
 from ..services import audit, objects
 from ..widgets import bootstrap
 
@@ -54,11 +52,14 @@ class ScopedMixin(LoginRequiredMixin):
     def dispatch(self, request, *args, **kwargs):
         if not request.user.is_authenticated:
             return self.handle_no_permission()
-        if not request.user.has_perm(self.permission_name()):
+        if not self.has_permission():
             audit.record("access.denied", details={"permission": self.permission_name(), "path": request.path},
                          object_type=f"{self.model._meta.app_label}.{self.model._meta.model_name}")
             raise PermissionDenied
         return super().dispatch(request, *args, **kwargs)
+
+    def has_permission(self):
+        return self.request.user.has_perm(self.permission_name())
 
     def get_queryset(self):
         return self.model.objects.restrict(self.request.user, self.action)
@@ -122,51 +123,54 @@ class ObjectListView(ScopedMixin, SingleTableMixin, FilterView):
         return filterset
 
     NOT_FILTERS = {"page", "sort", "per_page", "_export"}
+    # The permission that lets a user ask for the table's `sensitive_columns` in clear (with a second
+    # person's approval); "" = the list has no sensitive columns.
+    sensitive_permission = ""
 
     def get(self, request, *args, **kwargs):
         export = request.GET.get("_export")
-        if export in self.export_formats:
-            return self.export(export)
+        if export in self.export_formats:  # every export goes through the one export path (confirm, approve…)
+            return redirect(self.export_url(export))
         filters = {k: v for k, v in request.GET.items() if k not in self.NOT_FILTERS and v}
         if filters:  # a search or filtered query over the archive is a key operation (who looked for what)
             audit.record("query", object_type=f"{self.model._meta.app_label}.{self.model._meta.model_name}",
                          details={"filters": filters})
         return super().get(request, *args, **kwargs)
 
-    def export(self, fmt):
+    def export_url(self, fmt):
+        query = self.request.GET.copy()
+        query.pop("_export", None)
+        query.pop("page", None)
+        query["source"], query["format"] = self.request.resolver_match.view_name, fmt
+        return f"{reverse('core:export_new')}?{query.urlencode()}"
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        if self.request.user.has_perm("core.export_data") and self.request.resolver_match:
+            ctx["export_urls"] = {fmt: self.export_url(fmt) for fmt in self.export_formats}
+        return ctx
+
+    # --- the export path (core.services.exports) builds files from these ---------------------------------
+    def export_title(self):
+        return self.model._meta.verbose_name_plural
+
+    def export_queryset(self):
         filterset = self.get_filterset(self.get_filterset_class())
-        queryset = filterset.qs if filterset.is_bound and filterset.is_valid() else self.get_queryset()
+        return filterset.qs if filterset.is_bound and filterset.is_valid() else self.get_queryset()
+
+    def export_rows(self, queryset, sensitive):
+        """Header then one row per object: the table's columns; its `sensitive_columns` masked unless the
+        export was approved with sensitive fields."""
         table = self.get_table_class()(queryset)
-        rows = list(table.as_values())
-        name = f"{self.model._meta.model_name}-{timezone.localtime():%Y%m%d-%H%M%S}.{fmt}"
-        audit.record("export", object_type=f"{self.model._meta.app_label}.{self.model._meta.model_name}",
-                     details={"format": fmt, "rows": len(rows) - 1, "filters": self.request.GET.dict()})
-        if fmt == "csv":
-            buffer = io.StringIO()
-            csv.writer(buffer).writerows(rows)
-            response = HttpResponse("\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8")
-        else:
-            response = HttpResponse(xlsx_bytes(rows, sheet=str(self.model._meta.verbose_name_plural)),
-                                    content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-        response["Content-Disposition"] = f'attachment; filename="{name}"'
-        return response
-
-
-def xlsx_bytes(rows, sheet="Sheet1"):
-    import xlsxwriter
-
-    buffer = io.BytesIO()
-    workbook = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False})
-    worksheet = workbook.add_worksheet(sheet[:31])
-    bold = workbook.add_format({"bold": True, "bg_color": "#E7EEF7"})
-    for r, row in enumerate(rows):
-        for c, value in enumerate(row):
-            if isinstance(value, models.Model):
-                value = str(value)
-            worksheet.write(r, c, "" if value is None else value, bold if r == 0 else None)
-    worksheet.freeze_panes(1, 0)
-    workbook.close()
-    return buffer.getvalue()
+        hidden = () if sensitive else getattr(table, "sensitive_columns", ())
+        columns = [c for c in table.columns.iterall() if not c.column.exclude_from_export]
+        yield [str(c.header) for c in columns]
+        for row in table.rows:
+            values = []
+            for c in columns:
+                value = force_str(row.get_cell_value(c.name), strings_only=True)
+                values.append(mask(str(value)) if c.name in hidden and value else value)
+            yield values
 
 
 class ObjectDetailView(ScopedMixin, generic.DetailView):

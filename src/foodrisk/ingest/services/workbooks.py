@@ -11,7 +11,7 @@ from .quarantine import resubmit_many
 
 
 def template_xlsx(kind):
-    from foodrisk.core.views.generic import xlsx_bytes
+    from foodrisk.core.spreadsheets import xlsx_bytes
 
     headers = [h for _f, h, _t, _r in mapping.TEMPLATE_FIELDS[kind]]
     return xlsx_bytes([headers], sheet=mapping.KIND_LABELS[kind])
@@ -23,8 +23,12 @@ REASONS_HEADER = "问题原因"
 
 def quarantine_xlsx(rows):
     """Quarantined rows as a workbook: id, reasons, then the original columns (edit and upload back)."""
-    from foodrisk.core.views.generic import xlsx_bytes
+    from foodrisk.core.spreadsheets import xlsx_bytes
 
+    return xlsx_bytes(quarantine_rows(rows), sheet="quarantine")
+
+
+def quarantine_rows(rows):
     rows = list(rows)
     headers = []
     for q in rows:
@@ -35,7 +39,7 @@ def quarantine_xlsx(rows):
     for q in rows:
         data = q.corrected_data or q.raw_data
         out.append([q.pk, "；".join(q.reason_labels), *[data.get(h, "") for h in headers]])
-    return xlsx_bytes(out, sheet="quarantine")
+    return out
 
 
 def resubmit_workbook(content, file_name, queryset, *, user=None):

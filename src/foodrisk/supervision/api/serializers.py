@@ -2,10 +2,9 @@ from rest_framework import serializers
 
 from foodrisk.core.api.generic import ScopedModelSerializer
 
-from ..choices import Ledger, TaskKind
+from ..choices import TaskKind
 from ..models import (
     DrawItem,
-    ExportRequest,
     InspectionPlan,
     PlanItem,
     RandomDraw,
@@ -129,21 +128,6 @@ class RepairCaseSerializer(ScopedModelSerializer):
 class RepairDecisionSerializer(serializers.Serializer):
     approve = serializers.BooleanField()
     reason = serializers.CharField(required=False, allow_blank=True)
-
-
-class ExportRequestSerializer(serializers.ModelSerializer):
-    ledger = serializers.ChoiceField(choices=Ledger.choices)
-
-    class Meta:
-        model = ExportRequest
-        fields = ["id", "ledger", "filters", "include_sensitive", "reason", "status", "requested_by", "requested_at",
-                  "approved_by", "decided_at", "decision_note", "job"]
-        read_only_fields = ["id", "status", "requested_by", "requested_at", "approved_by", "decided_at",
-                            "decision_note", "job"]
-
-
-class ExportNoteSerializer(serializers.Serializer):
-    note = serializers.CharField(required=False, allow_blank=True)
 
 
 TASK_KINDS = TaskKind.values

@@ -1,6 +1,6 @@
 from rest_framework.routers import DefaultRouter
 
-from .views import DrawViewSet, ExportRequestViewSet, PlanViewSet, ProfileViewSet, RepairViewSet, TaskViewSet
+from .views import DrawViewSet, PlanViewSet, ProfileViewSet, RepairViewSet, TaskViewSet
 
 router = DefaultRouter()
 router.register("profiles", ProfileViewSet, basename="supervisionprofile")
@@ -8,5 +8,4 @@ router.register("plans", PlanViewSet, basename="inspectionplan")
 router.register("draws", DrawViewSet, basename="randomdraw")
 router.register("tasks", TaskViewSet, basename="task")
 router.register("repairs", RepairViewSet, basename="repaircase")
-router.register("exports", ExportRequestViewSet, basename="exportrequest")
 urlpatterns = router.urls

@@ -9,8 +9,8 @@ from rest_framework.response import Response
 
 from foodrisk.core.api.generic import ReadOnlyScopedViewSet, ScopedModelViewSet
 
-from ..models import ExportRequest, InspectionPlan, RandomDraw, RepairCase, SupervisionProfile, Task
-from ..services import draws, exports, plans, repairs
+from ..models import InspectionPlan, RandomDraw, RepairCase, SupervisionProfile, Task
+from ..services import draws, plans, repairs
 from ..services import tasks as task_services
 from . import serializers as s
 
@@ -194,37 +194,3 @@ class RepairViewSet(ScopedModelViewSet):
         case = _call(repairs.decide, self.get_object(), user=request.user, approve=ser.validated_data["approve"],
                      reason=ser.validated_data.get("reason", ""))
         return Response(s.RepairCaseSerializer(case).data)
-
-
-class ExportRequestViewSet(ScopedModelViewSet):
-    queryset = ExportRequest.objects.order_by("-requested_at", "-pk")
-    serializer_class = s.ExportRequestSerializer
-    http_method_names = ["get", "head", "options", "post"]
-    filterset_fields = ["status", "ledger"]
-
-    def get_permissions(self):
-        if self.action in ("approve", "reject"):
-            return [permissions.IsAuthenticated()]
-        return super().get_permissions()
-
-    def get_queryset(self):
-        return ExportRequest.objects.restrict(self.request.user, "view").order_by("-requested_at", "-pk")
-
-    def perform_create(self, serializer):
-        d = serializer.validated_data
-        serializer.instance = _call(exports.request_export, d["ledger"], user=self.request.user,
-                                    filters=d.get("filters") or {}, include_sensitive=d.get("include_sensitive"),
-                                    reason=d.get("reason", ""))
-
-    @extend_schema(request=s.ExportNoteSerializer, responses=s.ExportRequestSerializer)
-    @action(detail=True, methods=["post"])
-    def approve(self, request, pk=None):
-        req = _call(exports.approve_export, self.get_object(), user=request.user,
-                    note=request.data.get("note", ""))
-        return Response(s.ExportRequestSerializer(req).data)
-
-    @extend_schema(request=s.ExportNoteSerializer, responses=s.ExportRequestSerializer)
-    @action(detail=True, methods=["post"])
-    def reject(self, request, pk=None):
-        req = _call(exports.reject_export, self.get_object(), user=request.user, note=request.data.get("note", ""))
-        return Response(s.ExportRequestSerializer(req).data)

@@ -1,7 +1,7 @@
 """Every write of supervision: one transaction, one audit entry, follow-up work after commit.
 
 Modules: profiles (measures by grade), plans (inspection plans), draws (双随机), tasks (tasks, results,
-rectification), repairs (credit-repair workflow), exports (ledgers and two-person sensitive exports).
+rectification), repairs (credit-repair workflow), ledgers (the Excel layouts of the task and repair ledgers).
 """
 
 import datetime as dt
