@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_tasks_db",
     "axes",
+    "captcha",
     "foodrisk.core",
     "foodrisk.enterprises",
     "foodrisk.records",
@@ -81,6 +82,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "foodrisk.core.middleware.RequestContextMiddleware",
+    "foodrisk.core.security.NoStoreMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -199,6 +201,12 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "core/locked_out.html"
 AXES_VERBOSE = False
+# After this many failed logins (from one address or for one username, as axes counts them) the login
+# page asks for a captcha drawn locally (django-simple-captcha; no outside service).
+LOGIN_CAPTCHA_AFTER = int(os.environ.get("FOODRISK_LOGIN_CAPTCHA_AFTER", 2))
+CAPTCHA_LENGTH = 4
+CAPTCHA_TIMEOUT = 5  # minutes
+CAPTCHA_CHALLENGE_FUNCT = "captcha.helpers.random_char_challenge"
 
 SESSION_COOKIE_AGE = int(os.environ.get("FOODRISK_SESSION_SECONDS", 30 * 60))
 SESSION_SAVE_EVERY_REQUEST = True  # idle timeout, not absolute
@@ -262,6 +270,9 @@ REST_FRAMEWORK = {
 }
 if "rest_framework.authtoken" not in INSTALLED_APPS:
     INSTALLED_APPS.append("rest_framework.authtoken")
+# The OpenAPI schema and docs need a login unless opened on purpose (e.g. a partner's integration portal).
+API_DOCS_PUBLIC = os.environ.get("FOODRISK_API_DOCS_PUBLIC", "") in ("1", "true", "yes")
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "foodrisk API",
     "DESCRIPTION": "食品企业信用风险分类管理系统 REST API",

@@ -1,9 +1,19 @@
+import re
+
 import pytest
 from django.test import Client
 
 from foodrisk.core.models import AuditEntry, User
 from foodrisk.core.services import accounts
 from foodrisk.core.testing import PASSWORD, ScopedTestCase
+
+
+def captcha_answer(page):
+    """The hidden key of the captcha on `page` and its answer (read from django-simple-captcha's store)."""
+    from captcha.models import CaptchaStore
+
+    key = re.search(r'name="captcha_0" value="(\w+)"', page.content.decode()).group(1)
+    return {"captcha_0": key, "captcha_1": CaptchaStore.objects.get(hashkey=key).response}
 
 
 class LoginTests(ScopedTestCase):
@@ -24,12 +34,53 @@ class LoginTests(ScopedTestCase):
         self.assertEqual(entry.details, {"username": "tester"})
         self.assertNotIn("wrong-one", str(entry.details))
 
+    def login(self, password, **extra):
+        """POST the login form as a browser would: with the captcha's answer when the page asks for one."""
+        page = self.client.get("/accounts/login/")
+        data = {"username": "tester", "password": password, **extra}
+        if "captcha" in page.context["form"].fields and "captcha_1" not in extra:
+            data.update(captcha_answer(page))
+        return self.client.post("/accounts/login/", data)
+
     def test_repeated_failures_lock_the_account(self):
         for _ in range(5):
-            self.client.post("/accounts/login/", {"username": "tester", "password": "bad"})
-        response = self.client.post("/accounts/login/", {"username": "tester", "password": PASSWORD})
+            self.login("bad")
+        response = self.login(PASSWORD)
         self.assertEqual(response.status_code, 429)
         self.assertContains(response, "锁定", status_code=429)
+        self.assertNotIn("_auth_user_id", self.client.session)
+
+    def test_captcha_after_failed_attempts_and_required(self):
+        page = self.client.get("/accounts/login/")
+        self.assertNotIn("captcha", page.context["form"].fields)  # no failures yet: no captcha
+        for _ in range(2):  # LOGIN_CAPTCHA_AFTER
+            self.login("bad")
+        page = self.client.get("/accounts/login/")
+        self.assertIn("captcha", page.context["form"].fields)
+        self.assertContains(page, "验证码")
+        image = re.search(r'src="(/captcha/image/\w+/)"', page.content.decode()).group(1)
+        drawn = self.client.get(image)
+        self.assertEqual((drawn.status_code, drawn["Content-Type"]), (200, "image/png"))  # drawn here, no service
+        failures = AuditEntry.objects.filter(action="auth.login_failed").count()
+        # the right password without the code: refused, and the password is not even tried
+        response = self.client.post("/accounts/login/", {"username": "tester", "password": PASSWORD})
+        self.assertEqual(response.status_code, 200)
+        self.assertNotIn("_auth_user_id", self.client.session)
+        self.assertContains(response, "请输入验证码")
+        response = self.login(PASSWORD, captcha_0=captcha_answer(page)["captcha_0"], captcha_1="wrong")
+        self.assertNotIn("_auth_user_id", self.client.session)
+        self.assertContains(response, "验证码错误")
+        self.assertEqual(AuditEntry.objects.filter(action="auth.login_failed").count(), failures)
+        # with the code: in
+        self.assertEqual(self.login(PASSWORD).status_code, 302)
+        self.assertIn("_auth_user_id", self.client.session)
+
+    def test_failures_for_a_username_from_elsewhere_also_ask_for_the_captcha(self):
+        other = Client(REMOTE_ADDR="10.9.8.7")
+        for _ in range(2):
+            other.post("/accounts/login/", {"username": "tester", "password": "bad"})
+        response = self.client.post("/accounts/login/", {"username": "tester", "password": PASSWORD})
+        self.assertIn("captcha", response.context["form"].fields)
         self.assertNotIn("_auth_user_id", self.client.session)
 
     def test_login_page_is_chinese_by_default(self):
@@ -94,3 +145,24 @@ class ApiDocsTests(ScopedTestCase):
         schema = self.client.get("/api/schema/")
         self.assertEqual(schema.status_code, 200)
         self.assertIn(b"/api/enterprises/enterprises/", schema.content)
+
+    def test_schema_and_docs_need_a_login(self):
+        self.client.logout()
+        docs = self.client.get("/api/docs/")
+        self.assertEqual(docs.status_code, 302)
+        self.assertIn("/accounts/login/", docs["Location"])
+        self.assertIn(self.client.get("/api/schema/").status_code, (401, 403))
+
+    def test_a_setting_opens_schema_and_docs(self):
+        self.client.logout()
+        with self.settings(API_DOCS_PUBLIC=True):
+            self.assertEqual(self.client.get("/api/docs/").status_code, 200)
+            self.assertEqual(self.client.get("/api/schema/").status_code, 200)
+
+
+class NoStoreTests(ScopedTestCase):
+    def test_authenticated_pages_and_api_are_not_stored(self):
+        for url in ("/", "/api/core/jobs/"):
+            response = self.client.get(url)
+            self.assertEqual(response.status_code, 200, url)
+            self.assertIn("no-store", response["Cache-Control"], url)

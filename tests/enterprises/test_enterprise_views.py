@@ -175,16 +175,73 @@ class MaskingTests(ScopedTestCase):
         self.assertNotIn("张三丰", export)
         self.assertNotContains(self.client.get(reverse("enterprises:enterprise_list")), "张三丰")
 
-    def test_clear_with_sensitive_permission(self):
-        self.grant("enterprises.view_enterprise", "enterprises.unmask_enterprise", "core.export_data")
-        self.assertContains(self.client.get(self.enterprise.get_absolute_url()), "张三丰")
+    def test_the_permission_alone_does_not_unmask(self):
+        self.grant("enterprises.view_enterprise", "enterprises.unmask_enterprise", "core.export_data",
+                   "enterprises.change_enterprise")
+        page = self.client.get(self.enterprise.get_absolute_url())
+        self.assertNotContains(page, "张三丰")
+        self.assertContains(page, reverse("enterprises:enterprise_reveal", args=[self.enterprise.pk]))
+        self.assertNotContains(self.client.get(reverse("enterprises:enterprise_list")), "张三丰")
+        self.assertNotContains(self.client.get(reverse("enterprises:enterprise_edit", args=[self.enterprise.pk])),
+                               "张三丰")
         api = self.client.get(f"/api/enterprises/enterprises/{self.enterprise.pk}/").json()
-        self.assertEqual(api["legal_representative"], "张三丰")
-        # an export stays masked without a second person's approval, even for who may see the field
+        self.assertEqual(api["legal_representative"], "张**")
+        # an export stays masked without a second person's approval, even for who may reveal the field
         rows = list(csv.reader(io.StringIO(
             export_list(self.client, reverse("enterprises:enterprise_list")).content.decode("utf-8-sig"))))
         self.assertIn("张**", rows[1])
         self.assertNotIn("张三丰", rows[1])
+
+    def test_reveal_needs_a_reason_and_is_audited(self):
+        self.grant("enterprises.view_enterprise", "enterprises.unmask_enterprise")
+        url = reverse("enterprises:enterprise_reveal", args=[self.enterprise.pk])
+        refused = self.client.post(url, {"field": "legal_representative", "reason": "  "})
+        self.assertNotContains(refused, "张三丰")
+        self.assertContains(refused, "请说明查看明文的理由")
+        self.assertFalse(AuditEntry.objects.filter(action="enterprises.enterprise.reveal").exists())
+        shown = self.client.post(url, {"field": "legal_representative", "reason": "核实投诉人反映情况"},
+                                 headers={"HX-Request": "true"})
+        self.assertContains(shown, "张三丰")
+        self.assertNotContains(shown, "<html")  # the cell only, swapped in by htmx
+        entry = AuditEntry.objects.get(action="enterprises.enterprise.reveal")
+        self.assertEqual(entry.details, {"field": "legal_representative", "reason": "核实投诉人反映情况"})
+        self.assertEqual(entry.object_id, str(self.enterprise.pk))
+        # revealing one field leaves every other page masked
+        self.assertNotContains(self.client.get(self.enterprise.get_absolute_url()), "张三丰")
+        self.assertNotContains(self.client.get(reverse("enterprises:enterprise_list")), "张三丰")
+
+    def test_reveal_without_permission_or_out_of_scope_is_refused(self):
+        self.grant("enterprises.view_enterprise")
+        url = reverse("enterprises:enterprise_reveal", args=[self.enterprise.pk])
+        self.assertEqual(self.client.post(url, {"field": "legal_representative", "reason": "x"}).status_code, 403)
+        self.grant("enterprises.unmask_enterprise")
+        other = make_enterprise(self.region_b, legal_representative="李四光")
+        response = self.client.post(reverse("enterprises:enterprise_reveal", args=[other.pk]),
+                                    {"field": "legal_representative", "reason": "x"})
+        self.assertEqual(response.status_code, 404)
+        self.assertFalse(AuditEntry.objects.filter(action="enterprises.enterprise.reveal").exists())
+
+    def test_reveal_over_the_api(self):
+        self.grant("enterprises.view_enterprise", "enterprises.unmask_enterprise")
+        url = f"/api/enterprises/enterprises/{self.enterprise.pk}/reveal/"
+        self.assertEqual(self.client.post(url, {"field": "legal_representative"},
+                                          content_type="application/json").status_code, 400)
+        response = self.client.post(url, {"field": "legal_representative", "reason": "核实"},
+                                    content_type="application/json")
+        self.assertEqual(response.json(), {"field": "legal_representative", "value": "张三丰"})
+        self.assertTrue(AuditEntry.objects.filter(action="enterprises.enterprise.reveal").exists())
+
+    def test_edit_form_keeps_the_stored_value_when_the_masked_one_comes_back(self):
+        self.grant("enterprises.view_enterprise", "enterprises.unmask_enterprise", "enterprises.change_enterprise")
+        url = reverse("enterprises:enterprise_edit", args=[self.enterprise.pk])
+        form = self.client.get(url).context["form"]
+        data = {k: v for k, v in form.initial.items() if v is not None and k in form.fields}
+        data.update(former_names="", food_categories="", address="新地址 2 号", region=self.region_a.pk,
+                    established_on="")
+        response = self.client.post(url, data)
+        self.assertEqual(response.status_code, 302, getattr(response, "context", {}) and response.context["form"].errors)
+        self.enterprise.refresh_from_db()
+        self.assertEqual((self.enterprise.address, self.enterprise.legal_representative), ("新地址 2 号", "张三丰"))
 
     def test_api_update_with_the_masked_value_keeps_the_stored_one(self):
         self.grant("enterprises.view_enterprise", "enterprises.change_enterprise")

@@ -68,7 +68,11 @@ def test_create_edit_submit_approve_activate_through_the_ui(client):
     from foodrisk.scoring.handlers import no_auto_rescore
 
     with no_auto_rescore():
-        client.post(act("activate"))
+        client.post(act("activate"))  # without the second confirmation: refused
+        s.refresh_from_db()
+        assert s.status == "approved"
+        assert "confirmed" in client.get(s.get_absolute_url()).content.decode()
+        client.post(act("activate"), {"confirmed": "1"})
     s.refresh_from_db()
     assert s.status == "active"
 

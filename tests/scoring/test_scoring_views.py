@@ -40,15 +40,19 @@ class GradeAdjustmentViews(ViewTestCases.List, ViewTestCases.Detail):
         assert response.status_code == 302, response.context["form"].errors
         adj = GradeAdjustment.objects.get(enterprise=e)
         assert adj.proposed_by == self.user
-        self.client.post(reverse("scoring:gradeadjustment_action", args=[adj.pk, "approve"]))
+        self.client.post(reverse("scoring:gradeadjustment_action", args=[adj.pk, "approve"]), {"confirmed": "1"})
         adj.refresh_from_db()
         assert adj.status == "pending"  # refused: same person
         other = grant(make_user("second", self.region_a), "scoring.view_gradeadjustment",
                       "scoring.approve_gradeadjustment")
         self.client.force_login(other)
         page = self.client.get(adj.get_absolute_url())
-        assert page.context["can_decide"]
+        assert page.context["can_decide"] and 'name="confirmed"' in page.content.decode()
         self.client.post(reverse("scoring:gradeadjustment_action", args=[adj.pk, "approve"]), {"note": "同意"})
+        adj.refresh_from_db()
+        assert adj.status == "pending"  # refused: no second confirmation
+        self.client.post(reverse("scoring:gradeadjustment_action", args=[adj.pk, "approve"]),
+                         {"note": "同意", "confirmed": "1"})
         adj.refresh_from_db()
         e.refresh_from_db()
         assert adj.status == "approved" and adj.decided_by == other and e.current_grade == "D"
@@ -126,3 +130,28 @@ def test_api_scores_and_adjustments_are_scoped(client, scored):
     assert adj.status == "approved"
     theirs = adjustment_in(b.region)
     assert client.get(f"/api/scoring/adjustments/{theirs.pk}/").status_code == 404
+
+
+def test_a_district_user_sees_the_run_figures_of_their_scope_only(client, scored):
+    _author, a, _b, run = scored
+    assert run.enterprise_count == 2  # the run covers both districts
+    user = make_user("district", None, "scoring.view_score", "scoring.view_scoringrun", "scoring.view_gradechange")
+    client.force_login(user)
+    page = client.get(reverse("scoring:scoringrun_detail", args=[run.pk]))
+    shown = page.context["object"]
+    assert shown.enterprise_count == 1 and sum(shown.grade_distribution.values()) == 1
+    assert shown.grade_distribution == {Enterprise.objects.get(pk=a.pk).current_grade: 1}
+    assert "您的数据范围" in page.content.decode()
+    api = client.get(f"/api/scoring/runs/{run.pk}/").json()
+    assert api["enterprise_count"] == 1 and sum(api["grade_distribution"].values()) == 1
+    listing = client.get(reverse("scoring:scoringrun_list"))
+    assert "enterprise_count" not in [c.name for c in listing.context["table"].columns]
+    run.refresh_from_db()
+    assert run.enterprise_count == 2  # nothing written back
+
+
+def test_a_user_with_national_scope_sees_the_whole_run(client, scored):
+    _author, _a, _b, run = scored
+    user = make_user("national", None, "scoring.view_score", "scoring.view_scoringrun", national=True)
+    client.force_login(user)
+    assert client.get(reverse("scoring:scoringrun_detail", args=[run.pk])).context["object"].enterprise_count == 2

@@ -215,3 +215,18 @@ def test_rectification_pages(client, world):
     rect.refresh_from_db()
     assert rect.status == "done"
     assert client.get(reverse("supervision:rectification_list")).status_code == 200
+
+
+def test_profile_activation_needs_the_second_confirmation(client, world):
+    boss = person("policy", "330102", "supervision.view_supervisionprofile", "supervision.change_supervisionprofile")
+    draft = SupervisionProfile.objects.get(code="food_2022_draft")
+    client.force_login(boss)
+    page = client.get(draft.get_absolute_url())
+    assert 'name="confirmed"' in page.content.decode()
+    url = reverse("supervision:supervisionprofile_activate", args=[draft.pk])
+    client.post(url)
+    draft.refresh_from_db()
+    assert not draft.active
+    client.post(url, {"confirmed": "1"})
+    draft.refresh_from_db()
+    assert draft.active

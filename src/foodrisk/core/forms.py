@@ -1,4 +1,5 @@
 from django import forms
+from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.models import Permission
 from django.utils.translation import gettext_lazy as _
 
@@ -163,6 +164,31 @@ class ScheduleForm(forms.ModelForm):
         self.fields["job_kind"] = forms.ChoiceField(
             label=_("job kind"), choices=[(k, str(v.title)) for k, v in jobs.kinds().items()]
         )
+
+
+class LoginForm(AuthenticationForm):
+    """The login form; after failed attempts (core.security.captcha_required) it asks for a captcha (验证码)
+    drawn locally by django-simple-captcha, and a wrong code stops the attempt before the password is tried."""
+
+    def __init__(self, request=None, *args, **kwargs):
+        from captcha.fields import CaptchaField, CaptchaTextInput
+
+        from .security import captcha_required
+
+        super().__init__(request, *args, **kwargs)
+        username = str(self.data.get("username", ""))[:150] if self.is_bound else ""
+        if request is not None and captcha_required(request, username):
+            self.fields["captcha"] = CaptchaField(
+                label=_("Verification code"),
+                widget=CaptchaTextInput(attrs={"class": "form-control", "autocomplete": "off"}),
+                error_messages={"invalid": _("The verification code is wrong; enter the characters in the picture."),
+                                "required": _("Enter the verification code."),
+                                "incomplete": _("Enter the verification code.")})
+
+    def clean(self):
+        if "captcha" in self.errors:  # no password check (and no oracle) without the right code
+            return self.cleaned_data
+        return super().clean()
 
 
 class ExportConfirmForm(forms.Form):

@@ -7,7 +7,7 @@ from stdnum.cn import uscc as uscc_check
 from stdnum.exceptions import ValidationError as StdnumError
 
 from .models import Enterprise, Licence
-from .sensitive import can_see_sensitive
+from .sensitive import SENSITIVE_FIELDS, can_see_sensitive, masked
 from .widgets import EnterprisePicker
 
 LICENCE_RE = re.compile(r"^(SC|JY)\d{14}$")
@@ -72,12 +72,28 @@ class EnterpriseForm(forms.ModelForm):
         if self.instance.pk and not can_see_sensitive(user):
             # Without the permission the clear value is never sent to the browser; the stored value is kept.
             del self.fields["legal_representative"]
+        elif self.instance.pk:
+            # Editing never shows it in clear either (revealing is a deliberate, audited act): the masked value
+            # is shown, and left as it is the stored one is kept; a new name replaces it.
+            self.initial["legal_representative"] = masked(self.instance)
+
+    def clean_legal_representative(self):
+        value = (self.cleaned_data.get("legal_representative") or "").strip()
+        if self.instance.pk and value and value == masked(self.instance):
+            return self.instance.legal_representative
+        return value
 
     def clean_uscc(self):
         return clean_uscc(self.cleaned_data.get("uscc"))
 
     def clean_established_on(self):
         return not_in_future(self.cleaned_data.get("established_on"))
+
+
+class RevealForm(forms.Form):
+    field = forms.ChoiceField(label=_("field"), choices=list(SENSITIVE_FIELDS.items()), widget=forms.HiddenInput)
+    reason = forms.CharField(label=_("reason for viewing"), max_length=500,
+                             error_messages={"required": _("State why you need to see this field in clear.")})
 
 
 class LicenceForm(forms.ModelForm):

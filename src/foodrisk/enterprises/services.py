@@ -118,6 +118,25 @@ def save_enterprise(enterprise, *, user=None):
     return enterprise
 
 
+def reveal_sensitive(enterprise, field, *, user, reason):
+    """A sensitive field in clear, for one person who states why: checked, and recorded in the audit log."""
+    from django.core.exceptions import PermissionDenied, ValidationError
+
+    from .sensitive import SENSITIVE_FIELDS, can_see_sensitive
+
+    if field not in SENSITIVE_FIELDS:
+        raise ValidationError({"field": gettext("Unknown sensitive field.")})
+    if not can_see_sensitive(user):
+        raise PermissionDenied(gettext("You may not view sensitive fields in clear."))
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": gettext("State why you need to see this field in clear.")})
+    with transaction.atomic():
+        audit.record("enterprises.enterprise.reveal", enterprise, user=user,
+                     details={"field": field, "reason": reason[:500]})
+    return getattr(enterprise, field) or ""
+
+
 def save_licence(licence, *, user=None):
     """Create or update one licence (UI, API): one transaction, one audit entry, `licences` event after commit.
     Raises ValidationError (nothing saved) when it does not validate, e.g. a duplicate licence number."""

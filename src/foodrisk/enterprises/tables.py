@@ -14,8 +14,8 @@ def grade_badge(grade):
 
 
 class EnterpriseTable(tables.Table):
-    """`show_sensitive=False` (the default) masks the legal representative on the page. Exports mask the
-    `sensitive_columns` themselves unless a second person approved them in clear (core.services.exports)."""
+    """The legal representative is masked on the page; exports mask the `sensitive_columns` themselves unless a
+    second person approved them in clear (core.services.exports)."""
 
     sensitive_columns = ("legal_representative",)
 
@@ -30,10 +30,6 @@ class EnterpriseTable(tables.Table):
                   "static_tier", "key_supervision", "current_grade", "current_score"]
         attrs = {"class": "table table-sm table-hover"}
 
-    def __init__(self, *args, show_sensitive=False, **kwargs):
-        self.show_sensitive = show_sensitive
-        super().__init__(*args, **kwargs)
-
     def render_region(self, record):
         return record.region.full_name or record.region.name
 
@@ -41,7 +37,7 @@ class EnterpriseTable(tables.Table):
         return self.render_region(record)
 
     def render_legal_representative(self, value):
-        return value if self.show_sensitive else mask(value)
+        return mask(value)
 
     def value_legal_representative(self, value):
         return value or ""

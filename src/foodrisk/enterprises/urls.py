@@ -13,6 +13,7 @@ urlpatterns = [
     path("add/", views.EnterpriseEditView.as_view(), name="enterprise_add"),
     path("autocomplete/", views.EnterpriseAutocompleteView.as_view(), name="enterprise_autocomplete"),
     path("<int:pk>/", views.EnterpriseDetailView.as_view(), name="enterprise_detail"),
+    path("<int:pk>/reveal/", views.EnterpriseRevealView.as_view(), name="enterprise_reveal"),
     path("<int:pk>/edit/", views.EnterpriseEditView.as_view(), name="enterprise_edit"),
     path("<int:pk>/delete/", views.EnterpriseDeleteView.as_view(), name="enterprise_delete"),
     *crud_urls(Licence, list_view=views.LicenceListView, detail_view=views.LicenceDetailView,

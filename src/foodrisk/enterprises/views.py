@@ -1,5 +1,3 @@
-import functools
-
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
 from django.http import JsonResponse
@@ -11,20 +9,18 @@ from foodrisk.core.views.generic import ObjectDeleteView, ObjectDetailView, Obje
 from . import filtersets, forms, profile, services, tables
 from .filtersets import search_enterprises
 from .models import Enterprise, Licence
-from .sensitive import SENSITIVE_PERMISSION, can_see_sensitive, legal_representative
+from .sensitive import SENSITIVE_PERMISSION, can_see_sensitive, masked
 
 
 # --- enterprises -----------------------------------------------------------------------------------
 class EnterpriseListView(ObjectListView):
     model = Enterprise
     filterset_class = filtersets.EnterpriseFilterSet
+    table_class = tables.EnterpriseTable  # masked for everyone: revealing is a deliberate act on the profile
     sensitive_permission = SENSITIVE_PERMISSION
 
     def get_queryset(self):
         return super().get_queryset().select_related("region")
-
-    def get_table_class(self):
-        return functools.partial(tables.EnterpriseTable, show_sensitive=can_see_sensitive(self.request.user))
 
 
 class EnterpriseDetailView(ObjectDetailView):
@@ -41,8 +37,9 @@ class EnterpriseDetailView(ObjectDetailView):
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
         enterprise, user = self.object, self.request.user
-        ctx["legal_representative"] = legal_representative(enterprise, user)
-        ctx["sensitive_visible"] = can_see_sensitive(user)
+        ctx["legal_representative"] = masked(enterprise)
+        ctx["can_reveal"] = can_see_sensitive(user)
+        ctx["reveal_form"] = forms.RevealForm(initial={"field": "legal_representative"})
         ctx["licences"] = (Licence.objects.restrict(user, "view").filter(enterprise=enterprise)
                            if user.has_perm("enterprises.view_licence") else None)
         ctx["can_add_licence"] = user.has_perm("enterprises.add_licence")
@@ -51,6 +48,34 @@ class EnterpriseDetailView(ObjectDetailView):
                          if scores is not None else [])
         ctx["profile_sections"] = profile.sections(enterprise, self.request)
         return ctx
+
+
+class EnterpriseRevealView(ObjectDetailView):
+    """POST field + reason: the field in clear for this person, once, recorded with the reason (htmx swaps the
+    answer into the profile's cell; without htmx it is a small page)."""
+
+    model = Enterprise
+    template_name = "enterprises/enterprise_reveal.html"
+    http_method_names = ["post"]
+
+    def post(self, request, *args, **kwargs):
+        from django.core.exceptions import ValidationError
+
+        self.object = enterprise = self.get_object()
+        form = forms.RevealForm(request.POST)
+        value = None
+        if form.is_valid():
+            try:
+                value = services.reveal_sensitive(enterprise, form.cleaned_data["field"], user=request.user,
+                                                  reason=form.cleaned_data["reason"])
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            except PermissionDenied:
+                raise
+        names = [f"{self.template_name}#cell"] if request.htmx else [self.template_name]
+        return render(request, names, {"object": enterprise, "form": form, "value": value,
+                                       "masked_value": masked(enterprise, form.cleaned_data.get("field")
+                                                              or "legal_representative")})
 
 
 class EnterpriseEditView(ObjectEditView):

@@ -15,6 +15,7 @@ from django.views import generic
 
 from foodrisk.core.forms import add_service_errors
 from foodrisk.core.models import Job
+from foodrisk.core.security import require_confirmation
 from foodrisk.core.services import jobs
 from foodrisk.core.views.generic import ObjectDetailView, ObjectListView, ScopedMixin
 from foodrisk.core.widgets import bootstrap
@@ -251,6 +252,10 @@ ACTIONS = {
 }
 
 
+# Activating a set (or rolling back to one) regrades everyone: a second, explicit confirmation.
+HIGH_RISK = {"activate", "rollback"}
+
+
 class LifecycleActionView(ScopedMixin, generic.View):
     """POST /indicators/sets/<pk>/<action>/ — every button on the set page."""
 
@@ -266,6 +271,8 @@ class LifecycleActionView(ScopedMixin, generic.View):
         obj = get_object_or_404(IndicatorSet.objects.restrict(request.user, "view"), pk=pk)
         user, note = request.user, request.POST.get("note", "")
         try:
+            if action in HIGH_RISK:
+                require_confirmation(request)
             result = self.perform(obj, action, user, note)
         except (ValidationError, PermissionDenied) as exc:
             messages.error(request, " ".join(getattr(exc, "messages", None) or [str(exc)]))

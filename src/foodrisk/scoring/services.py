@@ -593,3 +593,25 @@ def start_run_job(kind, *, user=None, as_of=None, run_now=False):
     params = {"as_of": as_of.isoformat() if isinstance(as_of, date) else as_of} if as_of else {}
     return jobs.start(f"scoring.{kind}", user=user, params=params, run_now=run_now)
 
+
+
+RUN_FIGURES = ("enterprise_count", "changed_count", "adjusted_count", "grade_distribution")
+
+
+def run_in_scope(run, user):
+    """The run as `user` may see it: a user with a data scope narrower than everywhere gets the run's counts
+    and grade distribution recomputed over the scores in their scope (a district sees its district, not the
+    city); the snapshot row counts of the whole run are dropped. The instance is changed in memory only."""
+    if user.scope_prefix == "":
+        return run
+    from django.db.models import Count
+
+    scores = Score.objects.restrict(user, "view").filter(run=run)
+    run.enterprise_count = scores.count()
+    run.adjusted_count = scores.filter(adjusted=True).count()
+    run.changed_count = GradeChange.objects.restrict(user, "view").filter(run=run).count()
+    run.grade_distribution = dict(scores.order_by().values_list("grade").annotate(n=Count("pk")))
+    run.timing = {k: v for k, v in (run.timing or {}).items() if not isinstance(v, dict)}
+    run.summary = {}
+    run.scoped = True
+    return run

@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext as _
 from django.views import generic
 
+from foodrisk.core.security import require_confirmation
 from foodrisk.core.views.generic import ObjectDetailView, ObjectListView, ScopedMixin
 from foodrisk.core.widgets import bootstrap
 from foodrisk.enterprises.models import Enterprise
@@ -71,6 +72,12 @@ class ScoringRunListView(ObjectListView):
         ctx["run_form"] = bootstrap(forms.RunForm())
         return ctx
 
+    def get_table_kwargs(self):
+        # a run's counts cover every region: a user with a narrower scope sees them on the run page, in scope
+        if self.request.user.scope_prefix != "":
+            return {"exclude": services.RUN_FIGURES}
+        return {}
+
 
 class StartRunView(ScopedMixin, generic.FormView):
     model = ScoringRun
@@ -93,6 +100,9 @@ class ScoringRunDetailView(ObjectDetailView):
     model = ScoringRun
     template_name = "scoring/scoringrun_detail.html"
     hidden_fields = ("summary", "timing", "grade_distribution", "error")
+
+    def get_object(self, queryset=None):
+        return services.run_in_scope(super().get_object(queryset), self.request.user)
 
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
@@ -259,6 +269,8 @@ class GradeAdjustmentActionView(ScopedMixin, generic.View):
             raise PermissionDenied
         adj = get_object_or_404(GradeAdjustment.objects.restrict(request.user, "view"), pk=pk)
         try:
+            if action == "approve":  # publishes a grade by hand: a second, explicit confirmation
+                require_confirmation(request)
             self.ACTIONS[action](adj, user=request.user, note=request.POST.get("note", ""))
         except PermissionDenied as exc:
             messages.error(request, str(exc) or _("Not allowed."))

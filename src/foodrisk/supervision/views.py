@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy
 from django.views import View, generic
 
 from foodrisk.core.forms import add_service_errors
+from foodrisk.core.security import require_confirmation
 from foodrisk.core.services import objects
 from foodrisk.core.views.generic import (
     ObjectDeleteView,
@@ -540,6 +541,11 @@ class ProfileActivateView(ScopedMixin, View):
                 or request.user.has_perm("supervision.edit_measures")):
             raise PermissionDenied
         profile = get_object_or_404(SupervisionProfile, pk=pk)
+        try:
+            require_confirmation(request)  # a high-risk action: every enterprise's measures change
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+            return redirect(profile.get_absolute_url())
         profiles.activate(profile, user=request.user)
         messages.success(request, _("Profile activated."))
         return redirect(profile.get_absolute_url())

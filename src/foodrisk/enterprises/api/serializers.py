@@ -6,7 +6,7 @@ from foodrisk.core.crypto import mask
 
 from .. import forms
 from ..models import Enterprise, Licence
-from ..sensitive import can_see_sensitive
+from ..sensitive import SENSITIVE_FIELDS
 
 
 def _django_to_drf(func, value):
@@ -31,14 +31,10 @@ class EnterpriseSerializer(ScopedModelSerializer):
         read_only_fields = ["name_initials", "risk_labels", "current_grade", "current_score", "graded_at",
                             "data_changed_at"]
 
-    def _user(self):
-        request = self.context.get("request")
-        return getattr(request, "user", None)
-
     def to_representation(self, instance):
         data = super().to_representation(instance)
-        if not can_see_sensitive(self._user()):
-            data["legal_representative"] = mask(data.get("legal_representative") or "")
+        # masked for everyone: POST …/reveal/ with a reason shows it in clear (audited)
+        data["legal_representative"] = mask(data.get("legal_representative") or "")
         return data
 
     def validate_uscc(self, value):
@@ -54,8 +50,8 @@ class EnterpriseSerializer(ScopedModelSerializer):
         return _string_list(value)
 
     def validate(self, attrs):
-        # A user who only sees the masked value must not overwrite the stored one with it.
-        if self.instance is not None and not can_see_sensitive(self._user()):
+        # Everyone reads the masked value: sending it back must not overwrite the stored one.
+        if self.instance is not None:
             sent = attrs.get("legal_representative")
             if sent is not None and sent == mask(self.instance.legal_representative or ""):
                 attrs.pop("legal_representative")
@@ -68,6 +64,16 @@ def _string_list(value):
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise serializers.ValidationError(_("A list of strings is expected."))
     return [v.strip() for v in value if v.strip()]
+
+
+class RevealSerializer(serializers.Serializer):
+    field = serializers.ChoiceField(choices=list(SENSITIVE_FIELDS))
+    reason = serializers.CharField(max_length=500)
+
+
+class RevealedSerializer(serializers.Serializer):
+    field = serializers.CharField()
+    value = serializers.CharField()
 
 
 class LicenceSerializer(ScopedModelSerializer):

@@ -11,6 +11,14 @@ class ScoringRunSerializer(serializers.ModelSerializer):
                   "started_at", "finished_at", "published_at", "error"]
         read_only_fields = fields
 
+    def to_representation(self, instance):
+        from ..services import run_in_scope
+
+        request = self.context.get("request")
+        if request is not None and getattr(request.user, "is_authenticated", False):
+            instance = run_in_scope(instance, request.user)  # counts of the caller's scope only
+        return super().to_representation(instance)
+
 
 class ScoreSerializer(serializers.ModelSerializer):
     # {indicator code: [value, points]}, decoded from the compact stored form

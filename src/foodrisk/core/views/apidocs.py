@@ -1,0 +1,23 @@
+"""The OpenAPI schema and its Swagger UI: for logged-in users (session or token) unless
+FOODRISK_API_DOCS_PUBLIC opens them (e.g. for a partner's integration portal)."""
+
+from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from rest_framework import permissions
+
+
+def _docs_public():
+    return getattr(settings, "API_DOCS_PUBLIC", False)
+
+
+class SchemaView(SpectacularAPIView):
+    def get_permissions(self):
+        return [permissions.AllowAny()] if _docs_public() else [permissions.IsAuthenticated()]
+
+
+class DocsView(SpectacularSwaggerSplitView):
+    def get(self, request, *args, **kwargs):
+        if not _docs_public() and not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        return super().get(request, *args, **kwargs)
