@@ -51,5 +51,19 @@ class RestrictedQuerySet(models.QuerySet):
         return self.filter(**{lookup: prefix})
 
 
+class OwnedRestrictedQuerySet(RestrictedQuerySet):
+    """Rows that carry their owner (`owner_field`): the owner views their own rows without the model's view
+    permission (a job one started, an export one requested); with it, the region scope applies as usual."""
+
+    owner_field = "created_by"
+
+    def restrict(self, user, action="view"):
+        opts = self.model._meta
+        if action == "view" and user is not None and user.is_authenticated and user.is_active \
+                and not user.has_perm(f"{opts.app_label}.view_{opts.model_name}"):
+            return self.filter(**{self.owner_field: user})
+        return super().restrict(user, action)
+
+
 class RestrictedManager(models.Manager.from_queryset(RestrictedQuerySet)):
     pass

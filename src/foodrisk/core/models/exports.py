@@ -3,7 +3,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from ..querysets import RestrictedQuerySet
+from ..querysets import OwnedRestrictedQuerySet
 
 
 class ExportStatus(models.TextChoices):
@@ -17,13 +17,8 @@ class ExportFormat(models.TextChoices):
     CSV = "csv", "CSV"
 
 
-class ExportRequestQuerySet(RestrictedQuerySet):
-    def restrict(self, user, action="view"):
-        # A requester always follows their own exports; approvers (view_exportrequest) see those in their scope.
-        if action == "view" and user is not None and user.is_authenticated and user.is_active \
-                and not user.has_perm("core.view_exportrequest"):
-            return self.filter(requested_by=user)
-        return super().restrict(user, action)
+class ExportRequestQuerySet(OwnedRestrictedQuerySet):
+    owner_field = "requested_by"  # a requester follows their exports; approvers (view_exportrequest) their scope's
 
 
 class ExportRequest(models.Model):

@@ -3,7 +3,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from ..querysets import RestrictedQuerySet
+from ..querysets import OwnedRestrictedQuerySet, RestrictedQuerySet
 
 
 class JobStatus(models.TextChoices):
@@ -13,13 +13,8 @@ class JobStatus(models.TextChoices):
     FAILED = "failed", _("Failed")
 
 
-class JobQuerySet(RestrictedQuerySet):
-    def restrict(self, user, action="view"):
-        # Whoever started a job follows it (an export, an import) without the view_job permission.
-        if action == "view" and user is not None and user.is_authenticated and user.is_active \
-                and not user.has_perm("core.view_job"):
-            return self.filter(created_by=user)
-        return super().restrict(user, action)
+class JobQuerySet(OwnedRestrictedQuerySet):
+    owner_field = "created_by"  # whoever started a job follows it (an export, an import) without view_job
 
     def in_scope(self, user):
         # A job belongs to whoever started it; users with view_job see every job in their scope.
