@@ -179,8 +179,14 @@ class WarningRulePages(AlertsTestCase):
         self.assertEqual(r.status_code, 200)
         self.assertIn("Unknown parameter(s) lookback", str(r.context["form"].errors["params"]))
         data["params"] = ""
+        r = self.client.post(reverse("alerts:warningrule_add"), data)  # created enabled: needs the confirmation
+        self.assertEqual(r.status_code, 200)
+        self.assertTrue(r.context["form"].non_field_errors())
+        self.assertFalse(WarningRule.objects.filter(code="sampling").exists())
+        data["confirmed"] = "on"
         r = self.client.post(reverse("alerts:warningrule_add"), data)
         self.assertEqual(r.status_code, 302, r.context and r.context["form"].errors)
+        del data["confirmed"]  # an edit that keeps the rule enabled needs none
         rule = WarningRule.objects.get(code="sampling")
         self.assertEqual(rule.params, {"lookback_days": 30})
         self.assertEqual(self.client.get(reverse("alerts:warningrule_list")).status_code, 200)
@@ -189,6 +195,12 @@ class WarningRulePages(AlertsTestCase):
         self.assertEqual(self.client.post(reverse("alerts:warningrule_edit", args=[rule.pk]), data).status_code, 302)
         rule.refresh_from_db()
         self.assertEqual(rule.params, {"lookback_days": 10})
+        WarningRule.objects.filter(pk=rule.pk).update(enabled=False)
+        self.assertEqual(self.client.post(reverse("alerts:warningrule_edit", args=[rule.pk]), data).status_code, 200)
+        rule.refresh_from_db()
+        self.assertFalse(rule.enabled)  # switching it back on without the confirmation: refused
+        self.assertEqual(self.client.post(reverse("alerts:warningrule_edit", args=[rule.pk]),
+                                          {**data, "confirmed": "on"}).status_code, 302)
         self.assertEqual({"alerts.warningrule.create", "alerts.warningrule.update"} & set(self.audit_actions()),
                          {"alerts.warningrule.create", "alerts.warningrule.update"})
 

@@ -22,9 +22,17 @@ class WarningRuleForm(forms.ModelForm):
         widgets = {"params": forms.Textarea(attrs={"rows": 4, "class": "font-monospace"}),
                    "description": forms.Textarea(attrs={"rows": 2})}
 
+    confirmed = forms.BooleanField(
+        label=_("I confirm enabling this rule: it raises warnings for every enterprise in its scope."), required=False,
+        help_text=_("Needed when the rule is created enabled or switched on."))
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["params"].required = False
+
+    def enables(self):
+        """The save switches the rule on (a new enabled rule, or a disabled one enabled): a high-risk action."""
+        return bool(self.cleaned_data.get("enabled")) and (self.instance.pk is None or not self.initial.get("enabled"))
         self.fields["params"].help_text = _("JSON object; missing keys take their defaults. Keys per kind — %(h)s") % {
             "h": _kind_help()}
 

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from foodrisk.core.forms import add_service_errors
+from foodrisk.core.security import require_confirmation
 from foodrisk.core.views.generic import ObjectDeleteView, ObjectDetailView, ObjectEditView, ObjectListView
 from foodrisk.core.widgets import bootstrap
 
@@ -133,6 +134,8 @@ class WarningRuleEditView(ObjectEditView):
     form_class = forms.WarningRuleForm
 
     def save(self, form):
+        if form.enables():
+            require_confirmation(self.request)  # raises ValidationError → shown on the form
         return services.save_rule(form.instance, user=self.request.user)
 
 

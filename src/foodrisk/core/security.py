@@ -57,5 +57,5 @@ def require_confirmation(request):
     from django.core.exceptions import ValidationError
     from django.utils.translation import gettext as _
 
-    if request.POST.get(CONFIRM_FIELD) != "1":
+    if request.POST.get(CONFIRM_FIELD) not in ("1", "on"):  # a template's checkbox, or a form's BooleanField
         raise ValidationError(_("Tick the confirmation to carry out this high-risk action."))
