@@ -30,18 +30,25 @@ def env_list(name, default=""):
 DEBUG = env_bool("FOODRISK_DEBUG")
 TESTING = env_bool("FOODRISK_TESTING") or "PYTEST_VERSION" in os.environ
 
-_secret = os.environ.get("FOODRISK_SECRET_KEY")
-if not _secret:
-    # A per-installation key kept beside the data, so sessions survive restarts without a variable.
+
+
+def installation_key(variable, file_name):
+    """The key in the environment variable, else a per-installation key kept in a file under var/ (made on
+    first use), so sessions and the audit chain survive restarts without a variable."""
+    value = os.environ.get(variable)
+    if value:
+        return value
     VAR_DIR.mkdir(parents=True, exist_ok=True)
-    key_file = VAR_DIR / "secret_key"
+    key_file = VAR_DIR / file_name
     if not key_file.exists():
         from django.utils.crypto import get_random_string
 
         key_file.write_text(get_random_string(64))
         key_file.chmod(0o600)
-    _secret = key_file.read_text().strip()
-SECRET_KEY = _secret
+    return key_file.read_text().strip()
+
+
+SECRET_KEY = installation_key("FOODRISK_SECRET_KEY", "secret_key")
 
 ALLOWED_HOSTS = env_list("FOODRISK_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]") + (["testserver"] if TESTING else [])
 CSRF_TRUSTED_ORIGINS = env_list("FOODRISK_CSRF_TRUSTED_ORIGINS")
@@ -254,6 +261,11 @@ if OIDC_ENABLED:
 # Field encryption key (AES-256-GCM); derived from SECRET_KEY when not given, set it in production.
 FIELD_ENCRYPTION_KEY = os.environ.get("FOODRISK_FIELD_KEY", "")
 AUDIT_HASH_ALGORITHM = os.environ.get("FOODRISK_AUDIT_HASH", "sha256")  # or "sm3"
+# The audit chain's HMAC key, never stored in the database (a database writer must not be able to recompute
+# the chain). Keep it, with the checkpoint log, off the database host and with the backups' key material.
+AUDIT_KEY = installation_key("FOODRISK_AUDIT_KEY", "audit_key")
+# Signed checkpoints of the chain (count + head), appended outside the database.
+AUDIT_CHECKPOINT_DIR = Path(os.environ.get("FOODRISK_AUDIT_CHECKPOINT_DIR", VAR_DIR / "audit-checkpoints"))
 
 # --- REST API -------------------------------------------------------------------------------------
 REST_FRAMEWORK = {

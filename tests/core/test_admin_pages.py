@@ -111,6 +111,22 @@ class AdminPagesTests(ScopedTestCase):
         response = self.client.post("/audit/verify/", follow=True)
         self.assertContains(response, "完整")
 
+    def test_audit_verify_page_reports_checkpoints_and_a_forged_log_in_chinese(self):
+        from foodrisk.core.services import audit
+
+        self.user.national_scope = True
+        self.user.save()
+        self.grant("core.view_auditentry", "core.verify_auditentry")
+        audit.checkpoint()
+        response = self.client.post("/audit/verify/", follow=True)
+        self.assertContains(response, "个已签名检查点核对一致")
+        path = audit.checkpoint_path()
+        path.write_text(path.read_text().replace('"count":', '"count":1'))
+        response = self.client.post("/audit/verify/", follow=True)
+        self.assertContains(response, "审计日志链校验未通过：检查点日志第 1 行签名无效")
+        verify_entry = AuditEntry.objects.filter(action="core.audit.verify").first()
+        self.assertFalse(verify_entry.details["ok"])
+
     def test_role_editor_saves_permissions(self):
         self.grant("core.change_role", "core.view_role")
         role = Role.objects.get(code="handler")

@@ -161,6 +161,9 @@ def seed_schedules():
 
     Schedule.objects.get_or_create(name="每日备份", defaults=dict(job_kind="core.backup", frequency="daily",
                                                               at_time="03:00", params={"out": "var/backups"}))
+    # Anchors the audit chain outside the database every hour (a database writer cannot re-hash past it).
+    Schedule.objects.get_or_create(name="审计链检查点", defaults=dict(job_kind="core.audit_checkpoint",
+                                                                frequency="hourly", at_time="00:05"))
 
 
 def seed_all():

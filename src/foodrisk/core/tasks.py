@@ -27,5 +27,13 @@ def _register_jobs():
 
         return run_job(job, request)
 
+    @jobs.register("core.audit_checkpoint", _("Audit chain checkpoint"))
+    def audit_checkpoint_job(job):
+        from .services import audit
+
+        payload = audit.checkpoint()
+        job.log(f"checkpoint: {payload['count']} entries, head {payload['head'][:16]}…")
+        return {"count": payload["count"], "head": payload["head"], "time": payload["time"]}
+
 
 _register_jobs()

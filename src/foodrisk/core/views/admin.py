@@ -304,8 +304,13 @@ class AuditVerifyView(LoginRequiredMixin, View):
         result = audit.verify()
         audit.record("core.audit.verify", details={"ok": result.ok, "checked": result.checked,
                                                    "broken_seq": result.broken_seq})
-        if result.ok:
+        if result.ok and result.checkpoints:
+            messages.success(request, _("Audit chain intact: %(n)d entries verified against %(c)d signed "
+                                        "checkpoints.") % {"n": result.checked, "c": result.checkpoints})
+        elif result.ok:
             messages.success(request, _("Audit chain intact: %(n)d entries verified.") % {"n": result.checked})
+        elif result.broken_seq is None:
+            messages.error(request, _("Audit chain check failed: %(reason)s") % {"reason": result.reason})
         else:
             messages.error(request, _("Audit chain broken at entry #%(seq)s: %(reason)s") % {
                 "seq": result.broken_seq, "reason": result.reason})
