@@ -31,7 +31,6 @@ DEBUG = env_bool("FOODRISK_DEBUG")
 TESTING = env_bool("FOODRISK_TESTING") or "PYTEST_VERSION" in os.environ
 
 
-
 def installation_key(variable, file_name):
     """The key in the environment variable, else a per-installation key kept in a file under var/ (made on
     first use), so sessions and the audit chain survive restarts without a variable."""
@@ -40,11 +39,15 @@ def installation_key(variable, file_name):
         return value
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     key_file = VAR_DIR / file_name
-    if not key_file.exists():
+    try:  # O_EXCL: of two processes starting at once (test workers), one writes the key, both read it
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        pass
+    else:
         from django.utils.crypto import get_random_string
 
-        key_file.write_text(get_random_string(64))
-        key_file.chmod(0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(get_random_string(64))
     return key_file.read_text().strip()
 
 

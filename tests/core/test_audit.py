@@ -6,6 +6,7 @@ import json
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
+from django.utils import translation
 
 from foodrisk.core.models import AuditChainHead, AuditEntry
 from foodrisk.core.models.audit import AppendOnlyError
@@ -169,6 +170,7 @@ def test_entries_are_keyed_and_a_changed_key_fails(settings):
     assert not result.ok and result.broken_seq == entries[0].seq
 
 
+@translation.override(None)
 def test_checkpoint_catches_a_truncated_tail():
     entries = _entries(5)
     payload = audit.checkpoint()
@@ -194,6 +196,7 @@ def test_checkpoint_catches_a_whole_chain_rewritten_without_the_key():
     assert not result.ok and result.broken_seq == 1
 
 
+@translation.override(None)  # the reasons in English (a page shows them in Chinese)
 def test_checkpoint_log_edits_and_foreign_keys_are_detected(settings):
     _entries(3)
     audit.checkpoint()
@@ -240,6 +243,7 @@ def _legacy_chain(n):
     AuditChainHead.objects.update_or_create(pk=1, defaults={"last_seq": n, "last_hash": prev})
 
 
+@translation.override(None)
 def test_upgraded_chain_keeps_its_unkeyed_prefix_pinned_by_the_first_checkpoint():
     _legacy_chain(3)
     unpinned = audit.verify()
