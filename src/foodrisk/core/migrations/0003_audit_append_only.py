@@ -38,6 +38,6 @@ def _on_postgresql(sql):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("core", "0001_initial")]
+    dependencies = [("core", "0002_exportrequest")]
 
     operations = [migrations.RunPython(_on_postgresql(FORWARD), _on_postgresql(BACKWARD), elidable=False)]
