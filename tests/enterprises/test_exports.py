@@ -237,3 +237,13 @@ class ExportAPITests(ScopedTestCase):
         response = self.post(source="nothing:here")
         self.assertEqual(response.status_code, 400)
         self.assertIn("source", response.json())
+
+
+class ExportOrderTests(ScopedTestCase):
+    def test_the_pages_sort_orders_the_file(self):
+        make_enterprise(self.region_a, name="甲面馆")
+        make_enterprise(self.region_a, name="乙面馆")
+        self.grant(*EXPORTER)
+        names = lambda sort: [r[1] for r in csv_rows(export_list(self.client, reverse(LIST) + f"?sort={sort}"))[1:]]  # noqa: E731
+        self.assertEqual(names("name"), sorted(names("name")))
+        self.assertEqual(names("-name"), list(reversed(names("name"))))

@@ -16,7 +16,7 @@ from django.utils.encoding import force_str
 from django.utils.translation import gettext as _
 from django.views import generic
 from django_filters.views import FilterView
-from django_tables2 import SingleTableMixin
+from django_tables2 import RequestConfig, SingleTableMixin
 
 from ..crypto import mask
 from ..services import audit, objects
@@ -162,6 +162,7 @@ class ObjectListView(ScopedMixin, SingleTableMixin, FilterView):
         """Header then one row per object: the table's columns; its `sensitive_columns` masked unless the
         export was approved with sensitive fields."""
         table = self.get_table_class()(queryset)
+        RequestConfig(self.request, paginate=False).configure(table)  # the page's ?sort= orders the file too
         hidden = () if sensitive else getattr(table, "sensitive_columns", ())
         columns = [c for c in table.columns.iterall() if not c.column.exclude_from_export]
         yield [str(c.header) for c in columns]
