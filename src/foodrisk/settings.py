@@ -84,6 +84,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "foodrisk.core.middleware.RequestObservabilityMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -331,11 +332,24 @@ else:
 DEFAULT_FROM_EMAIL = os.environ.get("FOODRISK_FROM_EMAIL", "foodrisk@localhost")
 SMS_BACKEND = os.environ.get("FOODRISK_SMS_BACKEND", "foodrisk.core.sms.LoggingSMSBackend")
 
+# --- operations -----------------------------------------------------------------------------------
+# Logs: one JSON object per line on stderr (core.logs), with the request id; FOODRISK_LOG_FORMAT=plain for a
+# human at a terminal.
+LOG_FORMAT = os.environ.get("FOODRISK_LOG_FORMAT", "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+                   "json": {"()": "foodrisk.core.logs.JsonFormatter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain" if LOG_FORMAT == "plain" else "json"}},
     "root": {"handlers": ["console"], "level": os.environ.get("FOODRISK_LOG_LEVEL", "INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {"axes": {"level": "WARNING"},
+                # one access line per request; FOODRISK_ACCESS_LOG=0 leaves it to the reverse proxy
+                "foodrisk.access": {"level": "INFO" if env_bool("FOODRISK_ACCESS_LOG", True) else "WARNING"}},
 }
+# /metrics answers only with "Authorization: Bearer <this token>"; unset, the endpoint is off (404).
+METRICS_TOKEN = os.environ.get("FOODRISK_METRICS_TOKEN", "")
+# /readyz: the worker is stale when a task waited this long while no task ran (core.health.worker_heartbeat).
+WORKER_STALE_SECONDS = int(os.environ.get("FOODRISK_WORKER_STALE_SECONDS", 300))
+# /readyz reports the last published scoring run as stale past this age (not critical: grades stay valid).
+SCORING_MAX_AGE_HOURS = float(os.environ.get("FOODRISK_SCORING_MAX_AGE_HOURS", 24 * 32))

@@ -4,7 +4,12 @@ from django.urls import include, path
 
 from foodrisk.core.views.apidocs import DocsView, SchemaView
 
+from foodrisk.core.views import ops
+
 urlpatterns = [
+    path("healthz", ops.healthz, name="healthz"),
+    path("readyz", ops.readyz, name="readyz"),
+    path("metrics", ops.metrics_view, name="metrics"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("captcha/", include("captcha.urls")),  # the login captcha's image, drawn locally

@@ -1,6 +1,9 @@
-import uuid
+import logging
+import time
 
 from . import context
+
+access_log = logging.getLogger("foodrisk.access")
 
 
 def client_ip(request):
@@ -14,20 +17,49 @@ def client_ip(request):
     return request.META.get("REMOTE_ADDR")
 
 
-class RequestContextMiddleware:
-    """Gives every request an id (echoed in X-Request-ID) and makes the actor known to services."""
+class RequestObservabilityMiddleware:
+    """Outermost: gives every request its id (the caller's X-Request-ID when plausible, echoed back), times
+    it into the latency histogram and writes one JSON access log line. Probes and scrapes log at DEBUG."""
+
+    QUIET_PATHS = ("/healthz", "/readyz", "/metrics")
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        request.request_id = request.headers.get("X-Request-ID", "")[:64] or uuid.uuid4().hex
+        from .logs import request_id_from
+        from .metrics import REQUEST_LATENCY
+
+        request.request_id = request_id_from(request.headers)
+        started = time.perf_counter()
+        response = self.get_response(request)
+        elapsed = time.perf_counter() - started
+        match = getattr(request, "resolver_match", None)
+        view = match.view_name if match else "unmatched"  # route names, not paths: bounded label values
+        REQUEST_LATENCY.labels(request.method, view, str(response.status_code)).observe(elapsed)
+        response["X-Request-ID"] = request.request_id
+        user = getattr(request, "_cached_user", None)  # only if the request loaded it: logging adds no query
+        access_log.log(
+            logging.DEBUG if request.path in self.QUIET_PATHS else logging.INFO,
+            "%s %s %s", request.method, request.path, response.status_code,
+            extra={"request_id": request.request_id, "method": request.method, "path": request.path,
+                   "view": view, "status": response.status_code, "duration_ms": round(elapsed * 1000, 1),
+                   "user_id": user.pk if user is not None and user.is_authenticated else None},
+        )
+        return response
+
+
+class RequestContextMiddleware:
+    """Makes the actor (user, address, request id) known to services and the audit log."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
         user = getattr(request, "user", None)
         with context.acting(user=user if user and user.is_authenticated else None, ip=client_ip(request),
                             request_id=request.request_id):
-            response = self.get_response(request)
-        response["X-Request-ID"] = request.request_id
-        return response
+            return self.get_response(request)
 
 
 class DefaultLanguageMiddleware:

@@ -8,7 +8,12 @@ class IngestConfig(AppConfig):
     verbose_name = _("Data ingestion")
 
     def ready(self):
+        from foodrisk.core import metrics
         from foodrisk.core import navigation as nav
+
+        from . import ops
+
+        metrics.register_collector(ops.import_metrics)
 
         nav.section("ingest", _("Data ingestion"), "bi-cloud-upload", order=20)
         nav.add("ingest", _("Upload a file"), "ingest:upload", "ingest.add_batch")

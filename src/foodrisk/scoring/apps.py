@@ -8,11 +8,15 @@ class ScoringConfig(AppConfig):
     verbose_name = _("Scoring and grading")
 
     def ready(self):
+        from foodrisk.core import health, metrics
         from foodrisk.core import navigation as nav
         from foodrisk.indicators.events import indicator_set_activated
         from foodrisk.records.events import records_changed
 
-        from . import handlers
+        from . import handlers, ops
+
+        health.register("scoring_run", ops.scoring_run_age, critical=False)
+        metrics.register_collector(ops.scoring_metrics)
 
         records_changed.connect(handlers.on_records_changed, dispatch_uid="scoring.records_changed")
         indicator_set_activated.connect(handlers.on_indicator_set_activated,

@@ -1,6 +1,7 @@
 """Start, run and follow user-visible jobs. Runs in the django.tasks worker (django-tasks-db)."""
 
 import logging
+import time
 import traceback
 
 from django.core.files.base import ContentFile
@@ -8,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from .. import context, jobs
+from ..metrics import JOB_DURATION, JOB_FAILURES
 from ..models import Job
 
 logger = logging.getLogger(__name__)
@@ -80,6 +82,7 @@ def execute(job_id):
     job.status, job.started_at = "running", timezone.now()
     job.save(update_fields=["status", "started_at"])
     ctx = JobContext(job)
+    started = time.perf_counter()
     with context.acting(user=job.created_by, request_id=f"job-{job.pk}"):
         try:
             result = spec.func(ctx, **job.params)
@@ -89,7 +92,15 @@ def execute(job_id):
                 status="failed", error=f"{exc}\n\n{traceback.format_exc()}"[-20000:], finished_at=timezone.now(),
                 log=ctx.job.log,
             )
+            _observe(job.kind, "failed", started)
             return "failed"
     Job.objects.filter(pk=job.pk).update(status="succeeded", progress=1.0, result=result,
                                          finished_at=timezone.now())
+    _observe(job.kind, "succeeded", started)
     return "succeeded"
+
+
+def _observe(kind, status, started):
+    JOB_DURATION.labels(kind, status).observe(time.perf_counter() - started)
+    if status == "failed":
+        JOB_FAILURES.labels(kind).inc()

@@ -1,0 +1,119 @@
+"""Liveness and readiness.
+
+/healthz answers from the process alone (no database): the process is up and serving. /readyz runs each
+registered check and answers 503 when a critical one fails, so a load balancer takes the node out until its
+database, cache or worker is back. Checks report a status word and a few numbers, never an error text, a
+host name or a version: the endpoints are unauthenticated. Failures are logged in full on the server.
+
+Apps add checks with :func:`register` (scoring adds the age of the last scoring run) so that core does not
+import the apps above it.
+"""
+
+import logging
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.utils import timezone
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    func: object
+    critical: bool = True
+
+
+_checks = {}
+
+
+def register(name, func, *, critical=True):
+    """``func()`` returns a dict with at least ``status`` ("ok" means healthy) and optional numbers."""
+    _checks[name] = Check(name, func, critical)
+
+
+def readiness():
+    """(ready, {name: result}) — every check runs, so one failure does not hide another."""
+    results, ready = {}, True
+    for check in _checks.values():
+        started = time.perf_counter()
+        try:
+            result = dict(check.func())
+        except Exception:
+            logger.exception("readiness check %s failed", check.name)
+            result = {"status": "error"}
+        result["critical"] = check.critical
+        result["duration_ms"] = round((time.perf_counter() - started) * 1000, 1)
+        if check.critical and result["status"] != "ok":
+            ready = False
+        results[check.name] = result
+    return ready, results
+
+
+def check_database():
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        cursor.fetchone()
+    return {"status": "ok"}
+
+
+def check_cache():
+    from django.core.cache import cache
+
+    key, value = f"foodrisk:readyz:{uuid.uuid4().hex}", uuid.uuid4().hex
+    cache.set(key, value, 10)
+    found = cache.get(key)
+    cache.delete(key)
+    return {"status": "ok" if found == value else "unavailable"}
+
+
+def waiting_tasks():
+    """django-tasks-db rows that are due and not picked up by a worker yet."""
+    from django_tasks_db.models import DBTaskResult
+
+    return DBTaskResult.objects.ready()
+
+
+def worker_heartbeat():
+    """The worker's sign of life, read from the task table (django-tasks-db) until jobs carry a heartbeat
+    of their own: the last time any task started or finished.
+
+    An idle worker writes nothing, so quiet alone is not a failure: the worker is *stale* when a task has
+    been due for longer than WORKER_STALE_SECONDS while no task is running and none started or finished in
+    that time — work is waiting and nobody is taking it."""
+    from django.db.models import Max, Min, Q
+    from django_tasks_db.models import DBTaskResult, get_date_max
+
+    if not settings.TASKS["default"]["BACKEND"].startswith("django_tasks_db."):
+        return {"status": "ok", "mode": "in-process"}
+    now = timezone.now()
+    limit = timedelta(seconds=settings.WORKER_STALE_SECONDS)
+    seen = DBTaskResult.objects.aggregate(started=Max("started_at"), finished=Max("finished_at"))
+    last_seen = max((t for t in seen.values() if t), default=None)
+    # a task without run_after carries the date-max sentinel and is due since it was enqueued
+    sentinel = get_date_max()
+    due = waiting_tasks().aggregate(now=Min("enqueued_at", filter=Q(run_after=sentinel)),
+                                    later=Min("run_after", filter=~Q(run_after=sentinel)))
+    oldest_due = min((t for t in due.values() if t), default=None)
+    running = DBTaskResult.objects.running().exists()
+    result = {"status": "ok"}
+    if last_seen:
+        result["last_seen_seconds"] = round((now - last_seen).total_seconds())
+    if oldest_due:
+        result["oldest_waiting_seconds"] = round((now - oldest_due).total_seconds())
+    waiting_too_long = oldest_due is not None and now - oldest_due > limit
+    quiet = last_seen is None or now - last_seen > limit
+    if waiting_too_long and quiet and not running:
+        result["status"] = "stale"
+    return result
+
+
+register("database", check_database)
+register("cache", check_cache)
+register("worker", worker_heartbeat)
