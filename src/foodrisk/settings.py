@@ -151,6 +151,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 CACHE_URL = os.environ.get("FOODRISK_CACHE_URL", "")
 if CACHE_URL.startswith(("redis://", "rediss://")):
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
+    # Sessions in Redis: SESSION_SAVE_EVERY_REQUEST (the idle timeout) rewrites the session on every page view,
+    # which in the database was an UPDATE and a commit per request (issue #12). A Redis restart without
+    # persistence logs everyone out; run Redis with appendonly if that matters.
+    SESSION_ENGINE = "django.contrib.sessions.backends.cache"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -190,7 +194,7 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
 ]
 PASSWORD_HASHERS = [
-    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "foodrisk.core.hashers.Argon2idHasher",  # OWASP parameters; verifies and upgrades Django-default argon2 hashes
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
 if TESTING:
@@ -347,6 +351,8 @@ LOGGING = {
                 # one access line per request; FOODRISK_ACCESS_LOG=0 leaves it to the reverse proxy
                 "foodrisk.access": {"level": "INFO" if env_bool("FOODRISK_ACCESS_LOG", True) else "WARNING"}},
 }
+# List pages keep their "N records" count this long (core.paginators); 0 counts on every view.
+LIST_COUNT_CACHE_SECONDS = int(os.environ.get("FOODRISK_LIST_COUNT_CACHE_SECONDS", 0 if TESTING else 60))
 # /metrics answers only with "Authorization: Bearer <this token>"; unset, the endpoint is off (404).
 METRICS_TOKEN = os.environ.get("FOODRISK_METRICS_TOKEN", "")
 # /readyz: the worker is stale when a task waited this long while no task ran (core.health.worker_heartbeat).

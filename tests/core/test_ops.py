@@ -195,3 +195,25 @@ def test_log_lines_inside_a_request_or_job_carry_its_id():
         line = json.loads(JsonFormatter().format(record))
     assert line == {"time": line["time"], "level": "ERROR", "logger": "foodrisk.x", "message": "saving x",
                     "request_id": "job-42"}
+
+
+@pytest.mark.django_db
+def test_list_counts_are_shared_per_query_through_the_cache(settings, django_assert_num_queries):
+    from django.core.cache import cache
+
+    from foodrisk.core.models import Region
+    from foodrisk.core.paginators import CachedCountPaginator
+
+    settings.LIST_COUNT_CACHE_SECONDS = 60
+    cache.clear()
+    Region.objects.bulk_create([Region(code=c, name=c, full_name=c, level="county")
+                                for c in ("990101", "990102", "990103", "990201")])
+    district = Region.objects.filter(code__startswith="9901").order_by("code")
+    assert CachedCountPaginator(district, 2).count == 3
+    Region.objects.create(code="990104", name="x", full_name="x", level="county")
+    with django_assert_num_queries(0):  # the same query within the cache time: no COUNT
+        assert CachedCountPaginator(district.all(), 2).count == 3
+    other = Region.objects.filter(code__startswith="9902").order_by("code")  # another scope: its own count
+    assert CachedCountPaginator(other, 2).count == 1
+    settings.LIST_COUNT_CACHE_SECONDS = 0
+    assert CachedCountPaginator(district.all(), 2).count == 4

@@ -56,7 +56,12 @@ def navigation(request):
     user = getattr(request, "user", None)
     if user is None:
         return {}
-    unread = 0
-    if user.is_authenticated:
-        unread = user.notifications.filter(read_at__isnull=True).count()
-    return {"nav_menu": menu_for(user), "unread_notifications": unread}
+    # Context processors run again for every template rendered with the request (django-tables2 renders the
+    # table that way): the menu and the unread count are worked out once per request.
+    cached = getattr(request, "_foodrisk_navigation", None)
+    if cached is None:
+        unread = 0
+        if user.is_authenticated:
+            unread = user.notifications.filter(read_at__isnull=True).count()
+        cached = request._foodrisk_navigation = {"nav_menu": menu_for(user), "unread_notifications": unread}
+    return cached

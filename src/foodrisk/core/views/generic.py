@@ -19,6 +19,7 @@ from django_filters.views import FilterView
 from django_tables2 import RequestConfig, SingleTableMixin
 
 from ..crypto import mask
+from ..paginators import CachedCountPaginator
 from ..services import audit, objects
 from ..widgets import bootstrap
 
@@ -107,7 +108,10 @@ def _safe_reverse(name, *args):
 
 class ObjectListView(ScopedMixin, SingleTableMixin, FilterView):
     template_name = "generic/object_list.html"
-    paginate_by = 25
+    # The table paginates (one COUNT, one page query); ListView's own pagination would COUNT the rows again.
+    paginate_by = None
+    table_pagination = {"per_page": 25}
+    paginator_class = CachedCountPaginator
     export_formats = ("xlsx", "csv")
 
     def get_template_names(self):
