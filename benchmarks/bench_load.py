@@ -9,7 +9,12 @@ with the commands that build it):
 
     export FOODRISK_DATABASE_URL=postgres://postgres@127.0.0.1:5432/foodrisk_load_200k
     .venv/bin/foodrisk migrate && .venv/bin/foodrisk seed && .venv/bin/foodrisk demo_accounts
-    .venv/bin/foodrisk demo_data --enterprises 200000       # synth city through the ingest bulk path, scored
+    # 20k: the demo city (synth files through the ingest pipeline, then a full scoring run), ≈ 2 min
+    .venv/bin/foodrisk demo_data --enterprises 20000
+    # 200k: the scoring benchmark's bulk loader (engine sample data COPYed into the archive; the synth path
+    # takes well over an hour at this size on 2 busy cores), then a full scoring run (≈ 6 min)
+    BENCH_ENTERPRISES=200000 BENCH_RECORDS_PER_ENTERPRISE=15 .venv/bin/python benchmarks/bench_scoring.py --bulk-load
+    .venv/bin/foodrisk score --full --as-of 2026-06-30 --wait --bootstrap food_2016
 
 Per city: 200 supervisor accounts spread over the city's districts are made once (``load-001`` …); every page
 of the scenario is requested once as one of them in-process to count its queries and time it alone; then
@@ -30,6 +35,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import statistics
 import subprocess
 import sys
@@ -190,26 +196,32 @@ def run_city(city, url, min_enterprises):
     work = Path(tempfile.mkdtemp(prefix=f"foodrisk-load-{city}-"))
     env = django_env(city, url)
     prepared = subprocess.run([sys.executable, __file__, "--prepare", str(min_enterprises), str(work / "users.json")],
-                              env=env, cwd=ROOT, capture_output=True, text=True, check=False, timeout=1800)
+                              env={**env, "FOODRISK_DB_POOL": "0"}, cwd=ROOT, capture_output=True, text=True, check=False, timeout=1800)
     if prepared.returncode:
         sys.stderr.write(prepared.stderr[-4000:])
         raise SystemExit(f"preparing the {city} city failed")
     info = json.loads(prepared.stdout.strip().splitlines()[-1])
     if "missing" in info:
+        build = (f"  .venv/bin/foodrisk demo_data --enterprises {min_enterprises * 4 // 3 // 1000 * 1000}" if city == "20k"
+                 else "  BENCH_ENTERPRISES=200000 BENCH_RECORDS_PER_ENTERPRISE=15 .venv/bin/python "
+                      "benchmarks/bench_scoring.py --bulk-load\n"
+                      "  .venv/bin/foodrisk score --full --as-of 2026-06-30 --wait --bootstrap food_2016")
         print(f"load {city}: skipped — {info['missing']} in {url}. Build it once with:\n"
               f"  export FOODRISK_DATABASE_URL={url}\n"
               f"  .venv/bin/foodrisk migrate && .venv/bin/foodrisk seed && .venv/bin/foodrisk demo_accounts\n"
-              f"  .venv/bin/foodrisk demo_data --enterprises {min_enterprises * 4 // 3 // 1000 * 1000}", flush=True)
+              f"{build}", flush=True)
         return None
     print(f"load {city}: {info['enterprises']:,} enterprises, {info['accounts']} accounts; pages alone:", flush=True)
     for name, p in info["probe"].items():
         print(f"  {name:<26} {p['status']}  {p['queries']:>3} queries  {p['ms']:>7.1f} ms  {p['cpu_ms']:>7.1f} ms CPU",
               flush=True)
 
-    server_env = {**env, "PROMETHEUS_MULTIPROC_DIR": str(work / "metrics"), "FOODRISK_WEB_BIND": f"127.0.0.1:{PORT}"}
+    token = secrets.token_hex(16)
+    server_env = {**env, "PROMETHEUS_MULTIPROC_DIR": str(work / "metrics"), "FOODRISK_WEB_BIND": f"127.0.0.1:{PORT}",
+                  "FOODRISK_METRICS_TOKEN": token}
     (work / "metrics").mkdir()
     config = {k: server_env.get(f"FOODRISK_WEB_{k.upper()}", d) for k, d in
-              (("workers", "4"), ("threads", "1"), ("worker_class", "sync"))}
+              (("workers", f"2 × {os.cpu_count()} + 1"), ("threads", "1"), ("worker_class", "sync"))}
     with open(work / "server.log", "w") as server_log:
         server = subprocess.Popen([str(BIN / "gunicorn"), "-c", "python:foodrisk.gunicorn_conf", "--no-control-socket",
                                    "foodrisk.wsgi"],
@@ -230,13 +242,23 @@ def run_city(city, url, min_enterprises):
                 raise SystemExit(f"locust failed (exit {swarm.returncode})")
             wall = time.perf_counter() - started
             load_after = os.getloadavg()
+            counted = requests_counted(token)
         finally:
             server.terminate()
             server.wait(timeout=60)
-    return summarise(city, info, work, config, wall, load_before, load_after)
+    return summarise(city, info, work, config, wall, load_before, load_after, counted)
 
 
-def summarise(city, info, work, config, wall, load_before, load_after):
+def requests_counted(token):
+    """Requests the server's /metrics counted across all gunicorn workers (multiprocess mode), as a check."""
+    request = urllib.request.Request(f"http://127.0.0.1:{PORT}/metrics", headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(request, timeout=60) as response:
+        text = response.read().decode()
+    return int(sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+                   if line.startswith("foodrisk_http_request_duration_seconds_count{")))
+
+
+def summarise(city, info, work, config, wall, load_before, load_after, counted):
     import csv
 
     data = json.loads((work / "samples.json").read_text())
@@ -257,6 +279,14 @@ def summarise(city, info, work, config, wall, load_before, load_after):
     server_ms = {view: percentiles(v) for view, v in sorted(server.items())}
     goal_met = all(classes.get(k, {}).get("p95", 0) <= ms for k, ms in GOALS_MS.items()) and not any(
         c["failures"] for c in classes.values())
+    # CPU the scenario asks for: the pages' own CPU time (alone, in-process) weighted by how often the users
+    # asked for each page, at the rate the users would ask with no queueing (one page per think time)
+    probe, asked = info["probe"], {n: p["count"] for n, p in pages.items() if n in info["probe"]}
+    cpu_ms = sum(probe[n]["cpu_ms"] * k for n, k in asked.items()) / max(1, sum(asked.values()))
+    think = [float(x) for x in THINK.split(",")]
+    offered = USERS / (sum(think) / 2)
+    demand = {"cpu_ms_per_page": round(cpu_ms, 1), "pages_per_s_offered": round(offered, 1),
+              "cpu_cores_needed": round(offered * cpu_ms / 1000, 2)}
     result = {
         "summary": {"city": city, "enterprises": info["enterprises"], "users": USERS, "think_s": THINK,
                     "run_time": RUN_TIME, **{f"{k}_p95_ms": c.get("p95") for k, c in classes.items()},
@@ -264,9 +294,10 @@ def summarise(city, info, work, config, wall, load_before, load_after):
                     "requests_per_s": round(sum(c["count"] for c in classes.values()) / wall, 1),
                     "goal_met": goal_met, "loadavg_before": [round(x, 2) for x in load_before],
                     "loadavg_after": [round(x, 2) for x in load_after]},
-        "goals_ms": GOALS_MS, "gunicorn": config, "spawn_rate": SPAWN_RATE, "classes_ms": classes,
+        "cpu_demand": demand, "goals_ms": GOALS_MS, "gunicorn": config, "spawn_rate": SPAWN_RATE, "classes_ms": classes,
         "pages_ms": pages, "server_ms_by_view": server_ms, "pages_alone": info["probe"],
         "cpu_count": os.cpu_count(), "wall_s": round(wall, 1),
+        "metrics_requests_counted": counted, "access_log_lines": sum(len(v) for v in server.values()),
     }
     name = f"load-{city}{'-' + TAG if TAG else ''}.json"
     (HERE / "results" / name).write_text(json.dumps(result, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")

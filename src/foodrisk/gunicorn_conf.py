@@ -7,7 +7,12 @@ import os
 from pathlib import Path
 
 bind = os.environ.get("FOODRISK_WEB_BIND", "127.0.0.1:8000")
-workers = int(os.environ.get("FOODRISK_WEB_WORKERS", 4))
+# Sync worker processes, 2 per core + 1 (gunicorn's rule of thumb): a page view is CPU-bound Python (template
+# and table rendering ≈ 60-70 % of its CPU), so threads in one process would queue on the GIL; a few more
+# processes than cores keep the cores busy while requests wait on PostgreSQL and Redis. Under load on 2 cores,
+# 4 sync workers and 2 gthread workers × 4 threads served the same rate (benchmarks/results/load-20k-*.json):
+# the ceiling is the CPU per page, not the worker model.
+workers = int(os.environ.get("FOODRISK_WEB_WORKERS", 2 * (os.cpu_count() or 1) + 1))
 worker_class = os.environ.get("FOODRISK_WEB_WORKER_CLASS", "sync")
 threads = int(os.environ.get("FOODRISK_WEB_THREADS", 1))
 timeout = int(os.environ.get("FOODRISK_WEB_TIMEOUT", 120))  # large exports run as jobs, not in a request
