@@ -2,9 +2,8 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
-from foodrisk.core.views.apidocs import DocsView, SchemaView
-
 from foodrisk.core.views import ops
+from foodrisk.core.views.apidocs import DocsView, SchemaView
 
 urlpatterns = [
     path("healthz", ops.healthz, name="healthz"),
