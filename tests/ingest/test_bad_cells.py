@@ -30,7 +30,7 @@ def quarantined(batch):
     return dict(QuarantinedRow.objects.filter(batch=batch).values_list("row_no", "reasons"))
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db
 def test_unstorable_penalty_cells_quarantine_only_their_rows(enterprises):
     rows = [pen("CF1", "1,234.50"),                       # 1: good (thousands separator)
             pen("CF2", "1e308"),                          # 2: overflows any numeric column
@@ -58,7 +58,7 @@ def test_unstorable_penalty_cells_quarantine_only_their_rows(enterprises):
     assert batch.report["reason_codes"]["number_too_large"] == 3
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db
 def test_counts_written_as_decimals_and_out_of_range(enterprises):
     rows = [insp("JC1", "2.0", "１２"), insp("JC2", "2.5"), insp("JC3", "40000"), insp("JC4", general="1e308"),
             insp("JC5", " 3 ", "1,2")]
@@ -71,7 +71,7 @@ def test_counts_written_as_decimals_and_out_of_range(enterprises):
     assert Inspection.objects.get(inspection_no="JC1").general_items_failed == 12
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db
 def test_enterprise_names_nul_long_and_json_surrogates(regions):
     rows = [ent_row(1, "杭州好面馆有限公司"), ent_row(2, "杭州\x00坏面馆有限公司"), ent_row(3, "长" * 201),
             ent_row(4, "杭州老店有限公司")]
