@@ -86,7 +86,7 @@ class JobViewSet(ReadOnlyScopedViewSet):
             raise exceptions.PermissionDenied() from exc
 
 
-def _call(func, *args, **kwargs):
+def call_service(func, *args, **kwargs):
     """A service's refusal as the API's: 400 with the messages, 403."""
     try:
         return func(*args, **kwargs)
@@ -112,7 +112,7 @@ class ExportRequestViewSet(ScopedModelViewSet):
 
     def perform_create(self, serializer):
         d = serializer.validated_data
-        req = _call(exports.request_export, d["source"], user=self.request.user, fmt=d["format"],
+        req = call_service(exports.request_export, d["source"], user=self.request.user, fmt=d["format"],
                     filters=d.get("filters") or {}, include_sensitive=d.get("include_sensitive", False),
                     reason=d.get("reason", ""))
         if req.status == exports.E.APPROVED and req.job_id is None:  # small: made by a job all the same
@@ -124,13 +124,13 @@ class ExportRequestViewSet(ScopedModelViewSet):
     @extend_schema(request=s.ExportNoteSerializer, responses=s.ExportRequestSerializer)
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
-        req = _call(exports.approve_export, self.get_object(), user=request.user, note=request.data.get("note", ""))
+        req = call_service(exports.approve_export, self.get_object(), user=request.user, note=request.data.get("note", ""))
         return Response(s.ExportRequestSerializer(req).data)
 
     @extend_schema(request=s.ExportNoteSerializer, responses=s.ExportRequestSerializer)
     @action(detail=True, methods=["post"])
     def reject(self, request, pk=None):
-        req = _call(exports.reject_export, self.get_object(), user=request.user, note=request.data.get("note", ""))
+        req = call_service(exports.reject_export, self.get_object(), user=request.user, note=request.data.get("note", ""))
         return Response(s.ExportRequestSerializer(req).data)
 
 

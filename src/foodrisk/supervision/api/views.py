@@ -1,27 +1,17 @@
 """Graded supervision over REST. Every write goes through the services (audit, scope, two-person rules)."""
 
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import ValidationError
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, permissions, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from foodrisk.core.api.generic import ReadOnlyScopedViewSet, ScopedModelViewSet
+from foodrisk.core.api.views import call_service
 
 from ..models import InspectionPlan, RandomDraw, RepairCase, SupervisionProfile, Task
 from ..services import draws, plans, repairs
 from ..services import tasks as task_services
 from . import serializers as s
-
-
-def _call(func, *args, **kwargs):
-    try:
-        return func(*args, **kwargs)
-    except ValidationError as exc:
-        raise exceptions.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
-    except DjangoPermissionDenied as exc:
-        raise exceptions.PermissionDenied(str(exc))
 
 
 class ProfileViewSet(ReadOnlyScopedViewSet):
@@ -42,7 +32,7 @@ class PlanViewSet(ScopedModelViewSet):
         ser = s.PlanCreateSerializer(data=request.data, context={"request": request})
         ser.is_valid(raise_exception=True)
         d = ser.validated_data
-        plan = _call(plans.create_plan, d["organisation"], d["period_start"], d["period_end"], user=request.user,
+        plan = call_service(plans.create_plan, d["organisation"], d["period_start"], d["period_end"], user=request.user,
                      profile=d.get("profile"), per_inspector=d.get("per_inspector"),
                      inspectors=d.get("inspectors"), name=d.get("name", ""))
         return Response(s.InspectionPlanSerializer(plan).data, status=status.HTTP_201_CREATED)
@@ -71,7 +61,7 @@ class DrawViewSet(ScopedModelViewSet):
         ser = s.DrawCreateSerializer(data=request.data, context={"request": request})
         ser.is_valid(raise_exception=True)
         d = ser.validated_data
-        draw = _call(draws.run_draw, d["organisation"], user=request.user, seed=d.get("seed"),
+        draw = call_service(draws.run_draw, d["organisation"], user=request.user, seed=d.get("seed"),
                      profile=d.get("profile"), ratios=d.get("ratios"), name=d.get("name", ""),
                      create_tasks=d.get("create_tasks", False), due_on=d.get("due_on"))
         return Response(s.RandomDrawSerializer(draw).data, status=status.HTTP_201_CREATED)
@@ -99,7 +89,7 @@ class TaskViewSet(ScopedModelViewSet):
 
     def perform_create(self, serializer):
         d = serializer.validated_data
-        serializer.instance = _call(task_services.create_task, d["enterprise"], d["kind"], user=self.request.user,
+        serializer.instance = call_service(task_services.create_task, d["enterprise"], d["kind"], user=self.request.user,
                                     organisation=d["organisation"], assignee=d.get("assignee"),
                                     second_assignee=d.get("second_assignee"), due_on=d.get("due_on"),
                                     title=d.get("title", ""), instructions=d.get("instructions", ""))
@@ -121,7 +111,7 @@ class TaskViewSet(ScopedModelViewSet):
             raise exceptions.NotFound()
         if alert.status not in ("dispatched", "in_hand"):
             raise exceptions.ValidationError({"alert": "Only a dispatched alert can become a supervision task."})
-        task = _call(task_services.create_task_from_alert, alert, user=request.user,
+        task = call_service(task_services.create_task_from_alert, alert, user=request.user,
                      kind=ser.validated_data["kind"], due_on=ser.validated_data.get("due_on"))
         return Response(s.TaskSerializer(task).data, status=status.HTTP_201_CREATED)
 
@@ -134,13 +124,13 @@ class TaskViewSet(ScopedModelViewSet):
         op, note = ser.validated_data["action"], ser.validated_data.get("note", "")
         user = request.user
         if op == "start":
-            task = _call(task_services.start, task, user=user)
+            task = call_service(task_services.start, task, user=user)
         elif op == "cancel":
-            task = _call(task_services.cancel, task, user=user, reason=note)
+            task = call_service(task_services.cancel, task, user=user, reason=note)
         elif op == "complete":
-            task = _call(task_services.complete, task, user=user, outcome=note)
+            task = call_service(task_services.complete, task, user=user, outcome=note)
         else:
-            task = _call(task_services.verify_rectification, task, user=user, accepted=op == "verify", note=note)
+            task = call_service(task_services.verify_rectification, task, user=user, accepted=op == "verify", note=note)
         return Response(s.TaskSerializer(task).data)
 
     @extend_schema(request=s.TaskResultSerializer, responses=s.TaskSerializer)
@@ -150,7 +140,7 @@ class TaskViewSet(ScopedModelViewSet):
         ser = s.TaskResultSerializer(data=request.data)
         ser.is_valid(raise_exception=True)
         d = ser.validated_data
-        task, inspection, follow_up = _call(
+        task, inspection, follow_up = call_service(
             task_services.record_result, task, user=request.user, answers=d["answers"],
             findings=d.get("findings", ""), inspected_on=d.get("inspected_on"),
             order_rectification=d.get("order_rectification"), rectification_days=d.get("rectification_days"))
@@ -177,20 +167,20 @@ class RepairViewSet(ScopedModelViewSet):
 
     def perform_create(self, serializer):
         d = serializer.validated_data
-        serializer.instance = _call(repairs.apply, d["enterprise"], user=self.request.user,
+        serializer.instance = call_service(repairs.apply, d["enterprise"], user=self.request.user,
                                     commitment=d["commitment"], penalty=d.get("penalty"),
                                     list_entry=d.get("list_entry"), applied_on=d.get("applied_on"))
 
     @extend_schema(request=None, responses=s.RepairCaseSerializer)
     @action(detail=True, methods=["post"])
     def review(self, request, pk=None):
-        return Response(s.RepairCaseSerializer(_call(repairs.review, self.get_object(), user=request.user)).data)
+        return Response(s.RepairCaseSerializer(call_service(repairs.review, self.get_object(), user=request.user)).data)
 
     @extend_schema(request=s.RepairDecisionSerializer, responses=s.RepairCaseSerializer)
     @action(detail=True, methods=["post"])
     def decide(self, request, pk=None):
         ser = s.RepairDecisionSerializer(data=request.data)
         ser.is_valid(raise_exception=True)
-        case = _call(repairs.decide, self.get_object(), user=request.user, approve=ser.validated_data["approve"],
+        case = call_service(repairs.decide, self.get_object(), user=request.user, approve=ser.validated_data["approve"],
                      reason=ser.validated_data.get("reason", ""))
         return Response(s.RepairCaseSerializer(case).data)
