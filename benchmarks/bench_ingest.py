@@ -77,7 +77,7 @@ def main():
             reset_archive(connection)
         t0, cpu0 = time.perf_counter(), time.process_time()
         helpers0 = resource.getrusage(resource.RUSAGE_CHILDREN)
-        batches = import_manifest(out / "manifest.json", out=lambda line: None, workers=n)
+        batches = import_manifest(out / "manifest.json", out=lambda line: None, workers=n, confirm_duplicate=True)
         seconds, cpu = time.perf_counter() - t0, time.process_time() - cpu0
         helpers1 = resource.getrusage(resource.RUSAGE_CHILDREN)  # the helpers, once they have exited
         helper_cpu = helpers1.ru_utime + helpers1.ru_stime - helpers0.ru_utime - helpers0.ru_stime

@@ -38,9 +38,11 @@ def ent_row(seq, name, region="330102", address="浙江省杭州市上城区解�
     return [make_uscc(seq), name, "", "张三", address, region, form, "热食类食品制售", "小型", "2019-05-01", "存续", "Ⅱ", "否"]
 
 
-def run_import(content, name, *, kind="auto", source="test", user=None, profile=None, day=IMPORT_DAY):
+def run_import(content, name, *, kind="auto", source="test", user=None, profile=None, day=IMPORT_DAY,
+               confirm_duplicate=True):
+    """Import a file now (tests re-import the same file on purpose: the duplicate check has its own tests)."""
     batch = batches.create_batch(user=user, source=source, kind=kind, content=content, file_name=name,
-                                  profile=profile, import_day=day)
+                                  profile=profile, import_day=day, confirm_duplicate=confirm_duplicate)
     batches.run_batch(batch)
     batch.refresh_from_db()
     return batch

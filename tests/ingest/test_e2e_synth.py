@@ -43,8 +43,11 @@ def test_import_small_city_detects_injected_errors(synth_city, capsys):
     assert linking["accuracy"] >= 0.99, linking
     assert "rows read" in capsys.readouterr().out
 
-    # importing the same delivery again changes nothing
-    call_command("import", manifest=str(out / "manifest.json"))
+    # the same delivery again is refused without --force, and with it changes nothing
+    with pytest.raises(SystemExit):
+        call_command("import", manifest=str(out / "manifest.json"))
+    assert "再次导入" in capsys.readouterr().err and Batch.objects.count() == len(batches)
+    call_command("import", manifest=str(out / "manifest.json"), force=True)
     again = list(Batch.objects.order_by("pk"))[len(batches):]
     for batch in again:
         assert batch.accepted_new == 0 and batch.accepted_updated == 0, (batch.file_name, batch.report)

@@ -8,6 +8,8 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from pathlib import Path
 
+from django.utils.translation import gettext as _
+
 from . import mapping
 
 
@@ -15,11 +17,13 @@ class DeliveryError(Exception):
     pass
 
 
-def import_file(path, *, source, kind="auto", profile="", wait=True, user=None, import_day=None, region=None):
+def import_file(path, *, source, kind="auto", profile="", wait=True, user=None, import_day=None, region=None,
+                confirm_duplicate=False):
     """region: the jurisdiction the file belongs to (a Region or its code); its users see the batch, and rows
-    outside it are refused. None: the user's own, else none (only users who see every region see the batch)."""
+    outside it are refused. None: the user's own, else none (only users who see every region see the batch).
+    confirm_duplicate: import a file that was already imported again (see batches.create_batch)."""
     batch = store_file(path, source=source, kind=kind, profile=profile, user=user, import_day=import_day,
-                       region=region)
+                       region=region, confirm_duplicate=confirm_duplicate)
     return _run(batch, user, wait=wait)
 
 
@@ -31,22 +35,23 @@ def _region(region):
         return region
     found = Region.objects.filter(pk=region).first()
     if found is None:
-        raise DeliveryError(f"no such region: {region}")
+        raise DeliveryError(_("No such region: %(code)s") % {"code": region})
     return found
 
 
-def store_file(path, *, source, kind="auto", profile="", user=None, import_day=None, region=None):
+def store_file(path, *, source, kind="auto", profile="", user=None, import_day=None, region=None,
+               confirm_duplicate=False):
     """The file stored as a pending batch (see import_file)."""
     from .services import IngestError, batches
 
     path = Path(path)
     if not path.exists():
-        raise DeliveryError(f"no such file: {path}")
+        raise DeliveryError(_("No such file: %(path)s") % {"path": path})
     region = _region(region)
     try:
         return batches.create_batch(user=user, source=source, kind=kind, content=path.read_bytes(),
                                      file_name=path.name, profile=profile or None, import_day=import_day,
-                                     region=region)
+                                     region=region, confirm_duplicate=confirm_duplicate)
     except IngestError as exc:
         raise DeliveryError(str(exc))
 
@@ -69,7 +74,8 @@ def ensure_manifest_regions(manifest, user=None):
                                      parent_id=station["code"][:6], full_name=station["name"]), user=user)
 
 
-def import_manifest(manifest_path, *, user=None, out=print, import_day=None, region=None, workers=None):
+def import_manifest(manifest_path, *, user=None, out=print, import_day=None, region=None, workers=None,
+                    confirm_duplicate=False):
     """Every file of a delivery. All are stored as batches first (a file that cannot be read stops the delivery
     before anything is imported), then imported stage by stage (mapping.IMPORT_STAGE: enterprises, then the
     rest). Within a stage, files of different kinds run side by side in up to `workers` processes (default
@@ -98,7 +104,7 @@ def import_manifest(manifest_path, *, user=None, out=print, import_day=None, reg
         file = path.parent / entry["file"]
         profile = "" if entry.get("profile", "template") == "template" else entry["profile"]
         batch = store_file(file, source=entry.get("source") or entry["file"], kind=entry["kind"], profile=profile,
-                           user=user, import_day=day, region=region)
+                           user=user, import_day=day, region=region, confirm_duplicate=confirm_duplicate)
         stored.append((batch, file.stat().st_size))
     stages = {}
     for batch, size in stored:

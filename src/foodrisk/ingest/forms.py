@@ -17,7 +17,17 @@ class UploadForm(forms.Form):
                              initial="auto")
     profile = forms.ModelChoiceField(label=_("mapping profile"), queryset=MappingProfile.objects.all(),
                                      required=False, help_text=_("Leave empty to detect it from the headers."))
-    file = forms.FileField(label=_("file"), help_text=_("CSV (UTF-8 or GBK), XLSX or JSON."))
+    file = forms.FileField(label=_("file"), help_text=_("CSV (UTF-8, UTF-16, GBK or GB18030), XLSX, XLS, ODS or JSON."))
+    # shown (as a checkbox) only once the file turned out to have been imported before: see ask_to_confirm
+    confirm_duplicate = forms.BooleanField(label=_("Import this file again"), required=False,
+                                           widget=forms.HiddenInput)
+
+    def ask_to_confirm(self, message):
+        """The file was already imported: say so and offer the confirmation (the file is chosen again)."""
+        field = self.fields["confirm_duplicate"]
+        field.widget = forms.CheckboxInput()
+        field.help_text = _("Tick to import the same file again, choose the file again and submit.")
+        self.add_error("file", message)
 
     def clean(self):
         data = super().clean()

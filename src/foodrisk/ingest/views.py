@@ -16,7 +16,7 @@ from foodrisk.enterprises.models import Enterprise
 
 from . import filtersets, forms, mapping, tables
 from .models import Batch, MappingProfile, MatchCandidate, QuarantinedRow, Source
-from .services import IngestError, batches, profiles, quarantine, workbooks
+from .services import DuplicateFile, IngestError, batches, profiles, quarantine, workbooks
 from .validators import field_labels, reason_label
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -83,8 +83,12 @@ class UploadView(ScopedMixin, FormView):
         source = data["source"] or data["new_source"].strip()
         try:
             batch = batches.create_batch(user=self.request.user, source=source, kind=data["kind"],
-                                          content=upload.read(), file_name=upload.name, profile=data["profile"])
-        except (IngestError, ValueError, UnicodeDecodeError) as exc:
+                                          content=upload.read(), file_name=upload.name, profile=data["profile"],
+                                          confirm_duplicate=data["confirm_duplicate"])
+        except DuplicateFile as exc:
+            form.ask_to_confirm(str(exc))
+            return self.form_invalid(form)
+        except IngestError as exc:
             form.add_error("file", str(exc))
             return self.form_invalid(form)
         batches.start_batch(batch, user=self.request.user, wait=upload.size <= INLINE_MAX_BYTES)
@@ -200,7 +204,7 @@ class QuarantineUploadView(ScopedMixin, FormView):
         upload = form.cleaned_data["file"]
         try:
             result = workbooks.resubmit_workbook(upload.read(), upload.name, self.get_queryset(), user=self.request.user)
-        except (IngestError, ValueError) as exc:
+        except IngestError as exc:
             form.add_error("file", str(exc))
             return self.form_invalid(form)
         messages.success(self.request, _("Resubmitted: %(fixed)s accepted, %(still_failing)s still failing, "

@@ -39,6 +39,9 @@ class BatchUploadSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(label=_("kind"), choices=["auto", *mapping.KINDS], default="auto")
     profile = serializers.CharField(label=_("mapping profile"), required=False, allow_blank=True)
     import_day = serializers.DateField(label=_("import day"), required=False)
+    confirm_duplicate = serializers.BooleanField(
+        label=_("import again"), default=False,
+        help_text=_("A file already imported (same SHA-256, source and kind) is refused with 409 unless this is true."))
 
 
 class QuarantinedRowSerializer(ScopedModelSerializer):

@@ -4,7 +4,7 @@ from rest_framework.response import Response
 from foodrisk.core.api.generic import ReadOnlyScopedViewSet, ScopedModelViewSet
 
 from ..models import Batch, MatchCandidate, QuarantinedRow
-from ..services import IngestError, batches
+from ..services import DuplicateFile, IngestError, batches
 from . import serializers as s
 
 
@@ -27,8 +27,11 @@ class BatchViewSet(ScopedModelViewSet):
         try:
             batch = batches.create_batch(user=request.user, source=data["source"], kind=data["kind"],
                                           content=data["file"].read(), file_name=data["file"].name,
-                                          profile=data.get("profile") or None, import_day=data.get("import_day"))
-        except (IngestError, ValueError, UnicodeDecodeError) as exc:
+                                          profile=data.get("profile") or None, import_day=data.get("import_day"),
+                                          confirm_duplicate=data["confirm_duplicate"])
+        except DuplicateFile as exc:
+            return Response({"detail": str(exc), "duplicate_of": exc.earlier.pk}, status=status.HTTP_409_CONFLICT)
+        except IngestError as exc:
             return Response({"detail": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
         job = batches.start_batch(batch, user=request.user)
         return Response({"id": batch.pk, "job": job.pk, "status": batch.status,

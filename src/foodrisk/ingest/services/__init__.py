@@ -16,3 +16,12 @@ waits in the review queue.
 
 class IngestError(Exception):
     pass
+
+
+class DuplicateFile(IngestError):
+    """The same file (SHA-256) was already imported for this source and kind: importing it again needs a
+    confirmation (confirm_duplicate)."""
+
+    def __init__(self, message, earlier):
+        super().__init__(message)
+        self.earlier = earlier

@@ -8,13 +8,14 @@ from concurrent.futures import ThreadPoolExecutor
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from foodrisk.core.models import Region
 from foodrisk.core.services import audit
 
 from .. import mapping, readers
 from ..models import Batch, MappingProfile, QualitySnapshot
-from . import IngestError
+from . import DuplicateFile, IngestError
 from .pipeline import Pipeline, blank_row
 from .profiles import detect, ensure_builtin_profiles, get_or_create_source
 from .quarantine import store_rejects
@@ -23,14 +24,19 @@ CHUNK = 10_000  # rows per write: small enough that cleaning the next chunk over
 
 
 def create_batch(*, user=None, source, kind="auto", content: bytes, file_name, profile=None, import_day=None,
-                 region=None, parent=None):
-    """Store the file and create a pending batch (kind and profile detected from the headers when 'auto')."""
+                 region=None, parent=None, confirm_duplicate=False):
+    """Store the file and create a pending batch (kind and profile detected from the headers when 'auto').
+    A file already imported (same SHA-256, source, kind and region, not failed) raises DuplicateFile unless
+    confirm_duplicate; a confirmed re-import is audited as such."""
     ensure_builtin_profiles()
     if isinstance(source, str):
         source = get_or_create_source(source, user=user)
-    table = readers.read_headers(content, file_name)  # the rows are read when the batch runs
-    if not table.headers:
-        raise IngestError("the file has no header row")
+    try:
+        table = readers.read_headers(content, file_name)  # the rows are read when the batch runs
+    except readers.UnreadableFile as exc:
+        raise IngestError(str(exc)) from None
+    if not any(table.headers):
+        raise IngestError(_("The file has no header row."))
     profile_code = profile.code if isinstance(profile, MappingProfile) else profile
     if kind in (None, "", "auto"):
         kind, detected = detect(table.headers)
@@ -39,11 +45,18 @@ def create_batch(*, user=None, source, kind="auto", content: bytes, file_name, p
         detected_kind, detected = detect(table.headers)
         profile_code = detected if detected_kind == kind else mapping.profile_code_for(kind)
     if kind not in mapping.KINDS:
-        raise IngestError(f"unknown kind: {kind}")
+        raise IngestError(_("Unknown record kind: %(kind)s") % {"kind": kind})
     profile_obj = MappingProfile.objects.filter(code=profile_code).first()
     if region is None and user is not None and getattr(user, "scope_prefix", "") not in ("", None):
         region = Region.objects.filter(pk=user.scope_code).first()
     digest = hashlib.sha256(content).hexdigest()
+    earlier = (Batch.objects.filter(file_digest=digest, source=source, kind=kind, region=region)
+               .exclude(status="failed").order_by("-created_at").first())
+    if earlier is not None and not confirm_duplicate:
+        raise DuplicateFile(_("This file was already imported as batch #%(batch)s (%(file)s, %(when)s). Confirm to "
+                              "import it again.") % {"batch": earlier.pk, "file": earlier.file_name,
+                                                     "when": timezone.localtime(earlier.created_at)
+                                                     .strftime("%Y-%m-%d %H:%M")}, earlier)
     with transaction.atomic():
         batch = Batch(source=source, kind=kind, profile=profile_obj, file_name=file_name[:255], file_digest=digest,
                       started_by=user if user is not None and user.is_authenticated else None, region=region,
@@ -51,7 +64,11 @@ def create_batch(*, user=None, source, kind="auto", content: bytes, file_name, p
         batch.file.save(file_name.rsplit("/", 1)[-1], ContentFile(content), save=False)
         batch.save()
         audit.record("ingest.batch.create", batch, user=user,
-                     details={"kind": kind, "profile": profile_code, "file_digest": digest, "bytes": len(content)})
+                     details={"kind": kind, "profile": profile_code, "file_digest": digest, "bytes": len(content),
+                              **({"duplicate_of": earlier.pk} if earlier is not None else {})})
+        if earlier is not None:  # the person chose to import the same file again: on the record, by name
+            audit.record("ingest.batch.confirm_duplicate", batch, user=user,
+                         details={"duplicate_of": earlier.pk, "file_digest": digest})
     return batch
 
 
@@ -74,7 +91,8 @@ def start_batch(batch, *, user=None, wait=False):
 def run_batch(batch, *, progress=None, log=None):
     """Import one stored batch end to end; returns the report. Re-running a finished batch is refused."""
     if batch.status in ("running", "succeeded"):
-        raise IngestError(f"batch {batch.pk} is already {batch.status}")
+        raise IngestError(_("Batch %(id)s is already %(status)s.") % {"id": batch.pk,
+                                                                     "status": batch.get_status_display()})
     t0 = time.perf_counter()
     Batch.objects.filter(pk=batch.pk).update(status="running", started_at=timezone.now(), error="")
     with transaction.atomic():
@@ -100,7 +118,10 @@ def run_batch(batch, *, progress=None, log=None):
         elapsed = time.perf_counter() - t0
         report = _finish(batch, pipe, table, elapsed, t_read - t0)
     except Exception as exc:
-        Batch.objects.filter(pk=batch.pk).update(status="failed", error=str(exc)[:5000], finished_at=timezone.now())
+        # the person sees a message in Chinese; the exception itself goes to the job's error and the audit entry
+        shown = str(exc) if isinstance(exc, (readers.UnreadableFile, IngestError)) else _(
+            "The import stopped because of a system error (details in the job log).")
+        Batch.objects.filter(pk=batch.pk).update(status="failed", error=shown, finished_at=timezone.now())
         with transaction.atomic():
             audit.record("ingest.batch.fail", batch, details={"error": str(exc)[:500]})
         raise

@@ -1,6 +1,7 @@
 """Mapping profiles and sources: the shipped profiles as rows, a file's profile detected from its headers."""
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from foodrisk.core.services import audit
 
@@ -52,6 +53,8 @@ def detect(headers):
     profiles.update({p.code: p.config for p in MappingProfile.objects.all() if p.config.get("headers")})
     code = mapping.detect_profile(headers, profiles)
     if code is None:
-        raise IngestError("the file's headers match no mapping profile")
+        seen = "、".join(h for h in headers if h) or "—"
+        raise IngestError(_("The file's column headers match no mapping profile. Headers found: %(headers)s. Choose "
+                            "a profile, or make one in the mapping designer.") % {"headers": seen[:1000]})
     return profiles[code]["kind"], code
 

@@ -6,11 +6,13 @@ from collections import Counter
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from foodrisk.core import bulk
 from foodrisk.core.services import audit
 
 from ..models import Batch, MatchCandidate, QuarantinedRow
+from ..validators import reason_label
 from . import IngestError
 from .pipeline import Pipeline
 
@@ -61,7 +63,8 @@ def resubmit_many(pairs, *, user=None):
     few queries per batch, not per row), an audit entry per row."""
     for qrow, _corrected in pairs:
         if qrow.status != "open":
-            raise IngestError(f"quarantined row {qrow.pk} is {qrow.status}")
+            raise IngestError(_("Quarantined row %(id)s was already decided (%(status)s).")
+                              % {"id": qrow.pk, "status": qrow.get_status_display()})
     decided_by = user if user is not None and user.is_authenticated else None
     results = [None] * len(pairs)
     by_batch = {}
@@ -103,7 +106,8 @@ def resubmit_many(pairs, *, user=None):
 
 def discard(qrow, reason, *, user=None):
     if qrow.status != "open":
-        raise IngestError(f"quarantined row {qrow.pk} is {qrow.status}")
+        raise IngestError(_("Quarantined row %(id)s was already decided (%(status)s).")
+                          % {"id": qrow.pk, "status": qrow.get_status_display()})
     with transaction.atomic():
         before = audit.snapshot(qrow)
         qrow.status, qrow.note = "discarded", reason[:300]
@@ -117,7 +121,8 @@ def discard(qrow, reason, *, user=None):
 def confirm_candidate(candidate, *, user=None, enterprise=None):
     """Write the record linked to the candidate (or another chosen) enterprise."""
     if candidate.status != "pending":
-        raise IngestError(f"candidate {candidate.pk} is {candidate.status}")
+        raise IngestError(_("Candidate %(id)s was already decided (%(status)s).")
+                          % {"id": candidate.pk, "status": candidate.get_status_display()})
     enterprise_id = enterprise.pk if enterprise is not None else candidate.enterprise_id
     batch = candidate.batch
     pipe = Pipeline(batch, changed_by=user)
@@ -126,7 +131,8 @@ def confirm_candidate(candidate, *, user=None, enterprise=None):
         outcome = pipe.process(headers, [(candidate.row_no, [candidate.raw_data[h] for h in headers])],
                                mode="resubmit", forced_enterprise=enterprise_id)[0]
         if outcome.status in ("quarantined", "review"):
-            raise IngestError("the row does not pass validation: " + " ".join(outcome.reasons))
+            raise IngestError(_("The row does not pass validation: %(reasons)s")
+                              % {"reasons": "；".join(reason_label(r, batch.kind) for r in outcome.reasons)})
         candidate.status, candidate.decided_at = "confirmed", timezone.now()
         candidate.enterprise_id = enterprise_id
         candidate.decided_by = user if user is not None and user.is_authenticated else None
@@ -141,7 +147,8 @@ def confirm_candidate(candidate, *, user=None, enterprise=None):
 def reject_candidate(candidate, *, user=None, note=""):
     """No match: the row goes to quarantine (entity_unresolved), still not lost."""
     if candidate.status != "pending":
-        raise IngestError(f"candidate {candidate.pk} is {candidate.status}")
+        raise IngestError(_("Candidate %(id)s was already decided (%(status)s).")
+                          % {"id": candidate.pk, "status": candidate.get_status_display()})
     with transaction.atomic():
         candidate.status, candidate.decided_at = "rejected", timezone.now()
         candidate.decided_by = user if user is not None and user.is_authenticated else None

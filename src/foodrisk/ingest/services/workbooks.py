@@ -1,6 +1,8 @@
 """Files out and quality: import templates, quarantine workbooks (and a corrected one uploaded back), the
 quality overview over batches."""
 
+from django.utils.translation import gettext as _
+
 from foodrisk.core import bulk
 
 from .. import mapping, readers
@@ -45,9 +47,13 @@ def quarantine_rows(rows):
 def resubmit_workbook(content, file_name, queryset, *, user=None):
     """Upload a corrected quarantine workbook: every row naming an open quarantined row in `queryset`
     (the user's scope) is resubmitted. Returns {"fixed": n, "still_failing": n, "skipped": n}."""
-    table = readers.read_bytes(content, file_name)
+    try:
+        table = readers.read_bytes(content, file_name)
+    except readers.UnreadableFile as exc:
+        raise IngestError(str(exc)) from None
     if QUARANTINE_ID_HEADER not in table.headers:
-        raise IngestError(f"the workbook has no {QUARANTINE_ID_HEADER} column")
+        raise IngestError(_("The workbook has no %(column)s column: upload the quarantine workbook downloaded from "
+                            "this system.") % {"column": QUARANTINE_ID_HEADER})
     id_col = table.headers.index(QUARANTINE_ID_HEADER)
     data_cols = [(i, h) for i, h in enumerate(table.headers) if h and h not in (QUARANTINE_ID_HEADER, REASONS_HEADER)]
     wanted = {}

@@ -77,7 +77,7 @@ def import_city(out, manifest, write):
     if digests <= done:
         write("demo city already imported; skipping the import")
         return []
-    return import_manifest(out / "manifest.json", out=write)
+    return import_manifest(out / "manifest.json", out=write, confirm_duplicate=True)  # some files were imported
 
 
 def score_demo_city(manifest, write):

@@ -27,6 +27,8 @@ class Command(BaseCommand):
         parser.add_argument("--workers", type=int, default=None,
                             help="processes importing a manifest's files side by side once its enterprises are in "
                                  "(default FOODRISK_INGEST_WORKERS or one per core, at most 4; PostgreSQL only)")
+        parser.add_argument("--force", action="store_true",
+                            help="import a file again although the same file (SHA-256) was already imported")
         parser.add_argument("--region", default="", help="region code the data belongs to (default: the user's "
                                                          "jurisdiction; a manifest's city)")
 
@@ -37,19 +39,23 @@ class Command(BaseCommand):
         try:
             self._handle(opts, user)
         except DeliveryError as exc:
-            raise CommandError(str(exc))
+            # the message alone (in Chinese where it comes from the ingest services), without CommandError's
+            # English class name in front
+            self.stderr.write(str(exc))
+            raise SystemExit(1) from None
 
     def _handle(self, opts, user):
         if opts["manifest"]:
             batches = import_manifest(opts["manifest"], user=user, out=self.stdout.write,
                                       import_day=opts["import_day"], region=opts["region"] or None,
-                                      workers=opts["workers"])
+                                      workers=opts["workers"], confirm_duplicate=opts["force"])
             self.stdout.write(f"{len(batches)} files imported")
             return
         if not opts["file"] or not opts["source"]:
             raise CommandError("give FILE and --source NAME, or --manifest DIR/manifest.json")
         batch = import_file(Path(opts["file"]), source=opts["source"], kind=opts["kind"], profile=opts["profile"],
-                            wait=opts["wait"], user=user, import_day=opts["import_day"], region=opts["region"] or None)
+                            wait=opts["wait"], user=user, import_day=opts["import_day"], region=opts["region"] or None,
+                            confirm_duplicate=opts["force"])
         from foodrisk.ingest.services.batches import format_report
 
         if opts["wait"]:
