@@ -110,7 +110,7 @@ def test_every_encoding_imports(regions, encoding):
                                                 "utf-16-be-bom": "utf-16"}.get(encoding, encoding[:5]))
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db
 @pytest.mark.parametrize("encoding", ["utf-8", "gbk"])
 def test_undecodable_bytes_quarantine_only_their_row(regions, encoding):
     good = [ent_row(seq, f"杭州第{seq}号面馆有限公司") for seq in range(1, 41)]
