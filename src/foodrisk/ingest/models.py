@@ -101,6 +101,9 @@ class Batch(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     started_at = models.DateTimeField(_("started"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    heartbeat_at = models.DateTimeField(_("last progress"), null=True, blank=True,
+                                        help_text=_("Moved with every committed chunk: a running batch that stops "
+                                                    "moving has lost its process."))
 
     scope_field = "region"
     objects = RestrictedQuerySet.as_manager()

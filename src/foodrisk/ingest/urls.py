@@ -12,6 +12,7 @@ urlpatterns = [
     path("quality/", v.QualityView.as_view(), name="quality"),
     path("templates/", v.TemplatesView.as_view(), name="templates"),
     path("templates/<str:kind>.xlsx", v.TemplateDownloadView.as_view(), name="template_download"),
+    path("batches/<int:pk>/resume/", v.BatchResumeView.as_view(), name="batch_resume"),
     *crud_urls(Batch, prefix="batches", list_view=v.BatchListView, detail_view=v.BatchDetailView),
     path("quarantine/upload/", v.QuarantineUploadView.as_view(), name="quarantine_upload"),
     path("quarantine/<int:pk>/resubmit/", v.QuarantineResubmitView.as_view(), name="quarantine_resubmit"),

@@ -102,6 +102,10 @@ class BatchListView(ObjectListView):
     table_class = tables.BatchTable
     filterset_class = filtersets.BatchFilterSet
 
+    def get(self, request, *args, **kwargs):
+        batches.fail_stale_batches()  # a batch whose process died is shown as failed (and resumable), not running
+        return super().get(request, *args, **kwargs)
+
     def get_queryset(self):
         return super().get_queryset().select_related("source")
 
@@ -109,6 +113,10 @@ class BatchListView(ObjectListView):
 class BatchDetailView(ObjectDetailView):
     model = Batch
     template_name = "ingest/batch_detail.html"
+
+    def get(self, request, *args, **kwargs):
+        batches.fail_stale_batches()
+        return super().get(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
@@ -118,10 +126,28 @@ class BatchDetailView(ObjectDetailView):
         ctx.update(target=target, target_percent=round(target * 100, 2), snapshot=snap,
                    counts=batches.counts(batch), report=report, findings=findings(report.get("reasons") or {}, batch.kind),
                    notes=findings(report.get("notes") or {}))
+        ctx["can_resume"] = batch.status == "failed" and self.request.user.has_perm("ingest.add_batch")
         if snap is not None:
             ctx["field_rows"] = _field_rows(snap.field_stats, target, batch.kind)
             ctx["chart"] = pass_rate_chart(snap.field_stats, target, batch.kind)
         return ctx
+
+
+class BatchResumeView(ScopedMixin, View):
+    """Run a failed (e.g. interrupted) batch again from its first uncommitted row."""
+
+    model = Batch
+    action = "add"
+
+    def post(self, request, pk):
+        batch = get_object_or_404(self.get_queryset(), pk=pk)
+        try:
+            batches.resume_batch(batch, user=request.user)
+        except IngestError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, _("The import goes on from row %(row)s.") % {"row": batch.rows_read + 1})
+        return redirect(batch.get_absolute_url())
 
 
 # --------------------------------------------------------------------------------------------- quarantine
@@ -168,7 +194,8 @@ class QuarantineResubmitView(ScopedMixin, View):
             return redirect(row.get_absolute_url())
         outcome = quarantine.resubmit(row, form.corrected(), user=request.user)
         if outcome.status == "quarantined":
-            messages.warning(request, _("The row still fails: %(reasons)s") % {"reasons": " ".join(outcome.reasons)})
+            messages.warning(request, _("The row still fails: %(reasons)s")
+                             % {"reasons": "；".join(reason_label(r, row.batch.kind) for r in outcome.reasons)})
         elif outcome.status == "review":
             messages.info(request, _("The row passed validation and waits in the entity review queue."))
         else:

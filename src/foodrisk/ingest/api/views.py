@@ -1,4 +1,7 @@
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
+from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from foodrisk.core.api.generic import ReadOnlyScopedViewSet, ScopedModelViewSet
@@ -19,6 +22,26 @@ class BatchViewSet(ScopedModelViewSet):
 
     def get_serializer_class(self):
         return s.BatchUploadSerializer if self.action == "create" else s.BatchSerializer
+
+    def list(self, request, *args, **kwargs):
+        batches.fail_stale_batches()  # a batch whose process died reads as failed (and resumable), not running
+        return super().list(request, *args, **kwargs)
+
+    def retrieve(self, request, *args, **kwargs):
+        batches.fail_stale_batches()
+        return super().retrieve(request, *args, **kwargs)
+
+    @extend_schema(request=None, responses={202: OpenApiTypes.OBJECT})
+    @action(detail=True, methods=["post"])
+    def resume(self, request, pk=None):
+        """A failed (e.g. interrupted) batch imported again from its first uncommitted row, by the worker: 202."""
+        batch = self.get_object()
+        try:
+            job = batches.resume_batch(batch, user=request.user)
+        except IngestError as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+        return Response({"id": batch.pk, "job": job.pk, "rows_committed": batch.rows_read},
+                        status=status.HTTP_202_ACCEPTED)
 
     def create(self, request, *args, **kwargs):
         upload = s.BatchUploadSerializer(data=request.data)

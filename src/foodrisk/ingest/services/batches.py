@@ -1,12 +1,16 @@
 """A file's batch: stored and created, run as a job (chunks prepared a step ahead of the writes), finished
 with its counts, report and quality snapshot."""
 
+import datetime as dt
 import hashlib
+import logging
 import time
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -16,11 +20,16 @@ from foodrisk.core.services import audit
 from .. import mapping, readers
 from ..models import Batch, MappingProfile, QualitySnapshot
 from . import DuplicateFile, IngestError
-from .pipeline import Pipeline, blank_row
+from .pipeline import COUNT_FIELD, Pipeline, blank_row
 from .profiles import detect, ensure_builtin_profiles, get_or_create_source
 from .quarantine import store_rejects
 
+logger = logging.getLogger(__name__)
+
 CHUNK = 10_000  # rows per write: small enough that cleaning the next chunk overlaps writing this one
+# a running batch with no progress for this long has lost its process (a chunk takes seconds; reading a large
+# workbook or linking a large batch by name, minutes)
+STALE_AFTER = dt.timedelta(minutes=15)
 
 
 def create_batch(*, user=None, source, kind="auto", content: bytes, file_name, profile=None, import_day=None,
@@ -89,29 +98,42 @@ def start_batch(batch, *, user=None, wait=False):
 
 
 def run_batch(batch, *, progress=None, log=None):
-    """Import one stored batch end to end; returns the report. Re-running a finished batch is refused."""
+    """Import one stored batch end to end; returns the report. Re-running a running or finished batch is refused.
+
+    Each chunk's rows, its quarantined rows and review candidates, and the batch's counters move in one
+    transaction: the counters always equal what is committed, whatever stops the process. A batch whose process
+    or connection died is found by fail_stale_batches; resume_batch runs it again from its first uncommitted row
+    (rows_read of them are committed), going on with the counts kept on the batch."""
     if batch.status in ("running", "succeeded"):
         raise IngestError(_("Batch %(id)s is already %(status)s.") % {"id": batch.pk,
                                                                      "status": batch.get_status_display()})
     t0 = time.perf_counter()
-    Batch.objects.filter(pk=batch.pk).update(status="running", started_at=timezone.now(), error="")
+    committed = batch.rows_read  # by an earlier run that was interrupted
+    Batch.objects.filter(pk=batch.pk).update(status="running", started_at=timezone.now(), heartbeat_at=timezone.now(),
+                                             error="", finished_at=None)
     with transaction.atomic():
-        audit.record("ingest.batch.start", batch, details={"kind": batch.kind, "file": batch.file_name})
+        audit.record("ingest.batch.start", batch, details={"kind": batch.kind, "file": batch.file_name,
+                                                           **({"resumed_after_rows": committed} if committed else {})})
     try:
         with batch.file.open("rb") as fh:
             table = readers.read_bytes(fh.read(), batch.file_name)
         t_read = time.perf_counter()
+        _beat(batch)
         pipe = Pipeline(batch)
+        pipe.restore((batch.report or {}).get("progress"))
         headers = table.headers
         numbered = [(i + 1, cells) for i, cells in enumerate(table.rows) if not blank_row(cells)]
-        total = len(numbered)
-        chunks = [numbered[start:start + CHUNK] for start in range(0, total, CHUNK)]
+        total, numbered = len(numbered), numbered[committed:]
+        chunks = [numbered[start:start + CHUNK] for start in range(0, len(numbered), CHUNK)]
         pipe.preload()
         pipe.link_names(headers, numbered)
-        done = 0
+        _beat(batch)
+        done = committed
         for chunk, prepared in zip(chunks, prepared_chunks(pipe, headers, chunks), strict=True):
-            outcomes = pipe.commit(prepared)
-            store_rejects(batch, outcomes)
+            with transaction.atomic():
+                outcomes = pipe.commit(prepared)
+                store_rejects(batch, outcomes)
+                _commit_counts(batch, pipe, outcomes)
             done += len(chunk)
             if progress:
                 progress(done, total, f"{done}/{total}")
@@ -120,14 +142,69 @@ def run_batch(batch, *, progress=None, log=None):
     except Exception as exc:
         # the person sees a message in Chinese; the exception itself goes to the job's error and the audit entry
         shown = str(exc) if isinstance(exc, (readers.UnreadableFile, IngestError)) else _(
-            "The import stopped because of a system error (details in the job log).")
-        Batch.objects.filter(pk=batch.pk).update(status="failed", error=shown, finished_at=timezone.now())
-        with transaction.atomic():
-            audit.record("ingest.batch.fail", batch, details={"error": str(exc)[:500]})
+            "The import stopped because of a system error; the rows committed so far are kept and the batch can be "
+            "resumed (details in the job log).")
+        try:
+            Batch.objects.filter(pk=batch.pk).update(status="failed", error=shown, finished_at=timezone.now())
+            with transaction.atomic():
+                audit.record("ingest.batch.fail", batch, details={"error": str(exc)[:500]})
+        except Exception:  # e.g. the database is gone: keep the original error; fail_stale_batches marks it later
+            logger.exception("batch %s: could not record its failure", batch.pk)
         raise
     if log:
         log(format_report(batch))
     return report
+
+
+def _beat(batch):
+    """The batch is alive (see fail_stale_batches)."""
+    Batch.objects.filter(pk=batch.pk).update(heartbeat_at=timezone.now())
+
+
+def _commit_counts(batch, pipe, outcomes):
+    """Add a chunk's outcomes to the batch's counters, inside the chunk's transaction. A batch no longer running
+    (fail_stale_batches gave it up) stops here, and the chunk is rolled back with it."""
+    moved = Counter(COUNT_FIELD[o.status] for o in outcomes)
+    alive = Batch.objects.filter(pk=batch.pk, status="running").update(
+        rows_read=F("rows_read") + len(outcomes), **{f: F(f) + n for f, n in moved.items()},
+        heartbeat_at=timezone.now(), report={"progress": pipe.progress()})
+    if not alive:
+        raise IngestError(_("The batch was given up as interrupted while it ran; resume it to import the rest."))
+
+
+def fail_stale_batches(older_than=STALE_AFTER):
+    """Batches left running by a process or connection that died: no progress for `older_than`, or their job has
+    ended. Each is marked failed (its committed rows and counters stay; resume_batch goes on) and audited.
+    Returns how many. Called by the batch pages and API, and by `foodrisk ingest_stale`."""
+    cutoff = timezone.now() - older_than
+    stale = (Batch.objects.filter(status="running")
+             .filter(Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, started_at__lt=cutoff)
+                     | Q(job__status__in=("succeeded", "failed")))
+             .only("pk", "rows_read", "heartbeat_at", "region_id", "file_name", "kind"))
+    marked = 0
+    for batch in stale:
+        with transaction.atomic():
+            if Batch.objects.filter(pk=batch.pk, status="running").update(
+                    status="failed", finished_at=timezone.now(),
+                    error=_("The import was interrupted (its process or database connection stopped). The %(rows)s "
+                            "rows committed are kept: resume the batch to import the rest.")
+                    % {"rows": batch.rows_read}):
+                audit.record("ingest.batch.stale", batch, details={
+                    "rows_committed": batch.rows_read,
+                    "last_progress": batch.heartbeat_at.isoformat() if batch.heartbeat_at else None})
+                marked += 1
+    return marked
+
+
+def resume_batch(batch, *, user=None, wait=False):
+    """Run a failed batch again from its first uncommitted row (as a job, see start_batch); audited."""
+    with transaction.atomic():
+        if not Batch.objects.filter(pk=batch.pk, status="failed").update(status="pending", error="",
+                                                                          finished_at=None):
+            raise IngestError(_("Only a failed batch can be resumed."))
+        audit.record("ingest.batch.resume", batch, user=user, details={"rows_committed": batch.rows_read})
+    batch.refresh_from_db()
+    return start_batch(batch, user=user, wait=wait)
 
 
 def prepared_chunks(pipe, headers, chunks):
@@ -145,37 +222,34 @@ def prepared_chunks(pipe, headers, chunks):
 
 
 def _finish(batch, pipe, table, elapsed, read_seconds):
-    c = pipe.counts
-    accepted = c["new"] + c["updated"] + c["unchanged"]
-    assert accepted + c["merged"] + c["quarantined"] + c["review"] == pipe.rows, "batch counts do not add up"
+    batch.refresh_from_db()  # the committed counters are the truth (a resumed run counted only its own rows)
+    assert batch.counts_add_up, "batch counts do not add up"
+    rows = batch.rows_read
     field_stats = {}
     for f in mapping.KEY_FIELDS[batch.kind]:
         failed = pipe.field_failures.get(f, 0)
-        field_stats[f] = {"checked": pipe.rows, "failed": failed,
-                          "pass_rate": round(1 - failed / pipe.rows, 6) if pipe.rows else 1.0}
+        field_stats[f] = {"checked": rows, "failed": failed, "pass_rate": round(1 - failed / rows, 6) if rows else 1.0}
     codes = {}
     for r, n in pipe.reason_counts.items():
         code = r.partition(":")[0]
         codes[code] = codes.get(code, 0) + n
     report = {
-        "rows_read": pipe.rows, "written": pipe.written, "format": table.fmt, "encoding": table.encoding,
+        "rows_read": rows, "written": pipe.written, "format": table.fmt, "encoding": table.encoding,
         "profile": batch.profile.code if batch.profile_id else mapping.profile_code_for(batch.kind),
         "reasons": dict(sorted(pipe.reason_counts.items())), "reason_codes": dict(sorted(codes.items())),
         "notes": pipe.note_counts, "seconds": round(elapsed, 3), "read_seconds": round(read_seconds, 3),
-        "rows_per_second": round(pipe.rows / elapsed, 1) if elapsed else None,
+        "rows_per_second": round(pipe.rows / elapsed, 1) if elapsed else None,  # this run's rows
         "import_day": pipe.import_day.isoformat(),
         # how rows without a USCC were matched by name: rapidfuzz row by row, or splink for a large batch
         "linkage": pipe._resolver.method if pipe._resolver is not None else None,
     }
-    passed = pipe.rows - c["quarantined"] - c["review"]
+    passed = rows - batch.quarantined - batch.in_review
     with transaction.atomic():
-        Batch.objects.filter(pk=batch.pk).update(
-            status="succeeded", finished_at=timezone.now(), rows_read=pipe.rows, accepted_new=c["new"],
-            accepted_updated=c["updated"], unchanged=c["unchanged"], merged_duplicates=c["merged"],
-            quarantined=c["quarantined"], in_review=c["review"], report=report)
+        Batch.objects.filter(pk=batch.pk).update(status="succeeded", finished_at=timezone.now(),
+                                                 heartbeat_at=timezone.now(), report=report)
         QualitySnapshot.objects.update_or_create(batch=batch, defaults=dict(
-            kind=batch.kind, rows=pipe.rows, field_stats=field_stats, reason_counts=codes, note_counts=pipe.note_counts,
-            pass_rate=round(passed / pipe.rows, 6) if pipe.rows else 1.0))
+            kind=batch.kind, rows=rows, field_stats=field_stats, reason_counts=codes, note_counts=pipe.note_counts,
+            pass_rate=round(passed / rows, 6) if rows else 1.0))
         batch.refresh_from_db()
         audit.record("ingest.batch.finish", batch, details={"counts": counts(batch), "seconds": report["seconds"]})
     return report

@@ -56,6 +56,11 @@ class Outcome:
     candidate: tuple | None = None  # (enterprise_id, score, name, address)
 
 
+# the batch counter each outcome adds to
+COUNT_FIELD = {"new": "accepted_new", "updated": "accepted_updated", "unchanged": "unchanged",
+               "merged": "merged_duplicates", "review": "in_review", "quarantined": "quarantined"}
+
+
 class CompiledProfile:
     def __init__(self, config, kind):
         self.kind = kind
@@ -489,6 +494,19 @@ class Pipeline:
         else:
             upsert_records(kind, rows, **kw)
         self.written += len(rows)
+
+    def progress(self):
+        """The findings counted so far: kept on the batch with every chunk, so that a resumed run goes on counting."""
+        return {"reasons": self.reason_counts, "notes": self.note_counts, "field_failures": self.field_failures,
+                "written": self.written}
+
+    def restore(self, progress):
+        """Go on from what an interrupted run of this batch counted (see progress)."""
+        progress = progress or {}
+        self.reason_counts = dict(progress.get("reasons") or {})
+        self.note_counts = dict(progress.get("notes") or {})
+        self.field_failures = dict(progress.get("field_failures") or {})
+        self.written = progress.get("written") or 0
 
     def _count(self, outcome):
         self.rows += 1

@@ -14,7 +14,7 @@ from foodrisk.core.services import audit
 from ..models import Batch, MatchCandidate, QuarantinedRow
 from ..validators import reason_label
 from . import IngestError
-from .pipeline import Pipeline
+from .pipeline import COUNT_FIELD, Pipeline
 
 
 def store_rejects(batch, outcomes):
@@ -46,10 +46,6 @@ def store_rejects(batch, outcomes):
 
 def _adjust(batch_id, **deltas):
     Batch.objects.filter(pk=batch_id).update(**{k: F(k) + v for k, v in deltas.items()})
-
-
-_COUNT_FIELD = {"new": "accepted_new", "updated": "accepted_updated", "unchanged": "unchanged",
-                "merged": "merged_duplicates", "review": "in_review", "quarantined": "quarantined"}
 
 
 def resubmit(qrow, corrected, *, user=None):
@@ -89,7 +85,7 @@ def resubmit_many(pairs, *, user=None):
                         qrow.status = "fixed" if outcome.status != "review" else "resubmitted"
                         if outcome.status == "review":
                             reviews.append(outcome)
-                        counts[_COUNT_FIELD[outcome.status]] += 1
+                        counts[COUNT_FIELD[outcome.status]] += 1
                         counts["quarantined"] -= 1
                         action, details = "ingest.quarantine.resubmit", {"outcome": outcome.status}
                     changed.append(qrow)
@@ -137,7 +133,7 @@ def confirm_candidate(candidate, *, user=None, enterprise=None):
         candidate.enterprise_id = enterprise_id
         candidate.decided_by = user if user is not None and user.is_authenticated else None
         candidate.save()
-        _adjust(batch.pk, in_review=-1, **{_COUNT_FIELD[outcome.status]: 1})
+        _adjust(batch.pk, in_review=-1, **{COUNT_FIELD[outcome.status]: 1})
         audit.record("ingest.matchcandidate.confirm", candidate, user=user,
                      details={"enterprise": enterprise_id, "score": candidate.score, "outcome": outcome.status},
                      region_code=batch.region_id or "")
