@@ -11,8 +11,8 @@ from django.core.files.base import ContentFile
 from django.core.management import call_command
 from django.urls import reverse
 
+from foodrisk.core.spreadsheets import xlsx_bytes
 from foodrisk.core.testing import ScopedTestCase
-from foodrisk.core.views.generic import xlsx_bytes
 from foodrisk.enterprises.models import Enterprise
 from foodrisk.ingest.models import Batch, QuarantinedRow
 from foodrisk.ingest.services import IngestError, batches

@@ -42,7 +42,7 @@ def run(command, batch_id, env, *extra):
 
 
 @pytest.mark.slow
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # keeps the seeded rows for later tests
+@pytest.mark.django_db(transaction=True)
 def test_killed_import_is_detected_counts_what_is_committed_and_resumes(regions, tmp_path, settings):
     run_import(csv_bytes(ENT_HEADERS, [ent_row(seq, f"杭州第{seq}号面馆有限公司") for seq in range(1, 21)]), "e.csv")
     rows = [[f"JC{i:05d}", make_uscc(1 + i % 20), "2025-02-30" if i % 97 == 0 else "2025-03-01", "日常检查", "上城所",
