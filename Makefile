@@ -9,7 +9,7 @@ DEMO_ENTERPRISES ?= 20000
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: install install-dev demo serve test test-fast lint bench messages vendor clean
+.PHONY: install install-dev demo serve test test-fast test-api-fuzz lint bench messages vendor clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else "foodrisk needs Python >= 3.12 (found %s); install it or set PYTHON=python3.12" % sys.version.split()[0])'
@@ -46,6 +46,11 @@ test: install-dev
 
 test-e2e: install-dev
 	FOODRISK_TESTING=1 $(BIN)/python -m pytest -m e2e -p no:xdist $(PYTEST_ARGS)
+
+# Schemathesis against the OpenAPI schema of a served, seeded instance (drops and recreates the database named
+# by FOODRISK_DATABASE_URL; SQLite in a temporary directory when unset). See scripts/api-fuzz.sh.
+test-api-fuzz: install-dev
+	bash scripts/api-fuzz.sh
 
 lint: install-dev
 	$(BIN)/ruff check src tests benchmarks

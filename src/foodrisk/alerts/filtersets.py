@@ -4,8 +4,7 @@ import django_filters
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from foodrisk.core.models import Region
-from foodrisk.core.querysets import region_prefix
+from foodrisk.core.filtersets import RegionSubtreeFilter
 from foodrisk.enterprises.choices import Grade
 
 from .choices import OPEN_STATUSES, AlertLevel, AlertStatus, RuleKind
@@ -19,7 +18,7 @@ class AlertFilterSet(django_filters.FilterSet):
     level = django_filters.MultipleChoiceFilter(label=_("Level"), choices=AlertLevel.choices)
     rule = django_filters.ModelChoiceFilter(label=_("Rule"), queryset=WarningRule.objects.all())
     kind = django_filters.ChoiceFilter(label=_("Rule kind"), field_name="rule__kind", choices=RuleKind.choices)
-    region = django_filters.ModelChoiceFilter(label=_("Region"), queryset=Region.objects.all(), method="in_region")
+    region = RegionSubtreeFilter(field_name="enterprise__region", label=_("Region"))
     grade = django_filters.MultipleChoiceFilter(label=_("Current grade"), field_name="enterprise__current_grade",
                                                 choices=Grade.choices)
     overdue = django_filters.BooleanFilter(label=_("Overdue"), method="is_overdue")
@@ -40,9 +39,6 @@ class AlertFilterSet(django_filters.FilterSet):
         if value is None:
             return qs
         return qs.filter(status__in=OPEN_STATUSES) if value else qs.exclude(status__in=OPEN_STATUSES)
-
-    def in_region(self, qs, name, value):
-        return qs.filter(enterprise__region_id__startswith=region_prefix(value.code)) if value else qs
 
     def is_overdue(self, qs, name, value):
         if value is None:

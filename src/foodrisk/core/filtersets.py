@@ -2,6 +2,23 @@ import django_filters as filters
 from django.utils.translation import gettext_lazy as _
 
 from .models import AuditEntry, ExportRequest, Job, Organisation, Region, User
+from .querysets import region_prefix
+
+
+class RegionSubtreeFilter(filters.ModelChoiceFilter):
+    """A region and everything under it (a city includes its districts and stations). `field_name` is the path
+    to the Region foreign key ("region", "enterprise__region"); the lookup goes through the region's code, as
+    a foreign key itself only knows exact comparisons."""
+
+    def __init__(self, *args, field_name="region", **kwargs):
+        kwargs.setdefault("queryset", Region.objects.all())
+        kwargs.setdefault("label", _("region"))
+        super().__init__(*args, field_name=field_name, **kwargs)
+
+    def filter(self, qs, value):
+        if not value:
+            return qs
+        return qs.filter(**{f"{self.field_name}__code__startswith": region_prefix(value.code)})
 
 
 class RegionFilterSet(filters.FilterSet):

@@ -1,6 +1,9 @@
 import logging
 import time
 
+from django.http import HttpResponseBadRequest, JsonResponse, QueryDict
+from django.utils.translation import gettext_lazy as _
+
 from . import context
 
 access_log = logging.getLogger("foodrisk.access")
@@ -85,3 +88,40 @@ class DefaultLanguageMiddleware:
             response = self.get_response(request)
         response.headers.setdefault("Content-Language", request.LANGUAGE_CODE)
         return response
+
+
+NUL_MESSAGE = _("The request contains a NUL character (\\0), which no field accepts.")
+
+
+def has_nul(value):
+    """NUL in a string, or in any key or value of a parsed JSON document or a QueryDict."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, QueryDict):
+        return any(has_nul(key) or has_nul(values) for key, values in value.lists())
+    if isinstance(value, dict):
+        return any(has_nul(key) or has_nul(item) for key, item in value.items())
+    if isinstance(value, (list, tuple)):
+        return any(has_nul(item) for item in value)
+    return False
+
+
+class RejectNulMiddleware:
+    """A path, query or form field carrying a NUL character is refused with 400 before any view runs.
+
+    PostgreSQL can neither store nor compare text containing NUL: a `%00` in a list filter or a path id reached
+    the database and came back as a 500 from every list and detail view. No value with NUL can be valid here,
+    so it is refused once, at the edge, for the UI and the API alike (JSON bodies: core.api.parsers).
+    Uploaded files are not looked at.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        form = request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data")
+        if has_nul(request.path) or has_nul(request.GET) or (form and has_nul(request.POST)):
+            if request.path.startswith("/api/"):
+                return JsonResponse({"detail": str(NUL_MESSAGE)}, status=400)
+            return HttpResponseBadRequest(str(NUL_MESSAGE), content_type="text/plain; charset=utf-8")
+        return self.get_response(request)

@@ -2,8 +2,7 @@ import django_filters as filters
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from foodrisk.core.models import Region
-from foodrisk.core.querysets import region_prefix
+from foodrisk.core.filtersets import RegionSubtreeFilter
 
 from .choices import BusinessForm, EnterpriseStatus, Grade, StaticTier
 from .models import Enterprise, Licence
@@ -20,20 +19,6 @@ def search_enterprises(qs, value, prefix=""):
     matches = Licence.objects.filter(licence_no__istartswith=value).values("enterprise_id")
     cond |= Q(**{f"{p}id__in": matches})
     return qs.filter(cond)
-
-
-class RegionSubtreeFilter(filters.ModelChoiceFilter):
-    """A region and everything under it (a city includes its districts and stations)."""
-
-    def __init__(self, *args, field_name="region", **kwargs):
-        kwargs.setdefault("queryset", Region.objects.all())
-        kwargs.setdefault("label", _("region"))
-        super().__init__(*args, field_name=field_name, **kwargs)
-
-    def filter(self, qs, value):
-        if not value:
-            return qs
-        return qs.filter(**{f"{self.field_name}__code__startswith": region_prefix(value.code)})
 
 
 class EnterpriseFilterSet(filters.FilterSet):

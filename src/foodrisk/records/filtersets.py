@@ -2,7 +2,8 @@ import django_filters as filters
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from foodrisk.enterprises.filtersets import RegionSubtreeFilter, search_enterprises
+from foodrisk.core.filtersets import RegionSubtreeFilter
+from foodrisk.enterprises.filtersets import search_enterprises
 
 from .choices import (
     AttachmentKind,

@@ -1,6 +1,7 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
+from foodrisk.core.filtersets import RegionSubtreeFilter
 from foodrisk.core.models import Region
 from foodrisk.enterprises.choices import Grade
 
@@ -20,8 +21,8 @@ class ScoringRunFilterSet(django_filters.FilterSet):
 class ScoreFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(label=_("Enterprise"), method="search")
     grade = django_filters.MultipleChoiceFilter(label=_("Grade"), choices=Grade.choices)
-    region = django_filters.ModelChoiceFilter(label=_("Region"), queryset=Region.objects.exclude(level="station"),
-                                              method="in_region")
+    region = RegionSubtreeFilter(field_name="enterprise__region", label=_("Region"),
+                                 queryset=Region.objects.exclude(level="station"))
     run = django_filters.NumberFilter(label=_("Run #"), field_name="run_id")
     adjusted = django_filters.BooleanFilter(label=_("Manually adjusted"))
     changed = django_filters.BooleanFilter(label=_("Grade changed in the run"), method="grade_changed")
@@ -32,11 +33,6 @@ class ScoreFilterSet(django_filters.FilterSet):
 
     def search(self, qs, name, value):
         return qs.filter(enterprise__name__icontains=value) | qs.filter(enterprise__uscc__iexact=value)
-
-    def in_region(self, qs, name, value):
-        from foodrisk.core.querysets import region_prefix
-
-        return qs.filter(enterprise__region_id__startswith=region_prefix(value.code)) if value else qs
 
     def grade_changed(self, qs, name, value):
         from django.db.models import F

@@ -391,7 +391,7 @@ def preview(indicator_set, *, as_of=None, user=None, job=None, sample_size=30, p
         ids = None
         prefix = region_prefix(indicator_set.scope_region_id or "")
         if prefix:
-            ids = set(Enterprise.objects.filter(region_id__startswith=prefix).values_list("id", flat=True))
+            ids = set(Enterprise.objects.filter(region__code__startswith=prefix).values_list("id", flat=True))
         progress(0.1, 1, "snapshot")
         snapshot = build_snapshot(as_of, ids)
         t1 = time.perf_counter()

@@ -1,8 +1,8 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
+from foodrisk.core.filtersets import RegionSubtreeFilter
 from foodrisk.core.models import Organisation, Region
-from foodrisk.core.querysets import region_prefix
 
 from .choices import RepairStatus, TaskKind, TaskSource, TaskStatus
 from .models import ConflictOfInterest, InspectionPlan, PlanItem, RandomDraw, RepairCase, Task
@@ -10,15 +10,12 @@ from .models import ConflictOfInterest, InspectionPlan, PlanItem, RandomDraw, Re
 
 class EnterpriseSearchMixin(django_filters.FilterSet):
     q = django_filters.CharFilter(label=_("Enterprise"), method="search")
-    region = django_filters.ModelChoiceFilter(label=_("Region"), queryset=Region.objects.exclude(level="station"),
-                                              method="in_region")
+    region = RegionSubtreeFilter(field_name="enterprise__region", label=_("Region"),
+                                 queryset=Region.objects.exclude(level="station"))
     enterprise = django_filters.NumberFilter(field_name="enterprise_id", label=_("Enterprise ID"))
 
     def search(self, qs, name, value):
         return qs.filter(enterprise__name__icontains=value) | qs.filter(enterprise__uscc__iexact=value)
-
-    def in_region(self, qs, name, value):
-        return qs.filter(enterprise__region_id__startswith=region_prefix(value.code)) if value else qs
 
 
 class TaskFilterSet(EnterpriseSearchMixin):

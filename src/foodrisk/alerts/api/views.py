@@ -116,8 +116,9 @@ class AlertViewSet(ReadOnlyScopedViewSet):
     @extend_schema(request=HandleSerializer, responses=AlertDetailSerializer)
     @action(detail=True, methods=["post"])
     def handle(self, request, pk=None):
-        data = request.data.copy() if hasattr(request.data, "copy") else dict(request.data)
-        if hasattr(request.data, "getlist"):
+        data = request.data  # JSON as sent (the serializer refuses what is not an object)
+        if hasattr(data, "getlist"):  # a multipart form: every uploaded file, not the last one only
+            data = data.copy()
             data.setlist("files", request.FILES.getlist("files"))
         s = HandleSerializer(data=data)
         s.is_valid(raise_exception=True)

@@ -43,8 +43,8 @@ class ScopedModelSerializer(ScopedSerializerMixin, serializers.ModelSerializer):
     pass
 
 
-class ScopedModelViewSet(viewsets.ModelViewSet):
-    """Reads through restrict(user, action); writes audited in one transaction (via the serializer)."""
+class ScopedViewSetMixin:
+    """Reads through restrict(user, action); an object outside the scope is a 404 (and an audited attempt)."""
 
     permission_classes = [permissions.IsAuthenticated, ScopedModelPermissions]
 
@@ -66,6 +66,10 @@ class ScopedModelViewSet(viewsets.ModelViewSet):
         except Http404:
             note_out_of_scope(self.request, self.queryset.model, self.kwargs.get(self.lookup_url_kwarg or self.lookup_field))
             raise
+
+
+class ScopedModelViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
+    """Scoped reads; writes audited in one transaction (via the serializer)."""
 
     def perform_create(self, serializer):
         objects.save_serializer(serializer)
@@ -91,6 +95,10 @@ def save_through(service, instance, serializer, *, user):
         raise serializers.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
 
 
-class ReadOnlyScopedViewSet(ScopedModelViewSet, viewsets.ReadOnlyModelViewSet):
+class ReadOnlyScopedViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
+    """List and retrieve only. A subclass that allows POST for its actions gets no generic create through the
+    serializer (that bypassed the services: `POST /api/scoring/models/ {}` reached the database and failed);
+    it defines `create` itself when it has one."""
+
     http_method_names = ["get", "head", "options"]
 

@@ -47,7 +47,7 @@ class RoleSerializer(ScopedModelSerializer):
         model = Role
         fields = ["id", "code", "name", "description", "builtin", "permissions"]
 
-    def get_permissions(self, role):
+    def get_permissions(self, role) -> list[str]:
         return sorted(f"{p.content_type.app_label}.{p.codename}" for p in role.permissions.all())
 
 

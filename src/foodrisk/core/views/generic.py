@@ -6,7 +6,7 @@ object outside the user's region is a 404, a missing permission a 403, and write
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.forms import ModelChoiceField, ModelMultipleChoiceField
 from django.http import Http404
@@ -91,6 +91,10 @@ class ScopedMixin(LoginRequiredMixin):
 
 def note_out_of_scope(request, model, pk):
     """A 404 for an object that exists outside the user's scope or permission is an attempt worth recording."""
+    try:  # a key that cannot be one of the model's (`/api/enterprises/abc/`) names no object at all
+        pk = model._meta.pk.to_python(pk)
+    except ValidationError:
+        return
     if pk is None or not model._default_manager.filter(pk=pk).exists():
         return
     audit.record("access.out_of_scope", object_type=f"{model._meta.app_label}.{model._meta.model_name}",

@@ -46,13 +46,6 @@ class IndicatorSetViewSet(ReadOnlyScopedViewSet):
     def _done(self, obj, code=status.HTTP_200_OK):
         return Response(IndicatorSetSerializer(obj).data, status=code)
 
-    # The inherited model-viewset writes would bypass the services (no draft check, no validation):
-    # every write is one of the actions below.
-    def update(self, request, *args, **kwargs):
-        raise exceptions.MethodNotAllowed(request.method)
-
-    partial_update = destroy = update
-
     def scope_action(self):
         if self.action in PART_ACTIONS:  # editing one entry is a change whatever the HTTP method
             return "change"

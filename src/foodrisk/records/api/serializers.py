@@ -57,10 +57,10 @@ class AttachmentSerializer(ScopedModelSerializer):
                   "uploaded_at", "download_url"]
         read_only_fields = fields
 
-    def get_record_type(self, obj):
+    def get_record_type(self, obj) -> str | None:
         return obj.content_type.model if obj.content_type_id else None
 
-    def get_download_url(self, obj):
+    def get_download_url(self, obj) -> str:
         url = reverse("records:attachment_download", args=[obj.pk])
         request = self.context.get("request")
         return request.build_absolute_uri(url) if request else url
