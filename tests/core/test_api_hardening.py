@@ -152,3 +152,8 @@ def test_a_json_body_that_is_not_an_object_is_a_400(world, client, body):
     alert = Alert.objects.first()
     r = client.post(f"/api/alerts/alerts/{alert.pk}/handle/", body, content_type="application/json")
     assert r.status_code == 400
+
+
+def test_a_multipart_body_without_a_boundary_is_a_400(world, client):
+    r = client.post("/api/core/organisations/", b"--x\r\n", content_type="multipart/form-data")
+    assert r.status_code == 400

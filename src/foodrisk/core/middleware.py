@@ -2,6 +2,7 @@ import logging
 import time
 
 from django.http import HttpResponseBadRequest, JsonResponse, QueryDict
+from django.http.multipartparser import MultiPartParserError
 from django.utils.translation import gettext_lazy as _
 
 from . import context
@@ -120,8 +121,16 @@ class RejectNulMiddleware:
 
     def __call__(self, request):
         form = request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data")
-        if has_nul(request.path) or has_nul(request.GET) or (form and has_nul(request.POST)):
-            if request.path.startswith("/api/"):
-                return JsonResponse({"detail": str(NUL_MESSAGE)}, status=400)
-            return HttpResponseBadRequest(str(NUL_MESSAGE), content_type="text/plain; charset=utf-8")
+        try:
+            refused = has_nul(request.path) or has_nul(request.GET) or (form and has_nul(request.POST))
+        except MultiPartParserError as exc:  # a form body that cannot be read (no boundary…) is bad input too
+            return self.bad_request(request, str(exc))
+        if refused:
+            return self.bad_request(request, str(NUL_MESSAGE))
         return self.get_response(request)
+
+    @staticmethod
+    def bad_request(request, message):
+        if request.path.startswith("/api/"):
+            return JsonResponse({"detail": message}, status=400)
+        return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
