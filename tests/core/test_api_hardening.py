@@ -157,3 +157,10 @@ def test_a_json_body_that_is_not_an_object_is_a_400(world, client, body):
 def test_a_multipart_body_without_a_boundary_is_a_400(world, client):
     r = client.post("/api/core/organisations/", b"--x\r\n", content_type="multipart/form-data")
     assert r.status_code == 400
+def test_the_schema_describes_what_read_only_fields_hold(world, client):
+    schemas = client.get("/api/schema/?format=json").json()["components"]["schemas"]
+    previous = schemas["Score"]["properties"]["previous_grade"]  # "" for a new enterprise
+    assert {"$ref": "#/components/schemas/BlankEnum"} in previous["oneOf"]
+    assert schemas["Event"]["properties"]["user"]["nullable"] is True  # an event the system made
+    assert schemas["Role"]["properties"]["permissions"]["type"] == "array"
+    assert schemas["Attachment"]["properties"]["record_type"]["nullable"] is True

@@ -18,11 +18,18 @@ def _model_field(field):
 
 class AutoSchema(SpectacularAutoSchema):
     def _map_serializer_field(self, field, direction, bypass_extensions=False):
-        # DRF drops allow_blank from read-only fields, so a choice like Score.previous_grade ("" for a new
-        # enterprise) was published as an enum without "" and every such response broke the schema.
-        if isinstance(field, serializers.ChoiceField) and field.read_only and not field.allow_blank:
-            model_field = _model_field(field)
-            if model_field is not None and model_field.blank:
+        # A read-only field says what its model field may hold: DRF drops allow_blank from read-only fields (a
+        # choice like Score.previous_grade is "" for a new enterprise) and a declared read-only field such as
+        # StringRelatedField does not know its foreign key may be empty (an alert event without a user).
+        plain = field.read_only and not isinstance(field, serializers.BaseSerializer)
+        model_field = _model_field(field) if plain else None
+        if model_field is not None:
+            blank = isinstance(field, serializers.ChoiceField) and model_field.blank and not field.allow_blank
+            null = model_field.null and not field.allow_null
+            if blank or null:
                 field = copy.copy(field)
-                field.allow_blank = True
+                if blank:
+                    field.allow_blank = True
+                if null:
+                    field.allow_null = True
         return super()._map_serializer_field(field, direction, bypass_extensions)
