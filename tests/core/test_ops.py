@@ -202,18 +202,20 @@ def test_list_counts_are_shared_per_query_through_the_cache(settings, django_ass
     from django.core.cache import cache
 
     from foodrisk.core.models import Region
-    from foodrisk.core.paginators import CachedCountPaginator
+    from foodrisk.core.paginators import CachedCountPaginator, count_cache_key
 
     settings.LIST_COUNT_CACHE_SECONDS = 60
-    cache.clear()
     Region.objects.bulk_create([Region(code=c, name=c, full_name=c, level="county")
                                 for c in ("990101", "990102", "990103", "990201")])
     district = Region.objects.filter(code__startswith="9901").order_by("code")
+    other = Region.objects.filter(code__startswith="9902").order_by("code")  # another scope: its own count
+    # Only this test's keys: cache.clear() on Redis flushes the whole database, and with it the sessions of
+    # tests running at the same time on the other xdist worker.
+    cache.delete_many([count_cache_key(district), count_cache_key(other)])
     assert CachedCountPaginator(district, 2).count == 3
     Region.objects.create(code="990104", name="x", full_name="x", level="county")
     with django_assert_num_queries(0):  # the same query within the cache time: no COUNT
         assert CachedCountPaginator(district.all(), 2).count == 3
-    other = Region.objects.filter(code__startswith="9902").order_by("code")  # another scope: its own count
     assert CachedCountPaginator(other, 2).count == 1
     settings.LIST_COUNT_CACHE_SECONDS = 0
     assert CachedCountPaginator(district.all(), 2).count == 4

@@ -26,6 +26,12 @@ def _queryset_of(object_list):
     return None
 
 
+def count_cache_key(queryset):
+    """The cache key of a queryset's row count: a digest of its database, SQL and parameters."""
+    sql, params = queryset.order_by().query.sql_with_params()
+    return "foodrisk:count:" + hashlib.sha256(f"{queryset.db}\0{sql}\0{params!r}".encode()).hexdigest()
+
+
 class CachedCountPaginator(Paginator):
     @cached_property
     def count(self):
@@ -33,8 +39,7 @@ class CachedCountPaginator(Paginator):
         seconds = settings.LIST_COUNT_CACHE_SECONDS
         if queryset is None or not seconds:
             return super().count
-        sql, params = queryset.order_by().query.sql_with_params()
-        key = "foodrisk:count:" + hashlib.sha256(f"{queryset.db}\0{sql}\0{params!r}".encode()).hexdigest()
+        key = count_cache_key(queryset)
         total = cache.get(key)
         if total is None:
             total = queryset.count()
