@@ -326,7 +326,7 @@ TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
 
-DJANGO_TABLES2_TEMPLATE = "django_tables2/bootstrap5-responsive.html"
+DJANGO_TABLES2_TEMPLATE = "django_tables2/table.html"
 
 # Django 6.1 mailer configuration (replaces EMAIL_BACKEND); console by default, SMTP when a host is set.
 if os.environ.get("FOODRISK_SMTP_HOST"):
