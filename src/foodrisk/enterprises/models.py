@@ -121,3 +121,30 @@ class Licence(Lineage):
 
     def get_absolute_url(self):
         return reverse("enterprises:licence_detail", args=[self.pk])
+
+
+class CrosswalkEntry(models.Model):
+    """A source system's own identifier of an enterprise (another system's licence or account number…),
+    tied to the enterprise once and reused by every later import that carries it. `scheme` names the
+    identifier (chosen in the mapping profile, e.g. "chicago_license"); the pair (scheme, local_id) is unique."""
+
+    scheme = models.CharField(_("identifier scheme"), max_length=50)
+    local_id = models.CharField(_("identifier in the source"), max_length=100)
+    enterprise = models.ForeignKey(Enterprise, verbose_name=_("enterprise"), on_delete=models.CASCADE,
+                                   related_name="crosswalk")
+    source = models.CharField(_("source system"), max_length=100, blank=True)
+    source_batch = models.BigIntegerField(_("import batch"), null=True, blank=True)
+    linked_by = models.CharField(_("linked by"), max_length=20, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    scope_field = "enterprise__region"
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["scheme", "local_id"]
+        verbose_name = _("crosswalk entry")
+        verbose_name_plural = _("crosswalk entries")
+        constraints = [models.UniqueConstraint(fields=["scheme", "local_id"], name="crosswalk_scheme_local_id")]
+
+    def __str__(self):
+        return f"{self.scheme}:{self.local_id}"

@@ -24,3 +24,4 @@ class IngestConfig(AppConfig):
         nav.add("ingest", _("Import templates"), "ingest:templates", "ingest.view_batch")
         nav.add("ingest", _("Data sources"), "ingest:source_list", "ingest.view_source")
         nav.add("ingest", _("Mapping profiles"), "ingest:mappingprofile_list", "ingest.view_mappingprofile")
+        nav.add("ingest", _("Mapping designer"), "ingest:designer", "ingest.add_mappingprofile")

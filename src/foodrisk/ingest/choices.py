@@ -31,3 +31,9 @@ class CandidateStatus(models.TextChoices):
     PENDING = "pending", _("Pending")
     CONFIRMED = "confirmed", _("Confirmed")
     REJECTED = "rejected", _("Rejected")
+
+
+# how a record found its enterprise
+LINK_LABELS = {"uscc": _("by USCC"), "licence": _("by licence number"),
+               "crosswalk": _("by the source system's identifier (crosswalk)"), "name": _("by name and address"),
+               "review": _("confirmed in the review queue")}

@@ -1,9 +1,7 @@
-import json
-
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from . import mapping
+from . import profile_format
 from .choices import Kind
 from .models import MappingProfile, Source
 
@@ -82,12 +80,23 @@ class MappingProfileForm(forms.ModelForm):
 
     def clean_config(self):
         config = self.cleaned_data["config"]
-        if not isinstance(config, dict) or not isinstance(config.get("headers", {}), dict):
-            raise forms.ValidationError(_("The configuration needs a \"headers\" object."))
-        kind = self.cleaned_data.get("kind") or config.get("kind")
-        unknown = [f for f in config.get("headers", {}).values()
-                   if f and kind in mapping.FIELD_TYPES and f not in mapping.FIELD_TYPES[kind]]
-        if unknown:
-            raise forms.ValidationError(_("Unknown canonical fields: %(fields)s") % {"fields": json.dumps(unknown)})
-        config["kind"] = kind
-        return config
+        kind = self.cleaned_data.get("kind") or (config.get("kind") if isinstance(config, dict) else None)
+        try:
+            return profile_format.to_jsonable(profile_format.validate(config, kind=kind))
+        except profile_format.ProfileInvalid as exc:
+            raise forms.ValidationError(exc.errors) from exc
+
+
+class DesignerSampleForm(forms.Form):
+    kind = forms.ChoiceField(label=_("kind"), choices=Kind.choices)
+    source = forms.CharField(label=_("source"), max_length=100, required=False,
+                             help_text=_("The system the files come from (for the dry run's lineage)."))
+    file = forms.FileField(label=_("sample file"),
+                           help_text=_("A file as the source system delivers it: CSV (UTF-8, GBK, GB18030), XLSX or "
+                                       "JSON. The first 200 rows are used."))
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_UPLOAD:
+            raise forms.ValidationError(_("The file is too large."))
+        return upload

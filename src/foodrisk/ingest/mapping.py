@@ -2,6 +2,9 @@
 field, value dictionaries, date formats). Profiles are data: they are copied into MappingProfile rows
 and can be edited in the UI; this module holds the defaults shipped with the system."""
 
+import json
+from pathlib import Path
+
 from .normalisers import DEFAULT_DATE_FORMATS, text
 
 KINDS = ("enterprises", "licences", "inspections", "sampling_tests", "penalties", "complaints", "credit_repairs",
@@ -14,7 +17,8 @@ KIND_ORDER = {kind: i for i, kind in enumerate(KINDS)}
 # the enterprises are in, the other files can be imported side by side
 IMPORT_STAGE = {kind: 0 if kind == "enterprises" else 1 for kind in KINDS}
 
-# (canonical field, template header, type, required). Types: str, name, address, code, uscc, licence, region,
+# (canonical field, template header, type, required). A record's enterprise is found by its USCC, licence number,
+# a source system's own id (crosswalk) or name + address (profiles.LINK_FIELDS): no record kind requires the USCC. Types: str, name, address, code, uscc, licence, region,
 # date, date_future_ok (a date that may lie ahead, e.g. expiry), enum:<name>, bool, count, money, list, items.
 FIELDS = {
     "enterprises": [
@@ -30,7 +34,7 @@ FIELDS = {
         ("category", "许可类别", "str", False), ("issued_on", "发证日期", "date", True),
         ("expires_on", "有效期至", "date_future_ok", True), ("status", "许可状态", "enum:licence_status", False)],
     "inspections": [
-        ("inspection_no", "检查编号", "code", True), ("uscc", "统一社会信用代码", "uscc", True),
+        ("inspection_no", "检查编号", "code", True), ("uscc", "统一社会信用代码", "uscc", False),
         ("inspected_on", "检查日期", "date", True), ("kind", "检查类型", "enum:inspection_kind", True),
         ("organisation", "检查机构", "str", False), ("inspector", "检查人员", "str", False),
         ("result", "检查结果", "enum:inspection_result", True), ("key_items_failed", "不符合重点项数", "count", False),
@@ -47,23 +51,23 @@ FIELDS = {
         ("production_date", "生产日期/批号", "str", False), ("specification", "规格型号", "str", False),
         ("brand", "商标", "str", False), ("laboratory", "检验机构", "str", False)],
     "penalties": [
-        ("decision_no", "处罚决定书文号", "code_text", True), ("uscc", "统一社会信用代码", "uscc", True),
+        ("decision_no", "处罚决定书文号", "code_text", True), ("uscc", "统一社会信用代码", "uscc", False),
         ("decided_on", "处罚决定日期", "date", True), ("violation_type", "违法行为类型", "str", True),
         ("severity", "情节严重程度", "enum:severity", True), ("fine", "罚款金额(元)", "money", False),
         ("confiscation", "没收金额(元)", "money", False), ("licence_revoked", "吊销许可证", "bool", False),
         ("publicity_until", "公示截止日期", "date_future_ok", False)],
     "complaints": [
-        ("complaint_no", "投诉编号", "code", True), ("uscc", "统一社会信用代码", "uscc", True),
+        ("complaint_no", "投诉编号", "code", True), ("uscc", "统一社会信用代码", "uscc", False),
         ("received_on", "登记日期", "date", True), ("channel", "来源渠道", "enum:complaint_channel", True),
         ("category", "投诉类别", "str", False), ("verified", "是否属实", "bool", True),
         ("status", "办理状态", "enum:complaint_status", False), ("duplicate_of", "重复件编号", "code", False)],
     "credit_repairs": [
-        ("repair_no", "修复申请编号", "code", True), ("uscc", "统一社会信用代码", "uscc", True),
+        ("repair_no", "修复申请编号", "code", True), ("uscc", "统一社会信用代码", "uscc", False),
         ("target_kind", "修复对象类型", "enum:repair_target", True), ("target_no", "修复对象编号", "str", True),
         ("applied_on", "申请日期", "date", True), ("decided_on", "决定日期", "date", False),
         ("decision", "审核结果", "enum:repair_decision", True)],
     "list_entries": [
-        ("uscc", "统一社会信用代码", "uscc", True), ("list_kind", "名录类型", "enum:list_kind", True),
+        ("uscc", "统一社会信用代码", "uscc", False), ("list_kind", "名录类型", "enum:list_kind", True),
         ("listed_on", "列入日期", "date", True), ("removed_on", "移出日期", "date", False),
         ("reason", "列入原因", "str", False)],
 }
@@ -188,6 +192,12 @@ BUILTIN_PROFILES = {f"template_{kind}": _template_profile(kind) for kind in KIND
 BUILTIN_PROFILES["samr_announcement"] = SAMR_ANNOUNCEMENT
 PROFILE_NAMES = {f"template_{kind}": f"{KIND_LABELS[kind]}导入模板" for kind in KINDS}
 PROFILE_NAMES["samr_announcement"] = "市场监管总局/省局抽检信息公告"
+# profiles made in the mapping designer and shipped as data (builtin_profiles/<code>.json: {"name", "config"}),
+# e.g. Chicago's licence and inspection files, which the validity benchmark imports unedited
+for _path in sorted((Path(__file__).parent / "builtin_profiles").glob("*.json")):
+    _doc = json.loads(_path.read_text(encoding="utf-8"))
+    BUILTIN_PROFILES[_path.stem] = _doc["config"]
+    PROFILE_NAMES[_path.stem] = _doc["name"]
 
 
 def profile_code_for(kind, profile_hint=""):
@@ -207,12 +217,15 @@ def detect_profile(headers, profiles=None):
     keys = {header_key(h) for h in headers if h}
     best, best_score = None, 0.0
     for code, profile in profiles.items():
-        mapping = {header_key(h): f for h, f in profile["headers"].items() if f}
+        if "columns" in profile:  # format 2 (profiles.py): a column's first target; constants count as derived
+            mapping = {header_key(h): ts[0] for h, ts in profile["columns"].items() if ts}
+        else:
+            mapping = {header_key(h): f for h, f in profile.get("headers", {}).items() if f}
         fields = {mapping[k] for k in keys if k in mapping}
         if not fields:
             continue
         kind = profile["kind"]
-        derived = set(profile.get("derive", {}))
+        derived = set(profile.get("derive") or {}) | set(profile.get("constants") or {})
         required = [f for f in REQUIRED[kind] if f not in derived]
         missing = sum(1 for f in required if f not in fields)
         recognised = sum(1 for k in keys if k in mapping) / max(1, len(keys))

@@ -39,8 +39,29 @@ class Source(models.Model):
         return reverse("ingest:source_detail", args=[self.pk])
 
 
+class MappingProfileQuerySet(RestrictedQuerySet):
+    """Profiles of a region are seen by the users of that region and above; national profiles (no region,
+    e.g. the built-ins) are seen by everyone who may view profiles but changed only by national users."""
+
+    def in_scope(self, user):
+        prefix = user.scope_prefix
+        if prefix == "":
+            return self
+        if prefix is None:
+            return self.none()
+        return self.filter(models.Q(region__code__startswith=prefix) | models.Q(region__isnull=True))
+
+    def restrict(self, user, action="view"):
+        qs = super().restrict(user, action)
+        if action != "view" and user.scope_prefix:
+            qs = qs.filter(region__isnull=False)
+        return qs
+
+
 class MappingProfile(models.Model):
-    """Header aliases → canonical fields, value dictionaries and date formats for one kind (JSON)."""
+    """How one source's files map onto one kind: columns → fields, constants, value maps, date patterns and
+    derived keys (the format is documented in docs/data-formats.md; see profiles.py). Every save keeps the
+    previous configuration as a MappingProfileVersion."""
 
     code = models.SlugField(_("code"), max_length=80, unique=True)
     name = models.CharField(_("name"), max_length=100)
@@ -50,9 +71,14 @@ class MappingProfile(models.Model):
     config = models.JSONField(_("configuration"), default=dict,
                               help_text=_("headers, values, date_formats and derive (see docs/data-formats.md)."))
     builtin = models.BooleanField(_("built-in"), default=False)
+    region = models.ForeignKey("core.Region", verbose_name=_("region"), null=True, blank=True,
+                               on_delete=models.PROTECT, related_name="+",
+                               help_text=_("Empty: a national profile every region may use."))
+    version = models.PositiveIntegerField(_("version"), default=1)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
-    objects = RestrictedQuerySet.as_manager()
+    scope_field = "region"
+    objects = MappingProfileQuerySet.as_manager()
 
     class Meta:
         ordering = ["kind", "code"]
@@ -64,6 +90,30 @@ class MappingProfile(models.Model):
 
     def get_absolute_url(self):
         return reverse("ingest:mappingprofile_detail", args=[self.pk])
+
+
+class MappingProfileVersion(models.Model):
+    """One saved configuration of a profile (the current one included): profiles are versioned."""
+
+    profile = models.ForeignKey(MappingProfile, verbose_name=_("mapping profile"), on_delete=models.CASCADE,
+                                related_name="versions")
+    version = models.PositiveIntegerField(_("version"))
+    config = models.JSONField(_("configuration"), default=dict)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("created by"), null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    scope_field = "profile__region"
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["profile_id", "-version"]
+        verbose_name = _("mapping profile version")
+        verbose_name_plural = _("mapping profile versions")
+        constraints = [models.UniqueConstraint(fields=["profile", "version"], name="profile_version_unique")]
+
+    def __str__(self):
+        return f"{self.profile.code} v{self.version}"
 
 
 class Batch(models.Model):

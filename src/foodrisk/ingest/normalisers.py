@@ -114,9 +114,17 @@ def parse_date(value, formats=DEFAULT_DATE_FORMATS):
 def _parse_date_text(value, formats):
     if not value:
         return None
-    value = _TIME_TAIL.sub("", value)
+    bare = _TIME_TAIL.sub("", value)
     for name in formats:
-        match = DATE_PATTERNS[name].match(value)
+        pattern = DATE_PATTERNS.get(name)
+        if pattern is None:  # a strptime pattern of the profile (checked when the profile was saved)
+            for candidate in (value, bare):
+                try:
+                    return dt.datetime.strptime(candidate, name).date()
+                except ValueError:
+                    continue
+            continue
+        match = pattern.match(bare)
         if match:
             try:
                 return dt.date(int(match[1]), int(match[2]), int(match[3]))

@@ -9,6 +9,8 @@ app_name = "ingest"
 
 urlpatterns = [
     path("upload/", v.UploadView.as_view(), name="upload"),
+    path("designer/", v.DesignerView.as_view(), name="designer"),
+    path("designer/map/", v.DesignerMapView.as_view(), name="designer_map"),
     path("quality/", v.QualityView.as_view(), name="quality"),
     path("templates/", v.TemplatesView.as_view(), name="templates"),
     path("templates/<str:kind>.xlsx", v.TemplateDownloadView.as_view(), name="template_download"),

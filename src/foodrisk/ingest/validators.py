@@ -96,6 +96,8 @@ def reason_label(value, kind=""):
         return value
     if not field:
         return str(label)
+    if field.startswith("crosswalk:"):  # a source system's own identifier (profile_format.CROSSWALK)
+        return f"{_('source identifier %(scheme)s') % {'scheme': field[10:]}}：{label}"
     return f"{field_labels(kind).get(field, field)}：{label}"
 
 

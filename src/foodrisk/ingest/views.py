@@ -6,7 +6,9 @@ import json
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views import View
 from django.views.generic import FormView, TemplateView
 
@@ -14,9 +16,10 @@ from foodrisk.core.views.generic import ObjectDetailView, ObjectEditView, Object
 from foodrisk.core.widgets import bootstrap
 from foodrisk.enterprises.models import Enterprise
 
-from . import filtersets, forms, mapping, tables
+from . import filtersets, forms, mapping, profile_format, readers, tables
+from .choices import LINK_LABELS
 from .models import Batch, MappingProfile, MatchCandidate, QuarantinedRow, Source
-from .services import DuplicateFile, IngestError, batches, profiles, quarantine, workbooks
+from .services import DuplicateFile, IngestError, batches, designer, profiles, quarantine, workbooks
 from .validators import field_labels, reason_label
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -125,7 +128,9 @@ class BatchDetailView(ObjectDetailView):
         report = batch.report or {}
         ctx.update(target=target, target_percent=round(target * 100, 2), snapshot=snap,
                    counts=batches.counts(batch), report=report, findings=findings(report.get("reasons") or {}, batch.kind),
-                   notes=findings(report.get("notes") or {}))
+                   notes=findings(report.get("notes") or {}),
+                   link_rows=[(LINK_LABELS.get(method, method), n, report.get("link_rows", {}).get(method, ""))
+                              for method, n in report.get("links", {}).items()])
         ctx["can_resume"] = batch.status == "failed" and self.request.user.has_perm("ingest.add_batch")
         if snap is not None:
             ctx["field_rows"] = _field_rows(snap.field_stats, target, batch.kind)
@@ -367,3 +372,120 @@ class MappingProfileDetailView(ObjectDetailView):
 class MappingProfileEditView(ObjectEditView):
     model = MappingProfile
     form_class = forms.MappingProfileForm
+
+    def save(self, form):
+        return designer.save_form_profile(form, user=self.request.user)
+
+
+# --------------------------------------------------------------------------------------------- mapping designer
+SESSION_SAMPLE = "ingest_designer_sample"
+STATUS_LABELS = {"new": _lazy("new"), "updated": _lazy("updated"), "unchanged": _lazy("unchanged"),
+                 "merged": _lazy("merged duplicate"), "quarantined": _lazy("quarantined"),
+                 "review": _lazy("waits for review")}
+
+
+class DesignerView(ScopedMixin, FormView):
+    """Step 1 of the mapping designer: upload a sample file and say what it holds."""
+
+    model = MappingProfile
+    action = "add"
+    form_class = forms.DesignerSampleForm
+    template_name = "ingest/designer_upload.html"
+
+    def get_form(self, form_class=None):
+        return bootstrap(super().get_form(form_class))
+
+    def form_valid(self, form):
+        upload = form.cleaned_data["file"]
+        content = upload.read()
+        try:
+            table, _detected = designer.read_sample(content, upload.name)
+        except readers.UnreadableFile as exc:
+            form.add_error("file", str(exc))
+            return self.form_invalid(form)
+        if not table.headers:
+            form.add_error("file", _("The file could not be read as a table with a header row."))
+            return self.form_invalid(form)
+        self.request.session[SESSION_SAMPLE] = {
+            "path": designer.store_sample(content, upload.name), "name": upload.name[:200],
+            "kind": form.cleaned_data["kind"], "source": form.cleaned_data["source"] or _("mapping designer")}
+        return redirect("ingest:designer_map")
+
+
+class DesignerMapView(ScopedMixin, TemplateView):
+    """Step 2: each source column → target fields, constants, value maps, dates, derived keys; a live dry run
+    on the sample; save. Server-rendered; htmx re-renders the form after a target changes and shows the dry run."""
+
+    model = MappingProfile
+    action = "add"
+    template_name = "ingest/designer_map.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        self.sample = request.session.get(SESSION_SAMPLE)
+        return super().dispatch(request, *args, **kwargs)
+
+    def load(self):
+        content = designer.load_sample(self.sample["path"])
+        table, detected = designer.read_sample(content, self.sample["name"])
+        return content, table, detected
+
+    def get(self, request, *args, **kwargs):
+        if not self.sample:
+            return redirect("ingest:designer")
+        _content, table, detected = self.load()
+        cfg = designer.suggested_config(self.sample["kind"], table)
+        return self.render_to_response(self.context(table, detected, cfg))
+
+    def context(self, table, detected, cfg, **extra):
+        kind = self.sample["kind"]
+        cfg_full = profile_format.upgrade(cfg)
+        key = mapping.NATURAL_KEY.get(kind)
+        return {"sample": self.sample, "kind": kind, "kind_label": mapping.KIND_LABELS[kind], "detected": detected,
+                "rows": designer.design_rows(kind, table, cfg), "targets": designer.target_choices(kind),
+                "constants": designer.constant_rows(kind, cfg), "headers": table.headers,
+                "preview": table.rows[:5], "hash_fields": [(f, lbl, f in (cfg_full["derive"].get(key) or {}).get(
+                    "hash", [])) for f, lbl in profile_format.field_labels(kind).items() if f != key],
+                "hash_prefix": (cfg_full["derive"].get(key) or {}).get("prefix", ""), "key_label":
+                profile_format.field_labels(kind).get(key, key), "region_from_uscc": "region_code" in cfg_full["derive"],
+                "has_region": "region_code" in profile_format.field_types(kind),
+                "code": self.request.POST.get("code", ""), "name": self.request.POST.get("name", ""), **extra}
+
+    def post(self, request, *args, **kwargs):
+        if not self.sample:
+            return redirect("ingest:designer")
+        content, table, detected = self.load()
+        kind = self.sample["kind"]
+        cfg = designer.config_from_choices(kind, table.headers, dict(request.POST.lists()))
+        todo = request.POST.get("_action", "refresh")
+        errors = []
+        if todo in ("dry_run", "save"):
+            try:
+                profile_format.validate(cfg)
+            except profile_format.ProfileInvalid as exc:
+                errors = exc.errors
+        if todo == "dry_run" and not errors:
+            result = designer.dry_run(content, self.sample["name"], cfg, user=request.user, source=self.sample["source"])
+            return TemplateResponse(request, "ingest/designer_map.html#dryrun", self.dry_run_context(kind, result))
+        if todo == "dry_run":
+            return TemplateResponse(request, "ingest/designer_map.html#dryrun", {"dry_errors": errors})
+        if todo == "save" and not errors:
+            try:
+                profile = designer.save_profile(config=cfg, user=request.user, code=request.POST.get("code", ""),
+                                                name=request.POST.get("name", ""))
+            except profile_format.ProfileInvalid as exc:
+                errors = exc.errors
+            else:
+                messages.success(request, _("The mapping profile was saved."))
+                return redirect(profile.get_absolute_url())
+        template = "ingest/designer_map.html#form" if request.htmx else "ingest/designer_map.html"
+        return TemplateResponse(request, template, self.context(table, detected, cfg, errors=errors))
+
+    def dry_run_context(self, kind, result):
+        links, reasons = LINK_LABELS, reason_label
+        rows = [{"row": r["row"], "status": STATUS_LABELS.get(r["status"], r["status"]), "status_code": r["status"],
+                 "link": links.get(r["link"] or "", "—"), "reasons": [reasons(x, kind) for x in r["reasons"]]}
+                for r in result["rows"]]
+        counts = [(STATUS_LABELS[k], v) for k, v in result["counts"].items() if v]
+        return {"dry": True, "rows": rows, "counts": counts,
+                "links": [(links.get(k, k), v) for k, v in sorted(result["links"].items())],
+                "reasons": [(reasons(k, kind), v) for k, v in result["reasons"].items()]}

@@ -4,7 +4,14 @@ from rest_framework import serializers
 from foodrisk.core.api.generic import ScopedModelSerializer
 
 from .. import mapping
-from ..models import Batch, MatchCandidate, QualitySnapshot, QuarantinedRow
+from ..models import (
+    Batch,
+    MappingProfile,
+    MappingProfileVersion,
+    MatchCandidate,
+    QualitySnapshot,
+    QuarantinedRow,
+)
 from ..validators import reason_label
 
 
@@ -61,3 +68,44 @@ class MatchCandidateSerializer(ScopedModelSerializer):
         fields = ["id", "batch", "row_no", "name", "address", "enterprise", "score", "status", "raw_data",
                   "decided_at"]
         read_only_fields = fields
+
+
+class MappingProfileSerializer(ScopedModelSerializer):
+    """A profile; `config` is format 2 (docs/data-formats.md). Writes go through designer.save_profile: the
+    configuration is validated, a new version kept, the profile scoped to the user's region."""
+
+    source = serializers.CharField(source="source.name", read_only=True, default=None)
+
+    class Meta:
+        model = MappingProfile
+        fields = ["id", "code", "name", "kind", "source", "region", "version", "builtin", "config", "updated_at"]
+        read_only_fields = ["id", "kind", "source", "region", "version", "builtin", "updated_at"]
+
+
+class MappingProfileVersionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = MappingProfileVersion
+        fields = ["version", "config", "created_by", "created_at"]
+        read_only_fields = fields
+
+
+class ProfileConfigSerializer(serializers.Serializer):
+    config = serializers.JSONField(label=_("configuration"))
+
+
+class SampleSerializer(serializers.Serializer):
+    file = serializers.FileField(label=_("sample file"))
+    kind = serializers.ChoiceField(label=_("kind"), choices=list(mapping.KINDS))
+
+
+class DryRunSerializer(serializers.Serializer):
+    file = serializers.FileField(label=_("sample file"))
+    config = serializers.JSONField(label=_("configuration"), required=False)
+    profile = serializers.CharField(label=_("mapping profile"), required=False)
+    source = serializers.CharField(label=_("source"), max_length=100, required=False, default="designer")
+    import_day = serializers.DateField(label=_("import day"), required=False)
+
+
+class ProfileFileSerializer(serializers.Serializer):
+    file = serializers.FileField(label=_("profile file"))
+    code = serializers.CharField(label=_("code"), required=False, allow_blank=True)

@@ -1,13 +1,18 @@
+import json
+
+from django.http import HttpResponse
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
-from rest_framework import status
+from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from foodrisk.core.api.generic import ReadOnlyScopedViewSet, ScopedModelViewSet
 
-from ..models import Batch, MatchCandidate, QuarantinedRow
-from ..services import DuplicateFile, IngestError, batches
+from .. import profile_format, readers
+from ..models import Batch, MappingProfile, MatchCandidate, QuarantinedRow
+from ..services import DuplicateFile, IngestError, batches, designer
 from . import serializers as s
 
 
@@ -47,6 +52,9 @@ class BatchViewSet(ScopedModelViewSet):
         upload = s.BatchUploadSerializer(data=request.data)
         upload.is_valid(raise_exception=True)
         data = upload.validated_data
+        if data.get("profile") and not MappingProfile.objects.restrict(request.user).filter(
+                code=data["profile"]).exists():
+            return Response({"profile": [_("The mapping profile does not exist or is outside your jurisdiction.")]}, status=status.HTTP_400_BAD_REQUEST)
         try:
             batch = batches.create_batch(user=request.user, source=data["source"], kind=data["kind"],
                                           content=data["file"].read(), file_name=data["file"].name,
@@ -72,3 +80,119 @@ class MatchCandidateViewSet(ReadOnlyScopedViewSet):
     queryset = MatchCandidate.objects.all()
     serializer_class = s.MatchCandidateSerializer
     filterset_fields = ["batch", "status"]
+
+
+def _invalid(exc):
+    return Response({"config": exc.errors}, status=status.HTTP_400_BAD_REQUEST)
+
+
+def _config_value(value):
+    """A configuration sent in a multipart form arrives as JSON text."""
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError:
+            raise serializers.ValidationError({"config": [_("The configuration is not valid JSON.")]}) from None
+    return value
+
+
+class MappingProfileViewSet(ScopedModelViewSet):
+    """Mapping profiles in the user's scope (national ones included). POST/PUT/PATCH validate the configuration
+    and keep a new version; validate, suggest (a sample's columns and a first profile), dry-run (a sample
+    through a profile, nothing written), export and import (a profile as a JSON file), versions."""
+
+    queryset = MappingProfile.objects.select_related("source").all()
+    serializer_class = s.MappingProfileSerializer
+    filterset_fields = ["kind", "builtin"]
+    http_method_names = ["get", "post", "put", "patch", "head", "options"]
+
+    def perform_create(self, serializer):
+        d = serializer.validated_data
+        try:
+            serializer.instance = designer.save_profile(config=d["config"], user=self.request.user, code=d["code"],
+                                                        name=d.get("name", ""))
+        except profile_format.ProfileInvalid as exc:
+            raise serializers.ValidationError({"config": exc.errors}) from exc
+
+    def perform_update(self, serializer):
+        d = serializer.validated_data
+        profile = serializer.instance
+        try:
+            serializer.instance = designer.save_profile(config=d.get("config", profile.config), user=self.request.user,
+                                                        profile=profile, name=d.get("name", ""))
+        except profile_format.ProfileInvalid as exc:
+            raise serializers.ValidationError({"config": exc.errors}) from exc
+
+    @extend_schema(request=s.ProfileConfigSerializer)
+    @action(detail=False, methods=["post"])
+    def validate(self, request):
+        body = s.ProfileConfigSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            cfg = profile_format.validate(body.validated_data["config"], regions=designer._regions())
+        except profile_format.ProfileInvalid as exc:
+            return Response({"valid": False, "errors": exc.errors})
+        return Response({"valid": True, "errors": [], "config": profile_format.to_jsonable(cfg)})
+
+    @extend_schema(request=s.SampleSerializer)
+    @action(detail=False, methods=["post"])
+    def suggest(self, request):
+        body = s.SampleSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            table, detected = designer.read_sample(body.validated_data["file"].read(), body.validated_data["file"].name)
+        except readers.UnreadableFile as exc:
+            return Response({"file": [str(exc)]}, status=status.HTTP_400_BAD_REQUEST)
+        kind = body.validated_data["kind"]
+        return Response({"detected": detected, "headers": table.headers,
+                         "columns": designer.analyse(kind, table),
+                         "config": designer.suggested_config(kind, table)})
+
+    @extend_schema(request=s.DryRunSerializer)
+    @action(detail=False, methods=["post"], url_path="dry-run", url_name="dry-run")
+    def dry_run(self, request):
+        body = s.DryRunSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        d = body.validated_data
+        if d.get("profile"):
+            profile = MappingProfile.objects.restrict(request.user).filter(code=d["profile"]).first()
+            if profile is None:
+                return Response({"profile": [_("The mapping profile does not exist or is outside your jurisdiction.")]}, status=status.HTTP_400_BAD_REQUEST)
+            config = profile.config
+        elif "config" in d:
+            config = _config_value(d["config"])
+        else:
+            return Response({"config": [_("Give a configuration or a mapping profile.")]}, status=status.HTTP_400_BAD_REQUEST)
+        try:
+            result = designer.dry_run(d["file"].read(), d["file"].name, config, user=request.user, source=d["source"],
+                                      import_day=d.get("import_day"))
+        except profile_format.ProfileInvalid as exc:
+            return _invalid(exc)
+        except readers.UnreadableFile as exc:
+            return Response({"file": [str(exc)]}, status=status.HTTP_400_BAD_REQUEST)
+        return Response(result)
+
+    @action(detail=True, methods=["get"])
+    def export(self, request, pk=None):
+        profile = self.get_object()
+        response = HttpResponse(designer.export_profile(profile), content_type="application/json")
+        response["Content-Disposition"] = f'attachment; filename="profile-{profile.code}.json"'
+        return response
+
+    @extend_schema(request=s.ProfileFileSerializer, responses=s.MappingProfileSerializer)
+    @action(detail=False, methods=["post"], url_path="import", url_name="import")
+    def import_file(self, request):
+        body = s.ProfileFileSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            profile = designer.import_profile(body.validated_data["file"].read(), user=request.user,
+                                              code=body.validated_data.get("code", ""))
+        except profile_format.ProfileInvalid as exc:
+            return _invalid(exc)
+        return Response(s.MappingProfileSerializer(profile, context={"request": request}).data,
+                        status=status.HTTP_201_CREATED)
+
+    @action(detail=True, methods=["get"])
+    def versions(self, request, pk=None):
+        profile = self.get_object()
+        return Response(s.MappingProfileVersionSerializer(profile.versions.all(), many=True).data)

@@ -242,6 +242,9 @@ def _finish(batch, pipe, table, elapsed, read_seconds):
         "import_day": pipe.import_day.isoformat(),
         # how rows without a USCC were matched by name: rapidfuzz row by row, or splink for a large batch
         "linkage": pipe._resolver.method if pipe._resolver is not None else None,
+        # how each accepted row found its enterprise (uscc | licence | crosswalk | name | review), counts and rows
+        "links": dict(sorted(pipe.link_counts.items())),
+        "link_rows": {method: row_ranges(rows) for method, rows in sorted(pipe.link_rows.items())},
     }
     passed = rows - batch.quarantined - batch.in_review
     with transaction.atomic():
@@ -253,6 +256,11 @@ def _finish(batch, pipe, table, elapsed, read_seconds):
         batch.refresh_from_db()
         audit.record("ingest.batch.finish", batch, details={"counts": counts(batch), "seconds": report["seconds"]})
     return report
+
+
+def row_ranges(ranges):
+    """[[3, 5], [9, 9]] → "3-5,9": the rows of a link method, short enough to keep in the batch report."""
+    return ",".join(f"{a}-{b}" if b != a else f"{a}" for a, b in ranges)
 
 
 def counts(batch):

@@ -2,7 +2,6 @@
 write through the archive services, a chunk at a time."""
 
 import datetime as dt
-import hashlib
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -13,12 +12,12 @@ from django.utils import timezone
 from foodrisk.core import bulk, params
 from foodrisk.core.models import Region
 from foodrisk.core.querysets import region_prefix
-from foodrisk.enterprises.models import Enterprise, Licence
+from foodrisk.enterprises.models import CrosswalkEntry, Enterprise, Licence
 from foodrisk.enterprises.services import name_initials, upsert_enterprises, upsert_licences
 from foodrisk.records.models import RECORD_KINDS, ListEntry
 from foodrisk.records.services import upsert_records
 
-from .. import mapping
+from .. import mapping, profile_format
 from .. import normalisers as N
 from .. import validators as V
 from ..resolution import Resolver
@@ -54,38 +53,13 @@ class Outcome:
     notes: list = field(default_factory=list)
     raw: dict | None = None
     candidate: tuple | None = None  # (enterprise_id, score, name, address)
+    link: str | None = None  # how the enterprise was found: uscc | licence | crosswalk | name | review
+    ties: list | None = None  # [(scheme, local id, enterprise id)] crosswalk entries this row makes
 
 
 # the batch counter each outcome adds to
 COUNT_FIELD = {"new": "accepted_new", "updated": "accepted_updated", "unchanged": "unchanged",
                "merged": "merged_duplicates", "review": "in_review", "quarantined": "quarantined"}
-
-
-class CompiledProfile:
-    def __init__(self, config, kind):
-        self.kind = kind
-        self.headers = {mapping.header_key(h): f for h, f in config.get("headers", {}).items()}
-        self.values = mapping.default_value_dictionaries()
-        for name, extra in (config.get("values") or {}).items():
-            # keyed by enum name or by field name
-            enum = mapping.FIELD_TYPES[kind].get(name, "")
-            enum = enum[5:] if enum.startswith("enum:") else name
-            self.values.setdefault(enum, {}).update(extra)
-        self.values = {enum: {N.text(k).lower(): v for k, v in vals.items()} for enum, vals in self.values.items()}
-        self.bools = {N.text(k).lower(): v for k, v in mapping.BOOL_VALUES.items()}
-        self.bools.update({N.text(k).lower(): bool(v) for k, v in (config.get("values") or {}).get("bool", {}).items()})
-        self.date_formats = tuple(config.get("date_formats") or N.DEFAULT_DATE_FORMATS)
-        self.derive = config.get("derive") or {}
-
-    def columns(self, headers):
-        """[(column index, canonical field)] for the headers this profile knows."""
-        cols, seen = [], set()
-        for i, h in enumerate(headers):
-            f = self.headers.get(mapping.header_key(h)) if h else None
-            if f and f in mapping.FIELD_TYPES[self.kind] and f not in seen:
-                cols.append((i, f))
-                seen.add(f)
-        return cols
 
 
 _STARTER = object()
@@ -100,15 +74,15 @@ class Pipeline:
         self.batch = batch
         self.changed_by = batch.started_by_id if changed_by is _STARTER else changed_by
         self.kind = batch.kind
-        self.profile = CompiledProfile(config or profile_config(batch.profile or mapping.profile_code_for(batch.kind)),
-                                       batch.kind)
+        self.profile = profile_format.Compiled(
+            config or profile_config(batch.profile or mapping.profile_code_for(batch.kind)), batch.kind)
         self.import_day = batch.import_day or timezone.localdate()
         self.org_check = bool(params.get("uscc_org_code_check", True))
         self.auto = float(params.get("entity_auto_link_threshold", 0.92))
         self.review = float(params.get("entity_review_threshold", 0.75))
         self.splink_min_pairs = params.get("entity_splink_min_pairs")  # None: resolution.LARGE_BATCH
         self.scope = region_prefix(batch.region_id)
-        self.types = mapping.FIELD_TYPES[self.kind]
+        self.types = profile_format.field_types(self.kind)
         self.required = mapping.REQUIRED[self.kind]
         self.key = mapping.NATURAL_KEY[self.kind]
         self.model = MODELS[self.kind]
@@ -117,6 +91,11 @@ class Pipeline:
         self._regions = None
         self._ent_ids = None
         self._resolver = None
+        self._region_names = None
+        self._constants = None
+        self._licence_ids = None
+        self._crosswalk = None
+        self._uscc_of = None
         self.seen = {}  # natural key → the row this batch holds for it
         self._memo = {}  # type → {cell: (value, reason code)}: see clean()
         self._row_plan = self._make_row_plan()
@@ -124,6 +103,8 @@ class Pipeline:
         self.reason_counts = {}
         self.note_counts = {}
         self.field_failures = {}
+        self.link_counts = {}
+        self.link_rows = {}  # method → [[first row, last row], ...]: kept as ranges, they stay short on the batch
         self.rows = 0
         self.written = 0
 
@@ -148,6 +129,54 @@ class Pipeline:
         return self._ent_ids
 
     @property
+    def region_names(self):
+        """{region name or full name: [codes]} within the batch's jurisdiction (上城区 → 330102)."""
+        if self._region_names is None:
+            qs = Region.objects.filter(active=True)
+            if self.scope:
+                qs = qs.filter(code__startswith=self.scope)
+            names = {}
+            for code, name, full_name in qs.values_list("code", "name", "full_name"):
+                for n in {N.text(name), N.text(full_name)} - {""}:
+                    names.setdefault(n, []).append(code)
+            self._region_names = names
+        return self._region_names
+
+    @property
+    def constants(self):
+        """[(field, cleaned value, reason code)] of the profile's constants (cleaned once per batch)."""
+        if self._constants is None:
+            self._constants = [(f, *self._cell(self.types[f], v, None)) for f, v in self.profile.constants.items()
+                               if f in self.types]
+        return self._constants
+
+    @property
+    def licence_ids(self):
+        if self._licence_ids is None:
+            qs = Licence.objects.all()
+            if self.scope:
+                qs = qs.filter(enterprise__region__code__startswith=self.scope)
+            self._licence_ids = dict(qs.values_list("licence_no", "enterprise_id").iterator(chunk_size=20000))
+        return self._licence_ids
+
+    @property
+    def crosswalk(self):
+        """{scheme: {local id: enterprise id}} for the schemes the profile names, within the jurisdiction."""
+        if self._crosswalk is None:
+            qs = CrosswalkEntry.objects.filter(scheme__in=self.profile.schemes)
+            if self.scope:
+                qs = qs.filter(enterprise__region__code__startswith=self.scope)
+            self._crosswalk = {scheme: {} for scheme in self.profile.schemes}
+            for scheme, local, pk in qs.values_list("scheme", "local_id", "enterprise_id").iterator(chunk_size=20000):
+                self._crosswalk[scheme][local] = pk
+        return self._crosswalk
+
+    def uscc_of(self, enterprise_id):
+        if self._uscc_of is None:
+            self._uscc_of = {pk: uscc for uscc, pk in self.ent_ids.items()}
+        return self._uscc_of.get(enterprise_id)
+
+    @property
     def resolver(self):
         if self._resolver is None:
             rows = self._enterprises_in_scope().values_list("id", "name", "former_names", "address")
@@ -162,13 +191,13 @@ class Pipeline:
         values, reasons = {}, []
         cell = self._cell
         n = len(cells)
-        for i, f, t, memo in plan:
+        for i, f, t, memo, formats in plan:
             v = cells[i] if i < n else ""
             if v is None or v == "":
                 values[f] = None
                 continue
             if memo is None:  # lists: each row gets its own
-                value, code = cell(t, v)
+                value, code = cell(t, v, formats)
             else:
                 # the same cell text always cleans the same way within a batch (codes, dates, names repeat)
                 key = v if v.__class__ is str else (v.__class__, v)  # True == 1, yet reads differently
@@ -177,7 +206,7 @@ class Pipeline:
                 except TypeError:  # an unhashable JSON value
                     hit = key = None
                 if hit is None:
-                    hit = cell(t, v)
+                    hit = cell(t, v, formats)
                     if key is not None:
                         if len(memo) >= _MEMO_MAX:
                             memo.clear()
@@ -186,6 +215,11 @@ class Pipeline:
             if code:
                 reasons.append(f"{code}:{f}")
             values[f] = value
+        for f, value, code in self.constants:
+            if values.get(f) is None:
+                values[f] = value
+                if code:
+                    reasons.append(f"{code}:{f}")
         profile = self.profile
         if profile.derive:
             self._derive(values)
@@ -206,14 +240,18 @@ class Pipeline:
         return values, reasons
 
     def cell_plan(self, cols):
-        """[(column index, field, type, memo of that type or None)] for clean()."""
-        types, memos = self.types, self._memo
-        # no memory for lists (mutable) nor for the natural key (unique: remembering it only costs)
-        return [(i, f, types[f], None if types[f] in _UNSHARED or f == self.key else memos.setdefault(types[f], {}))
-                for i, f in cols]
+        """[(column index, field, type, memo of that type and date patterns or None, date patterns)] for clean()."""
+        memos = self._memo
+        plan = []
+        for i, f, formats in cols:
+            t = "code" if profile_format.is_crosswalk(f) else self.types[f]
+            # no memory for lists (mutable) nor for the natural key (unique: remembering it only costs)
+            memo = None if t in _UNSHARED or f == self.key else memos.setdefault((t, formats), {})
+            plan.append((i, f, t, memo, formats))
+        return plan
 
-    def _cell(self, t, v):
-        """(value, reason code or None) for one non-blank cell of type t."""
+    def _cell(self, t, v, formats):
+        """(value, reason code or None) for one non-blank cell of type t (formats: the column's date patterns)."""
         if v.__class__ is str and N.UNSTORABLE.search(v):
             return None, V.TEXT_NUL if "\x00" in v else V.ENCODING_INVALID
         profile = self.profile
@@ -221,6 +259,11 @@ class Pipeline:
             s = N.code(v)
             if not s:
                 return None, None
+            if t == "region" and not s.isdigit():  # a region's name: resolved within the jurisdiction
+                codes = self.region_names.get(N.text(v), ())
+                if len(codes) != 1:
+                    return s, V.REGION_INVALID
+                s = codes[0]
             if t == "uscc":
                 return s, V.check_uscc(s, self.org_check)
             if t == "licence":
@@ -233,7 +276,7 @@ class Pipeline:
             return s, None
         if t == "date" or t == "date_future_ok":
             try:
-                d = N.parse_date(v, profile.date_formats)
+                d = N.parse_date(v, formats or profile.date_formats)
             except N.Invalid:
                 return None, V.DATE_INVALID
             if d is not None and t == "date" and d > self.import_day:
@@ -279,42 +322,97 @@ class Pipeline:
         rule = derive.get("result")
         if rule and values.get("result") is None:
             values["result"] = "fail" if values.get(rule["failed_if_present"]) else "pass"
-        rule = derive.get("report_no")
-        if rule and not values.get("report_no"):
-            parts = []
-            for f in rule["hash"]:
-                v = values.get(f)
-                parts.append(N.name_key(v) if isinstance(v, str) else str(v or ""))
-            if any(parts):
-                digest = hashlib.sha1("|".join(parts).encode("utf-8")).hexdigest()[:20].upper()
-                values["report_no"] = f"{rule.get('prefix', '')}{digest}"
+        for f, rule in derive.items():
+            if values.get(f):
+                continue
+            if "hash" in rule:  # a record key for sources without numbers (profile_format.derived_key)
+                values[f] = profile_format.derived_key(values, rule["hash"], rule.get("prefix", ""))
+            elif "from_uscc" in rule:  # characters 3–8 of a valid USCC are the registering region
+                uscc = values.get(rule["from_uscc"])
+                if uscc and len(uscc) == 18 and uscc[2:8] in self.regions and uscc[2:8].startswith(self.scope):
+                    values[f] = uscc[2:8]
 
     # ---------------------------------------------------------------- resolution
     def resolve(self, values, reasons, notes, forced_enterprise=None):
-        """The enterprise id, or None with a reason / a review candidate ("review", match)."""
+        """(enterprise id or None, review match or None, how it was linked). In this order: the USCC (it decides
+        alone when given); the licence number; the source's own ids through the crosswalk; name + address by the
+        resolver (a grey-zone match goes to review). An id that names no enterprise falls through to the name."""
         if forced_enterprise is not None:
-            return forced_enterprise, None
+            return forced_enterprise, None, "review"
+        failed = {r.partition(":")[2] for r in reasons}
         uscc = values.get("uscc")
         if uscc:
-            if any(r.endswith(":uscc") for r in reasons):
-                return None, None
+            if "uscc" in failed:
+                return None, None, None
             pk = self.ent_ids.get(uscc)
             if pk is None:
                 reasons.append("entity_unknown:uscc")
-            return pk, None
-        if "uscc" in self.required:
-            return None, None  # required_missing already said so
+            return pk, None, "uscc"
+        unknown = []
+        licence_no = values.get("licence_no")
+        if licence_no and "licence_no" not in failed:
+            pk = self.licence_ids.get(licence_no)
+            if pk is not None:
+                return pk, None, "licence"
+            unknown.append("licence_no")
+        for scheme in self.profile.schemes:
+            local = values.get(profile_format.CROSSWALK + scheme)
+            if local:
+                pk = self.crosswalk[scheme].get(local)
+                if pk is not None:
+                    return pk, None, "crosswalk"
+                unknown.append(profile_format.CROSSWALK + scheme)
         name = values.get("enterprise_name")
+        if not name:
+            if unknown:
+                reasons.extend(f"entity_unknown:{f}" for f in unknown)
+            elif "uscc" not in failed and "licence_no" not in failed:
+                reasons.append("required_missing:uscc")
+            return None, None, None
         match = self.resolver.match(name, values.get("enterprise_address") or "")
         if match.decision == "link":
             notes.append("linked_by_name")
             if match.name_variant:
                 notes.append("name_variant")
-            return match.enterprise_id, None
+            return match.enterprise_id, None, "name"
         reasons.append("entity_unresolved:enterprise_name")
         if match.decision == "review":
-            return None, match
-        return None, None
+            return None, match, "review"
+        return None, None, None
+
+    def ties(self, values, enterprise_id):
+        """The crosswalk entries a linked row makes: its source ids not yet tied to any enterprise."""
+        out = []
+        for scheme in self.profile.schemes:
+            local = values.get(profile_format.CROSSWALK + scheme)
+            if local and local not in self.crosswalk[scheme]:
+                out.append((scheme, local, enterprise_id))
+        return out
+
+    def tie(self, outcomes):
+        """Write the crosswalk entries of the accepted rows (an id already tied elsewhere stays where it is)."""
+        entries, seen = [], set()
+        for o in outcomes:
+            if not o.ties or o.status in ("quarantined", "review"):
+                continue
+            for scheme, local, ref in o.ties:
+                if (scheme, local) not in seen:
+                    seen.add((scheme, local))
+                    entries.append(CrosswalkEntry(scheme=scheme, local_id=local[:100], enterprise_id=ref,
+                                                  source=self.source[:100], source_batch=self.batch.pk,
+                                                  linked_by=o.link or "uscc"))
+        usccs = [e.enterprise_id for e in entries if isinstance(e.enterprise_id, str)]
+        if usccs:  # an enterprise file ties ids to the enterprises it has just written: their ids by USCC
+            ids = {u: pk for qs in bulk.rows_for_keys(Enterprise.objects.all(), "uscc", usccs)
+                   for u, pk in qs.values_list("uscc", "id")}
+            for e in entries:
+                if isinstance(e.enterprise_id, str):
+                    e.enterprise_id = ids.get(e.enterprise_id)
+            entries = [e for e in entries if e.enterprise_id is not None]
+        if entries:
+            CrosswalkEntry.objects.bulk_create(entries, ignore_conflicts=True, batch_size=5000)
+            for e in entries:
+                self.crosswalk[e.scheme].setdefault(e.local_id, e.enterprise_id)
 
     # ---------------------------------------------------------------- model rows
     def _make_row_plan(self):
@@ -343,7 +441,8 @@ class Pipeline:
             else:
                 row[f] = values["licence_no"][:2]
         if self.kind == "list_entries":
-            row["entry_key"] = ListEntry.make_key(values["uscc"], values["list_kind"], values["listed_on"])
+            uscc = values.get("uscc") or self.uscc_of(enterprise_id)
+            row["entry_key"] = ListEntry.make_key(uscc, values["list_kind"], values["listed_on"])
         else:
             row[self.key] = values[self.key]
         return row
@@ -364,9 +463,16 @@ class Pipeline:
         """Read from the database what prepare() needs, so that prepare() itself never queries (run_batch
         prepares the next chunk in a thread while this one is written)."""
         self.regions  # noqa: B018
+        self.constants  # noqa: B018
+        if self.profile.schemes:
+            self.crosswalk  # noqa: B018
+        if any(t == "region" for t in self.types.values()) and self.kind == "enterprises":
+            self.region_names  # noqa: B018
         if self.kind != "enterprises":
             self.ent_ids  # noqa: B018
-            if "uscc" not in self.required:
+            if self.profile.maps("licence_no") and self.kind != "licences":
+                self.licence_ids  # noqa: B018
+            if self.profile.maps("enterprise_name"):
                 self.resolver  # noqa: B018
 
     def link_names(self, headers, numbered_rows):
@@ -374,28 +480,35 @@ class Pipeline:
         them is linked by splink in one job instead of row by row (see resolution.Resolver.prepare)."""
         if self.kind == "enterprises" or "uscc" in self.required:
             return None
-        cols = {f: i for i, f in self.profile.columns(headers)}
+        cols = {f: i for i, f, _formats in self.profile.columns(headers)}
         name, address, uscc = cols.get("enterprise_name"), cols.get("enterprise_address"), cols.get("uscc")
         if name is None:
             return None
+        # rows a source id links (licence number, crosswalk) need no name match
+        ids = [(cols[f], self.licence_ids if f == "licence_no" else self.crosswalk[profile_format.crosswalk_scheme(f)])
+               for f in cols if f == "licence_no" or profile_format.is_crosswalk(f)]
 
         def cell(cells, i):
             return cells[i] if i is not None and i < len(cells) else None
 
         return self.resolver.prepare([(cell(cells, name), cell(cells, address) or "")
-                                      for _no, cells in numbered_rows if not cell(cells, uscc)])
+                                      for _no, cells in numbered_rows if not cell(cells, uscc)
+                                      and not any(N.code(cell(cells, i)) in known for i, known in ids)])
 
     def prepare(self, headers, numbered_rows, *, forced_enterprise=None):
         """Clean, validate and resolve a chunk (no writes): [(outcome, model row or None)]."""
         plan = self.cell_plan(self.profile.columns(headers))
+        schemes = self.profile.schemes
         prepared = []
         for row_no, cells in numbered_rows:
             values, reasons = self.clean(cells, plan)
             notes = []
-            enterprise_id, match = None, None
+            enterprise_id, match, link = None, None, None
             if self.kind != "enterprises":
-                enterprise_id, match = self.resolve(values, reasons, notes, forced_enterprise)
-            outcome = Outcome(row_no, "", reasons, notes)
+                enterprise_id, match, link = self.resolve(values, reasons, notes, forced_enterprise)
+            outcome = Outcome(row_no, "", reasons, notes, link=link)
+            if schemes and not reasons:
+                outcome.ties = self.ties(values, values.get("uscc") if self.kind == "enterprises" else enterprise_id)
             if reasons:
                 outcome.raw = _raw(headers, cells)
                 if match is not None and len(reasons) == 1:
@@ -433,6 +546,8 @@ class Pipeline:
                 continue
             pending[k] = (row, outcome, False)
         self._write(pending)
+        if self.profile.schemes:
+            self.tie(outcomes)
         if mode == "batch":
             for outcome in outcomes:
                 self._count(outcome)
@@ -498,7 +613,7 @@ class Pipeline:
     def progress(self):
         """The findings counted so far: kept on the batch with every chunk, so that a resumed run goes on counting."""
         return {"reasons": self.reason_counts, "notes": self.note_counts, "field_failures": self.field_failures,
-                "written": self.written}
+                "written": self.written, "links": self.link_counts, "link_rows": self.link_rows}
 
     def restore(self, progress):
         """Go on from what an interrupted run of this batch counted (see progress)."""
@@ -507,10 +622,20 @@ class Pipeline:
         self.note_counts = dict(progress.get("notes") or {})
         self.field_failures = dict(progress.get("field_failures") or {})
         self.written = progress.get("written") or 0
+        self.link_counts = dict(progress.get("links") or {})
+        self.link_rows = {method: [list(r) for r in ranges] for method, ranges in (progress.get("link_rows") or {}).items()}
 
     def _count(self, outcome):
         self.rows += 1
         self.counts[outcome.status] += 1
+        link = "review" if outcome.status == "review" else outcome.link if outcome.status != "quarantined" else None
+        if link:
+            self.link_counts[link] = self.link_counts.get(link, 0) + 1
+            ranges = self.link_rows.setdefault(link, [])
+            if ranges and ranges[-1][1] + 1 == outcome.row_no:
+                ranges[-1][1] = outcome.row_no
+            else:
+                ranges.append([outcome.row_no, outcome.row_no])
         for r in outcome.reasons:
             self.reason_counts[r] = self.reason_counts.get(r, 0) + 1
             f = r.partition(":")[2]

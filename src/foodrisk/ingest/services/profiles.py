@@ -32,12 +32,6 @@ def get_or_create_source(name, *, system="", user=None):
     return source
 
 
-def save_profile(profile, *, user=None):
-    from foodrisk.core.services import objects
-
-    return objects.save_instance(profile, user=user)
-
-
 def profile_config(profile_or_code):
     if isinstance(profile_or_code, MappingProfile):
         return profile_or_code.config
@@ -49,12 +43,12 @@ def profile_config(profile_or_code):
 
 def detect(headers):
     """(kind, profile code) from a file's headers, using the stored profiles (built-ins included)."""
-    profiles = dict(mapping.BUILTIN_PROFILES)
-    profiles.update({p.code: p.config for p in MappingProfile.objects.all() if p.config.get("headers")})
-    code = mapping.detect_profile(headers, profiles)
+    known = dict(mapping.BUILTIN_PROFILES)
+    known.update({p.code: p.config for p in MappingProfile.objects.all()})
+    code = mapping.detect_profile(headers, known)
     if code is None:
         seen = "、".join(h for h in headers if h) or "—"
         raise IngestError(_("The file's column headers match no mapping profile. Headers found: %(headers)s. Choose "
                             "a profile, or make one in the mapping designer.") % {"headers": seen[:1000]})
-    return profiles[code]["kind"], code
+    return known[code]["kind"], code
 
