@@ -99,3 +99,14 @@ def test_chicago_files_import_unedited_through_designer_profiles(chicago):
                        profile=inspections.code, kind="inspections")
     assert (again.unchanged, again.accepted_new) == (426, 0)
     assert again.report["links"] == {"crosswalk": 426, "review": 2}
+
+
+def test_the_enterprise_profile_shows_its_identifiers_in_other_systems(chicago, admin_client):
+    licences, _inspections = chicago
+    run_import((FIXTURES / "business_licenses.csv").read_bytes(), "business_licenses.csv", source="芝加哥",
+               profile=licences.code, kind="enterprises")
+    cosi = CrosswalkEntry.objects.get(scheme="chicago_license", local_id="2").enterprise
+    page = admin_client.get(cosi.get_absolute_url())
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert 'id="crosswalk"' in body and "chicago_license" in body and "按统一社会信用代码" in body

@@ -13,3 +13,7 @@ class EnterprisesConfig(AppConfig):
         nav.section("archive", _("Enterprise archive"), "bi-building", order=10)
         nav.add("archive", _("Enterprises"), "enterprises:enterprise_list", "enterprises.view_enterprise")
         nav.add("archive", _("Licences"), "enterprises:licence_list", "enterprises.view_licence")
+
+        from . import profile
+
+        profile.register(profile.crosswalk_section, order=45)

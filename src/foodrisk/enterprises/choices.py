@@ -48,3 +48,13 @@ class LicenceStatus(models.TextChoices):
     EXPIRED = "expired", _("Expired")
     REVOKED = "revoked", _("Revoked")
     CANCELLED = "cancelled", _("Cancelled")
+
+
+class LinkMethod(models.TextChoices):
+    """How an imported record (or a crosswalk identifier) found its enterprise."""
+
+    USCC = "uscc", _("by USCC")
+    LICENCE = "licence", _("by licence number")
+    CROSSWALK = "crosswalk", _("by the source system's identifier (crosswalk)")
+    NAME = "name", _("by name and address")
+    REVIEW = "review", _("confirmed in the review queue")

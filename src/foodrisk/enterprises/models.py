@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from foodrisk.core.fields import EncryptedTextField
 from foodrisk.core.querysets import RestrictedQuerySet
 
-from .choices import BusinessForm, EnterpriseStatus, Grade, LicenceKind, LicenceStatus, Scale, StaticTier
+from .choices import BusinessForm, EnterpriseStatus, Grade, LicenceKind, LicenceStatus, LinkMethod, Scale, StaticTier
 
 
 class UnicodeJSONEncoder(DjangoJSONEncoder):
@@ -134,7 +134,7 @@ class CrosswalkEntry(models.Model):
                                    related_name="crosswalk")
     source = models.CharField(_("source system"), max_length=100, blank=True)
     source_batch = models.BigIntegerField(_("import batch"), null=True, blank=True)
-    linked_by = models.CharField(_("linked by"), max_length=20, blank=True)
+    linked_by = models.CharField(_("linked by"), max_length=20, choices=LinkMethod.choices, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     scope_field = "enterprise__region"

@@ -25,3 +25,15 @@ def sections(enterprise, request):
         if section:
             out.append(section)
     return out
+
+
+def crosswalk_section(enterprise, request):
+    """The identifiers other systems use for this enterprise (the crosswalk imports link records through)."""
+    from .models import CrosswalkEntry
+
+    if not request.user.has_perm("enterprises.view_crosswalkentry"):
+        return None
+    rows = list(CrosswalkEntry.objects.restrict(request.user, "view").filter(enterprise=enterprise))
+    if not rows:
+        return None
+    return {"template": "enterprises/profile_crosswalk.html", "entries": rows}

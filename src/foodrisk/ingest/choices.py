@@ -1,6 +1,8 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from foodrisk.enterprises.choices import LinkMethod
+
 
 class Kind(models.TextChoices):
     ENTERPRISES = "enterprises", _("Enterprises")
@@ -34,6 +36,4 @@ class CandidateStatus(models.TextChoices):
 
 
 # how a record found its enterprise
-LINK_LABELS = {"uscc": _("by USCC"), "licence": _("by licence number"),
-               "crosswalk": _("by the source system's identifier (crosswalk)"), "name": _("by name and address"),
-               "review": _("confirmed in the review queue")}
+LINK_LABELS = dict(LinkMethod.choices)
