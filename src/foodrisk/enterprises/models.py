@@ -6,7 +6,16 @@ from django.utils.translation import gettext_lazy as _
 from foodrisk.core.fields import EncryptedTextField
 from foodrisk.core.querysets import RestrictedQuerySet
 
-from .choices import BusinessForm, EnterpriseStatus, Grade, LicenceKind, LicenceStatus, LinkMethod, Scale, StaticTier
+from .choices import (
+    BusinessForm,
+    EnterpriseStatus,
+    Grade,
+    LicenceKind,
+    LicenceStatus,
+    LinkMethod,
+    Scale,
+    StaticTier,
+)
 
 
 class UnicodeJSONEncoder(DjangoJSONEncoder):
