@@ -97,11 +97,14 @@ class DistrictExport(ScopedTestCase):
         assert response.status_code == 201, response.content.decode()
         return response.json()["code"], sample
 
-    def import_file(self, kind, code, sample, name):
+    def import_file(self, kind, code, sample, name, confirm=False):
         with override_settings(TASKS=IMMEDIATE), self.captureOnCommitCallbacks(execute=True):
             response = self.client.post("/api/ingest/batches/", {"file": ContentFile(sample, name=name),
                                                                  "source": "区系统", "kind": kind, "profile": code,
-                                                                 "import_day": "2026-06-30"})
+                                                                 "import_day": "2026-06-30",
+                                                                 "confirm_duplicate": confirm})
+        if response.status_code == 409 and not confirm:
+            return response
         assert response.status_code == 202, response.content.decode()
         batch = Batch.objects.get(pk=response.json()["id"])
         assert batch.status == "succeeded", batch.error
@@ -133,5 +136,7 @@ class DistrictExport(ScopedTestCase):
         assert SamplingTest.objects.filter(result="fail", level="county").count() == 1
         # the same files again (derived keys are stable): nothing new
         for kind, (code, sample) in made.items():
-            again = self.import_file(kind, code, sample, f"{kind}-again.csv")
+            refused = self.import_file(kind, code, sample, f"{kind}-again.csv")
+            assert refused.status_code == 409 and refused.json()["duplicate_of"] == batches[kind].pk
+            again = self.import_file(kind, code, sample, f"{kind}-again.csv", confirm=True)
             assert again.accepted_new == 0 and again.unchanged == batches[kind].accepted_new, (kind, again.report)
