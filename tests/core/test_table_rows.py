@@ -75,3 +75,31 @@ def test_the_project_uses_our_template():
     from django.conf import settings
 
     assert settings.DJANGO_TABLES2_TEMPLATE == OURS
+
+
+def test_date_columns_render_what_the_stock_template_columns_render():
+    """core.columns replaces django-tables2's date columns (a template compiled per cell) with Python rendering
+    of the same text; a model's date fields get them."""
+    from django_tables2.columns import DateColumn as StockDate
+    from django_tables2.columns import DateTimeColumn as StockDateTime
+
+    from foodrisk.core import columns
+    from foodrisk.scoring.tables import GradeChangeTable, ScoreTable
+
+    assert type(ScoreTable([]).columns["as_of"].column) is columns.DateColumn
+    assert type(GradeChangeTable([]).columns["at"].column) is columns.DateTimeColumn
+
+    def table(date_class, datetime_class, **kwargs):
+        return type("T", (tables.Table,), {"on": date_class(**kwargs), "at": datetime_class(**kwargs)})
+
+    rows = [{"on": dt.date(2026, 2, 28), "at": dt.datetime(2026, 6, 30, 23, 30, tzinfo=dt.UTC)},
+            {"on": None, "at": None}]
+    request = RequestFactory().get("/")
+    for kwargs in ({}, {"short": False}, {"format": "Y-m-d"}):
+        ours, stock = table(columns.DateColumn, columns.DateTimeColumn, **kwargs)(rows), \
+            table(StockDate, StockDateTime, **kwargs)(rows)
+        with timezone.override("Asia/Shanghai"):
+            assert tbody(OURS, ours, request) == tbody(STOCK, stock, request), kwargs
+        assert list(ours.as_values()) == list(stock.as_values())  # exports keep the ISO values
+    with timezone.override("Asia/Shanghai"):
+        assert "7月1日" in tbody(OURS, table(columns.DateColumn, columns.DateTimeColumn)(rows), request)

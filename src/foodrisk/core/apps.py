@@ -10,7 +10,7 @@ class CoreConfig(AppConfig):
     def ready(self):
         from django.utils.module_loading import autodiscover_modules
 
-        from . import signals  # noqa: F401  (audit of login, logout and failed logins)
+        from . import columns, signals  # noqa: F401  (date columns for every table; audit of logins)
 
         autodiscover_modules("tasks")  # apps register their job kinds in tasks.py
 
