@@ -18,6 +18,7 @@ register = template.Library()
 
 @register.simple_tag(takes_context=True)
 def table_rows(context, table):
+    static_td = {column.name: _static_td_attrs(table, column) for column in table.columns}
     rows = []
     for row in table.paginated_rows:
         cells = []
@@ -26,6 +27,16 @@ def table_rows(context, table):
                 value = render_value_in_context(cell, context)
             else:  # a column that forces (un)localisation, as the stock template's |localize / |unlocalize
                 value = conditional_escape(localize(cell, use_l10n=column.localize))
-            cells.append(f"<td {column.attrs['td'].as_html()}>{value}</td>")
+            td = static_td[column.name]
+            cells.append(f"<td {column.attrs['td'].as_html() if td is None else td}>{value}</td>")
         rows.append(f"<tr {row.attrs.as_html()}>{''.join(cells)}</tr>")
     return mark_safe("\n".join(rows))
+
+
+def _static_td_attrs(table, column):
+    """A column's <td> attributes, computed once for the table unless they depend on the cell (callables).
+
+    django-tables2 takes them from the column's attrs over the table's, "td" over "cell"."""
+    attrs = {**table.attrs, **column.column.attrs}
+    declared = attrs.get("td", attrs.get("cell", {}))
+    return None if any(callable(v) for v in declared.values()) else column.attrs["td"].as_html()
