@@ -103,3 +103,26 @@ def test_date_columns_render_what_the_stock_template_columns_render():
         assert list(ours.as_values()) == list(stock.as_values())  # exports keep the ISO values
     with timezone.override("Asia/Shanghai"):
         assert "7月1日" in tbody(OURS, table(columns.DateColumn, columns.DateTimeColumn)(rows), request)
+
+
+def test_signatures_are_read_once_per_function_with_the_same_answer():
+    import django_tables2.utils as tables_utils
+
+    from foodrisk.core import columns
+
+    assert tables_utils.signature is columns.signature
+
+    class Owner:
+        def method(self, value, record):
+            pass
+
+        def star(*args, record, **kwargs):
+            pass
+
+    def plain(value, table=None, **extra):
+        pass
+
+    for fn in (Owner().method, Owner().method, Owner().star, plain, plain, lambda record: None, Owner.method):
+        assert columns.signature(fn) == columns._signature(fn)
+    assert columns.signature(Owner().method) == (("value", "record"), None)
+    assert (Owner.method, False) in columns._known and (Owner.method, True) in columns._known
