@@ -13,7 +13,7 @@ from foodrisk.core.services import accounts
 from foodrisk.core.testing import PASSWORD
 from foodrisk.ingest.models import Batch, MappingProfile
 from ingest.conftest import run_import  # tests/ingest is the package "ingest" under pytest
-from ingest.test_chicago import FIXTURES, beijing_regions, chicago_profiles
+from ingest.test_chicago import FIXTURES, chicago_profiles, chicago_regions
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 # data on the page (the sample's own headers and values, file names) is not UI text; acronyms are allowed
@@ -22,7 +22,7 @@ ALLOWED = {"CSV", "UTF", "GBK", "JSON", "XLSX", "foodrisk", "USCC", "English"}  
 
 @pytest.fixture
 def data_admin():
-    beijing_regions()
+    chicago_regions()
     seed_all()
     org = Organisation.objects.create(code="CY", name="朝阳区市场监督管理局", region=Region.objects.get(code="110105"))
     return accounts.create_user(username="data", password=PASSWORD, full_name="数据管理员", organisation=org,

@@ -9,7 +9,7 @@ import pytest
 from foodrisk.core.models import Region
 from foodrisk.enterprises.models import CrosswalkEntry, Enterprise
 from foodrisk.ingest import mapping
-from foodrisk.ingest.services import designer
+from foodrisk.ingest.services import designer, profiles
 from foodrisk.records.models import Inspection
 
 from .conftest import assert_counts, run_import
@@ -41,6 +41,13 @@ def beijing_regions():
                                                           "full_name": name})
 
 
+def chicago_regions():
+    """Chicago's ZIP areas as supervision stations under 110105 (the region of the file's synthesized USCCs), as
+    the built-in licence profile creates them when it is first used."""
+    beijing_regions()
+    profiles.ensure_profile_regions("chicago_licenses")
+
+
 def chicago_profiles(user=None):
     """The two profiles as a person makes them in the designer: start from its suggestions, then correct."""
     content = (FIXTURES / "business_licenses.csv").read_bytes()
@@ -50,7 +57,11 @@ def chicago_profiles(user=None):
     cfg["columns"]["LICENSE_DESCRIPTION"] = ["business_form"]
     cfg["values"]["business_form"] = BUSINESS_FORMS
     cfg["values"]["status"].update({"REV": "revoked", "REA": "revoked"})
-    cfg["derive"]["region_code"] = {"from_uscc": "uscc"}
+    cfg["derive"]["region_code"] = {"from_uscc": "uscc"}  # when the ZIP code is blank
+    # the ZIP code is the region: each Chicago ZIP area is a station; a ZIP outside the city is the county
+    cfg["columns"]["ZIP_CODE"] = ["region_code"]
+    cfg["values"]["region_code"] = {**{r.code[6:]: r.code for r in Region.objects.filter(
+        code__startswith="110105", level="station")}, "*": "110105"}
     licences = designer.save_profile(config=cfg, user=user, code="chicago-licenses", name="芝加哥营业执照")
 
     content = (FIXTURES / "food_inspections.csv").read_bytes()
@@ -63,7 +74,7 @@ def chicago_profiles(user=None):
 
 @pytest.fixture
 def chicago(db):
-    beijing_regions()
+    chicago_regions()
     return chicago_profiles()
 
 
@@ -78,7 +89,9 @@ def test_chicago_files_import_unedited_through_designer_profiles(chicago):
     assert_counts(ent)
     assert (ent.rows_read, ent.accepted_new, ent.quarantined) == (201, 200, 1)
     assert ent.report["reasons"] == {"enum_invalid:business_form": 1}  # a licence of another trade
-    assert Enterprise.objects.filter(region_id="110105").count() == 200  # region from characters 3–8 of the USCC
+    # the region is the ZIP area (a station under the county of the USCC)
+    assert Enterprise.objects.filter(region__parent_id="110105", region__level="station").count() == 200
+    assert Enterprise.objects.get(uscc="91110105217003106X").region_id == "11010560606"  # COSI, 60606
     assert CrosswalkEntry.objects.filter(scheme="chicago_license").count() == 200
     cosi = CrosswalkEntry.objects.get(scheme="chicago_license", local_id="2").enterprise
     assert cosi.name == "COSI"
@@ -110,3 +123,37 @@ def test_the_enterprise_profile_shows_its_identifiers_in_other_systems(chicago, 
     assert page.status_code == 200
     body = page.content.decode()
     assert 'id="crosswalk"' in body and "chicago_license" in body and "按统一社会信用代码" in body
+
+
+def test_the_builtin_licence_profile_brings_the_zip_areas_it_maps(db):
+    """Importing with the built-in profile creates Chicago's ZIP areas (audited) under the county; a ZIP outside
+    the city and a blank one fall back to the county; an installation without that county gets none."""
+    from foodrisk.core.models import AuditEntry
+
+    lines = (FIXTURES / "business_licenses.csv").read_text(encoding="utf-8").splitlines()
+    rows = [line.split(",") for line in lines[1:4]]
+    assert all(len(r) == len(lines[0].split(",")) for r in rows)  # no quoted commas in these three
+    zip_of_third = rows[2][7]
+    rows[0][7], rows[1][7] = "94005", ""  # a ZIP outside the city, a blank one
+    content = "\n".join([lines[0], *(",".join(r) for r in rows)]).encode()
+    batch = run_import(content, "licences.csv", source="芝加哥", profile="chicago_licenses", kind="enterprises")
+    assert not Region.objects.filter(level="station").exists()  # no 110105 here: nothing created
+    assert (batch.rows_read, batch.quarantined) == (3, 3), batch.report
+
+    beijing_regions()
+    batch = run_import(content, "licences-2.csv", source="芝加哥", profile="chicago_licenses", kind="enterprises")
+    assert Region.objects.filter(parent_id="110105", level="station").count() == len(mapping.BUILTIN_REGIONS[
+        "chicago_licenses"]) == 59
+    assert AuditEntry.objects.filter(action="core.region.create").count() == 59
+    assert_counts(batch)
+    assert batch.accepted_new == 3, batch.report
+    regions = dict(Enterprise.objects.values_list("uscc", "region_id"))
+    assert [regions[r[0]] for r in rows] == ["110105", "110105", "110105" + zip_of_third]
+
+
+def test_a_region_value_map_must_name_existing_regions(db):
+    beijing_regions()
+    cfg = dict(mapping.BUILTIN_PROFILES["chicago_licenses"])
+    with pytest.raises(designer.profile_format.ProfileInvalid) as exc:
+        designer.save_profile(config=cfg, code="chicago-copy")
+    assert "11010560601" in str(exc.value) and "不存在" in str(exc.value)

@@ -192,12 +192,17 @@ BUILTIN_PROFILES = {f"template_{kind}": _template_profile(kind) for kind in KIND
 BUILTIN_PROFILES["samr_announcement"] = SAMR_ANNOUNCEMENT
 PROFILE_NAMES = {f"template_{kind}": f"{KIND_LABELS[kind]}导入模板" for kind in KINDS}
 PROFILE_NAMES["samr_announcement"] = "市场监管总局/省局抽检信息公告"
-# profiles made in the mapping designer and shipped as data (builtin_profiles/<code>.json: {"name", "config"}),
-# e.g. Chicago's licence and inspection files, which the validity benchmark imports unedited
+# profiles made in the mapping designer and shipped as data (builtin_profiles/<code>.json: {"name", "config",
+# "regions"}), e.g. Chicago's licence and inspection files, which the validity benchmark imports unedited.
+# "regions": the supervision stations the profile's region value map names ([{"code", "name", "parent"}]); they
+# are created when the profile is first used for an import, under a parent county that exists
+# (services.profiles.ensure_profile_regions), never for an installation that does not use the profile
+BUILTIN_REGIONS = {}
 for _path in sorted((Path(__file__).parent / "builtin_profiles").glob("*.json")):
     _doc = json.loads(_path.read_text(encoding="utf-8"))
     BUILTIN_PROFILES[_path.stem] = _doc["config"]
     PROFILE_NAMES[_path.stem] = _doc["name"]
+    BUILTIN_REGIONS[_path.stem] = _doc.get("regions") or []
 
 
 def profile_code_for(kind, profile_hint=""):

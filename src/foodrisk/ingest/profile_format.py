@@ -7,7 +7,8 @@ reference with examples):
      "columns": {"Inspection_ID": ["inspection_no"], "License": ["crosswalk:chicago_license"],
                  "DBA_Name": ["enterprise_name"], "Risk": []},            # [] = ignore the column
      "constants": {"organisation": "芝加哥公共卫生局"},                      # a field every row gets
-     "values": {"result": {"Pass": "pass", "Pass w/ Conditions": "basic"}},  # source value → code
+     "values": {"result": {"Pass": "pass", "Pass w/ Conditions": "basic"},   # source value → code
+                "region_code": {"60601": "11010560601", "*": "110105"}},       # "*": any other value
      "dates": {"Inspection_Date": "%m/%d/%Y"},                             # strptime pattern per column
      "date_formats": ["iso", "slash", "chinese"],                         # tried for the other date columns
      "derive": {"inspection_no": {"hash": ["enterprise_name", "inspected_on"], "prefix": "DST-"},
@@ -173,6 +174,16 @@ def validate(config, *, kind=None, regions=None):
                                                                                    "value": value})
         mapped.add(field)
     for field, table in cfg["values"].items():
+        if types.get(field) == "region":  # a region value map: source value (a ZIP code, a name) → region code
+            if not isinstance(table, dict):
+                errors.append(_("The value map “%(field)s” must be an object of source value → code.") % {"field": field})
+                continue
+            bad = [str(v) for v in table.values() if not isinstance(v, str) or not N.code(v).isdigit()
+                   or (regions is not None and N.code(v) not in regions)]
+            if bad:
+                errors.append(_("The value map “%(field)s” names region codes that do not exist: %(bad)s.") % {
+                    "field": labels.get(field, field), "bad": "、".join(bad[:5])})
+            continue
         if field == "bool":
             if not isinstance(table, dict) or not all(isinstance(v, bool) for v in table.values()):
                 errors.append(_("The yes/no value map must map source values to true or false."))
@@ -299,6 +310,9 @@ class Compiled:
             self.values.setdefault(enum, {}).update(extra)
         self.values = {enum: {N.text(k).lower(): v for k, v in vals.items()} for enum, vals in self.values.items()}
         self.bools = {N.text(k).lower(): v for k, v in mapping.BOOL_VALUES.items()}
+        # a region column's values read through the profile's map first (a ZIP code → its station; "*" any other)
+        self.region_values = {N.text(k).lower(): N.code(v) for name, extra in cfg["values"].items()
+                              if self.types.get(name) == "region" and isinstance(extra, dict) for k, v in extra.items()}
         for name, extra in cfg["values"].items():
             if isinstance(extra, dict) and (name == "bool" or self.types.get(name) == "bool"):
                 self.bools.update({N.text(k).lower(): bool(v) for k, v in extra.items()})

@@ -21,7 +21,7 @@ from .. import mapping, readers
 from ..models import Batch, MappingProfile, QualitySnapshot
 from . import DuplicateFile, IngestError
 from .pipeline import COUNT_FIELD, Pipeline, blank_row
-from .profiles import detect, ensure_builtin_profiles, get_or_create_source
+from .profiles import detect, ensure_builtin_profiles, ensure_profile_regions, get_or_create_source
 from .quarantine import store_rejects
 
 logger = logging.getLogger(__name__)
@@ -56,6 +56,8 @@ def create_batch(*, user=None, source, kind="auto", content: bytes, file_name, p
     if kind not in mapping.KINDS:
         raise IngestError(_("Unknown record kind: %(kind)s") % {"kind": kind})
     profile_obj = MappingProfile.objects.filter(code=profile_code).first()
+    if profile_obj is None or profile_obj.builtin:
+        ensure_profile_regions(profile_code, user=user)  # e.g. Chicago's ZIP areas, which its region map names
     if region is None and user is not None and getattr(user, "scope_prefix", "") not in ("", None):
         region = Region.objects.filter(pk=user.scope_code).first()
     digest = hashlib.sha256(content).hexdigest()

@@ -259,6 +259,8 @@ class Pipeline:
             s = N.code(v)
             if not s:
                 return None, None
+            if t == "region" and profile.region_values:
+                s = profile.region_values.get(N.text(v).lower()) or profile.region_values.get("*") or s
             if t == "region" and not s.isdigit():  # a region's name: resolved within the jurisdiction
                 codes = self.region_names.get(N.text(v), ())
                 if len(codes) != 1:
@@ -288,7 +290,10 @@ class Pipeline:
             s = N.text(v)
             if not s:
                 return None, None
-            value = (profile.bools if t == "bool" else profile.values[t[5:]]).get(s.lower())
+            table = profile.bools if t == "bool" else profile.values[t[5:]]
+            value = table.get(s.lower())
+            if value is None:
+                value = table.get("*")  # the profile's "any other value"
             return value, V.ENUM_INVALID if value is None else None
         if t == "money" or t == "count":
             try:

@@ -22,6 +22,28 @@ def ensure_builtin_profiles():
                               ({"code": p.code, "kind": p.kind} for p in missing))
 
 
+def ensure_profile_regions(code, *, user=None):
+    """The supervision stations a built-in profile's region value map names (mapping.BUILTIN_REGIONS, e.g.
+    Chicago's ZIP areas under 110105), created when the profile is used and their parent county exists; each
+    creation audited. Returns how many were created."""
+    from foodrisk.core.models import Region
+    from foodrisk.core.services import objects
+
+    wanted = mapping.BUILTIN_REGIONS.get(code) or []
+    if not wanted:
+        return 0
+    known = set(Region.objects.filter(code__in=[r["code"] for r in wanted] + [r["parent"] for r in wanted])
+                .values_list("code", flat=True))
+    created = 0
+    for r in wanted:
+        if r["code"] in known or r["parent"] not in known:
+            continue
+        objects.save_instance(Region(code=r["code"], name=r["name"], level="station", parent_id=r["parent"],
+                                     full_name=r["name"]), user=user)
+        created += 1
+    return created
+
+
 def get_or_create_source(name, *, system="", user=None):
     source = Source.objects.filter(name=name).first()
     if source is None:
