@@ -88,12 +88,25 @@ class MappingProfileForm(forms.ModelForm):
 
 
 class DesignerSampleForm(forms.Form):
-    kind = forms.ChoiceField(label=_("kind"), choices=Kind.choices)
+    profile = forms.ModelChoiceField(label=_("edit a profile"), queryset=MappingProfile.objects.none(), required=False,
+                                     help_text=_("Leave empty to make a new profile. A profile you edit keeps its "
+                                                 "earlier versions."))
+    kind = forms.ChoiceField(label=_("kind"), choices=Kind.choices,
+                             help_text=_("For a new profile (an edited profile keeps its kind)."))
     source = forms.CharField(label=_("source"), max_length=100, required=False,
                              help_text=_("The system the files come from (for the dry run's lineage)."))
     file = forms.FileField(label=_("sample file"),
                            help_text=_("A file as the source system delivers it: CSV (UTF-8, GBK, GB18030), XLSX or "
                                        "JSON. The first 200 rows are used."))
+    sheet = forms.CharField(label=_("sheet"), max_length=100, required=False,
+                            help_text=_("A workbook's sheet: its name or number (default the first)."))
+    header_row = forms.IntegerField(label=_("header row"), min_value=1, max_value=profile_format.MAX_HEADER_ROW,
+                                    required=False,
+                                    help_text=_("The row holding the column headers (default: detected)."))
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["profile"].queryset = MappingProfile.objects.restrict(user, "change").order_by("code")
 
     def clean_file(self):
         upload = self.cleaned_data["file"]

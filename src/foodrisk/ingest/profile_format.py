@@ -12,7 +12,8 @@ reference with examples):
      "dates": {"Inspection_Date": "%m/%d/%Y"},                             # strptime pattern per column
      "date_formats": ["iso", "slash", "chinese"],                         # tried for the other date columns
      "derive": {"inspection_no": {"hash": ["enterprise_name", "inspected_on"], "prefix": "DST-"},
-                "region_code": {"from_uscc": "uscc"}}}
+                "region_code": {"from_uscc": "uscc"}},
+     "read": {"sheet": "检查记录", "header_row": 3}}                        # optional: a workbook's sheet, the header row
 
 Format 1 (the original: "headers" {source header: field}, "values", "date_formats", "derive") still loads:
 `upgrade()` reads it as format 2, so stored profiles need no migration.
@@ -78,7 +79,7 @@ def upgrade(config):
     config = dict(config or {})
     if config.get("format") == FORMAT:
         out = {k: config.get(k) for k in ("kind", "columns", "constants", "values", "dates", "date_formats",
-                                          "derive")}
+                                          "derive", "read")}
     else:
         columns = {}
         for header, field in (config.get("headers") or {}).items():
@@ -86,7 +87,7 @@ def upgrade(config):
         out = {"kind": config.get("kind"), "columns": columns, "constants": {}, "values": config.get("values") or {},
                "dates": {}, "date_formats": config.get("date_formats"), "derive": config.get("derive") or {}}
     out["format"] = FORMAT
-    for key in ("columns", "constants", "values", "dates", "derive"):
+    for key in ("columns", "constants", "values", "dates", "derive", "read"):
         if not isinstance(out.get(key), dict):
             out[key] = {}
     if not out.get("date_formats"):
@@ -216,6 +217,7 @@ def validate(config, *, kind=None, regions=None):
         for pattern in formats:
             if not valid_date_pattern(pattern):
                 errors.append(_pattern_error(_("General date patterns"), pattern))
+    errors.extend(_read_errors(cfg["read"]))
     for field, rule in cfg["derive"].items():
         known(field, _("Derived field “%(field)s”") % {"field": field})
         errors.extend(_derive_errors(field, rule, types, labels))
@@ -231,6 +233,31 @@ def validate(config, *, kind=None, regions=None):
     if errors:
         raise ProfileInvalid(errors)
     return cfg
+
+
+MAX_HEADER_ROW = 50
+
+
+def _read_errors(read):
+    """How the file is read: "sheet" (a workbook's sheet name or 1-based number), "header_row" (1-based)."""
+    errors = []
+    unknown = sorted(set(read) - {"sheet", "header_row"})
+    if unknown:
+        errors.append(_("Unknown reading options: %(keys)s (use sheet and header_row).") % {"keys": "、".join(unknown)})
+    sheet = read.get("sheet")
+    if sheet is not None and not ((isinstance(sheet, str) and sheet.strip() and len(sheet) <= 100)
+                                  or (isinstance(sheet, int) and not isinstance(sheet, bool) and sheet >= 1)):
+        errors.append(_("The sheet must be a sheet name or a number from 1."))
+    row = read.get("header_row")
+    if row is not None and not (isinstance(row, int) and not isinstance(row, bool) and 1 <= row <= MAX_HEADER_ROW):
+        errors.append(_("The header row must be a number from 1 to %(max)s.") % {"max": MAX_HEADER_ROW})
+    return errors
+
+
+def read_options(config):
+    """{"sheet", "header_row"} for readers.read_bytes from a stored configuration (defaults: first sheet, row 1)."""
+    read = (config or {}).get("read") or {}
+    return {"sheet": read.get("sheet"), "header_row": read.get("header_row") or 1}
 
 
 def _derive_errors(field, rule, types, labels):
@@ -461,5 +488,8 @@ def distinct_values(rows, index, limit=40):
 def to_jsonable(cfg):
     """The configuration as stored (format 2, keys in a stable order)."""
     cfg = upgrade(cfg)
-    return {k: cfg[k] for k in ("format", "kind", "columns", "constants", "values", "dates", "date_formats", "derive")}
+    out = {k: cfg[k] for k in ("format", "kind", "columns", "constants", "values", "dates", "date_formats", "derive")}
+    if cfg["read"]:  # only when a profile reads other than the first sheet from row 1 (older profiles stay equal)
+        out["read"] = cfg["read"]
+    return out
 

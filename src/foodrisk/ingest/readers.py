@@ -73,22 +73,31 @@ def detect_encoding(data: bytes):
     return decode(data)[1]
 
 
-def read_csv_bytes(data: bytes, headers_only=False):
-    """headers_only: parse the first record only (the Table's rows stay empty)."""
+def read_csv_bytes(data: bytes, headers_only=False, header_row=1):
+    """headers_only: parse the records up to the header row only (the Table's rows stay empty)."""
     content, encoding, lossy = decode(data)
     first_line = content[:4096].split("\n", 1)[0]
     delimiter = "\t" if "\t" in first_line and "," not in first_line else ","
     reader = csv.reader(io.StringIO(content, newline=""), delimiter=delimiter)
     try:
-        rows = list(itertools.islice(reader, 1 if headers_only else None))
+        rows = list(itertools.islice(reader, header_row if headers_only else None))
     except csv.Error as exc:
         logger.info("unreadable CSV near line %s: %s", reader.line_num, exc)
         raise UnreadableFile(_("The CSV file is malformed near line %(line)s (an unclosed quotation mark or a cell "
                                "longer than 128 KB?).") % {"line": reader.line_num}) from None
-    headers = [h.strip() for h in rows[0]] if rows else []
-    body = rows[1:] if rows else []  # blank rows stay so row numbers match the file; the pipeline skips them
     notes = (["bom"] if data.startswith(_BOMS[0][0]) else []) + (["undecodable_bytes"] if lossy else [])
-    return Table(headers, body, "csv", encoding, notes)
+    # blank rows stay so row numbers match the file; the pipeline skips them
+    return with_header_row(Table([], rows, "csv", encoding, notes), header_row, raw=True)
+
+
+def with_header_row(table, header_row=1, *, raw=False):
+    """The table read with its headers on row `header_row` (1-based, counted in the file: the rows above are titles
+    and are dropped). raw: table.rows still holds the header row itself (headers empty)."""
+    rows = table.rows if raw else [table.headers, *table.rows]
+    if header_row < 1 or (rows and header_row > len(rows)):
+        raise UnreadableFile(_("The header row %(row)s is beyond the end of the file.") % {"row": header_row})
+    headers = ["" if h is None else str(h).strip() for h in rows[header_row - 1]] if rows else []
+    return Table(headers, rows[header_row:], table.fmt, table.encoding, table.notes)
 
 
 def workbook_format(data: bytes, name=""):
@@ -101,17 +110,48 @@ def workbook_format(data: bytes, name=""):
     return suffix
 
 
-def read_workbook_bytes(data: bytes, fmt="xlsx"):
-    """The first sheet of an XLSX, XLS or ODS workbook."""
+def _sheet(workbook, sheet):
+    """The chosen sheet of a calamine workbook: by name, or by 1-based number (None: the first)."""
+    if sheet in (None, ""):
+        return workbook.get_sheet_by_index(0)
+    names = workbook.sheet_names
+    if str(sheet) in names:
+        return workbook.get_sheet_by_name(str(sheet))
+    if isinstance(sheet, int) or str(sheet).isdigit():
+        index = int(sheet) - 1
+        if not 0 <= index < len(names):
+            raise UnreadableFile(_("The workbook has no sheet %(sheet)s (it has: %(names)s).")
+                                 % {"sheet": sheet, "names": "、".join(names)})
+        return workbook.get_sheet_by_index(index)
+    raise UnreadableFile(_("The workbook has no sheet %(sheet)s (it has: %(names)s).")
+                         % {"sheet": sheet, "names": "、".join(names)})
+
+
+def sheet_names(data: bytes, name=""):
+    """The sheet names of a workbook ([] for CSV and JSON, or a workbook that cannot be read)."""
+    if not workbook_format(data, name):
+        return []
+    from python_calamine import CalamineWorkbook
+
+    try:
+        return list(CalamineWorkbook.from_filelike(io.BytesIO(data)).sheet_names)
+    except Exception:  # noqa: BLE001 — read_bytes gives the reason
+        return []
+
+
+def read_workbook_bytes(data: bytes, fmt="xlsx", sheet=None):
+    """One sheet (default the first) of an XLSX, XLS or ODS workbook."""
     from python_calamine import CalamineWorkbook, PasswordError
 
     try:
-        rows = CalamineWorkbook.from_filelike(io.BytesIO(data)).get_sheet_by_index(0).to_python(skip_empty_area=False)
+        rows = _sheet(CalamineWorkbook.from_filelike(io.BytesIO(data)), sheet).to_python(skip_empty_area=False)
+    except UnreadableFile:
+        raise
     except PasswordError:
         raise UnreadableFile(_("The workbook is protected by a password: remove the password and upload it again."))\
             from None
     except Exception as exc:  # calamine could not read it: openpyxl reads some XLSX it refuses
-        rows = _openpyxl_rows(data) if fmt == "xlsx" else None
+        rows = _openpyxl_rows(data, sheet) if fmt == "xlsx" else None
         if rows is None:
             logger.info("unreadable %s workbook: %s", fmt, exc)
             raise UnreadableFile(_("The %(format)s file cannot be read: it is damaged, incomplete or not a "
@@ -132,12 +172,14 @@ def read_xlsx_bytes(data: bytes):
     return read_workbook_bytes(data, "xlsx")
 
 
-def _openpyxl_rows(data):
+def _openpyxl_rows(data, sheet=None):
     import openpyxl
 
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        return [list(r) for r in workbook.worksheets[0].iter_rows(values_only=True)]
+        ws = (workbook.worksheets[int(sheet) - 1] if isinstance(sheet, int) or str(sheet).isdigit()
+              else workbook[sheet]) if sheet not in (None, "") else workbook.worksheets[0]
+        return [list(r) for r in ws.iter_rows(values_only=True)]
     except Exception:  # noqa: BLE001 — any failure means: not readable by openpyxl either
         return None
 
@@ -162,17 +204,21 @@ def read_json_bytes(data: bytes):
     return Table(headers, body, "json", "utf-8")
 
 
-def read_bytes(data: bytes, name="", headers_only=False):
-    """headers_only: a CSV file's first record only (workbooks and JSON are read whole). Raises UnreadableFile."""
+def read_bytes(data: bytes, name="", headers_only=False, sheet=None, header_row=1):
+    """headers_only: a CSV file's records up to the header row only (workbooks and JSON are read whole). sheet: a
+    workbook's sheet by name or 1-based number (default the first); header_row: the 1-based row of the headers
+    (rows above are titles). Raises UnreadableFile."""
     if not data.lstrip(b"\xef\xbb\xbf \r\n\t"):
         raise UnreadableFile(_("The file is empty."))
+    header_row = int(header_row or 1)
     fmt = workbook_format(data, name)
     if fmt:
-        return read_workbook_bytes(data, fmt)
+        table = read_workbook_bytes(data, fmt, sheet)
+        return with_header_row(table, header_row) if header_row > 1 else table
     stripped = data.lstrip(b"\xef\xbb\xbf \r\n\t")
     if Path(name).suffix.lower() == ".json" or stripped[:1] in (b"[", b"{"):
         return read_json_bytes(data)
-    return read_csv_bytes(data, headers_only)
+    return read_csv_bytes(data, headers_only, header_row)
 
 
 def read_path(path):
@@ -180,7 +226,7 @@ def read_path(path):
     return read_bytes(path.read_bytes(), path.name)
 
 
-def read_headers(data: bytes, name=""):
-    """A Table with the headers of read_bytes(data, name) (rows left empty for CSV: only the first record
-    is parsed)."""
-    return read_bytes(data, name, headers_only=True)
+def read_headers(data: bytes, name="", sheet=None, header_row=1):
+    """A Table with the headers of read_bytes(data, name, …) (rows left empty for CSV: only the records up to the
+    header row are parsed)."""
+    return read_bytes(data, name, headers_only=True, sheet=sheet, header_row=header_row)

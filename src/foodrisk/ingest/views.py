@@ -366,6 +366,8 @@ class MappingProfileDetailView(ObjectDetailView):
         ctx = super().get_context_data(**kwargs)
         ctx["config_json"] = json.dumps(self.object.config, ensure_ascii=False, indent=2)
         ctx["hidden_config"] = True
+        ctx["can_design"] = MappingProfile.objects.restrict(self.request.user, "change").filter(
+            pk=self.object.pk).exists()
         return ctx
 
 
@@ -392,14 +394,26 @@ class DesignerView(ScopedMixin, FormView):
     form_class = forms.DesignerSampleForm
     template_name = "ingest/designer_upload.html"
 
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "user": self.request.user}
+
+    def get_initial(self):
+        # "edit in the designer" on a profile's page: that profile preselected
+        return {"profile": self.request.GET.get("profile") or None}
+
     def get_form(self, form_class=None):
         return bootstrap(super().get_form(form_class))
 
     def form_valid(self, form):
-        upload = form.cleaned_data["file"]
+        data = form.cleaned_data
+        upload, profile = data["file"], data["profile"]
         content = upload.read()
+        # an edited profile reads the sample as it reads its files (its sheet and header row) unless told otherwise
+        read = profile_format.read_options(profile.config) if profile else {"sheet": None, "header_row": None}
+        sheet = data["sheet"].strip() or read["sheet"]
+        header_row = data["header_row"] or (read["header_row"] if profile else None)
         try:
-            table, _detected = designer.read_sample(content, upload.name)
+            table, _detected = designer.read_sample(content, upload.name, sheet=sheet, header_row=header_row)
         except readers.UnreadableFile as exc:
             form.add_error("file", str(exc))
             return self.form_invalid(form)
@@ -408,7 +422,8 @@ class DesignerView(ScopedMixin, FormView):
             return self.form_invalid(form)
         self.request.session[SESSION_SAMPLE] = {
             "path": designer.store_sample(content, upload.name), "name": upload.name[:200],
-            "kind": form.cleaned_data["kind"], "source": form.cleaned_data["source"] or _("mapping designer")}
+            "kind": profile.kind if profile else data["kind"], "profile": profile.pk if profile else None,
+            "sheet": sheet, "header_row": header_row, "source": data["source"] or _("mapping designer")}
         return redirect("ingest:designer_map")
 
 
@@ -424,20 +439,37 @@ class DesignerMapView(ScopedMixin, TemplateView):
         self.sample = request.session.get(SESSION_SAMPLE)
         return super().dispatch(request, *args, **kwargs)
 
+    def edited(self):
+        """The profile being edited (a new version is saved), or None for a new one; out of reach: 404."""
+        pk = (self.sample or {}).get("profile")
+        if not pk:
+            return None
+        return get_object_or_404(MappingProfile.objects.restrict(self.request.user, "change"), pk=pk)
+
     def load(self):
         content = designer.load_sample(self.sample["path"])
-        table, detected = designer.read_sample(content, self.sample["name"])
+        table, detected = designer.read_sample(content, self.sample["name"], sheet=self.sample.get("sheet"),
+                                               header_row=self.sample.get("header_row"))
         return content, table, detected
 
     def get(self, request, *args, **kwargs):
         if not self.sample:
             return redirect("ingest:designer")
-        _content, table, detected = self.load()
-        cfg = designer.suggested_config(self.sample["kind"], table)
+        try:
+            _content, table, detected = self.load()
+        except readers.UnreadableFile as exc:  # e.g. a sheet or header row chosen that the sample does not have
+            messages.error(request, str(exc))
+            return redirect("ingest:designer")
+        profile = self.edited()
+        if profile is not None:
+            cfg = dict(profile_format.upgrade(profile.config), read=designer.read_choices(detected))
+        else:
+            cfg = designer.suggested_config(self.sample["kind"], table, read=designer.read_choices(detected))
         return self.render_to_response(self.context(table, detected, cfg))
 
     def context(self, table, detected, cfg, **extra):
         kind = self.sample["kind"]
+        profile = self.edited()
         cfg_full = profile_format.upgrade(cfg)
         key = mapping.NATURAL_KEY.get(kind)
         return {"sample": self.sample, "kind": kind, "kind_label": mapping.KIND_LABELS[kind], "detected": detected,
@@ -447,16 +479,31 @@ class DesignerMapView(ScopedMixin, TemplateView):
                     "hash", [])) for f, lbl in profile_format.field_labels(kind).items() if f != key],
                 "hash_prefix": (cfg_full["derive"].get(key) or {}).get("prefix", ""), "key_label":
                 profile_format.field_labels(kind).get(key, key), "region_from_uscc": "region_code" in cfg_full["derive"],
-                "has_region": "region_code" in profile_format.field_types(kind),
-                "code": self.request.POST.get("code", ""), "name": self.request.POST.get("name", ""), **extra}
+                "has_region": "region_code" in profile_format.field_types(kind), "profile": profile,
+                "code": profile.code if profile else self.request.POST.get("code", ""),
+                "name": self.request.POST.get("name") or (profile.name if profile else ""), **extra}
 
     def post(self, request, *args, **kwargs):
         if not self.sample:
             return redirect("ingest:designer")
-        content, table, detected = self.load()
-        kind = self.sample["kind"]
-        cfg = designer.config_from_choices(kind, table.headers, dict(request.POST.lists()))
         todo = request.POST.get("_action", "refresh")
+        if todo == "reread":  # another sheet or header row of the sample
+            header_row = request.POST.get("header_row", "").strip()
+            self.sample.update(sheet=request.POST.get("sheet", "").strip() or None,
+                               header_row=int(header_row) if header_row.isdigit() and 0 < int(header_row) <= 50
+                               else None)
+            request.session[SESSION_SAMPLE] = self.sample
+            return redirect("ingest:designer_map")
+        try:
+            content, table, detected = self.load()
+        except readers.UnreadableFile as exc:
+            messages.error(request, str(exc))
+            return redirect("ingest:designer")
+        kind = self.sample["kind"]
+        profile = self.edited()
+        cfg = designer.config_from_choices(kind, table.headers, dict(request.POST.lists()),
+                                           base=profile.config if profile else None,
+                                           read=designer.read_choices(detected))
         errors = []
         if todo in ("dry_run", "save"):
             try:
@@ -470,8 +517,12 @@ class DesignerMapView(ScopedMixin, TemplateView):
             return TemplateResponse(request, "ingest/designer_map.html#dryrun", {"dry_errors": errors})
         if todo == "save" and not errors:
             try:
-                profile = designer.save_profile(config=cfg, user=request.user, code=request.POST.get("code", ""),
-                                                name=request.POST.get("name", ""))
+                if profile is not None:  # a new version of the profile being edited
+                    profile = designer.save_profile(config=cfg, user=request.user, profile=profile,
+                                                    name=request.POST.get("name", ""))
+                else:
+                    profile = designer.save_profile(config=cfg, user=request.user, code=request.POST.get("code", ""),
+                                                    name=request.POST.get("name", ""))
             except profile_format.ProfileInvalid as exc:
                 errors = exc.errors
             else:

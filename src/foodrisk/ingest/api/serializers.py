@@ -96,6 +96,10 @@ class ProfileConfigSerializer(serializers.Serializer):
 class SampleSerializer(serializers.Serializer):
     file = serializers.FileField(label=_("sample file"))
     kind = serializers.ChoiceField(label=_("kind"), choices=list(mapping.KINDS))
+    sheet = serializers.CharField(label=_("sheet"), max_length=100, required=False,
+                                  help_text=_("A workbook's sheet: its name or number (default the first)."))
+    header_row = serializers.IntegerField(label=_("header row"), min_value=1, max_value=50, required=False,
+                                          help_text=_("The row holding the column headers (default: detected)."))
 
 
 class DryRunSerializer(serializers.Serializer):

@@ -140,13 +140,15 @@ class MappingProfileViewSet(ScopedModelViewSet):
         body = s.SampleSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         try:
-            table, detected = designer.read_sample(body.validated_data["file"].read(), body.validated_data["file"].name)
+            d = body.validated_data
+            table, detected = designer.read_sample(d["file"].read(), d["file"].name, sheet=d.get("sheet"),
+                                                   header_row=d.get("header_row"))
         except readers.UnreadableFile as exc:
             return Response({"file": [str(exc)]}, status=status.HTTP_400_BAD_REQUEST)
         kind = body.validated_data["kind"]
         return Response({"detected": detected, "headers": table.headers,
                          "columns": designer.analyse(kind, table),
-                         "config": designer.suggested_config(kind, table)})
+                         "config": designer.suggested_config(kind, table, read=designer.read_choices(detected))})
 
     @extend_schema(request=s.DryRunSerializer)
     @action(detail=False, methods=["post"], url_path="dry-run", url_name="dry-run")

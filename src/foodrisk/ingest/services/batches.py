@@ -17,11 +17,17 @@ from django.utils.translation import gettext as _
 from foodrisk.core.models import Region
 from foodrisk.core.services import audit
 
-from .. import mapping, readers
+from .. import mapping, profile_format, readers
 from ..models import Batch, MappingProfile, QualitySnapshot
 from . import DuplicateFile, IngestError
 from .pipeline import COUNT_FIELD, Pipeline, blank_row
-from .profiles import detect, ensure_builtin_profiles, ensure_profile_regions, get_or_create_source
+from .profiles import (
+    detect,
+    ensure_builtin_profiles,
+    ensure_profile_regions,
+    get_or_create_source,
+    profile_config,
+)
 from .quarantine import store_rejects
 
 logger = logging.getLogger(__name__)
@@ -40,13 +46,17 @@ def create_batch(*, user=None, source, kind="auto", content: bytes, file_name, p
     ensure_builtin_profiles()
     if isinstance(source, str):
         source = get_or_create_source(source, user=user)
+    profile_code = profile.code if isinstance(profile, MappingProfile) else profile
     try:
-        table = readers.read_headers(content, file_name)  # the rows are read when the batch runs
+        read = profile_format.read_options(profile_config(profile) if profile else None)  # its sheet and header row
+    except KeyError:
+        raise IngestError(_("Unknown mapping profile: %(code)s") % {"code": profile_code}) from None
+    try:
+        table = readers.read_headers(content, file_name, **read)  # the rows are read when the batch runs
     except readers.UnreadableFile as exc:
         raise IngestError(str(exc)) from None
     if not any(table.headers):
         raise IngestError(_("The file has no header row."))
-    profile_code = profile.code if isinstance(profile, MappingProfile) else profile
     if kind in (None, "", "auto"):
         kind, detected = detect(table.headers)
         profile_code = profile_code or detected
@@ -117,11 +127,11 @@ def run_batch(batch, *, progress=None, log=None):
         audit.record("ingest.batch.start", batch, details={"kind": batch.kind, "file": batch.file_name,
                                                            **({"resumed_after_rows": committed} if committed else {})})
     try:
+        pipe = Pipeline(batch)
         with batch.file.open("rb") as fh:
-            table = readers.read_bytes(fh.read(), batch.file_name)
+            table = readers.read_bytes(fh.read(), batch.file_name, **profile_format.read_options(pipe.config))
         t_read = time.perf_counter()
         _beat(batch)
-        pipe = Pipeline(batch)
         pipe.restore((batch.report or {}).get("progress"))
         headers = table.headers
         numbered = [(i + 1, cells) for i, cells in enumerate(table.rows) if not blank_row(cells)]

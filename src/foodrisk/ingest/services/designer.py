@@ -110,24 +110,38 @@ def import_profile(content, *, user=None, code=""):
 
 
 # ==================================================================================== a sample file
-def read_sample(content, file_name):
-    """(table, detected) for a sample: the file read whole, and what was detected (format, encoding, header
-    row, sheet). A header row below some title lines is found: the first row with ≥ 2 filled cells whose
-    following row is as wide."""
-    table = readers.read_bytes(content, file_name)
-    header_row = 1
-    rows = [table.headers, *table.rows]
-    for i, row in enumerate(rows[:20]):
-        filled = sum(1 for c in row if c not in (None, ""))
-        if filled >= 2 and filled >= 0.6 * max(len(r) for r in rows[:20]):
-            header_row = i + 1
-            break
+def read_sample(content, file_name, *, sheet=None, header_row=None):
+    """(table, detected) for a sample: the file read whole (a workbook's chosen sheet, default the first), and
+    what was detected (format, encoding, header row, sheets). header_row None: found — the first row with ≥ 2
+    filled cells and at least 60 % as wide as the widest of the first 20 (title lines above it are skipped).
+    Raises readers.UnreadableFile."""
+    table = readers.read_bytes(content, file_name, sheet=sheet)
+    if header_row is None:
+        header_row = 1
+        rows = [table.headers, *table.rows]
+        widest = max((sum(1 for c in r if c not in (None, "")) for r in rows[:20]), default=0)
+        for i, row in enumerate(rows[:20]):
+            filled = sum(1 for c in row if c not in (None, ""))
+            if filled >= 2 and filled >= 0.6 * widest:
+                header_row = i + 1
+                break
     if header_row > 1:
-        table = readers.Table([str(c).strip() if c is not None else "" for c in rows[header_row - 1]],
-                              rows[header_row:], table.fmt, table.encoding, table.notes)
+        table = readers.with_header_row(table, header_row)
+    sheets = readers.sheet_names(content, file_name)
     detected = {"format": table.fmt, "encoding": table.encoding or "", "header_row": header_row,
-                "sheet": _("the first sheet") if table.fmt == "xlsx" else "", "rows": len(table.rows)}
+                "sheets": sheets, "sheet": (str(sheet) if sheet not in (None, "") else sheets[0]) if sheets else "",
+                "rows": len(table.rows)}
     return table, detected
+
+
+def read_choices(detected):
+    """The profile's "read" options for what the sample was read with: only what differs from the default."""
+    read = {}
+    if detected.get("sheets") and detected["sheet"] != detected["sheets"][0]:
+        read["sheet"] = detected["sheet"]
+    if detected.get("header_row", 1) > 1:
+        read["header_row"] = detected["header_row"]
+    return read
 
 
 def analyse(kind, table):
@@ -154,13 +168,14 @@ def analyse(kind, table):
     return columns
 
 
-def suggested_config(kind, table):
+def suggested_config(kind, table, read=None):
     """A first profile from the sample alone: the best suggestion per column, detected date patterns, value
-    maps for enumeration columns. The designer starts from it; a person corrects it."""
+    maps for enumeration columns (read: the sheet and header row the sample was read with, see read_choices).
+    The designer starts from it; a person corrects it."""
     columns = analyse(kind, table)
     types = profile_format.field_types(kind)
     cfg = {"format": profile_format.FORMAT, "kind": kind, "columns": {}, "constants": {}, "values": {}, "dates": {},
-           "date_formats": ["iso", "slash", "chinese"], "derive": {}}
+           "date_formats": ["iso", "slash", "chinese"], "derive": {}, **({"read": read} if read else {})}
     for col in columns:
         target = col["target"]
         cfg["columns"][col["header"]] = [target] if target else []
@@ -183,7 +198,8 @@ def dry_run(content, file_name, config, *, user=None, source="designer", limit=S
     unchanged, merged, quarantined with reasons, review) and how it was linked. The import runs for real in a
     transaction that is then rolled back, so the outcome is exactly what an import would do now."""
     cfg = profile_format.validate(config, regions=_regions())
-    table, detected = read_sample(content, file_name)
+    read = profile_format.read_options(cfg)
+    table, detected = read_sample(content, file_name, sheet=read["sheet"], header_row=read["header_row"])
     numbered = [(i + 1, cells) for i, cells in enumerate(table.rows[:limit]) if not blank_row(cells)]
     result = {}
     try:
@@ -255,10 +271,60 @@ def _scheme_for(header):
     return (scheme or "source_id")[:50]
 
 
-def config_from_choices(kind, headers, data):
+def config_from_choices(kind, headers, data, *, base=None, read=None):
     """A format-2 configuration from the designer's form (a dict of lists, as request.POST.lists()):
     t<i>/u<i> the targets of column i, s<i> its crosswalk scheme, d<i> its date pattern, vk<i>_<n>/vv<i>_<n> its
-    value map, c_<field> constants, h the fields of a derived record key, hp its prefix, ru region from USCC."""
+    value map, c_<field> constants, h the fields of a derived record key, hp its prefix, ru region from USCC.
+    read: the sheet and header row (read_choices). base: the configuration of the profile being edited — what the
+    form does not show (columns absent from the sample, value-map entries for values the sample lacks, region
+    maps, other derive rules, date_formats) is kept from it."""
+    cfg = _config_from_form(kind, headers, data)
+    if read:
+        cfg["read"] = read
+    return _merged(kind, headers, data, profile_format.upgrade(base), cfg) if base else cfg
+
+
+def _merged(kind, headers, data, base, form):
+    """The edited profile: base, with what the form shows replaced by the form's choices."""
+    shown = {mapping.header_key(h) for h in headers if h}
+    out = {"format": profile_format.FORMAT, "kind": kind}
+    out["columns"] = {h: t for h, t in base["columns"].items() if mapping.header_key(h) not in shown}
+    out["columns"].update(form["columns"])
+    out["dates"] = {h: p for h, p in base["dates"].items() if mapping.header_key(h) not in shown}
+    out["dates"].update(form.get("dates") or {})
+    values = {f: dict(t) for f, t in base["values"].items()}
+    offered = {}  # field → the source values the form listed (a value it did not list keeps its base code)
+    for i, _header in enumerate(headers):
+        for target in form["columns"].get(headers[i], []) if headers[i] else []:
+            n, keys = 0, set()
+            while f"vk{i}_{n}" in data:
+                keys.add((data[f"vk{i}_{n}"] or [""])[-1].strip())
+                n += 1
+            if keys:
+                offered.setdefault(target, set()).update(keys)
+    for field, keys in offered.items():
+        table = {k: v for k, v in values.get(field, {}).items() if k not in keys}
+        table.update((form.get("values") or {}).get(field, {}))
+        values[field] = table
+    out["values"] = {f: t for f, t in values.items() if t}
+    rendered = {c["field"] for c in constant_rows(kind, {})}
+    out["constants"] = {f: v for f, v in base["constants"].items() if f not in rendered}
+    out["constants"].update(form.get("constants") or {})
+    derive = dict(base["derive"])
+    key = mapping.NATURAL_KEY.get(kind)
+    if "hash" in (derive.get(key) or {}):
+        derive.pop(key)
+    if "from_uscc" in (derive.get("region_code") or {}):
+        derive.pop("region_code")
+    derive.update(form.get("derive") or {})
+    out["derive"] = derive
+    out["date_formats"] = base["date_formats"]
+    if form.get("read"):
+        out["read"] = form["read"]
+    return out
+
+
+def _config_from_form(kind, headers, data):
     def one(key):
         value = data.get(key) or [""]
         return (value[-1] if isinstance(value, list) else value).strip()

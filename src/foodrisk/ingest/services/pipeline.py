@@ -74,8 +74,8 @@ class Pipeline:
         self.batch = batch
         self.changed_by = batch.started_by_id if changed_by is _STARTER else changed_by
         self.kind = batch.kind
-        self.profile = profile_format.Compiled(
-            config or profile_config(batch.profile or mapping.profile_code_for(batch.kind)), batch.kind)
+        self.config = config or profile_config(batch.profile or mapping.profile_code_for(batch.kind))
+        self.profile = profile_format.Compiled(self.config, batch.kind)
         self.import_day = batch.import_day or timezone.localdate()
         self.org_check = bool(params.get("uscc_org_code_check", True))
         self.auto = float(params.get("entity_auto_link_threshold", 0.92))
