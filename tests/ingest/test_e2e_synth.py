@@ -41,7 +41,7 @@ def test_import_small_city_detects_injected_errors(synth_city, capsys):
     assert result["precision"] >= 0.99, result
     linking = linking_accuracy(out, batches)
     assert linking["accuracy"] >= 0.99, linking
-    assert "rows read" in capsys.readouterr().out
+    assert "读取" in capsys.readouterr().out
 
     # the same delivery again is refused without --force, and with it changes nothing
     with pytest.raises(SystemExit):

@@ -19,11 +19,14 @@ class JobKind:
     func: object
     queue: str = "default"
     permission: str = ""
+    # exceptions whose text is written for the person (in Chinese): a failed job shows it; any other exception
+    # shows a general message, its traceback kept for administrators and the log
+    user_errors: tuple = ()
 
 
-def register(code, title, *, queue="default", permission=""):
+def register(code, title, *, queue="default", permission="", user_errors=()):
     def decorator(func):
-        _registry[code] = JobKind(code, title, func, queue, permission)
+        _registry[code] = JobKind(code, title, func, queue, permission, tuple(user_errors))
         return func
 
     return decorator

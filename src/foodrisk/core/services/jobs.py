@@ -7,6 +7,7 @@ import traceback
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from .. import context, jobs
 from ..metrics import JOB_DURATION, JOB_FAILURES
@@ -90,7 +91,7 @@ def execute(job_id):
             logger.exception("job %s failed", job.pk)
             Job.objects.filter(pk=job.pk).update(
                 status="failed", error=f"{exc}\n\n{traceback.format_exc()}"[-20000:], finished_at=timezone.now(),
-                log=ctx.job.log,
+                log=ctx.job.log, message=failure_message(spec, exc, job.pk)[:300],
             )
             _observe(job.kind, "failed", started)
             return "failed"
@@ -98,6 +99,15 @@ def execute(job_id):
                                          finished_at=timezone.now())
     _observe(job.kind, "succeeded", started)
     return "succeeded"
+
+
+def failure_message(spec, exc, job_id):
+    """What the person sees of a failed job: the text of an exception written for them (spec.user_errors), else a
+    general message in Chinese (the exception and its traceback are in job.error, shown to administrators)."""
+    if spec.user_errors and isinstance(exc, spec.user_errors) and str(exc):
+        return str(exc)
+    return _("The job stopped because of a system error; the administrator can see the details (job #%(id)s).") % {
+        "id": job_id}
 
 
 def _observe(kind, status, started):

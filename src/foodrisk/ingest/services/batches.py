@@ -282,15 +282,36 @@ def counts(batch):
             "in_review": batch.in_review}
 
 
+def batch_title(batch):
+    """「批次 #12 business_licenses.csv（企业）」: how logs and reports name a batch."""
+    return _("Batch #%(id)s %(file)s (%(kind)s)") % {"id": batch.pk, "file": batch.file_name,
+                                                     "kind": mapping.KIND_LABELS.get(batch.kind, batch.kind)}
+
+
 def format_report(batch):
+    """The batch's report as plain text in Chinese (the import command's output and the job log): its counts
+    (they add up to the rows read), speed, how rows were linked, quarantine reasons and notes in words."""
+    from ..choices import LINK_LABELS
+    from ..validators import reason_label
+
     r = batch.report or {}
-    lines = [f"batch #{batch.pk} {batch.file_name} [{batch.kind}] {batch.status}",
-             "  rows read {rows_read} = new {accepted_new} + updated {accepted_updated} + unchanged {unchanged} "
-             "+ merged {merged_duplicates} + quarantined {quarantined} + in review {in_review}".format(**counts(batch))]
+    lines = [f"{batch_title(batch)}：{batch.get_status_display()}",
+             "  " + _("rows read %(rows_read)s = new %(accepted_new)s + updated %(accepted_updated)s + unchanged "
+                      "%(unchanged)s + merged duplicates %(merged_duplicates)s + quarantined %(quarantined)s + "
+                      "in review %(in_review)s") % counts(batch)]
     if r.get("seconds") is not None:
-        lines.append(f"  {r.get('seconds')} s, {r.get('rows_per_second')} rows/s ({r.get('format')} {r.get('encoding')})")
-    if r.get("reason_codes"):
-        lines.append("  findings: " + ", ".join(f"{k} {v}" for k, v in r["reason_codes"].items()))
+        lines.append("  " + _("%(seconds)s s, %(speed)s rows/s (%(format)s %(encoding)s)") % {
+            "seconds": r["seconds"], "speed": r.get("rows_per_second"), "format": (r.get("format") or "").upper(),
+            "encoding": (r.get("encoding") or "").upper()})
+    if r.get("links"):
+        lines.append("  " + _("linked: %(links)s") % {"links": "；".join(
+            f"{LINK_LABELS.get(m, m)} {n}" for m, n in sorted(r["links"].items(), key=lambda kv: -kv[1]))})
+    if r.get("reasons"):
+        lines.append("  " + _("quarantine reasons: %(reasons)s") % {"reasons": "；".join(
+            f"{reason_label(code, batch.kind)} {n}" for code, n in sorted(r["reasons"].items(), key=lambda kv: -kv[1]))})
     if r.get("notes"):
-        lines.append("  notes: " + ", ".join(f"{k} {v}" for k, v in sorted(r["notes"].items())))
+        lines.append("  " + _("notes: %(notes)s") % {"notes": "；".join(
+            f"{reason_label(code, batch.kind)} {n}" for code, n in sorted(r["notes"].items(), key=lambda kv: -kv[1]))})
+    if batch.status == "failed" and batch.error:
+        lines.append("  " + batch.error)
     return "\n".join(lines)

@@ -6,6 +6,7 @@ import datetime as dt
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from foodrisk.ingest import mapping
 from foodrisk.ingest.delivery import DeliveryError, import_file, import_manifest
@@ -35,7 +36,9 @@ class Command(BaseCommand):
     def handle(self, *args, **opts):
         from foodrisk.core.models import User
 
-        user = User.objects.get(username=opts["user"]) if opts["user"] else None
+        user = User.objects.filter(username=opts["user"]).first() if opts["user"] else None
+        if opts["user"] and user is None:
+            raise CommandError(_("No user named %(name)s.") % {"name": opts["user"]})
         try:
             self._handle(opts, user)
         except DeliveryError as exc:
@@ -49,16 +52,17 @@ class Command(BaseCommand):
             batches = import_manifest(opts["manifest"], user=user, out=self.stdout.write,
                                       import_day=opts["import_day"], region=opts["region"] or None,
                                       workers=opts["workers"], confirm_duplicate=opts["force"])
-            self.stdout.write(f"{len(batches)} files imported")
+            self.stdout.write(_("%(n)s files imported.") % {"n": len(batches)})
             return
         if not opts["file"] or not opts["source"]:
-            raise CommandError("give FILE and --source NAME, or --manifest DIR/manifest.json")
+            raise CommandError(_("Give FILE and --source NAME, or --manifest DIR/manifest.json."))
         batch = import_file(Path(opts["file"]), source=opts["source"], kind=opts["kind"], profile=opts["profile"],
                             wait=opts["wait"], user=user, import_day=opts["import_day"], region=opts["region"] or None,
                             confirm_duplicate=opts["force"])
-        from foodrisk.ingest.services.batches import format_report
+        from foodrisk.ingest.services.batches import batch_title, format_report
 
         if opts["wait"]:
             self.stdout.write(format_report(batch))
         else:
-            self.stdout.write(f"batch #{batch.pk} queued as job #{batch.job_id}")
+            self.stdout.write(_("%(batch)s queued as job #%(job)s; the worker imports it (foodrisk db_worker).")
+                              % {"batch": batch_title(batch), "job": batch.job_id})
