@@ -58,10 +58,41 @@ class DuplicateUploads(ScopedTestCase):
         self.assertEqual(page.status_code, 200)
         self.assertIn("再次导入", " ".join(page.context["form"].errors["file"]))
         self.assertContains(page, 'type="checkbox" name="confirm_duplicate"')
+        self.assertContains(page, "无需重新选择")
         self.assertEqual(Batch.objects.count(), 1)
-        self.assertEqual(self.upload(confirm_duplicate="on").status_code, 302)
+        # the file is kept on the server: confirming needs no new upload
+        token = page.context["form"].data["pending"]
+        kept = self.client.session["ingest_pending_uploads"][token]["path"]
+        from django.core.files.storage import default_storage
+        assert default_storage.exists(kept)
+        with override_settings(TASKS=IMMEDIATE), self.captureOnCommitCallbacks(execute=True):
+            confirmed = self.client.post(reverse("ingest:upload"), {"new_source": "登记系统", "kind": "auto",
+                                                                    "pending": token, "confirm_duplicate": "on"})
+        self.assertEqual(confirmed.status_code, 302)
         self.assertEqual(Batch.objects.count(), 2)
+        self.assertEqual(Batch.objects.latest("pk").file_name, "e.csv")
         self.assertIn("ingest.batch.confirm_duplicate", self.audit_actions())
+        assert not default_storage.exists(kept) and token not in self.client.session["ingest_pending_uploads"]
+        # a token that is not this session's (or was used) names no file
+        again = self.client.post(reverse("ingest:upload"), {"new_source": "登记系统", "kind": "auto",
+                                                            "pending": token, "confirm_duplicate": "on"})
+        self.assertEqual(again.status_code, 200)
+        self.assertIn("重新选择", " ".join(again.context["form"].errors["file"]))
+        self.assertEqual(Batch.objects.count(), 2)
+        # choosing the file again still works
+        self.assertEqual(self.upload(confirm_duplicate="on").status_code, 302)
+        self.assertEqual(Batch.objects.count(), 3)
+
+    def test_upload_offers_only_profiles_in_scope(self):
+        from foodrisk.ingest.services import designer
+
+        from .test_profiles_api import INSPECTION_CFG
+        self.grant("ingest.add_batch", "ingest.view_batch", "ingest.view_mappingprofile")
+        designer.save_profile(config=INSPECTION_CFG, code="xihu", region=self.region_b)
+        designer.save_profile(config=INSPECTION_CFG, code="shangcheng", region=self.region_a)
+        page = self.client.get(reverse("ingest:upload"))
+        codes = {p.code for p in page.context["form"].fields["profile"].queryset}
+        assert "shangcheng" in codes and "xihu" not in codes
 
     def test_api_answers_409_then_accepts_the_confirmation(self):
         self.grant("ingest.add_batch", "ingest.view_batch")

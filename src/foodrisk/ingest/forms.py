@@ -15,16 +15,27 @@ class UploadForm(forms.Form):
                              initial="auto")
     profile = forms.ModelChoiceField(label=_("mapping profile"), queryset=MappingProfile.objects.all(),
                                      required=False, help_text=_("Leave empty to detect it from the headers."))
-    file = forms.FileField(label=_("file"), help_text=_("CSV (UTF-8, UTF-16, GBK or GB18030), XLSX, XLS, ODS or JSON."))
+    file = forms.FileField(label=_("file"), required=False,
+                           help_text=_("CSV (UTF-8, UTF-16, GBK or GB18030), XLSX, XLS, ODS or JSON."))
     # shown (as a checkbox) only once the file turned out to have been imported before: see ask_to_confirm
     confirm_duplicate = forms.BooleanField(label=_("Import this file again"), required=False,
                                            widget=forms.HiddenInput)
+    # the file kept on the server while the person decides (see views.UploadView): not chosen again
+    pending = forms.CharField(required=False, widget=forms.HiddenInput)
 
-    def ask_to_confirm(self, message):
-        """The file was already imported: say so and offer the confirmation (the file is chosen again)."""
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["profile"].queryset = MappingProfile.objects.restrict(user).order_by("code")
+
+    def ask_to_confirm(self, message, token, file_name):
+        """The file was already imported: say so and offer the confirmation; the file is kept (token)."""
         field = self.fields["confirm_duplicate"]
         field.widget = forms.CheckboxInput()
-        field.help_text = _("Tick to import the same file again, choose the file again and submit.")
+        field.help_text = _("Tick to import “%(file)s” again and submit; it is kept, no need to choose it again.") % {
+            "file": file_name}
+        self["confirm_duplicate"].help_text = field.help_text  # the bound field copied it when the form was cleaned
+        self.data = self.data.copy()
+        self.data["pending"] = token
         self.add_error("file", message)
 
     def clean(self):
@@ -34,6 +45,8 @@ class UploadForm(forms.Form):
         upload = data.get("file")
         if upload and upload.size > MAX_UPLOAD:
             self.add_error("file", _("The file is too large."))
+        if not upload and not data.get("pending"):
+            self.add_error("file", _("Choose the file to import."))
         return data
 
 

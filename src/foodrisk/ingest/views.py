@@ -19,7 +19,7 @@ from foodrisk.enterprises.models import Enterprise
 from . import filtersets, forms, mapping, profile_format, readers, tables
 from .choices import LINK_LABELS
 from .models import Batch, MappingProfile, MatchCandidate, QuarantinedRow, Source
-from .services import DuplicateFile, IngestError, batches, designer, profiles, quarantine, workbooks
+from .services import DuplicateFile, IngestError, batches, designer, held, profiles, quarantine, workbooks
 from .validators import field_labels, reason_label
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -71,30 +71,54 @@ def findings(counts, kind=""):
 
 
 # --------------------------------------------------------------------------------------------- upload
+SESSION_PENDING = "ingest_pending_uploads"  # {token: {"path", "name"}}: files waiting for a duplicate confirmation
+
+
 class UploadView(ScopedMixin, FormView):
     model = Batch
     action = "add"
     form_class = forms.UploadForm
     template_name = "ingest/upload.html"
 
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "user": self.request.user}
+
     def get_form(self, form_class=None):
         return bootstrap(super().get_form(form_class))
 
     def form_valid(self, form):
         data = form.cleaned_data
-        upload = data["file"]
+        upload, token = data["file"], data["pending"]
+        pending = self.request.session.get(SESSION_PENDING, {})
+        if upload:  # a file chosen (again) wins over one kept from before
+            content, file_name = upload.read(), upload.name
+        elif token in pending:
+            content, file_name = held.load(pending[token]["path"]), pending[token]["name"]
+        else:
+            form.add_error("file", _("The kept file is no longer available: choose the file again."))
+            return self.form_invalid(form)
         source = data["source"] or data["new_source"].strip()
         try:
             batch = batches.create_batch(user=self.request.user, source=source, kind=data["kind"],
-                                          content=upload.read(), file_name=upload.name, profile=data["profile"],
+                                          content=content, file_name=file_name, profile=data["profile"],
                                           confirm_duplicate=data["confirm_duplicate"])
         except DuplicateFile as exc:
-            form.ask_to_confirm(str(exc))
+            # keep the file on the server while the person decides, so that confirming needs no new upload
+            if not upload:
+                new_token = token
+            else:
+                new_token = held.token()
+                pending[new_token] = {"path": held.hold(content, file_name, "pending"), "name": file_name[:200]}
+                self.request.session[SESSION_PENDING] = pending
+            form.ask_to_confirm(str(exc), new_token, file_name)
             return self.form_invalid(form)
         except IngestError as exc:
             form.add_error("file", str(exc))
             return self.form_invalid(form)
-        batches.start_batch(batch, user=self.request.user, wait=upload.size <= INLINE_MAX_BYTES)
+        if token in pending and not upload:
+            held.discard(pending.pop(token)["path"])
+            self.request.session[SESSION_PENDING] = pending
+        batches.start_batch(batch, user=self.request.user, wait=len(content) <= INLINE_MAX_BYTES)
         messages.success(self.request, _("The file was received and is being imported."))
         return redirect(batch.get_absolute_url())
 

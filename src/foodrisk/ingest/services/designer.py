@@ -16,6 +16,7 @@ from foodrisk.core.services import audit
 
 from .. import mapping, profile_format, readers
 from ..models import Batch, MappingProfile, MappingProfileVersion
+from . import held
 from .pipeline import Pipeline, blank_row
 from .profiles import get_or_create_source
 
@@ -230,20 +231,11 @@ def profile_kind_label(kind):
 # ==================================================================================== the designer page
 def store_sample(content, file_name):
     """Keep an uploaded sample between the designer's requests (the session holds its storage path)."""
-    import uuid
-
-    from django.core.files.base import ContentFile
-    from django.core.files.storage import default_storage
-
-    suffix = file_name.rsplit(".", 1)[-1][:5] if "." in file_name else "csv"
-    return default_storage.save(f"ingest/samples/{uuid.uuid4().hex}.{suffix}", ContentFile(content))
+    return held.hold(content, file_name, "samples")
 
 
 def load_sample(path):
-    from django.core.files.storage import default_storage
-
-    with default_storage.open(path, "rb") as fh:
-        return fh.read()
+    return held.load(path)
 
 
 def target_choices(kind):
