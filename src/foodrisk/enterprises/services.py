@@ -52,7 +52,7 @@ ENTERPRISE_FIELDS = [f.name for f in Enterprise._meta.concrete_fields
 
 
 def upsert_enterprises(rows, *, source="", batch_id=None, file_digest="", batch_size=2000, user=None,
-                       new_keys=()):
+                       new_keys=(), stored=None):
     """Insert or update by USCC. A changed name is kept in former_names (the caller passes the merged list).
     A stored enterprise whose values change gets a RecordVersion (user: who changed it, default the acting user)."""
     if not rows:
@@ -66,7 +66,7 @@ def upsert_enterprises(rows, *, source="", batch_id=None, file_digest="", batch_
     with transaction.atomic():
         versions = history.versions_for_rows("enterprises", Enterprise, "uscc", rows, update_fields, source=source,
                                              batch_id=batch_id, user=user,
-                                             new_keys=new_keys)
+                                             new_keys=new_keys, stored=stored)
         written = bulk.upsert(Enterprise, rows, "uscc", update_fields, extra=extra, batch_size=batch_size,
                               new_keys=new_keys)
         history.save(versions)
@@ -78,7 +78,7 @@ def upsert_enterprises(rows, *, source="", batch_id=None, file_digest="", batch_
 
 
 def upsert_licences(rows, *, source="", batch_id=None, file_digest="", batch_size=2000, user=None,
-                    new_keys=()):
+                    new_keys=(), stored=None):
     if not rows:
         return 0
     update_fields = [f.name for f in Licence._meta.concrete_fields if f.name not in {"id", "first_seen_at",
@@ -86,7 +86,7 @@ def upsert_licences(rows, *, source="", batch_id=None, file_digest="", batch_siz
     with transaction.atomic():
         versions = history.versions_for_rows("licences", Licence, "licence_no", rows, update_fields, source=source,
                                              batch_id=batch_id, user=user,
-                                             new_keys=new_keys)
+                                             new_keys=new_keys, stored=stored)
         written = bulk.upsert(Licence, rows, "licence_no", update_fields, batch_size=batch_size, new_keys=new_keys,
                               extra={"source": source, "source_batch": batch_id, "file_digest": file_digest})
         history.save(versions)

@@ -88,6 +88,16 @@ def _row_value(row, field):
     return value
 
 
+def _given(stored, key, incoming, attnames):
+    """The caller's stored rows as _stored returns them (pk, key, *attnames), for the incoming keys only."""
+    out = {}
+    for k in incoming:
+        rec = stored.get(k)
+        if rec is not None:
+            out[k] = (rec["id"], k, *[rec[a] for a in attnames])
+    return out
+
+
 def _stored(model, key, keys, attnames, using):
     """{key: stored values} of the existing rows among keys (bulk.rows_for_keys: PostgreSQL one query, rows locked
     in primary-key order; SQLite, which ignores the lock, one query per chunk)."""
@@ -98,11 +108,13 @@ def _stored(model, key, keys, attnames, using):
 
 
 def versions_for_rows(kind, model, key, rows, update_fields, *, source="", batch_id=None, user=None,
-                      using=None, new_keys=()):
+                      using=None, new_keys=(), stored=None):
     """The RecordVersions (value tuples for `save`) of the rows (as given to `bulk.upsert`) whose stored values
     differ in any update field. Call inside the upsert's transaction, before the upsert. Rows with new keys get
     none; a key given more than once counts with its last row (as the upsert does). new_keys: keys the caller
-    has just found not stored (an import's first load), not looked up again."""
+    has just found not stored (an import's first load), not looked up again. stored: {key: {attname: value,
+    "id": pk}} of the stored rows the caller has read, locked, in this transaction (the ingest pipeline reads a
+    chunk's rows once, to compare and as the history's before); None: read here."""
     fields = tracked_fields(model, update_fields)
     if not rows or not fields:
         return []
@@ -117,7 +129,8 @@ def versions_for_rows(kind, model, key, rows, update_fields, *, source="", batch
     ent_attr = ent_field and ent_field.attname
     if ent_attr and ent_attr not in attnames:
         attnames.append(ent_attr)
-    stored = _stored(model, key, list(incoming), attnames, using)
+    stored = (_stored(model, key, list(incoming), attnames, using) if stored is None
+              else _given(stored, key, incoming, attnames))
     if not stored:
         return []
     plan = [(i, f, f.attname, isinstance(f, EncryptedTextField)) for i, f in enumerate(fields, start=2)]

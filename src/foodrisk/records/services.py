@@ -20,11 +20,12 @@ def writable_fields(model):
 
 
 def upsert_records(kind, rows, *, source="", batch_id=None, file_digest="", batch_size=2000, user=None,
-                   new_keys=()):
+                   new_keys=(), stored=None):
     """Insert or update by the kind's natural key. rows: dicts of model fields incl. enterprise_id
     (and optionally source_row). Returns the number of rows written. A stored row whose values change gets a
     RecordVersion (user: who changed it, for the history; default the acting user). new_keys: the keys the
-    caller has just found not stored, so their history is not looked up."""
+    caller has just found not stored, so their history is not looked up; stored: {key: the stored row's values}
+    the caller read, locked, in this transaction (history.versions_for_rows), so they are not read again."""
     model = RECORD_KINDS[kind]
     key = model.natural_key_field
     rows = rows if isinstance(rows, list) else list(rows)
@@ -34,7 +35,7 @@ def upsert_records(kind, rows, *, source="", batch_id=None, file_digest="", batc
     enterprise_ids = {row["enterprise_id"] for row in rows}
     with transaction.atomic():
         versions = history.versions_for_rows(kind, model, key, rows, update_fields, source=source,
-                                             batch_id=batch_id, user=user, new_keys=new_keys)
+                                             batch_id=batch_id, user=user, new_keys=new_keys, stored=stored)
         written = bulk.upsert(model, rows, key, update_fields, batch_size=batch_size, new_keys=new_keys,
                               extra={"source": source, "source_batch": batch_id, "file_digest": file_digest})
         history.save(versions)

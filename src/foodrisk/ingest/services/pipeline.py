@@ -5,7 +5,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db import models
+from django.db import connection, models
 from django.db.backends.base.operations import BaseDatabaseOperations
 from django.utils import timezone
 
@@ -566,9 +566,15 @@ class Pipeline:
         preserve = [f.attname for f in model._meta.concrete_fields
                     if f.attname not in FILE_FIELDS[kind] and f.attname not in _LINEAGE and f.attname != key
                     and f.attname != "id" and not (kind == "enterprises" and f.attname in _ENTERPRISE_SKIP)]
-        wanted = [key, *FILE_FIELDS[kind], *preserve, *(("name_initials",) if kind == "enterprises" else ())]
-        existing = {rec[key]: rec for qs in bulk.rows_for_keys(model.objects.all(), key, keys)
-                    for rec in qs.values(*wanted)}
+        wanted = ["id", key, *FILE_FIELDS[kind], *preserve, *(("name_initials",) if kind == "enterprises" else ())]
+        # the chunk's stored rows, read once: to compare here and, handed to the upsert, as the "before" of their
+        # history (RecordVersion). Locked (in key order, PostgreSQL) so that the before is what the upsert overwrites.
+        locked = connection.in_atomic_block
+        existing = {}
+        for qs in bulk.rows_for_keys(model.objects.all(), key, keys):
+            if locked:
+                qs = qs.select_for_update(of=("self",)).order_by("pk")
+            existing.update((rec[key], rec) for rec in qs.values(*wanted))
         rows, new_keys, seen = [], [], self.seen
         defaults = [(f, _model_default(model, f)) for f in preserve]
         for k, (row, outcome, is_dup) in pending.items():
@@ -600,7 +606,8 @@ class Pipeline:
         batch = self.batch
         kw = {"source": self.source, "batch_id": batch.pk, "file_digest": batch.file_digest,
               "user": self.changed_by,  # who changed the rows, for their history (RecordVersion)
-              "new_keys": new_keys}  # just looked up: no history to compare with
+              "new_keys": new_keys,  # just looked up: no history to compare with
+              "stored": existing if locked else None}  # the history's "before": not read again
         if kind == "enterprises":
             for row in rows:  # only rows that are written, with a new name, pay for the pinyin initials
                 row["region"] = _region(row.pop("region_id"))
