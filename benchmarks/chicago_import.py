@@ -60,7 +60,7 @@ def main():
     from django.contrib.auth import get_user_model
 
     user = get_user_model().objects.filter(username="chicago-data").first() or accounts.create_user(
-        username="chicago-data", password="Chicago-data-2026!", full_name="数据管理员", organisation=org,
+        username="chicago-data", password="Xq7#mRv2-pLw9!zT", full_name="数据管理员", organisation=org,
         roles=[Role.objects.get(code="data_admin")])
     client = APIClient()
     client.force_authenticate(user)
@@ -70,13 +70,14 @@ def main():
     for name, kind, profile in FILES:
         content = (DATA / name).read_bytes()
         t0 = time.perf_counter()
-        with override_settings(TASKS=immediate):
+        with override_settings(TASKS=immediate, ALLOWED_HOSTS=["testserver"]):
             response = client.post("/api/ingest/batches/", {
                 "file": SimpleUploadedFile(name, content), "source": "芝加哥", "kind": kind, "profile": profile,
                 "import_day": "2014-07-01", "confirm_duplicate": "true"}, format="multipart")
         assert response.status_code == 202, response.content
         batch = Batch.objects.get(pk=response.json()["id"])
-        detail = client.get(f"/api/ingest/batches/{batch.pk}/").json()
+        with override_settings(ALLOWED_HOSTS=["testserver"]):
+            detail = client.get(f"/api/ingest/batches/{batch.pk}/").json()
         assert batch.status == "succeeded", batch.error
         assert batch.counts_add_up
         report = batch.report

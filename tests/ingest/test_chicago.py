@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from foodrisk.core.models import Region
+from foodrisk.core.testing import ScopedTestCase
 from foodrisk.enterprises.models import CrosswalkEntry, Enterprise
 from foodrisk.ingest import mapping
 from foodrisk.ingest.services import designer, profiles
@@ -157,3 +158,25 @@ def test_a_region_value_map_must_name_existing_regions(db):
     with pytest.raises(designer.profile_format.ProfileInvalid) as exc:
         designer.save_profile(config=cfg, code="chicago-copy")
     assert "11010560601" in str(exc.value) and "不存在" in str(exc.value)
+
+
+class BuiltinProfilesOverTheAPI(ScopedTestCase):
+    def test_a_fresh_installation_imports_with_a_builtin_profile_code(self):
+        """No one has listed the profiles yet: the built-in code is still accepted (it was refused as unknown)."""
+        from django.core.files.base import ContentFile
+        from django.test import override_settings
+
+        from foodrisk.ingest.models import MappingProfile
+
+        self.grant("ingest.add_batch", "ingest.view_batch", "ingest.view_mappingprofile")
+        assert not MappingProfile.objects.exists()
+        immediate = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend",
+                                 "QUEUES": ["default", "scoring", "ingest"]}}
+        with override_settings(TASKS=immediate), self.captureOnCommitCallbacks(execute=True):
+            response = self.client.post("/api/ingest/batches/", {
+                "file": ContentFile((FIXTURES / "food_inspections.csv").read_bytes(), name="food_inspections.csv"),
+                "source": "芝加哥", "kind": "inspections", "profile": "chicago_inspections"})
+        assert response.status_code == 202, response.content.decode()
+        assert MappingProfile.objects.filter(code="chicago_inspections", builtin=True).exists()
+        codes = {p["code"] for p in self.client.get("/api/ingest/profiles/?page_size=100").json()["results"]}
+        assert {"chicago_inspections", "chicago_licenses"} <= codes

@@ -81,6 +81,7 @@ class UploadView(ScopedMixin, FormView):
     template_name = "ingest/upload.html"
 
     def get_form_kwargs(self):
+        profiles.ensure_builtin_profiles()  # the built-ins can be chosen on a fresh installation
         return {**super().get_form_kwargs(), "user": self.request.user}
 
     def get_form(self, form_class=None):

@@ -12,7 +12,7 @@ from foodrisk.core.api.generic import ReadOnlyScopedViewSet, ScopedModelViewSet
 
 from .. import profile_format, readers
 from ..models import Batch, MappingProfile, MatchCandidate, QuarantinedRow
-from ..services import DuplicateFile, IngestError, batches, designer
+from ..services import DuplicateFile, IngestError, batches, designer, profiles
 from . import serializers as s
 
 
@@ -52,6 +52,7 @@ class BatchViewSet(ScopedModelViewSet):
         upload = s.BatchUploadSerializer(data=request.data)
         upload.is_valid(raise_exception=True)
         data = upload.validated_data
+        profiles.ensure_builtin_profiles()  # a fresh installation's built-ins are rows before anyone lists them
         if data.get("profile") and not MappingProfile.objects.restrict(request.user).filter(
                 code=data["profile"]).exists():
             return Response({"profile": [_("The mapping profile does not exist or is outside your jurisdiction.")]}, status=status.HTTP_400_BAD_REQUEST)
@@ -103,6 +104,10 @@ class MappingProfileViewSet(ScopedModelViewSet):
 
     queryset = MappingProfile.objects.select_related("source").all()
     serializer_class = s.MappingProfileSerializer
+
+    def list(self, request, *args, **kwargs):
+        profiles.ensure_builtin_profiles()  # listed from the start, as on the profiles page
+        return super().list(request, *args, **kwargs)
     filterset_fields = ["kind", "builtin"]
     http_method_names = ["get", "post", "put", "patch", "head", "options"]
 
@@ -157,6 +162,7 @@ class MappingProfileViewSet(ScopedModelViewSet):
         body.is_valid(raise_exception=True)
         d = body.validated_data
         if d.get("profile"):
+            profiles.ensure_builtin_profiles()
             profile = MappingProfile.objects.restrict(request.user).filter(code=d["profile"]).first()
             if profile is None:
                 return Response({"profile": [_("The mapping profile does not exist or is outside your jurisdiction.")]}, status=status.HTTP_400_BAD_REQUEST)
