@@ -34,6 +34,7 @@ def main():
     import django
 
     django.setup()
+    from bench_ingest import reset_archive
     from django.core.files.uploadedfile import SimpleUploadedFile
     from django.core.management import call_command
     from django.db import connection
@@ -46,8 +47,6 @@ def main():
     from foodrisk.enterprises.models import CrosswalkEntry
     from foodrisk.ingest.models import Batch
     from foodrisk.ingest.validators import reason_label
-
-    from bench_ingest import reset_archive
 
     call_command("migrate", verbosity=0)
     if not Region.objects.exists():
@@ -73,7 +72,7 @@ def main():
         with override_settings(TASKS=immediate, ALLOWED_HOSTS=["testserver"]):
             response = client.post("/api/ingest/batches/", {
                 "file": SimpleUploadedFile(name, content), "source": "芝加哥", "kind": kind, "profile": profile,
-                "import_day": "2014-07-01", "confirm_duplicate": "true"}, format="multipart")
+                "confirm_duplicate": "true"}, format="multipart")
         assert response.status_code == 202, response.content
         batch = Batch.objects.get(pk=response.json()["id"])
         with override_settings(ALLOWED_HOSTS=["testserver"]):
