@@ -89,6 +89,8 @@ class DesignerEdit(ScopedTestCase):
         self.grant("ingest.view_mappingprofile", "ingest.add_mappingprofile")
         page = self.client.get(f"{DESIGNER}?profile={self.profile.pk}")
         assert page.status_code == 200 and "jianchadan" not in page.content.decode()
+        # Django 6.1's blank choice ("- Select an option -") in Chinese, on every form
+        assert "- 请选择 -" in page.content.decode() and "Select an option" not in page.content.decode()
         response = self.upload(profile=self.profile.pk)
         assert response.status_code == 200 and "有效的选项" in response.content.decode()
         detail = self.client.get(self.profile.get_absolute_url())

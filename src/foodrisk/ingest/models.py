@@ -53,7 +53,7 @@ class MappingProfileQuerySet(RestrictedQuerySet):
 
     def restrict(self, user, action="view"):
         qs = super().restrict(user, action)
-        if action != "view" and user.scope_prefix:
+        if action != "view" and user is not None and getattr(user, "scope_prefix", ""):
             qs = qs.filter(region__isnull=False)
         return qs
 
