@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-ORDER = ["engine", "ingest", "scoring", "model", "load"]  # load: skipped unless its cities are built
+ORDER = ["engine", "ingest", "scoring", "model", "validity", "load"]  # load: skipped unless its cities are built
 
 
 def main(argv):

@@ -176,16 +176,19 @@ def test_shap_additivity_and_reasons():
     contrib = art.booster().predict(feature_matrix(sub, art.features), pred_contrib=True)
     assert np.allclose(contrib.sum(axis=1), raw, atol=1e-9)
     texts = [json.loads(r) for r in ex["reasons"].to_pylist()]
-    assert all(len(t) <= 3 for t in texts)
+    assert all(len(t) <= 6 for t in texts)  # up to 3 raising and 3 lowering
     flat = [s for t in texts for s in t]
-    assert flat and all(s.startswith("模型：") and "（+" in s for s in flat)
+    assert flat and all(s.startswith("模型：") and ("增加风险 +" in s or "降低风险 −" in s) for s in flat)
     labels = set(art.feature_labels.values())
-    assert any(any(lbl in s for lbl in labels) for s in flat)
-    for t, c in zip(texts, ex["contributions"].to_pylist(), strict=True):
+    assert any(any(lbl[:4] in s for lbl in labels) for s in flat)
+    for t, c, r in zip(texts, ex["contributions"].to_pylist(), raw, strict=True):
         cs = json.loads(c)
-        assert len(cs) == len(t)
-        assert all(x["contribution"] > 0 for x in cs)
-        assert [x["contribution"] for x in cs] == sorted((x["contribution"] for x in cs), reverse=True)
+        listed = [x for x in cs if not x["feature"].startswith("_")]
+        assert len(listed) == len(t)
+        ups = [x["contribution"] for x in listed if x["contribution"] > 0]
+        downs = [x["contribution"] for x in listed if x["contribution"] < 0]
+        assert ups == sorted(ups, reverse=True) and downs == sorted(downs) and len(ups) <= 3 >= len(downs)
+        assert abs(sum(x["contribution"] for x in cs) - r) < 1e-9  # listed + _other + _baseline = raw
 
 
 def test_explanations_only_for_requested_subset():

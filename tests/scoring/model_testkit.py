@@ -16,7 +16,7 @@ from foodrisk.scoring.models import ModelVersion
 
 WORLD_AS_OF = date(2026, 3, 31)
 WORLD_SIZE = 400
-TRAIN_MONTHS = 20
+TRAIN_MONTHS = 36  # history used: the whole 3-year archive
 
 _cache = {}
 
@@ -88,6 +88,8 @@ def trained_candidate(user, fresh=False, **kw):
 
     if fresh or "artifact" not in _cache:
         kw.setdefault("threads", 1)  # a shared CI host: no OpenMP oversubscription
+        kw.setdefault("horizons", (6,))  # one training horizon and two folds keep the session's fit small
+        kw.setdefault("folds", 2)
         mv = model_services.train_candidate(months=TRAIN_MONTHS, as_of=WORLD_AS_OF, user=user, **kw)
         _cache["artifact"], _cache["card"], _cache["window"], _cache["label"] = (
             mv.artifact, mv.metrics, mv.data_window, mv.label)

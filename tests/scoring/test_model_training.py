@@ -30,21 +30,26 @@ def test_train_stores_candidate_with_model_card(monkeypatch):
 
     monkeypatch.setattr(model_services, "snapshot_at", counting)
     mv = trained_candidate(author, fresh=True)
-    # one snapshot per monthly date (the hold-out's reused for its evaluation) plus the label snapshot
-    assert len(built) == len(set(built)) == TRAIN_MONTHS + 1, sorted(built)
-    assert date.fromisoformat(mv.data_window["holdout"][-1]) in built and WORLD_AS_OF in built
+    # point in time: no snapshot later than the as-of date; the label snapshot is the as-of date's
+    assert WORLD_AS_OF in built and max(built) == WORLD_AS_OF
     assert isinstance(mv, ModelVersion) and mv.status == "candidate" and mv.trained_by == author
     assert mv.indicator_set.status == "active"
     art = model_services.load_artifact(mv)
-    assert art.spec_code == mv.indicator_set.code and art.features
+    assert art.spec_code == mv.indicator_set.code and art.features and art.feature_source == "catalogue"
     card = mv.metrics
     for key in ("data_window", "features", "metrics", "rate_by_grade", "calibration_curve", "stability",
-                "checks", "limitations"):
+                "checks", "limitations", "validation"):
         assert key in card, key
     assert {"rules", "model", "combined"} <= set(card["metrics"])
     assert card["metrics"]["combined"]["auc"] is not None
+    # both learners on every fold, the winner named; segments for the reviewer; blend chosen on the folds
+    val = card["validation"]
+    assert len(val["folds"]) == 2 and all(len(f["auc"]) == 5 for f in val["folds"])
+    assert val["chosen"]["mean_auc_lightgbm"] is not None and val["chosen"]["mean_auc_logistic"] is not None
+    assert {"business_form", "scale", "region"} <= set(val["segments"])
+    assert art.grade_thresholds["points"] and len(art.grade_thresholds["blend_folds"]) == 5
     assert mv.data_window["months"] == TRAIN_MONTHS and mv.data_window["holdout"]
-    # the hold-out lies a full label horizon before the as-of date: its labels are complete
+    # the card's cross-section lies a full label horizon before the as-of date: its labels are complete
     assert date.fromisoformat(mv.data_window["holdout"][-1]) <= WORLD_AS_OF - timedelta(days=365)
     assert mv.label["horizon_months"] == 12
     assert AuditEntry.objects.filter(action="scoring.modelversion.train", object_id=str(mv.pk)).exists()
@@ -57,6 +62,8 @@ def test_training_needs_enough_months():
     activate_profile(author, approver)
     with pytest.raises(ValidationError):
         model_services.train_candidate(months=10, as_of=WORLD_AS_OF, user=author)
+    with pytest.raises(ValidationError):  # no archive at all: nothing to validate on
+        model_services.train_candidate(months=36, as_of=WORLD_AS_OF, user=author, horizons=(6,), folds=2)
 
 
 def test_snapshot_at_is_point_in_time():

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from datetime import date
 
 import pyarrow as pa
-import pyarrow.compute as pc
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -113,8 +112,17 @@ class ChampionInputs:
     timing: dict
 
     def spec_for(self, set_spec: dict) -> dict:
-        """The set's spec with the blend this champion scores it with."""
-        return {**set_spec, "blend": blend_for(set_spec, self.artifact)[0]}
+        """The set's spec with the blend this champion scores it with, and — when the set's blend gives the
+        model no weight and the artifact holds them — the grade cut-offs chosen with that blend (the policy's
+        grade shares on the validation folds), so grades mean what the model card shows."""
+        blend, source = blend_for(set_spec, self.artifact)
+        out = {**set_spec, "blend": blend}
+        points = (self.artifact.grade_thresholds or {}).get("points")
+        grades = (self.artifact.grade_thresholds or {}).get("grades")
+        set_grades = set_spec.get("grades") or ["A", "B", "C", "D"]
+        if source == "model" and points and list(grades) == list(set_grades):
+            out["cutoffs"] = dict(zip(grades[:-1], points, strict=True))
+        return out
 
     def reasons(self, result_scores: pa.Table, previous: pa.Table | None) -> dict[int, str]:
         """Model reasons (TreeSHAP top 3) only for enterprises whose score moved or whose grade is not A,
@@ -133,7 +141,7 @@ def champion_inputs(snapshot, as_of: date, mv: ModelVersion | None = None) -> Ch
         return None
     t0 = time.perf_counter()
     art = load_artifact(mv)
-    ft = M.feature_table(snapshot, spec_of(mv), as_of, threads=ENGINE_THREADS)
+    ft = M.artifact_features(art, snapshot, spec_of(mv), as_of, threads=ENGINE_THREADS)
     t1 = time.perf_counter()
     ms = M.model_scores(art, ft)
     return ChampionInputs(mv, art, ft, ms, {"model_features_s": round(t1 - t0, 4),
@@ -175,82 +183,91 @@ def _next_version(iset):
         n += 1
 
 
-def training_dates(as_of: date, months: int, horizon_months: int) -> list[date]:
-    """Monthly as-of dates whose label window (horizon) is complete by `as_of`: the last one lies
-    `horizon` months before as_of, `months` dates in all."""
-    if months < horizon_months + 4:
-        raise ValidationError(
-            _("Training needs at least %(n)d monthly snapshots (a %(h)d-month label horizon, 3 calibration "
-              "months and a hold-out month before it).") % {"n": horizon_months + 4, "h": horizon_months})
-    last = shift_months(as_of, -horizon_months)
-    return M.month_dates(shift_months(last, -(months - 1)), last)
+def archive_start():
+    """The date of the earliest inspection in the archive (None when there is none)."""
+    from django.db.models import Min
+
+    from foodrisk.records.models import Inspection
+
+    return Inspection.objects.aggregate(first=Min("inspected_on"))["first"]
 
 
-def train_candidate(*, months=24, as_of=None, user=None, job=None, progress=None, horizon_months=12,
-                    kinds=None, seed=0, num_boost_round=100, calibration="platt", notes="",
-                    indicator_set=None, threads=ENGINE_THREADS) -> ModelVersion:
-    """Point-in-time monthly snapshots from the archive → dataset → LightGBM (engine) → hold-out model card
-    → a *candidate* ModelVersion. Nothing is scored with it until a second person promotes it.
+def train_candidate(*, months=60, as_of=None, user=None, job=None, progress=None, horizon_months=12,
+                    kinds=None, seed=0, notes="", indicator_set=None, threads=ENGINE_THREADS,
+                    horizons=(3, 6, 12), folds=3, population="all", grade_shares=None) -> ModelVersion:
+    """Point-in-time monthly snapshots of the archive → catalogue features → rolling-origin validated
+    training (engine ``fit_validated``: training horizon, model — LightGBM or the logistic challenger — and
+    regularisation chosen on the folds; blend and grade cut-offs chosen so adverse rates rise A < B < C < D)
+    → model card → a *candidate* ModelVersion. Nothing is scored with it until a second person promotes it
+    after an impact preview.
 
-    ``threads`` is LightGBM's num_threads, stored in the artifact and used again when scoring and
-    explaining (on a busy host, 1 avoids OpenMP oversubscription)."""
+    ``months`` caps the history used (the archive's first inspection otherwise); ``horizon_months`` is the
+    target the folds measure. ``threads`` is LightGBM's num_threads, stored in the artifact and used again
+    when scoring and explaining (on a busy host, 1 avoids OpenMP oversubscription)."""
     as_of = _date(as_of) or timezone.localdate()
     progress = progress or (lambda *a, **k: None)
     iset = indicator_set or _primary_set()
     spec = EngineSpec.from_dict(iset.spec)
-    label = M.LabelSpec(tuple(kinds) if kinds else M.DEFAULT_KINDS, int(horizon_months))
-    dates = training_dates(as_of, int(months), label.horizon_months)
+    target = M.LabelSpec(tuple(kinds) if kinds else M.DEFAULT_KINDS, int(horizon_months), population)
+    if int(months) < target.horizon_months + 4:
+        raise ValidationError(
+            _("Training needs at least %(n)d months of history (a %(h)d-month label horizon, validation folds "
+              "and training dates before them).") % {"n": target.horizon_months + 4, "h": target.horizon_months})
+    start = archive_start()
+    if start is None:
+        raise ValidationError(_("Training failed: the archive holds no inspections to learn from."))
+    first = max(start, shift_months(as_of, -int(months)))
     t0 = time.perf_counter()
     done = []
-    kept = {}  # the latest date's snapshot: the hold-out is that date, evaluated after training
+    snapshots = {}
 
     def provider(d):
-        done.append(d)
-        progress(0.05 + 0.6 * len(done) / (len(dates) + 1), 1, f"snapshot {d}")
-        snap = snapshot_at(d)
-        if d == dates[-1]:
-            kept[d] = snap
-        return snap
+        if d not in snapshots:  # each date once (folds, rule scores and the card share them)
+            done.append(d)
+            progress(min(0.8, 0.05 + 0.02 * len(done)), 1, f"snapshot {d}")
+            snapshots.clear()
+            snapshots[d] = snapshot_at(d)
+        return snapshots[d]
 
     full = snapshot_at(as_of)
-    ds = M.build_dataset(provider, spec, dates, label_snapshot=full, labels_until=as_of, label=label,
-                         threads=ENGINE_THREADS)
-    t1 = time.perf_counter()
-    progress(0.7, 1, "train")
     try:
-        split = M.time_split(ds.as_of_dates, label.horizon_months)
-        art = M.train_model(ds, spec, split=split, seed=int(seed), num_boost_round=int(num_boost_round),
-                            calibration=calibration, params={"num_threads": int(threads)})
-    except ValueError as exc:  # too few dates / a single class
+        fit = M.fit_validated(provider, as_of, target=target, first_data=first, label_snapshot=full,
+                              horizons=tuple(int(h) for h in horizons), folds=int(folds), seed=int(seed),
+                              threads=int(threads), spec=spec, spec_code=spec.code, spec_version=spec.version,
+                              grade_shares=grade_shares)
+    except ValueError as exc:  # too little history / a single class
         raise ValidationError(_("Training failed: %(e)s") % {"e": exc}) from exc
-    t2 = time.perf_counter()
+    art = fit.artifact
+    t1 = time.perf_counter()
     progress(0.85, 1, "evaluate")
-    hold = split.holdout[-1]
-    labels = M.outcomes(full, hold, label.horizon_months, label.kinds, threads=ENGINE_THREADS)
-    hold_snapshot = kept.pop(hold, None) or snapshot_at(hold)
-    kept.clear()
-    card = M.evaluate(art, spec, hold_snapshot, hold, labels, threads=ENGINE_THREADS)
-    t3 = time.perf_counter()
+    # the card's cross-section: the latest validation cut-off (its labels are complete by as_of)
+    hold = date.fromisoformat(art.training_window["validation_cutoffs"][-1])
+    labels = M.outcomes(full, hold, target.horizon_months, target.kinds, population=target.population,
+                        threads=ENGINE_THREADS)
+    hold_snapshot = snapshot_at(hold)
+    card = M.evaluate(art, spec, hold_snapshot, hold, labels, threads=ENGINE_THREADS,
+                      features=M.artifact_features(art, hold_snapshot, spec, hold, threads=ENGINE_THREADS),
+                      cutoffs=art.grade_thresholds.get("points"))
+    card["validation"] = art.metrics["validation"]
+    t2 = time.perf_counter()
     text = art.to_json()
-    y = ds.table["label"]
     training = {
         "rows": art.metrics.get("rows"), "params": art.params, "num_trees": art.num_trees, "seed": int(seed),
-        "calibration": calibration, "as_of_dates": [d.isoformat() for d in ds.as_of_dates],
-        "labelled_rows": int(y.length() - y.null_count), "events": int(pc.sum(pc.cast(y, pa.int64())).as_py() or 0),
-        "timing": {"dataset_s": round(t1 - t0, 3), "train_s": round(t2 - t1, 3), "evaluate_s": round(t3 - t2, 3),
-                   **{f"dataset_{k}": v for k, v in ds.timing.items()},
-                   **{f"train_{k}": v for k, v in art.timing.items()}},
+        "chosen": fit.chosen, "snapshots": len(done),
+        "timing": {"train_s": round(t1 - t0, 3), "evaluate_s": round(t2 - t1, 3),
+                   **{f"train_{k}": v for k, v in fit.timing.items()}},
     }
-    window = {**art.training_window, "as_of": as_of.isoformat(), "labels_until": as_of.isoformat(),
-              "months": int(months), "first": dates[0].isoformat(), "last": dates[-1].isoformat()}
+    window = {**art.training_window, "holdout": [hold.isoformat(), hold.isoformat()], "as_of": as_of.isoformat(),
+              "labels_until": as_of.isoformat(), "months": int(months), "first": first.isoformat()}
     with transaction.atomic():
         mv = ModelVersion.objects.create(
             version=_next_version(iset), indicator_set=iset, artifact=text,
             artifact_sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(), label=art.label, data_window=window,
-            metrics=card, training=_json_safe(training), trained_by=user, job=job, notes=notes or "")
+            metrics=_json_safe(card), training=_json_safe(training), trained_by=user, job=job, notes=notes or "")
         audit.record("scoring.modelversion.train", mv, user=user, details={
             "version": mv.version, "indicator_set": f"{iset.code} v{iset.version}", "data_window": window,
             "auc": card_auc(card, "combined"), "auc_rules": card_auc(card, "rules"),
+            "validation_auc": fit.chosen["mean_auc"], "winner": fit.chosen["model"],
             "sha256": mv.artifact_sha256})
     progress(1.0, 1, "candidate stored")
     return mv
@@ -428,7 +445,7 @@ def run_drift(*, as_of=None, user=None, job=None, threshold=DRIFT_THRESHOLD, mv=
     if mv is None:
         return None
     art = load_artifact(mv)
-    ft = M.feature_table(snapshot_at(as_of), spec_of(mv), as_of, threads=ENGINE_THREADS)
+    ft = M.artifact_features(art, snapshot_at(as_of), spec_of(mv), as_of, threads=ENGINE_THREADS)
     st = M.stability(art, ft)
     labels = art.feature_labels
     features = {n: {"psi": round(v["psi"], 4), "label": labels.get(n, n)} for n, v in st["features"].items()}

@@ -105,6 +105,33 @@ class ModelVersionListView(ObjectListView):
         return ctx
 
 
+def candidate_label(key):
+    """'h6_lgbm_shallow' → '标签期6个月 · 梯度提升树（浅）' (the card speaks Chinese)."""
+    horizon, _sep, name = key.partition("_")
+    if name.startswith("logistic_C"):
+        model = _("Logistic regression (C=%(c)s)") % {"c": name.removeprefix("logistic_C")}
+    else:
+        model = {"lgbm_shallow": _("Gradient-boosted trees (shallow)"),
+                 "lgbm_deeper": _("Gradient-boosted trees (deeper)")}.get(name, _("Gradient-boosted trees"))
+    return _("%(h)s-month label · %(m)s") % {"h": horizon.removeprefix("h"), "m": model}
+
+
+def validation_context(validation):
+    """Fold-by-fold AUC of every candidate (the winner first), whom the model targets, blend choices."""
+    if not validation:
+        return {}
+    folds = validation.get("folds") or []
+    chosen = (validation.get("chosen") or {}).get("candidate")
+    means = validation.get("mean_auc") or {}
+    rows = [{"label": candidate_label(k), "chosen": k == chosen, "mean": means[k],
+             "folds": [f["auc"].get(k) for f in folds]}
+            for k in sorted(means, key=lambda k: (k != chosen, -means[k]))]
+    dims = (("business_form", _("Business form")), ("scale", _("Scale")), ("region", _("Region")))
+    segments = [(label, (validation.get("segments") or {}).get(key) or []) for key, label in dims]
+    return {"validation": validation, "validation_folds": folds, "validation_rows": rows,
+            "validation_segments": segments, "grade_folds": validation.get("grades_by_fold") or []}
+
+
 class ModelVersionDetailView(ObjectDetailView):
     """The model card."""
 
@@ -135,6 +162,7 @@ class ModelVersionDetailView(ObjectDetailView):
         ctx["top10"] = card.get("top10_vs_random") or {}
         ctx["holdout"] = card.get("holdout") or {}
         ctx["training_metrics"] = card.get("training_metrics") or {}
+        ctx.update(validation_context(card.get("validation")))
         reports = list(mv.drift_reports.order_by("-as_of", "-pk")[:24])
         ctx["drift_reports"] = reports
         ctx["latest_drift"] = reports[0] if reports else None

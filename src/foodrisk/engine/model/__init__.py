@@ -9,6 +9,7 @@
 See docs/model.md.
 """
 
+from .catalogue import CATALOGUE, FEATURES, catalogue_table, compile_features
 from .dataset import (
     DEFAULT_KINDS,
     OUTCOME_KINDS,
@@ -22,7 +23,14 @@ from .dataset import (
     outcomes,
 )
 from .evaluate import calibration_curve, evaluate, stability, top_vs_random
-from .predict import MODEL_SCORE_SCHEMA, explain, explain_targets, model_scores
+from .predict import (
+    MODEL_SCORE_SCHEMA,
+    artifact_features,
+    contributions,
+    explain,
+    explain_targets,
+    model_scores,
+)
 from .train import (
     ARTIFACT_FORMAT,
     DEFAULT_PARAMS,
@@ -35,8 +43,20 @@ from .train import (
     time_split,
     train_model,
 )
+from .validate import DEFAULT_GRADE_SHARES, ValidatedFit, fit_validated, grade_of, grade_thresholds
 
 __all__ = [
+    "CATALOGUE",
+    "DEFAULT_GRADE_SHARES",
+    "FEATURES",
+    "ValidatedFit",
+    "artifact_features",
+    "catalogue_table",
+    "compile_features",
+    "contributions",
+    "fit_validated",
+    "grade_of",
+    "grade_thresholds",
     "ARTIFACT_FORMAT",
     "DEFAULT_KINDS",
     "DEFAULT_PARAMS",

@@ -33,13 +33,19 @@ OUTCOME_KINDS: dict[str, tuple[str, str, str]] = {
     "failed_sampling": ("sampling_tests", "sampled_on", "result = 'fail'"),
     "penalty": ("penalties", "decided_on", "TRUE"),
     "verified_complaint": ("complaints", "received_on", "coalesce(verified, FALSE)"),
+    "key_items_inspection": ("inspections", "inspected_on", "coalesce(key_items_failed, 0) > 0"),
 }
 OUTCOME_LABELS = {
     "failed_inspection": "监督检查不符合",
     "failed_sampling": "抽检不合格",
     "penalty": "行政处罚",
     "verified_complaint": "投诉举报经核查属实",
+    "key_items_inspection": "检查发现关键项不符合",
 }
+# whom a label is defined for: every enterprise, or only those inspected within the horizon (the outcome
+# of an inspection that happens — what an inspector choosing whom to visit next needs, free of the bias
+# "inspected more, so more adverse records")
+POPULATIONS = ("all", "inspected")
 DEFAULT_KINDS: tuple[str, ...] = ("failed_inspection", "failed_sampling", "penalty")
 
 SCALE_ORDER = {"micro": 0, "small": 1, "medium": 2, "large": 3}
@@ -66,6 +72,7 @@ class LabelSpec:
 
     kinds: tuple[str, ...] = DEFAULT_KINDS
     horizon_months: int = 12
+    population: str = "all"
 
     def __post_init__(self):
         self.kinds = tuple(self.kinds)
@@ -74,19 +81,24 @@ class LabelSpec:
             raise ValueError(f"unknown outcome kinds {sorted(unknown)}; choose from {sorted(OUTCOME_KINDS)}")
         if self.horizon_months < 1:
             raise ValueError("horizon_months must be ≥ 1")
+        if self.population not in POPULATIONS:
+            raise ValueError(f"population must be one of {POPULATIONS}")
 
     def to_dict(self) -> dict:
+        who = "被检查的企业" if self.population == "inspected" else ""
         return {
             "kinds": list(self.kinds),
             "horizon_months": self.horizon_months,
-            "description": "未来{}个月内发生：{}".format(
-                self.horizon_months, "、".join(OUTCOME_LABELS[k] for k in self.kinds)
+            "population": self.population,
+            "description": "{}未来{}个月内发生：{}".format(
+                who, self.horizon_months, "、".join(OUTCOME_LABELS[k] for k in self.kinds)
             ),
         }
 
     @classmethod
     def from_dict(cls, d: dict) -> LabelSpec:
-        return cls(kinds=tuple(d["kinds"]), horizon_months=int(d["horizon_months"]))
+        return cls(kinds=tuple(d["kinds"]), horizon_months=int(d["horizon_months"]),
+                   population=d.get("population", "all"))
 
 
 @dataclass
@@ -128,11 +140,32 @@ def month_dates(first: date, last: date, step_months: int = 1) -> list[date]:
     return sorted(out)
 
 
-def feature_matrix(table: pa.Table, names: Sequence[str]) -> np.ndarray:
-    """float64 matrix of the named columns (missing columns → NaN, nulls → NaN)."""
+def fit_encoding(values: np.ndarray, y: np.ndarray, smoothing: float = 100.0) -> dict:
+    """A category as a number: smoothed log-odds of each value's event rate against the overall rate
+    (values with few rows stay near 0; unseen values are 0). JSON-able."""
+    y = np.asarray(y, float)
+    p = float(np.clip(y.mean(), 1e-6, 1 - 1e-6)) if len(y) else 0.5
+    keys, inv = np.unique(np.asarray(values, dtype=object).astype(str), return_inverse=True)
+    s = np.bincount(inv, weights=y, minlength=len(keys))
+    n = np.bincount(inv, minlength=len(keys))
+    rate = np.clip((s + smoothing * p) / (n + smoothing), 1e-6, 1 - 1e-6)
+    woe = np.log(rate / (1 - rate)) - np.log(p / (1 - p))
+    return {"values": {str(k): round(float(w), 6) for k, w in zip(keys, woe, strict=True) if k != "None"}}
+
+
+def encode(values, encoding: dict) -> np.ndarray:
+    table = encoding["values"]
+    return np.asarray([table.get(str(v), 0.0) if v is not None else 0.0 for v in values], float)
+
+
+def feature_matrix(table: pa.Table, names: Sequence[str], encodings: dict | None = None) -> np.ndarray:
+    """float64 matrix of the named columns (missing columns → NaN, nulls → NaN; text columns through their
+    ``encodings``)."""
     cols = []
     for n in names:
-        if n in table.schema.names:
+        if encodings and n in encodings and n in table.schema.names:
+            cols.append(encode(table[n].to_pylist(), encodings[n]))
+        elif n in table.schema.names:
             col = table[n]
             if pa.types.is_boolean(col.type):
                 col = pc.cast(col, pa.int8())
@@ -202,12 +235,21 @@ def feature_table(
     *,
     active_only: bool = True,
     threads: int = 2,
+    catalogue: bool = False,
 ) -> pa.Table:
     """Model inputs at ``as_of``: enterprise_id + numeric features (indicator values ``v_<code>``, extras).
 
     Uses only what the snapshot holds dated ≤ as_of (the engine's point-in-time ``features()`` plus
     exposure counts filtered the same way). ``active_only`` keeps enterprises whose status is active.
+    ``catalogue=True``: the feature catalogue (catalogue.py) instead, independent of the indicator set.
     """
+    if catalogue:
+        from .catalogue import catalogue_table
+
+        t = catalogue_table(snapshot, as_of, threads=threads)
+        if active_only:
+            t = t.filter(pc.equal(pc.fill_null(t["status"], "active"), "active"))
+        return t.drop_columns(["status"])
     vals = features(snapshot, spec, as_of, threads=threads)
     extra = _exposure(snapshot, as_of, threads)
     keep = [
@@ -241,14 +283,17 @@ def outcomes(
     horizon_months: int = 12,
     kinds: Sequence[str] = DEFAULT_KINDS,
     *,
+    population: str = "all",
     threads: int = 2,
 ) -> pa.Table:
     """Adverse outcomes per enterprise in (as_of, as_of + horizon]: one count column per kind and ``label``.
 
+    ``population="inspected"``: the label is null for enterprises not inspected in the horizon.
+
     ``full_snapshot`` must hold records up to at least as_of + horizon (e.g. today's snapshot when
     as_of is a year ago). Enterprises are those established on or before as_of.
     """
-    label = LabelSpec(tuple(kinds), horizon_months)
+    label = LabelSpec(tuple(kinds), horizon_months, population)
     end = shift_months(as_of, horizon_months)
     a, b = as_of.isoformat(), end.isoformat()
     con = connect(threads)
@@ -266,8 +311,18 @@ def outcomes(
             )
             cols.append(f"CAST(coalesce({k}.n, 0) AS INTEGER) AS n_{k}")
         total = " + ".join(f"coalesce({k}.n, 0)" for k in label.kinds)
+        lab = f"({total}) > 0"
+        if label.population == "inspected":
+            if "inspections" not in full_snapshot:
+                raise KeyError("population 'inspected' needs table 'inspections' in the snapshot")
+            con.register("inspections", full_snapshot["inspections"])
+            joins.append(
+                f"LEFT JOIN (SELECT enterprise_id, count(*) AS n FROM inspections WHERE inspected_on > "
+                f"DATE '{a}' AND inspected_on <= DATE '{b}' GROUP BY 1) visited USING (enterprise_id)"
+            )
+            lab = f"CASE WHEN coalesce(visited.n, 0) > 0 THEN {lab} END"
         sql = (
-            f"SELECT e.enterprise_id, {', '.join(cols)}, ({total}) > 0 AS label FROM enterprises e "
+            f"SELECT e.enterprise_id, {', '.join(cols)}, {lab} AS label FROM enterprises e "
             f"{' '.join(joins)} WHERE e.established_on IS NULL OR e.established_on <= DATE '{a}' "
             "ORDER BY e.enterprise_id"
         )
@@ -308,9 +363,12 @@ def build_dataset(
             names = [n for n in ft.schema.names if n != "enterprise_id"]
         ft = ft.select(["enterprise_id", *names])
         if label_snapshot is not None and shift_months(d, label.horizon_months) <= labels_until:
-            oc = outcomes(label_snapshot, d, label.horizon_months, label.kinds, threads=threads)
+            oc = outcomes(label_snapshot, d, label.horizon_months, label.kinds, population=label.population,
+                          threads=threads)
             idx = pc.index_in(ft["enterprise_id"], oc["enterprise_id"])
-            lab = pc.fill_null(oc["label"].take(idx), False)
+            lab = oc["label"].take(idx)
+            if label.population == "all":
+                lab = pc.fill_null(lab, False)
         else:
             lab = pa.nulls(ft.num_rows, pa.bool_())
         t_lab += time.perf_counter() - t1

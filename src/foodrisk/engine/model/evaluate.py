@@ -93,7 +93,7 @@ def top_vs_random(y: np.ndarray, s: np.ndarray, fraction: float = 0.1) -> dict:
 
 
 def feature_psi(artifact: ModelArtifact, features_table: pa.Table) -> dict:
-    X = feature_matrix(features_table, artifact.features)
+    X = feature_matrix(features_table, artifact.features, artifact.encodings)
     out = {}
     for j, n in enumerate(artifact.features):
         base = artifact.psi_baseline.get("features", {}).get(n)
@@ -131,6 +131,7 @@ def evaluate(
     blend: dict | None = None,
     features: pa.Table | None = None,
     threads: int = 2,
+    cutoffs: list[float] | None = None,
 ) -> dict:
     """Evaluate on one hold-out cross-section and return a JSON-able model card.
 
@@ -144,14 +145,19 @@ def evaluate(
     bl = blend or artifact.blend
     rules = score(snapshot, spec, as_of, threads=threads).scores
     comb_spec = replace(spec, blend={"rule": float(bl["rule"]), "model": float(bl["model"])})
+    if cutoffs:  # the cut-offs chosen with this blend (grade shares as a policy), see validate.choose_blend
+        comb_spec = replace(comb_spec, cutoffs=dict(zip(spec.grades[:-1], cutoffs, strict=True)))
     comb = score(snapshot, comb_spec, as_of, model_scores=ms, threads=threads).scores
 
     # align everything on the enterprises that have features (active at as_of) and a label
     ids = ft["enterprise_id"]
     lab_idx = pc.index_in(ids, labels["enterprise_id"])
     keep = lab_idx.is_valid()
-    ids = ids.filter(keep)
-    y = labels["label"].take(lab_idx.filter(keep)).to_numpy(zero_copy_only=False).astype(int)
+    # a label may be null (population "inspected": not inspected in the horizon) — those rows are left out
+    keep = pc.and_(keep, pc.fill_null(labels["label"].take(pc.fill_null(lab_idx, 0)).is_valid(), False))
+    ids = ft["enterprise_id"].filter(keep)
+    lab_idx = pc.index_in(ids, labels["enterprise_id"])
+    y = labels["label"].take(lab_idx).to_numpy(zero_copy_only=False).astype(int)
 
     def col(t: pa.Table, name: str):
         idx = pc.index_in(ids, t["enterprise_id"])
@@ -166,7 +172,7 @@ def evaluate(
 
     result_scores = {"rules": _disc(y, r_score), "model": _disc(y, p), "combined": _disc(y, c_score)}
     if artifact.challenger is not None:
-        Xh = feature_matrix(ft.filter(keep), artifact.features)
+        Xh = feature_matrix(ft.filter(keep), artifact.features, artifact.encodings)
         result_scores["challenger_woe_logistic"] = _disc(y, predict_woe_logistic(artifact.challenger, Xh))
     g_rules, g_comb = _grades(y, r_grade, order), _grades(y, c_grade, order)
     tvr = {"rules": top_vs_random(y, r_score), "combined": top_vs_random(y, c_score)}
@@ -191,7 +197,9 @@ def evaluate(
     return {
         "model": {
             "format": artifact.format,
-            "kind": "LightGBM binary (gradient-boosted trees), calibrated " + artifact.calibrator["method"],
+            "kind": ("L2 logistic regression (chosen on validation folds over LightGBM)"
+                     if artifact.winner == "logistic" else "LightGBM binary (gradient-boosted trees)")
+            + ", calibrated " + artifact.calibrator["method"],
             "num_trees": artifact.num_trees,
             "max_depth": artifact.params.get("max_depth"),
             "num_leaves": artifact.params.get("num_leaves"),

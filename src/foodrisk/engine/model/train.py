@@ -26,6 +26,7 @@ if TYPE_CHECKING:  # LightGBM and scikit-learn are imported where a model is tra
     import lightgbm as lgb  # load; every command and web worker would pay for them otherwise)
 
 ARTIFACT_FORMAT = "foodrisk.model/1"
+READABLE_FORMATS = (ARTIFACT_FORMAT,)
 
 DEFAULT_PARAMS: dict = {
     "objective": "binary",
@@ -215,6 +216,14 @@ class ModelArtifact:
     feature_medians: dict = field(default_factory=dict)
     challenger: dict | None = None
     format: str = ARTIFACT_FORMAT
+    # issue 17: features from the catalogue (catalogue.py) instead of the set's indicator values; the model
+    # that scores ("lightgbm" or "logistic", chosen on rolling-origin folds) and the logistic fit itself;
+    # probability cut-offs of the grades from the policy's grade shares
+    feature_source: str = "indicators"
+    winner: str = "lightgbm"
+    logistic: dict | None = None
+    grade_thresholds: dict | None = None
+    encodings: dict | None = None  # {feature: {"values": {text: number}}} for category features
 
     # run-time only (not serialised, so the same seed gives byte-identical JSON)
     timing: dict = field(default_factory=dict, repr=False, compare=False)
@@ -237,7 +246,7 @@ class ModelArtifact:
     @classmethod
     def from_json(cls, text: str) -> ModelArtifact:
         d = json.loads(text)
-        if d.get("format") != ARTIFACT_FORMAT:
+        if d.get("format") not in READABLE_FORMATS:
             raise ValueError(f"not a foodrisk model artifact (format {d.get('format')!r})")
         d.pop("_booster", None)
         return cls(**d)
