@@ -107,3 +107,11 @@ def copy_candidate(user, indicator_set=None):
         version=_next_version(iset), indicator_set=iset, artifact=text,
         artifact_sha256=hashlib.sha256(text.encode()).hexdigest(), label=_cache["label"],
         data_window=_cache["window"], metrics=_cache["card"], trained_by=user)
+
+
+def on_preview(user, target, as_of=WORLD_AS_OF):
+    """The keyword arguments that publish a change of model (promote, rollback, retire the champion): a fresh
+    impact preview of making ``target`` the champion (None: no model), confirmed."""
+    from foodrisk.scoring import services
+
+    return {"preview": services.preview_model(target, as_of=as_of, user=user), "confirmed": True}

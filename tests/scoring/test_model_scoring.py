@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 from django.urls import reverse
-from model_testkit import WORLD_AS_OF, load_world, trained_candidate
+from model_testkit import WORLD_AS_OF, load_world, on_preview, trained_candidate
 from scoring_testkit import activate_profile, make_user, people
 
 from foodrisk.core.models import Notification
@@ -36,7 +36,7 @@ def city():
 
 def champion(trainer, admin):
     mv = trained_candidate(trainer)
-    return model_services.promote(mv, user=admin, note="card reviewed")
+    return model_services.promote(mv, user=admin, note="card reviewed", **on_preview(admin, mv))
 
 
 def test_run_with_champion_records_model_and_explains_only_changed_or_non_a(city, client):
@@ -116,12 +116,12 @@ def test_rollback_switches_the_version_of_the_next_run(city):
     second = champion(trainer, admin)
     run = services.run_scoring("full", WORLD_AS_OF, author)
     assert run.model_version == second.version
-    back = model_services.rollback(user=admin, note="back")
+    back = model_services.rollback(user=admin, note="back", **on_preview(admin, first))
     assert back == first
     run2 = services.run_scoring("full", WORLD_AS_OF, author)
     assert run2.model_version == first.version
     assert set(Score.objects.filter(run=run2).values_list("model_version", flat=True)) == {first.version}
-    model_services.retire(first, user=admin)
+    model_services.retire(first, user=admin, **on_preview(admin, None))
     run3 = services.run_scoring("full", WORLD_AS_OF, author)
     assert run3.model_version is None and not Score.objects.filter(run=run3, model_score__isnull=False).exists()
 

@@ -333,13 +333,8 @@ class PreviewView(ObjectDetailView):
         result = job.result if job and job.status == "succeeded" else None
         ctx["result"] = result
         if result:
-            grades = result["grades"]
-            rows = []
-            for old in ["", *grades]:
-                cells = result["matrix"].get(old, {})
-                rows.append({"old": old or "—", "cells": [(g, cells.get(g, 0), g == old) for g in grades],
-                             "total": sum(cells.values())})
-            ctx["matrix_rows"] = rows
-            ctx["grades"] = grades
+            from foodrisk.scoring.model_views import impact_context
+
+            ctx.update(impact_context(result, self.request.user))  # the viewer's region only
         ctx["edit_url"] = ctx["delete_url"] = ""
         return ctx

@@ -15,7 +15,7 @@ import json
 import logging
 import time
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 import pyarrow as pa
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -28,8 +28,8 @@ from foodrisk.engine import IndicatorSet as EngineSpec
 from foodrisk.engine import model as M
 from foodrisk.engine.compiler import shift_months
 
-from .choices import DriftStatus, ModelStatus
-from .models import DriftReport, ModelVersion
+from .choices import DriftStatus, ModelStatus, RunKind, RunStatus
+from .models import DriftReport, ModelVersion, ScoringRun
 from .snapshot import snapshot_at
 
 logger = logging.getLogger(__name__)
@@ -289,6 +289,101 @@ def start_train_job(user=None, **params):
 # --------------------------------------------------------------------------------------------------
 # governance: review → promote (second person), one champion, rollback, retire
 # --------------------------------------------------------------------------------------------------
+PREVIEW_MAX_AGE = timedelta(hours=24)  # an older impact preview no longer describes today's archive
+
+
+def require_preview_permission(user):
+    """Who may preview a change of model: whoever may promote one (a preview publishes nothing)."""
+    _require(user)
+
+
+def latest_preview(target, *, current=None):
+    """The newest succeeded impact preview of making ``target`` (None: no model) the champion."""
+    runs = ScoringRun.objects.filter(kind=RunKind.PREVIEW, status=RunStatus.SUCCEEDED, indicator_set=None,
+                                     summary__target__kind="model").order_by("-started_at", "-pk")
+    tid = target.pk if target is not None else None
+    return next((r for r in runs[:50] if r.summary["target"].get("model_version_id") == tid), None)
+
+
+def preview_problem(run, target):
+    """Why ``run`` cannot carry the change to ``target`` (a Chinese sentence), or "" when it can: it must be a
+    succeeded preview of exactly this change, made against the current champion, not older than
+    PREVIEW_MAX_AGE, with no full scoring run published and no indicator set activated since."""
+    from foodrisk.indicators.models import IndicatorSet
+
+    t = (run.summary or {}).get("target") or {} if run is not None else {}
+    if run is None or run.kind != RunKind.PREVIEW or run.status != RunStatus.SUCCEEDED or t.get("kind") != "model" \
+            or t.get("model_version_id") != (target.pk if target is not None else None):
+        return _("Run the impact preview of this change first (grade migration and the enterprises that move).")
+    current = champion(artifact=False)
+    if t.get("champion_id") != (current.pk if current else None):
+        return _("The champion changed after the impact preview; run the preview again.")
+    if run.started_at < timezone.now() - PREVIEW_MAX_AGE:
+        return _("The impact preview is older than 24 hours; run it again.")
+    later_run = ScoringRun.objects.filter(kind="full", status=RunStatus.SUCCEEDED, published_at__gt=run.started_at)
+    if later_run.exists() or IndicatorSet.objects.filter(activated_at__gt=run.started_at).exists():
+        return _("Grades were published or an indicator set activated after the impact preview; run it again.")
+    return ""
+
+
+def check_preview(target, preview, confirmed):
+    """A change of model is published only on a fresh impact preview of that change, explicitly confirmed.
+    Returns the preview run (its figures go into the audit entry)."""
+    try:  # always the stored row: what the preview found, not a caller's copy of it
+        run = ScoringRun.objects.filter(pk=preview.pk if isinstance(preview, ScoringRun) else int(preview)).first()
+    except (TypeError, ValueError):
+        run = None
+    problem = preview_problem(run, target)
+    if problem:
+        raise ValidationError(problem)
+    if not confirmed:
+        raise ValidationError(_("Confirm that you have checked the impact preview (%(moved)d enterprises change "
+                                "grade) before publishing this change.") % {"moved": run.summary.get("moved", 0)})
+    return run
+
+
+def change_of(target):
+    """What making ``target`` the champion (None: no model) means in the governance: "promote" (a candidate),
+    "rollback" (the version a rollback brings back), "retire" (the champion goes, scoring is rule-only), or
+    "" when it is no change the governance offers."""
+    current = champion(artifact=False)
+    if target is None:
+        return "retire" if current is not None else ""
+    if target.status == ModelStatus.CANDIDATE:
+        return "promote"
+    back = previous_champion()
+    if back is not None and back.pk == target.pk and target.status != ModelStatus.CHAMPION:
+        return "rollback"
+    return ""
+
+
+def publish_change(target, *, user, note="", preview=None, confirmed=False):
+    """Carry out the change previewed for ``target`` (see change_of) on that preview."""
+    kind = change_of(target)
+    if kind == "promote":
+        return promote(target, user=user, note=note, preview=preview, confirmed=confirmed)
+    if kind == "rollback":
+        return rollback(user=user, note=note, preview=preview, confirmed=confirmed)
+    if kind == "retire":
+        return retire(champion(), user=user, note=note, preview=preview, confirmed=confirmed)
+    raise ValidationError(_("This is not a change of model that can be published."))
+
+
+def start_preview_job(target, *, user, run_now=False):
+    """Queue (or run now, for a small archive) the impact preview of making ``target`` the champion."""
+    from foodrisk.core.services import jobs
+
+    require_preview_permission(user)
+    return jobs.start("scoring.model_preview", user=user, params={"target": target.pk if target else None},
+                      run_now=run_now)
+
+
+def _preview_details(run):
+    s = run.summary or {}
+    return {"preview_run": run.pk, "population": s.get("population"), "moved": s.get("moved"), "up": s.get("up"),
+            "down": s.get("down")}
+
+
 def _state(mv):
     return audit.snapshot(mv, fields=("version", "status", "indicator_set", "trained_by", "reviewed_by",
                                       "review_note", "promoted_by", "promoted_at", "previous_champion",
@@ -323,7 +418,7 @@ def review(mv, *, user, note):
     return mv
 
 
-def _make_champion(mv, *, user, previous, action, note=""):
+def _make_champion(mv, *, user, previous, action, note="", preview=None):
     """Inside a transaction: the current champion (if any) retires, mv becomes champion."""
     now = timezone.now()
     current = ModelVersion.objects.select_for_update().filter(status=ModelStatus.CHAMPION).exclude(pk=mv.pk).first()
@@ -342,15 +437,17 @@ def _make_champion(mv, *, user, previous, action, note=""):
         fields.append("notes")
     mv.save(update_fields=fields)  # not the artifact: it never changes
     audit.record(action, mv, before=before, after=_state(mv), user=user,
-                 details={"replaced": current.version if current else None, "note": note})
+                 details={"replaced": current.version if current else None, "note": note,
+                          **(_preview_details(preview) if preview is not None else {})})
     return current
 
 
-def promote(mv, *, user, note=""):
+def promote(mv, *, user, note="", preview=None, confirmed=False):
     """A model admin promotes a reviewed candidate to champion; the old champion retires.
 
     The promoter must not be the person who trained it. A candidate not yet reviewed can be reviewed
-    and promoted in one step by giving the review note here."""
+    and promoted in one step by giving the review note here. ``preview``: the impact preview of this
+    promotion (services.preview_model), fresh, and ``confirmed`` by the promoter (check_preview)."""
     _require(user)
     with transaction.atomic():
         mv = _locked(mv)
@@ -359,12 +456,13 @@ def promote(mv, *, user, note=""):
                                     "champion."))
         if mv.trained_by_id is not None and mv.trained_by_id == user.pk:
             raise PermissionDenied(_("A second person must promote: you trained this model."))
+        if mv.reviewed_by_id is None and not (note or "").strip():
+            raise ValidationError(_("Review the model card first: a review note is required."))
+        run = check_preview(mv, preview, confirmed)
         if mv.reviewed_by_id is None:
-            if not (note or "").strip():
-                raise ValidationError(_("Review the model card first: a review note is required."))
             review(mv, user=user, note=note)
             mv.refresh_from_db()
-        _make_champion(mv, user=user, previous=None, action="scoring.modelversion.promote")
+        _make_champion(mv, user=user, previous=None, action="scoring.modelversion.promote", preview=run)
     return mv
 
 
@@ -380,9 +478,10 @@ def previous_champion():
             .order_by("-retired_at", "-pk").first())
 
 
-def rollback(*, user, note=""):
-    """One click: the champion retires and the champion it replaced is champion again (audited).
-    Without a champion (it was retired), the most recently retired former champion returns."""
+def rollback(*, user, note="", preview=None, confirmed=False):
+    """The champion retires and the champion it replaced is champion again (audited), on a fresh, confirmed
+    impact preview of that change like a promotion. Without a champion (it was retired), the most recently
+    retired former champion returns."""
     _require(user)
     with transaction.atomic():
         current = ModelVersion.objects.select_for_update().filter(status=ModelStatus.CHAMPION).first()
@@ -392,19 +491,22 @@ def rollback(*, user, note=""):
         target = _locked(target)
         if target.status == ModelStatus.CHAMPION:
             raise ValidationError(_("That version is already the champion."))
+        run = check_preview(target, preview, confirmed)
         _make_champion(target, user=user, previous=target.previous_champion, action="scoring.modelversion.rollback",
-                       note=note)
+                       note=note, preview=run)
     target.refresh_from_db()
     return target
 
 
-def retire(mv, *, user, note=""):
-    """Retire a candidate or the champion (without a champion scoring is rule-only)."""
+def retire(mv, *, user, note="", preview=None, confirmed=False):
+    """Retire a candidate or the champion (without a champion scoring is rule-only). Retiring the champion
+    changes grades: it needs a fresh, confirmed impact preview of scoring without a model."""
     _require(user)
     with transaction.atomic():
         mv = _locked(mv)
         if mv.status == ModelStatus.RETIRED:
             raise ValidationError(_("This version is already retired."))
+        run = check_preview(None, preview, confirmed) if mv.status == ModelStatus.CHAMPION else None
         before = _state(mv)
         mv.status, mv.retired_at = ModelStatus.RETIRED, timezone.now()
         fields = ["status", "retired_at"]
@@ -413,7 +515,7 @@ def retire(mv, *, user, note=""):
             fields.append("notes")
         mv.save(update_fields=fields)
         audit.record("scoring.modelversion.retire", mv, before=before, after=_state(mv), user=user,
-                     details={"note": note})
+                     details={"note": note, **(_preview_details(run) if run is not None else {})})
     return mv
 
 

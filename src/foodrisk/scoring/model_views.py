@@ -15,9 +15,13 @@ from django.views import generic
 from foodrisk.core.views.generic import ObjectDetailView, ObjectListView, ScopedMixin
 from foodrisk.core.widgets import bootstrap
 
-from . import filtersets, model_services, tables
+from . import filtersets, model_services, services, tables
 from .choices import ModelStatus
 from .models import ModelVersion
+
+# above this many enterprises an impact preview runs in the worker, below it right away
+PREVIEW_INLINE_LIMIT = 5000
+MOVERS_SHOWN = 100
 
 METRIC_ROWS = [("rules", gettext_lazy("Rules only")), ("model", gettext_lazy("Model")),
                ("combined", gettext_lazy("Combined (rules + model)")),
@@ -207,22 +211,11 @@ class ModelVersionActionView(ScopedMixin, generic.View):
     def post(self, request, pk, action):
         mv = get_object_or_404(ModelVersion.objects.restrict(request.user, "view"), pk=pk)
         note = request.POST.get("note", "")
-        funcs = {"review": model_services.review, "promote": model_services.promote,
-                 "retire": model_services.retire}
+        funcs = {"review": model_services.review, "retire": model_services.retire}  # promote: ModelChangeView
         if action not in funcs:
             raise PermissionDenied
         _run(request, funcs[action], mv, user=request.user, note=note)
         return redirect(mv)
-
-
-class ModelRollbackView(ScopedMixin, generic.View):
-    model = ModelVersion
-    action = "promote"
-    http_method_names = ["post"]
-
-    def post(self, request):
-        mv = _run(request, model_services.rollback, user=request.user, note=request.POST.get("note", ""))
-        return redirect(mv or "scoring:modelversion_list")
 
 
 class ModelDriftView(ScopedMixin, generic.View):
@@ -255,3 +248,85 @@ class ModelTrainView(ScopedMixin, generic.FormView):
     def form_invalid(self, form):
         messages.error(self.request, form.errors.as_text())
         return redirect("scoring:modelversion_list")
+
+
+def impact_context(summary, user, *, movers_shown=MOVERS_SHOWN):
+    """A preview's figures as ``user`` may see them (services.impact_in_scope): the migration matrix rows,
+    the grades, the movers with names (enterprises in the user's scope only) and the sample."""
+    from foodrisk.enterprises.models import Enterprise
+
+    if not summary:
+        return {}
+    summary = services.impact_in_scope(summary, user)
+    grades = summary["grades"]
+    rows = []
+    for old in ["", *grades]:
+        cells = summary["matrix"].get(old, {})
+        rows.append({"old": old or "—", "cells": [(g, cells.get(g, 0), g == old) for g in grades],
+                     "total": sum(cells.values())})
+    movers = (summary.get("movers") or [])[:movers_shown]
+    names = dict(Enterprise.objects.in_scope(user).filter(pk__in=[m[0] for m in movers]).values_list("id", "name"))
+    return {"impact": summary, "matrix_rows": rows, "grades": grades,
+            "movers": [{"enterprise_id": m[0], "name": names.get(m[0], m[0]), "region": m[1], "old": m[2],
+                        "new": m[3], "score": m[4]} for m in movers if m[0] in names],
+            "movers_total": len(summary.get("movers") or [])}
+
+
+CHANGE_TITLES = {"promote": gettext_lazy("Promote to champion"), "rollback": gettext_lazy("Roll back"),
+                 "retire": gettext_lazy("Retire the champion (rule-only scoring)")}
+
+
+class ModelChangeView(ScopedMixin, generic.TemplateView):
+    """GET /scoring/models/change/<pk|none>/: the impact preview of making that version the champion ("none":
+    retiring the champion) — migration matrix and the enterprises that move, in the viewer's region — and the
+    confirmation that publishes the change on that preview. POST do=preview runs the preview; do=publish
+    promotes / rolls back / retires through the services (second person, fresh preview, confirmation)."""
+
+    model = ModelVersion
+    action = "promote"
+    template_name = "scoring/model_change.html"
+
+    def target(self):
+        key = self.kwargs["target"]
+        if key == "none":
+            return None
+        if not key.isdigit():
+            raise PermissionDenied
+        return get_object_or_404(ModelVersion.objects.restrict(self.request.user, "view").defer("artifact"),
+                                 pk=int(key))
+
+    def get_context_data(self, **kwargs):
+        from foodrisk.core.models import Job
+
+        ctx = super().get_context_data(**kwargs)
+        target, user = self.target(), self.request.user
+        kind = model_services.change_of(target)
+        run = model_services.latest_preview(target)
+        job = (Job.objects.filter(kind="scoring.model_preview", params__target=target.pk if target else None)
+               .order_by("-created_at").first())
+        ctx.update(target=target, change=kind, change_title=CHANGE_TITLES.get(kind, ""),
+                   champion=model_services.champion(artifact=False), run=run,
+                   problem=model_services.preview_problem(run, target) if kind else "",
+                   job=job if job and not job.finished else None, note_form=bootstrap(NoteForm()),
+                   is_trainer=target is not None and target.trained_by_id == user.pk,
+                   key=self.kwargs["target"])
+        if run is not None:
+            ctx.update(impact_context(run.summary, user))
+        return ctx
+
+    def post(self, request, target):
+        from foodrisk.enterprises.models import Enterprise
+
+        mv = self.target()
+        back = redirect("scoring:modelversion_change", target=self.kwargs["target"])
+        if request.POST.get("do") == "preview":
+            job = model_services.start_preview_job(
+                mv, user=request.user, run_now=Enterprise.objects.count() <= PREVIEW_INLINE_LIMIT)
+            messages.info(request, _("Impact preview started (job #%(j)s).") % {"j": job.pk})
+            return back
+        result = _run(request, model_services.publish_change, mv, user=request.user,
+                      note=request.POST.get("note", ""), preview=request.POST.get("preview"),
+                      confirmed=request.POST.get("confirmed") in ("1", "on"))
+        if result is None:
+            return back
+        return redirect(result if mv is None or result.pk != mv.pk else mv)

@@ -378,15 +378,123 @@ def publish_grades(run, now_db):
 # --------------------------------------------------------------------------------------------------
 # impact preview (for a draft or any version): score without publishing
 # --------------------------------------------------------------------------------------------------
-def preview(indicator_set, *, as_of=None, user=None, job=None, sample_size=30, progress=None):
-    """Score the population the set would grade with it, compare to the published grades."""
+MOVERS_KEPT = 5000  # movers a preview stores (largest moves first); its counts and matrices cover everyone
+
+
+def _add(matrix, old, new):
+    row = matrix.setdefault(old, {})
+    row[new] = row.get(new, 0) + 1
+
+
+def impact(parts, snapshot, enterprise_ids, as_of, *, sample_size=30):
+    """What publishing these engine results would change against the published grades.
+
+    The migration matrix (rows: current grade, "" = ungraded; columns: new grade) overall and per region
+    code of the enterprises, so each viewer sees the matrix of their own region (:func:`impact_in_scope`);
+    the movers, largest moves first (at most MOVERS_KEPT, each with its region), and a sample of them
+    with names and rule reasons. Approved manual adjustments apply as they would in a real run."""
+    current = _current_grades(enterprise_ids)
+    adjustments = _active_adjustments(as_of)
+    ents = snapshot["enterprises"]
+    region_of = dict(zip(ents["enterprise_id"].to_pylist(), ents["region_code"].to_pylist(), strict=True))
+    matrix = {old: {new: 0 for new in GRADES} for old in ["", *GRADES]}
+    regions: dict[str, dict] = {}
+    movers, dist = [], Counter()
+    order = {g: i for i, g in enumerate(GRADES)}
+    for _iset, result in parts:
+        cols = result.scores.to_pydict()
+        for i, eid in enumerate(cols["enterprise_id"]):
+            adj = adjustments.get(eid)
+            new = adj[1] if adj else cols["grade"][i]
+            old = current.get(eid) or ""
+            region = region_of.get(eid) or ""
+            matrix[old][new] += 1
+            _add(regions.setdefault(region, {}), old, new)
+            dist[new] += 1
+            if old and old != new:
+                movers.append((abs(order[new] - order[old]), eid, region, old, new, cols["total_score"][i],
+                               cols["reasons"][i]))
+    movers.sort(key=lambda m: (-m[0], m[1]))
+    names = dict(Enterprise.objects.filter(pk__in=[m[1] for m in movers[:sample_size]]).values_list("id", "name"))
+    sample = [{"enterprise_id": eid, "name": names.get(eid, ""), "region": region, "old": old, "new": new,
+               "score": round(score, 2), "reasons": json.loads(reasons)[:3]}
+              for _d, eid, region, old, new, score, reasons in movers[:sample_size]]
+    up = sum(1 for m in movers if order[m[4]] > order[m[3]])
+    summary = {
+        "matrix": matrix, "grades": list(GRADES), "population": sum(dist.values()), "moved": len(movers),
+        "up": up, "down": len(movers) - up, "ungraded": sum(matrix[""].values()), "sample": sample,
+        "adjusted": len(adjustments), "regions": regions,
+        "movers": [[eid, region, old, new, round(score, 2)] for _d, eid, region, old, new, score, _r in
+                   movers[:MOVERS_KEPT]],
+    }
+    return summary, {g: dist.get(g, 0) for g in GRADES}
+
+
+def impact_in_scope(summary, user):
+    """A preview's summary as ``user`` may see it: a user whose data scope is narrower than everywhere gets
+    the matrix, counts, movers and sample of the enterprises in their scope only (a district sees its
+    district); nobody sees enterprises outside their scope."""
+    prefix = user.scope_prefix
+    if prefix == "" or not summary:
+        return summary
+    order = {g: i for i, g in enumerate(GRADES)}
+    matrix = {old: {new: 0 for new in GRADES} for old in ["", *GRADES]}
+    for region, cells in (summary.get("regions") or {}).items():
+        if prefix is not None and region.startswith(prefix):
+            for old, row in cells.items():
+                for new, n in row.items():
+                    matrix[old][new] += n
+    moves = [(old, new, n) for old, row in matrix.items() if old for new, n in row.items() if new != old]
+    up = sum(n for old, new, n in moves if order[new] > order[old])
+    moved = sum(n for _o, _n, n in moves)
+
+    def mine(region):
+        return prefix is not None and (region or "").startswith(prefix)
+
+    return {**summary, "matrix": matrix, "population": sum(sum(r.values()) for r in matrix.values()),
+            "moved": moved, "up": up, "down": moved - up, "ungraded": sum(matrix[""].values()),
+            "regions": {k: v for k, v in (summary.get("regions") or {}).items() if mine(k)},
+            "movers": [m for m in summary.get("movers") or [] if mine(m[1])],
+            "sample": [m for m in summary.get("sample") or [] if mine(m.get("region"))], "scoped": True}
+
+
+def _preview_run(*, as_of, indicator_set, model_version, target, user, job, progress, scorer, sample_size):
+    """A preview run: ``scorer(as_of, progress)`` gives (enterprise ids or None, snapshot, engine parts,
+    seconds the snapshot took); the impact against the published grades is stored in the run's summary and
+    audited (scoring.run.preview). Publishes nothing."""
     as_of = as_of or timezone.localdate()
     if isinstance(as_of, str):
         as_of = date.fromisoformat(as_of)
     progress = progress or (lambda *a, **k: None)
     run = ScoringRun.objects.create(kind=RunKind.PREVIEW, as_of=as_of, indicator_set=indicator_set,
-                                    started_by=user, job=job)
+                                    model_version=model_version, started_by=user, job=job,
+                                    summary={"target": target})
     try:
+        t0 = time.perf_counter()
+        ids, snapshot, parts, snapshot_s = scorer(as_of, progress)
+        t1 = time.perf_counter()
+        summary, distribution = impact(parts, snapshot, ids, as_of, sample_size=sample_size)
+        summary["target"] = target
+        timing = {"snapshot_s": round(snapshot_s, 4), "engine_s": round(t1 - t0 - snapshot_s, 4),
+                  "total_s": _now_ms(t0)}
+        with transaction.atomic():
+            ScoringRun.objects.filter(pk=run.pk).update(
+                status=RunStatus.SUCCEEDED, finished_at=timezone.now(), enterprise_count=summary["population"],
+                changed_count=summary["moved"], grade_distribution=distribution, timing=timing, summary=summary)
+            audit.record("scoring.run.preview", run, user=user, details=_run_details(
+                run, target=target, enterprises=summary["population"], moved=summary["moved"],
+                up=summary["up"], down=summary["down"], distribution=distribution))
+    except Exception as exc:
+        _fail(run, exc, user=user)
+        raise
+    run.refresh_from_db()
+    return run
+
+
+def preview(indicator_set, *, as_of=None, user=None, job=None, sample_size=30, progress=None):
+    """Score the population the set would grade with it, compare to the published grades."""
+
+    def scorer(as_of, progress):
         t0 = time.perf_counter()
         ids = None
         prefix = region_prefix(indicator_set.scope_region_id or "")
@@ -394,53 +502,43 @@ def preview(indicator_set, *, as_of=None, user=None, job=None, sample_size=30, p
             ids = set(Enterprise.objects.filter(region__code__startswith=prefix).values_list("id", flat=True))
         progress(0.1, 1, "snapshot")
         snapshot = build_snapshot(as_of, ids)
-        t1 = time.perf_counter()
+        snapshot_s = time.perf_counter() - t0
         progress(0.4, 1, "engine")
-        model = model_services.champion_inputs(snapshot, as_of)  # compare like with like: published grades use it
-        result = _score_with(snapshot, indicator_set, as_of, model)
-        t2 = time.perf_counter()
-        current = _current_grades(ids)
-        adjustments = _active_adjustments(as_of)
-        cols = result.scores.to_pydict()
-        matrix = {old: {new: 0 for new in GRADES} for old in ["", *GRADES]}
-        movers, dist = [], Counter()
-        order = {g: i for i, g in enumerate(GRADES)}
-        for i, eid in enumerate(cols["enterprise_id"]):
-            adj = adjustments.get(eid)
-            new = adj[1] if adj else cols["grade"][i]
-            old = current.get(eid) or ""
-            matrix.setdefault(old, {g: 0 for g in GRADES})[new] += 1
-            dist[new] += 1
-            if old and old != new:
-                movers.append((abs(order[new] - order.get(old, 0)), eid, old, new, cols["total_score"][i],
-                               cols["reasons"][i]))
-        movers.sort(key=lambda m: (-m[0], m[1]))
-        names = dict(Enterprise.objects.filter(pk__in=[m[1] for m in movers[:sample_size]])
-                     .values_list("id", "name"))
-        sample = [{"enterprise_id": eid, "name": names.get(eid, ""), "old": old, "new": new,
-                   "score": round(score, 2), "reasons": json.loads(reasons)[:3]}
-                  for _d, eid, old, new, score, reasons in movers[:sample_size]]
-        up = sum(1 for m in movers if order[m[3]] > order.get(m[2], 0))
-        summary = {
-            "matrix": matrix, "grades": list(GRADES), "population": len(cols["enterprise_id"]),
-            "moved": len(movers), "up": up, "down": len(movers) - up,
-            "ungraded": sum(matrix[""].values()), "sample": sample, "adjusted": len(adjustments),
-        }
-        timing = {"snapshot_s": round(t1 - t0, 4), "engine_s": round(t2 - t1, 4), "total_s": _now_ms(t0)}
-        distribution = {g: dist.get(g, 0) for g in GRADES}
-        with transaction.atomic():
-            ScoringRun.objects.filter(pk=run.pk).update(
-                status=RunStatus.SUCCEEDED, finished_at=timezone.now(), enterprise_count=summary["population"],
-                changed_count=len(movers), grade_distribution=distribution, timing=timing, summary=summary)
-            audit.record("scoring.run.preview", run, user=user, details=_run_details(
-                run, indicator_set=f"{indicator_set.code} v{indicator_set.version}",
-                enterprises=summary["population"], moved=len(movers), up=up, down=len(movers) - up,
-                distribution=distribution))
-    except Exception as exc:
-        _fail(run, exc, user=user)
-        raise
-    run.refresh_from_db()
-    return run
+        model = model_services.champion_inputs(snapshot, as_of)  # like with like: published grades use it
+        return ids, snapshot, [(indicator_set, _score_with(snapshot, indicator_set, as_of, model))], snapshot_s
+
+    target = {"kind": "indicator_set", "indicator_set": indicator_set.pk,
+              "label": f"{indicator_set.code} v{indicator_set.version}"}
+    return _preview_run(as_of=as_of, indicator_set=indicator_set, model_version=None, target=target, user=user,
+                        job=job, progress=progress, scorer=scorer, sample_size=sample_size)
+
+
+def preview_model(target, *, as_of=None, user=None, job=None, sample_size=30, progress=None):
+    """The impact of a change of model: every enterprise scored by the active sets with ``target`` as the
+    champion (None: without a model, as after retiring the champion), against the published grades.
+    Promotion, rollback and retiring the champion are published only on a fresh preview of that very change
+    (model_services.check_preview). The target's own blend and grade cut-offs apply, as they would."""
+    model_services.require_preview_permission(user)
+    current = model_services.champion(artifact=False)
+
+    def scorer(as_of, progress):
+        t0 = time.perf_counter()
+        progress(0.1, 1, "snapshot")
+        snapshot = build_snapshot(as_of, None)
+        snapshot_s = time.perf_counter() - t0
+        sets = active_sets()
+        if not sets:
+            raise NoActiveIndicatorSet(_("No active indicator set: activate one in the indicator library first."))
+        progress(0.4, 1, "engine")
+        model = model_services.champion_inputs(snapshot, as_of, mv=target) if target is not None else None
+        return None, snapshot, score_snapshot(snapshot, sets, as_of, model), snapshot_s
+
+    spec = {"kind": "model", "model_version_id": target.pk if target else None,
+            "label": target.version if target else "", "champion_id": current.pk if current else None,
+            "champion": current.version if current else ""}
+    return _preview_run(as_of=as_of, indicator_set=None, model_version=target.version if target else None,
+                        target=spec, user=user, job=job, progress=progress, scorer=scorer,
+                        sample_size=sample_size)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -603,6 +701,15 @@ def run_in_scope(run, user):
     and grade distribution recomputed over the scores in their scope (a district sees its district, not the
     city); the snapshot row counts of the whole run are dropped. The instance is changed in memory only."""
     if user.scope_prefix == "":
+        return run
+    if run.kind == RunKind.PREVIEW:  # no Score rows: the stored impact, cut down to the scope
+        run.summary = impact_in_scope(run.summary, user)
+        run.enterprise_count, run.changed_count = run.summary.get("population", 0), run.summary.get("moved", 0)
+        dist = Counter()
+        for row in (run.summary.get("matrix") or {}).values():
+            dist.update(row)
+        run.grade_distribution = {g: dist.get(g, 0) for g in GRADES}
+        run.scoped = True
         return run
     from django.db.models import Count
 

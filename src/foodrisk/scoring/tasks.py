@@ -43,6 +43,18 @@ def impact_preview(job, indicator_set, as_of=None):
     return {"run": run.pk, **run.summary}
 
 
+@jobs.register("scoring.model_preview", _("Impact preview of a change of model"), queue="scoring",
+               permission="scoring.promote_modelversion")
+def model_preview(job, target=None, as_of=None):
+    from . import services
+    from .models import ModelVersion
+
+    mv = ModelVersion.objects.get(pk=target) if target is not None else None
+    run = services.preview_model(mv, as_of=as_of, user=job.user, job=job.job, progress=_progress(job))
+    job.log(f"preview run #{run.pk}: {run.summary.get('moved')} of {run.enterprise_count} would change grade")
+    return {"run": run.pk, "moved": run.summary.get("moved"), "population": run.enterprise_count}
+
+
 @jobs.register("scoring.expire_adjustments", _("Expire grade adjustments"), queue="scoring")
 def expire_adjustments(job):
     from . import services

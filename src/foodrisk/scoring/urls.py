@@ -17,7 +17,7 @@ urlpatterns = [
     path("adjustments/<int:pk>/", views.GradeAdjustmentDetailView.as_view(), name="gradeadjustment_detail"),
     path("models/", model_views.ModelVersionListView.as_view(), name="modelversion_list"),
     path("models/train/", model_views.ModelTrainView.as_view(), name="modelversion_train"),
-    path("models/rollback/", model_views.ModelRollbackView.as_view(), name="modelversion_rollback"),
+    path("models/change/<str:target>/", model_views.ModelChangeView.as_view(), name="modelversion_change"),
     path("models/drift/", model_views.ModelDriftView.as_view(), name="modelversion_drift"),
     path("models/<int:pk>/", model_views.ModelVersionDetailView.as_view(), name="modelversion_detail"),
     path("models/<int:pk>/<str:action>/", model_views.ModelVersionActionView.as_view(),

@@ -96,6 +96,18 @@ class ModelNoteSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True)
 
 
+class ModelChangeSerializer(ModelNoteSerializer):
+    """Promote / roll back / retire the champion: on a fresh impact preview of that change, confirmed."""
+
+    preview = serializers.IntegerField(required=False, allow_null=True,
+                                       help_text="id of the impact preview run (GET /api/scoring/models/preview/)")
+    confirmed = serializers.BooleanField(default=False)
+
+
+class ModelPreviewSerializer(serializers.Serializer):
+    target = serializers.IntegerField(allow_null=True, help_text="the version to become champion; null: none")
+
+
 class TrainSerializer(serializers.Serializer):
     months = serializers.IntegerField(min_value=16, max_value=120, default=24)
     as_of = serializers.DateField(required=False, allow_null=True)

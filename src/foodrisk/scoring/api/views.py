@@ -17,7 +17,9 @@ from .serializers import (
     DriftReportSerializer,
     GradeAdjustmentSerializer,
     GradeChangeSerializer,
+    ModelChangeSerializer,
     ModelNoteSerializer,
+    ModelPreviewSerializer,
     ModelVersionListSerializer,
     ModelVersionSerializer,
     RunStartSerializer,
@@ -129,7 +131,7 @@ class ModelVersionViewSet(ReadOnlyScopedViewSet):
         return ModelVersionListSerializer if self.action == "list" else ModelVersionSerializer
 
     def get_permissions(self):
-        if self.action in ("review", "promote", "retire", "rollback", "drift", "train"):
+        if self.action in ("review", "promote", "retire", "rollback", "drift", "train", "preview"):
             return [permissions.IsAuthenticated()]
         return super().get_permissions()
 
@@ -139,34 +141,69 @@ class ModelVersionViewSet(ReadOnlyScopedViewSet):
         qs = ModelVersion.objects.restrict(self.request.user, "view").order_by("-created_at", "-pk")
         return qs.defer("artifact") if self.action == "list" else qs
 
-    def _act(self, request, func):
-        s = ModelNoteSerializer(data=request.data)
+    def _act(self, request, func, serializer=ModelChangeSerializer, *args):
+        s = serializer(data=request.data)
         s.is_valid(raise_exception=True)
-        mv = _call(func, self.get_object(), user=request.user, note=s.validated_data.get("note", ""))
+        mv = _call(func, *args, user=request.user, **s.validated_data)
         return Response(ModelVersionSerializer(mv).data)
 
     @extend_schema(request=ModelNoteSerializer, responses=ModelVersionSerializer)
     @action(detail=True, methods=["post"])
     def review(self, request, pk=None):
-        return self._act(request, model_services.review)
+        return self._act(request, model_services.review, ModelNoteSerializer, self.get_object())
 
-    @extend_schema(request=ModelNoteSerializer, responses=ModelVersionSerializer)
+    @extend_schema(request=ModelChangeSerializer, responses=ModelVersionSerializer)
     @action(detail=True, methods=["post"])
     def promote(self, request, pk=None):
-        return self._act(request, model_services.promote)
+        return self._act(request, model_services.promote, ModelChangeSerializer, self.get_object())
 
-    @extend_schema(request=ModelNoteSerializer, responses=ModelVersionSerializer)
+    @extend_schema(request=ModelChangeSerializer, responses=ModelVersionSerializer)
     @action(detail=True, methods=["post"])
     def retire(self, request, pk=None):
-        return self._act(request, model_services.retire)
+        """Retiring the champion needs the confirmed preview of rule-only scoring (target null)."""
+        return self._act(request, model_services.retire, ModelChangeSerializer, self.get_object())
 
-    @extend_schema(request=ModelNoteSerializer, responses=ModelVersionSerializer)
+    @extend_schema(request=ModelChangeSerializer, responses=ModelVersionSerializer)
     @action(detail=False, methods=["post"])
     def rollback(self, request):
-        s = ModelNoteSerializer(data=request.data)
-        s.is_valid(raise_exception=True)
-        mv = _call(model_services.rollback, user=request.user, note=s.validated_data.get("note", ""))
-        return Response(ModelVersionSerializer(mv).data)
+        return self._act(request, model_services.rollback)
+
+    @extend_schema(request=ModelPreviewSerializer, responses={202: dict, 200: dict})
+    @action(detail=False, methods=["get", "post"])
+    def preview(self, request):
+        """POST {"target": id|null}: queue the impact preview of making that version the champion (null:
+        retiring the champion). GET ?target=<id|none>: the latest preview of that change as the caller may see
+        it (their region's matrix and movers), whether it can carry the change, and why not."""
+        from ..model_views import impact_context
+
+        if not request.user.has_perm(model_services.PROMOTE_PERM):
+            raise exceptions.PermissionDenied()
+        if request.method == "POST":
+            s = ModelPreviewSerializer(data=request.data)
+            s.is_valid(raise_exception=True)
+            job = _call(model_services.start_preview_job, self._target(s.validated_data["target"]),
+                        user=request.user)
+            return Response({"job": job.pk}, status=status.HTTP_202_ACCEPTED)
+        raw = request.query_params.get("target", "none")
+        if raw != "none" and not raw.isdigit():
+            raise exceptions.ValidationError({"target": "目标须为模型版本编号或 none"})
+        target = self._target(None if raw == "none" else int(raw))
+        run = model_services.latest_preview(target)
+        ctx = impact_context(run.summary, request.user) if run is not None else {}
+        return Response({
+            "target": target.pk if target else None, "change": model_services.change_of(target),
+            "run": run.pk if run else None, "started_at": run.started_at if run else None,
+            "problem": model_services.preview_problem(run, target),
+            "summary": {k: v for k, v in (ctx.get("impact") or {}).items() if k != "regions"},
+        })
+
+    def _target(self, pk):
+        if pk is None:
+            return None
+        mv = ModelVersion.objects.restrict(self.request.user, "view").defer("artifact").filter(pk=pk).first()
+        if mv is None:
+            raise exceptions.NotFound()
+        return mv
 
     @extend_schema(request=TrainSerializer, responses={202: dict})
     @action(detail=False, methods=["post"])
