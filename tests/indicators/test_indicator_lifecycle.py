@@ -7,6 +7,7 @@ from foodrisk.core.models import AuditEntry
 from foodrisk.indicators import services as isvc
 from foodrisk.indicators.models import IndicatorSet
 from foodrisk.indicators.services import SpecValidationError
+from foodrisk.scoring import services as scoring
 
 pytestmark = pytest.mark.django_db
 
@@ -99,8 +100,10 @@ def test_rollback_activates_a_copy_of_an_approved_version_without_reapproval():
     isvc.update_spec(v2, dict(v2.spec, cutoffs={"A": 5, "B": 10, "C": 15}), user=author)
     isvc.submit(v2, user=author)
     isvc.approve(v2, user=approver)
-    isvc.activate(v2, user=approver)
-    v3 = isvc.rollback(v1, user=author, note="v2 misgrades")
+    scoring.preview(v2, user=approver)  # other cut-offs: activated on an impact preview, confirmed
+    isvc.activate(v2, user=approver, confirmed=True)
+    scoring.preview(v1, user=author)
+    v3 = isvc.rollback(v1, user=author, note="v2 misgrades", confirmed=True)
     v1.refresh_from_db()
     v2.refresh_from_db()
     assert (v1.status, v2.status, v3.status) == ("retired", "retired", "active")

@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from scoring_testkit import (
     AS_OF,
@@ -135,8 +136,9 @@ def test_failure_midway_leaves_published_grades_untouched(world, monkeypatch):
     isvc.update_spec(isvc_set, dict(isvc_set.spec, cutoffs={"A": 1, "B": 2, "C": 3}), user=author)
     isvc.submit(isvc_set, user=author)
     isvc.approve(isvc_set, user=_b)
+    services.preview(isvc_set, as_of=AS_OF, user=_b)  # new cut-offs: activated on a preview, confirmed
     with no_auto_rescore():
-        isvc.activate(isvc_set, user=_b)
+        isvc.activate(isvc_set, user=_b, confirmed=True)
 
     def boom(run, now_db):
         assert Score.objects.filter(run=run).count() == len(ents)  # scores were written …
@@ -239,15 +241,39 @@ def test_activation_and_rollback_restore_previous_grades(world):
     isvc.submit(v2, user=author)
     isvc.approve(v2, user=approver)
     with no_auto_rescore():
-        isvc.activate(v2, user=approver)
+        with pytest.raises(ValidationError, match="影响预览"):  # other cut-offs: no activation without a preview
+            isvc.activate(v2, user=approver, confirmed=True)
+        preview = services.preview(v2, as_of=AS_OF, user=approver)
+        with pytest.raises(ValidationError, match="确认"):  # … nor without the confirmation
+            isvc.activate(v2, user=approver)
+        isvc.activate(v2, user=approver, confirmed=True)
+    assert preview.summary["target"]["kind"] == "indicator_set"
     services.run_scoring("full", AS_OF, author)
     g2 = grades()
     assert g2 != g1 and set(g2.values()) == {"D"}
     with no_auto_rescore():
-        v3 = isvc.rollback(v1, user=author)
+        with pytest.raises(ValidationError):  # the rollback restores other cut-offs: previewed too
+            isvc.rollback(v1, user=author, confirmed=True)
+        services.preview(v1, as_of=AS_OF, user=author)
+        v3 = isvc.rollback(v1, user=author, confirmed=True)
     run = services.run_scoring("full", AS_OF, author)
     assert grades() == g1
     assert set(Score.objects.filter(run=run).values_list("indicator_set", flat=True)) == {v3.pk}
+
+
+def test_a_preview_goes_stale_when_grades_are_published_after_it(world):
+    author, approver, ents, v1 = world
+    v2 = isvc.copy_version(v1, user=author)
+    isvc.update_spec(v2, dict(v2.spec, blend={"rule": 0.5, "model": 0.5}), user=author)  # another blend
+    isvc.submit(v2, user=author)
+    isvc.approve(v2, user=approver)
+    services.preview(v2, as_of=AS_OF, user=approver)
+    services.run_scoring("full", AS_OF, author)
+    with pytest.raises(ValidationError, match="重新运行"), no_auto_rescore():
+        isvc.activate(v2, user=approver, confirmed=True)
+    services.preview(v2, as_of=AS_OF, user=approver)
+    with no_auto_rescore():
+        assert isvc.activate(v2, user=approver, confirmed=True).status == "active"
 
 
 def test_preview_migration_matrix(world):

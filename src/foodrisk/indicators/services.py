@@ -258,8 +258,26 @@ def reject(obj, *, user, note=""):
     return obj
 
 
-def activate(obj, *, user, note=""):
-    """Make an approved set the active one of its scope; the previous active set of that scope retires."""
+GRADING_KEYS = ("blend", "cutoffs", "grades")  # what turns scores into grades
+
+
+def grading_changes(obj, previous):
+    """Does ``obj`` grade its scope differently from ``previous`` (the set it replaces, else the national set
+    that grades the scope now)? A change of blend or cut-offs is published only on an impact preview."""
+    if previous is None and obj.scope_region_id is not None:
+        previous = IndicatorSet.objects.filter(status=SetStatus.ACTIVE, scope_region__isnull=True).first()
+    if previous is None:  # nothing graded yet: nothing to compare with
+        return False
+    return any((obj.spec.get(k) or None) != (previous.spec.get(k) or None) for k in GRADING_KEYS)
+
+
+def activate(obj, *, user, note="", confirmed=False, previewed_as=None):
+    """Make an approved set the active one of its scope; the previous active set of that scope retires.
+
+    A set that changes the blend or the grade cut-offs (grading_changes) needs a fresh impact preview of that
+    version (of ``previewed_as`` for a rollback: the version whose spec is restored) and ``confirmed``."""
+    from foodrisk.scoring.services import set_preview_problem
+
     _require(user, "indicators.activate_indicatorset")
     with transaction.atomic():
         obj = _locked(obj)
@@ -268,6 +286,13 @@ def activate(obj, *, user, note=""):
         now = timezone.now()
         previous = (IndicatorSet.objects.select_for_update()
                     .filter(status=SetStatus.ACTIVE, scope_region=obj.scope_region).exclude(pk=obj.pk).first())
+        if grading_changes(obj, previous):
+            problem = set_preview_problem(previewed_as or obj)
+            if problem:
+                raise ValidationError(problem)
+            if not confirmed:
+                raise ValidationError(_("This version changes the blend or the grade cut-offs: confirm that you "
+                                        "have checked its impact preview."))
         if previous is not None:
             before = _state(previous)
             previous.status, previous.retired_at = SetStatus.RETIRED, now
@@ -284,7 +309,7 @@ def activate(obj, *, user, note=""):
     return obj
 
 
-def rollback(target, *, user, note=""):
+def rollback(target, *, user, note="", confirmed=False):
     """Activate a verbatim copy of a previously approved version (no re-approval, see module doc)."""
     _require(user, "indicators.activate_indicatorset")
     if target.status not in APPROVED_STATUSES or target.approved_by_id is None:
@@ -300,7 +325,7 @@ def rollback(target, *, user, note=""):
         audit.record("indicators.indicatorset.rollback", obj, after=_state(obj), user=user,
                      details={"rolled_back_to": target.pk, "version": target.version,
                               "original_approver": target.approved_by_id, "note": note})
-        return activate(obj, user=user, note=note)
+        return activate(obj, user=user, note=note, confirmed=confirmed, previewed_as=target)
 
 
 def bootstrap_profile(profile="food_2016"):

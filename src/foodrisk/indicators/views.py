@@ -290,11 +290,11 @@ class LifecycleActionView(ScopedMixin, generic.View):
         elif action == "reject":
             services.reject(obj, user=user, note=note)
             messages.success(request, _("Sent back to draft."))
-        elif action == "activate":
-            services.activate(obj, user=user, note=note)
+        elif action == "activate":  # confirmed: require_confirmation passed (HIGH_RISK)
+            services.activate(obj, user=user, note=note, confirmed=True)
             messages.success(request, _("Activated; a full scoring run has been queued."))
         elif action == "rollback":
-            new = services.rollback(obj, user=user, note=note)
+            new = services.rollback(obj, user=user, note=note, confirmed=True)
             messages.success(request, _("Rolled back: version %(v)s is active.") % {"v": new.version})
             return redirect(new)
         elif action == "copy":

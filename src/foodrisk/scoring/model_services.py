@@ -309,14 +309,20 @@ def preview_problem(run, target):
     """Why ``run`` cannot carry the change to ``target`` (a Chinese sentence), or "" when it can: it must be a
     succeeded preview of exactly this change, made against the current champion, not older than
     PREVIEW_MAX_AGE, with no full scoring run published and no indicator set activated since."""
-    from foodrisk.indicators.models import IndicatorSet
-
     t = (run.summary or {}).get("target") or {} if run is not None else {}
     if run is None or run.kind != RunKind.PREVIEW or run.status != RunStatus.SUCCEEDED or t.get("kind") != "model" \
             or t.get("model_version_id") != (target.pk if target is not None else None):
         return _("Run the impact preview of this change first (grade migration and the enterprises that move).")
+    return stale_preview(run)
+
+
+def stale_preview(run):
+    """Why a preview no longer describes what publishing would change ("" when it still does): the champion
+    changed since, it is older than PREVIEW_MAX_AGE, or a full run published / a set activated since."""
+    from foodrisk.indicators.models import IndicatorSet
+
     current = champion(artifact=False)
-    if t.get("champion_id") != (current.pk if current else None):
+    if (run.summary or {}).get("target", {}).get("champion_id") != (current.pk if current else None):
         return _("The champion changed after the impact preview; run the preview again.")
     if run.started_at < timezone.now() - PREVIEW_MAX_AGE:
         return _("The impact preview is older than 24 hours; run it again.")

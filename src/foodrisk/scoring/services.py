@@ -507,10 +507,23 @@ def preview(indicator_set, *, as_of=None, user=None, job=None, sample_size=30, p
         model = model_services.champion_inputs(snapshot, as_of)  # like with like: published grades use it
         return ids, snapshot, [(indicator_set, _score_with(snapshot, indicator_set, as_of, model))], snapshot_s
 
+    current = model_services.champion(artifact=False)
     target = {"kind": "indicator_set", "indicator_set": indicator_set.pk,
-              "label": f"{indicator_set.code} v{indicator_set.version}"}
+              "label": f"{indicator_set.code} v{indicator_set.version}", "champion_id": current.pk if current else None}
     return _preview_run(as_of=as_of, indicator_set=indicator_set, model_version=None, target=target, user=user,
                         job=job, progress=progress, scorer=scorer, sample_size=sample_size)
+
+
+def set_preview_problem(indicator_set):
+    """Why ``indicator_set`` cannot be activated on its latest impact preview ("" when it can): a set that
+    changes the blend or the grade cut-offs of its scope is activated only on a preview of that version made
+    after its approval and still fresh (model_services.stale_preview)."""
+    run = (ScoringRun.objects.filter(kind=RunKind.PREVIEW, status=RunStatus.SUCCEEDED, indicator_set=indicator_set)
+           .order_by("-started_at", "-pk").first())
+    if run is None or (indicator_set.approved_at and run.started_at < indicator_set.approved_at):
+        return _("This version changes the blend or the grade cut-offs: run its impact preview (after approval) "
+                 "before activating it.")
+    return model_services.stale_preview(run)
 
 
 def preview_model(target, *, as_of=None, user=None, job=None, sample_size=30, progress=None):

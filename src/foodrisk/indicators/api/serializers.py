@@ -33,3 +33,10 @@ class SpecSerializer(serializers.Serializer):
 
 class NoteSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True)
+
+
+class ActivateSerializer(NoteSerializer):
+    """Activation / rollback: a version that changes the blend or the grade cut-offs needs its impact preview
+    (POST …/preview/) and ``"confirmed": true``."""
+
+    confirmed = serializers.BooleanField(default=False)

@@ -15,7 +15,13 @@ from foodrisk.core.models import Region
 from .. import services
 from ..models import IndicatorSet
 from ..services import SpecValidationError
-from .serializers import CreateSerializer, IndicatorSetSerializer, NoteSerializer, SpecSerializer
+from .serializers import (
+    ActivateSerializer,
+    CreateSerializer,
+    IndicatorSetSerializer,
+    NoteSerializer,
+    SpecSerializer,
+)
 
 
 def _call(func, *args, **kwargs):
@@ -109,11 +115,11 @@ class IndicatorSetViewSet(ReadOnlyScopedViewSet):
         """Replace (PUT) or remove (DELETE) one policy rule of a draft; an unknown code is a 400."""
         return self._part(request, services.replace_rule, services.remove_rule, code)
 
-    def _lifecycle(self, request, func, perm):
+    def _lifecycle(self, request, func, perm, serializer=NoteSerializer):
         _need(request, perm)
-        s = NoteSerializer(data=request.data)
+        s = serializer(data=request.data)
         s.is_valid(raise_exception=True)
-        return self._done(_call(func, self.get_object(), user=request.user, note=s.validated_data.get("note", "")))
+        return self._done(_call(func, self.get_object(), user=request.user, **s.validated_data))
 
     @extend_schema(request=NoteSerializer, responses=IndicatorSetSerializer)
     @action(detail=True, methods=["post"])
@@ -130,15 +136,15 @@ class IndicatorSetViewSet(ReadOnlyScopedViewSet):
     def reject(self, request, pk=None):
         return self._lifecycle(request, services.reject, "indicators.approve_indicatorset")
 
-    @extend_schema(request=NoteSerializer, responses=IndicatorSetSerializer)
+    @extend_schema(request=ActivateSerializer, responses=IndicatorSetSerializer)
     @action(detail=True, methods=["post"])
     def activate(self, request, pk=None):
-        return self._lifecycle(request, services.activate, "indicators.activate_indicatorset")
+        return self._lifecycle(request, services.activate, "indicators.activate_indicatorset", ActivateSerializer)
 
-    @extend_schema(request=NoteSerializer, responses=IndicatorSetSerializer)
+    @extend_schema(request=ActivateSerializer, responses=IndicatorSetSerializer)
     @action(detail=True, methods=["post"])
     def rollback(self, request, pk=None):
-        return self._lifecycle(request, services.rollback, "indicators.activate_indicatorset")
+        return self._lifecycle(request, services.rollback, "indicators.activate_indicatorset", ActivateSerializer)
 
     @extend_schema(request=None, responses={202: dict})
     @action(detail=True, methods=["post"])
