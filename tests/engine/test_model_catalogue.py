@@ -91,3 +91,19 @@ def test_missing_tables_give_null_features():
     del snap["complaints"]
     t = catalogue_table(snap, AS_OF)
     assert t["n_complaint_12m"].null_count == t.num_rows
+
+
+def test_food_categories_and_licence_flags():
+    ents = [{"enterprise_id": 1, "food_categories": "热食类食品制售；冷食类食品制售"},
+            {"enterprise_id": 2, "food_categories": None}, {"enterprise_id": 3, "food_categories": "预包装食品"}]
+    lic = [{"enterprise_id": 1, "kind": "JY", "issued_on": date(2021, 1, 1), "expires_on": date(2031, 1, 1)},
+           {"enterprise_id": 3, "kind": "SC", "issued_on": date(2019, 1, 1), "expires_on": date(2024, 1, 1)},
+           {"enterprise_id": 3, "kind": "SC", "issued_on": date(2026, 7, 1), "expires_on": date(2031, 7, 1)}]
+    snap = snapshot(enterprises=ents, licences=lic)
+    one, two, three = (values(snap, i) for i in (1, 2, 3))
+    assert one["n_food_categories"] == 2 and one["food_category"] == "热食类食品制售；冷食类食品制售"
+    assert two["n_food_categories"] == 0 and two["food_category"] is None
+    assert one["licence_sc"] == 0 and one["n_licences"] == 1 and one["licence_valid"] == 1
+    # the SC licence issued after as_of is not there yet: one expired SC licence
+    assert three["licence_sc"] == 1 and three["n_licences"] == 1 and three["licence_valid"] == 0
+    assert two["licence_sc"] == 0 and two["n_licences"] == 0

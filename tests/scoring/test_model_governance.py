@@ -57,8 +57,10 @@ def test_promotion_needs_review_and_a_second_person(team):
     mv.refresh_from_db()
     assert mv.status == "champion" and mv.reviewed_by == admin and mv.promoted_by == admin and mv.promoted_at
     assert model_services.champion() == mv
-    assert actions(mv) == ["scoring.modelversion.train", "scoring.modelversion.review",
-                           "scoring.modelversion.promote"]
+    # (the train entry exists only when this test trained the session's model; later ones copy its artifact)
+    assert actions(mv)[-2:] == ["scoring.modelversion.review", "scoring.modelversion.promote"]
+    assert set(actions(mv)) <= {"scoring.modelversion.train", "scoring.modelversion.review",
+                                "scoring.modelversion.promote"}
     promoted = AuditEntry.objects.get(action="scoring.modelversion.promote", object_id=str(mv.pk))
     assert promoted.details["preview_run"] == kw["preview"].pk
     assert promoted.details["moved"] == kw["preview"].summary["moved"]

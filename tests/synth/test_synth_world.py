@@ -166,7 +166,7 @@ def test_records_are_consistent(world):
 SNAPSHOT_SCHEMA = {
     "enterprises": [("enterprise_id", pa.int64()), ("uscc", pa.string()), ("business_form", pa.string()), ("scale", pa.string()),
                     ("region_code", pa.string()), ("status", pa.string()), ("static_tier", pa.int8()),
-                    ("established_on", pa.date32()), ("key_supervision", pa.bool_())],
+                    ("established_on", pa.date32()), ("key_supervision", pa.bool_()), ("food_categories", pa.string())],
     "licences": [("enterprise_id", pa.int64()), ("kind", pa.string()), ("issued_on", pa.date32()), ("expires_on", pa.date32()),
                  ("status", pa.string())],
     "inspections": [("enterprise_id", pa.int64()), ("inspected_on", pa.date32()), ("kind", pa.string()), ("result", pa.string()),

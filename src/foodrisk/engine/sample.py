@@ -88,6 +88,7 @@ def sample_snapshot(
             pa.array(tier, pa.int8()),
             pa.array(est.astype(np.int32), pa.int32(), mask=~est_valid).cast(pa.date32()),
             pa.array(key),
+            pa.nulls(n, pa.string()),  # food_categories: the sample does not model them
         ],
         schema=SCHEMAS["enterprises"],
     )

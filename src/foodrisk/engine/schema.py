@@ -20,6 +20,8 @@ SCHEMAS: dict[str, pa.Schema] = {
             ("static_tier", pa.int8()),
             ("established_on", pa.date32()),
             ("key_supervision", pa.bool_()),
+            # the enterprise's food categories / business activities joined by "；" (current state, no date)
+            ("food_categories", pa.string()),
         ]
     ),
     "licences": pa.schema(

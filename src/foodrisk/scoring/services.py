@@ -481,8 +481,9 @@ def _preview_run(*, as_of, indicator_set, model_version, target, user, job, prog
             ScoringRun.objects.filter(pk=run.pk).update(
                 status=RunStatus.SUCCEEDED, finished_at=timezone.now(), enterprise_count=summary["population"],
                 changed_count=summary["moved"], grade_distribution=distribution, timing=timing, summary=summary)
+            named = {"indicator_set": target["label"]} if target["kind"] == "indicator_set" else {}
             audit.record("scoring.run.preview", run, user=user, details=_run_details(
-                run, target=target, enterprises=summary["population"], moved=summary["moved"],
+                run, target=target, **named, enterprises=summary["population"], moved=summary["moved"],
                 up=summary["up"], down=summary["down"], distribution=distribution))
     except Exception as exc:
         _fail(run, exc, user=user)

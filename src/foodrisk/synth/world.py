@@ -1015,6 +1015,7 @@ def _snapshot(w: World, as_of: date) -> dict[str, pa.Table]:
         "static_tier": pa.array(e["static_tier"][ids], pa.int8()),
         "established_on": _dates(e["established"][ids]),
         "key_supervision": pa.array(e["key_supervision"][ids]),
+        "food_categories": pa.array(e["categories"][ids].tolist(), pa.string()),
     })}
     c = w.ev["licences"]
     m = (c["day"] <= a) & keep[c["eid"]]

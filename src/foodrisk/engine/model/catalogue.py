@@ -77,6 +77,12 @@ CATALOGUE: tuple[Feature, ...] = (
     # region: a category, turned into a number by the training (smoothed log-odds of its outcome rate,
     # fitted on the training rows only; unknown regions → 0)
     Feature("region", "所在区域", "category", sql="e.region_code", unit="category"),
+    # food categories / business activities: what the enterprise handles (current state — the archive keeps
+    # no history of them); the combination is a category the training encodes like the region
+    Feature("n_food_categories", "经营食品类别项数", "attribute",
+            sql="CASE WHEN e.food_categories IS NULL OR e.food_categories = '' THEN 0 ELSE length(e.food_categories)"
+                " - length(replace(e.food_categories, '；', '')) + 1 END", unit="count"),
+    Feature("food_category", "经营食品类别", "category", sql="e.food_categories", unit="category"),
     # --- licences (state from the dates at as_of)
     Feature("licence_valid", "持有有效许可证", "attribute", "licences",
             sql="max(CASE WHEN l.expires_on >= {as_of} AND coalesce(l.status, 'valid') NOT IN "
@@ -85,6 +91,9 @@ CATALOGUE: tuple[Feature, ...] = (
             sql="date_diff('day', min(l.issued_on), {as_of})", unit="days"),
     Feature("licence_days_to_expiry", "许可证距到期天数", "attribute", "licences",
             sql="date_diff('day', {as_of}, max(l.expires_on))", unit="days"),
+    Feature("licence_sc", "持有食品生产许可证", "attribute", "licences",
+            sql="max(CASE WHEN l.kind = 'SC' THEN 1 ELSE 0 END)", unit="flag"),
+    Feature("n_licences", "取得许可证件数", "attribute", "licences", sql="count(*)", unit="count"),
     # --- inspections
     *_windowed("n_insp", "被检查次数", "inspections", "TRUE"),
     *_windowed("n_insp_fail", "监督检查不符合次数", "inspections", _FAIL, direction=1),
@@ -215,7 +224,7 @@ def compile_features(as_of: date, tables: Sequence[str], names: Sequence[str] | 
                 joins.append(f"LEFT JOIN (SELECT l.enterprise_id, {aggs} FROM licences l WHERE l.issued_on <= {a} "
                              f"GROUP BY l.enterprise_id) lic ON lic.enterprise_id = e.enterprise_id")
                 for f in group:
-                    fill = "0" if f.unit == "flag" else "NULL"
+                    fill = "0" if f.unit in ("flag", "count") else "NULL"
                     selects.append(f"CAST(coalesce(lic.{f.name}, {fill}) AS DOUBLE) AS {f.name}")
             else:
                 selects += [f"CAST(NULL AS DOUBLE) AS {f.name}" for f in group]

@@ -77,6 +77,7 @@ _HIGH_LOW = {
 # statements of a flag feature when it is 0 (never the label itself: a valid licence is never "no licence")
 _FLAG_OFF = {
     "licence_valid": "无有效许可证",
+    "licence_sc": "未持有食品生产许可证",
     "key_supervision": "不是重点监管对象",
     "last_insp_fail": "最近一次检查结论不是不符合",
     "listed_now": "当前未列入经营异常名录或严重违法失信名单",

@@ -1,0 +1,127 @@
+"""Time budget of the issue-17 model at production scale (opt-in: it takes minutes on 2 cores).
+
+    FOODRISK_BENCH_SLOW=1 .venv/bin/python benchmarks/bench_model_scale.py
+    .venv/bin/python benchmarks/bench_model_scale.py --force            # the same, without the variable
+    .venv/bin/python benchmarks/bench_model_scale.py --train-n 20000    # a smaller city (development)
+
+(b) training: ``fit_validated`` (catalogue features at every monthly date, rolling-origin folds over every
+    candidate — LightGBM ×2 and the logistic challenger ×3 per training horizon — out-of-fold calibration,
+    blend and cut-offs chosen on the folds, the final fits) on 100,000 enterprises × 5 years of history;
+    target ≤ 300 s.
+(c) what the model adds to a scoring run of 1,000,000 enterprises: catalogue features, model scores for all,
+    explanations (SHAP / exact logistic terms) for the non-A ones; target ≤ 60 s. The feature SQL runs on
+    the real 100k snapshot and is scaled ×10 (it is linear in enterprises and records); predict and explain
+    run on 1,000,000 real rows (the 100k feature table repeated with new ids, as bench_model.py (c)).
+
+Without FOODRISK_BENCH_SLOW=1 (or --force) it writes a "skipped" result and exits 0, so `make bench` stays
+short by default. Results: benchmarks/results/model_scale.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+
+from foodrisk.engine import load_profile
+from foodrisk.engine.model import artifact_features, explain, fit_validated, model_scores
+from foodrisk.engine.model.validate import grade_of
+
+HERE = Path(__file__).resolve().parent
+OUT = HERE / "results" / "model_scale.json"
+AS_OF = date(2026, 6, 30)
+TARGETS = {"train_s": 300.0, "score_added_s": 60.0}
+
+
+def log(msg: str) -> None:
+    print(msg, flush=True)
+
+
+def uptime() -> str:
+    return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--train-n", type=int, default=100_000)
+    ap.add_argument("--score-n", type=int, default=1_000_000)
+    ap.add_argument("--years", type=int, default=5)
+    ap.add_argument("--seed", type=int, default=42)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--force", action="store_true")
+    ap.add_argument("--out", default=str(OUT))
+    args = ap.parse_args(argv)
+    if not (args.force or os.environ.get("FOODRISK_BENCH_SLOW") == "1"):
+        log("model_scale: skipped (set FOODRISK_BENCH_SLOW=1 to run it; it takes several minutes)")
+        if not Path(args.out).exists():
+            Path(args.out).write_text(json.dumps({"skipped": "set FOODRISK_BENCH_SLOW=1"}) + "\n")
+        return 0
+
+    from foodrisk.synth import generate_world
+
+    spec = load_profile("food_2016")
+    out: dict = {"targets": TARGETS, "uptime_start": uptime(), "cpus": os.cpu_count(),
+                 "measured_at": time.strftime("%Y-%m-%dT%H:%M:%S"), "threads": args.threads}
+    t0 = time.perf_counter()
+    w = generate_world(args.train_n, years=args.years, seed=args.seed, as_of=AS_OF)
+    t1 = time.perf_counter()
+    log(f"world of {args.train_n:,} enterprises × {args.years} years in {t1 - t0:.1f} s; training …")
+    fit = fit_validated(w.to_snapshot, AS_OF, first_data=w.start, spec=spec, threads=args.threads)
+    t2 = time.perf_counter()
+    art = fit.artifact
+    out["b_training"] = {
+        "enterprises": args.train_n, "years": args.years, "seconds": round(t2 - t1, 1),
+        "generate_world_s": round(t1 - t0, 1), "chosen": fit.chosen, "timing": fit.timing,
+        "feature_dates": len(fit.cache.features), "folds": len(fit.folds),
+        "candidates": len(fit.folds[-1]["auc"]) if fit.folds else 0,
+        "peak_rss_gb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 ** 2, 2),
+    }
+    log(json.dumps(out["b_training"], ensure_ascii=False))
+    fit.cache.features.clear()  # free the training features before the 1M tables
+
+    snap = w.to_snapshot(AS_OF)
+    t3 = time.perf_counter()
+    ft = artifact_features(art, snap, spec, AS_OF, threads=args.threads)
+    t4 = time.perf_counter()
+    reps = int(np.ceil(args.score_n / ft.num_rows))
+    ids = ft["enterprise_id"].to_numpy()
+    new_ids = np.concatenate([ids + k * 10_000_000 for k in range(reps)])[: args.score_n]
+    big = pa.concat_tables([ft] * reps).slice(0, args.score_n)
+    big = big.set_column(big.schema.get_field_index("enterprise_id"), "enterprise_id", pa.array(new_ids, pa.int64()))
+    t5 = time.perf_counter()
+    ms = model_scores(art, big)
+    t6 = time.perf_counter()
+    th = art.grade_thresholds
+    grades = grade_of(ms["probability"].to_numpy(), th["probability"], th["grades"])
+    non_a = new_ids[grades != th["grades"][0]]
+    ex = explain(art, big, non_a)
+    t7 = time.perf_counter()
+    features_1m = (t4 - t3) * args.score_n / ft.num_rows
+    added = features_1m + (t6 - t5) + (t7 - t6)
+    out["c_scoring"] = {
+        "rows": int(big.num_rows), "explained_rows": int(ex.num_rows), "winner": art.winner,
+        "seconds": {"features_100k": round(t4 - t3, 2), "features_1m_scaled": round(features_1m, 1),
+                    "predict_1m": round(t6 - t5, 2), "explain_non_a_1m": round(t7 - t6, 2),
+                    "added_total": round(added, 1)},
+    }
+    log(json.dumps(out["c_scoring"], ensure_ascii=False))
+    out["uptime_end"] = uptime()
+    out["summary"] = {"train_s": out["b_training"]["seconds"], "train_ratio_to_target": round(
+        out["b_training"]["seconds"] / TARGETS["train_s"], 2), "score_added_s": round(added, 1),
+        "score_ratio_to_target": round(added / TARGETS["score_added_s"], 2)}
+    Path(args.out).write_text(json.dumps(out, ensure_ascii=False, indent=1) + "\n")
+    log(json.dumps(out["summary"], ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
