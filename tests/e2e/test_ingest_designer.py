@@ -33,7 +33,8 @@ def english_words(page):
     """English words in the page's visible UI text (the sample's data cells excluded)."""
     text = page.evaluate("""() => {
         const clone = document.body.cloneNode(true);
-        clone.querySelectorAll('.app-data, option[data-code], script, style').forEach(e => e.remove());
+        clone.querySelectorAll('.app-data, option[data-code], #id_profile option, script, style')
+             .forEach(e => e.remove());  // profile names and codes in a choice are data too
         return clone.innerText; }""")
     return sorted({w for w in re.findall(r"[A-Za-z]{3,}", text) if w not in ALLOWED})
 
@@ -92,3 +93,30 @@ def test_designer_makes_the_chicago_profile_dry_runs_and_imports(page, live_serv
     assert batch.report["links"] == {"crosswalk": 398, "name": 28, "review": 2}
     assert "来源系统标识" in page.content()
     assert Path(shot(page, "designer-batch-report")).exists()
+
+
+def test_designer_opens_a_profile_and_saves_a_new_version(page, live_server, data_admin, shot):
+    """From a profile's page: edit in the designer, the sample read with the profile's choices, saved as version 2."""
+    _licences, inspections = chicago_profiles()
+    MappingProfile.objects.filter(pk=inspections.pk).update(region_id="110105")  # the district's own profile
+    login(page, live_server, "data")
+    page.goto(f"{live_server.url}{inspections.get_absolute_url()}")
+    page.click("#profile-design")
+    page.wait_for_selector("#id_profile")
+    assert page.locator("#id_profile").input_value() == str(inspections.pk)
+    assert english_words(page) == [], english_words(page)
+    page.fill("#id_source", "芝加哥")
+    page.set_input_files("#id_file", str(FIXTURES / "food_inspections.csv"))
+    page.click("#designer-upload")
+    page.wait_for_selector("#designer-editing")
+    assert page.locator("#code").input_value() == "chicago-inspections"
+    assert page.locator("tr[data-column='License'] input[name^='s']").input_value() == "chicago_license"
+    assert english_words(page) == [], english_words(page)
+    shot(page, "designer-edit")
+    page.fill("#name", "芝加哥食品检查（第二版）")
+    page.click("#designer-save")
+    page.wait_for_url(re.compile(r".*/ingest/profiles/\d+/$"))
+    profile = MappingProfile.objects.get(pk=inspections.pk)
+    assert (profile.version, profile.name) == (2, "芝加哥食品检查（第二版）")
+    assert profile.config["columns"]["License"] == ["crosswalk:chicago_license"]
+    assert profile.config["values"] == inspections.config["values"]
