@@ -122,3 +122,21 @@ def test_import_command_needs_force(regions, tmp_path, capsys):
     assert "再次导入" in capsys.readouterr().err
     call_command("import", str(path), source="登记系统", wait=True, force=True)
     assert Batch.objects.filter(status="succeeded").count() == 2
+
+
+def test_files_kept_for_a_confirmation_are_swept_after_a_day(settings, tmp_path):
+    import os
+    import time
+
+    from django.core.files.storage import default_storage
+
+    from foodrisk.ingest.services import held
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    old = held.hold(b"a,b\r\n1,2\r\n", "old.csv", "pending")
+    two_days_ago = time.time() - 2 * 86400
+    os.utime(default_storage.path(old), (two_days_ago, two_days_ago))
+    fresh = held.hold(b"a,b\r\n1,2\r\n", "fresh.csv", "pending")  # holding a file sweeps the folder
+    assert not default_storage.exists(old) and default_storage.exists(fresh)
+    assert held.load(fresh) == b"a,b\r\n1,2\r\n"
+    assert held.sweep("nothing-here") == 0
