@@ -164,3 +164,16 @@ def test_the_schema_describes_what_read_only_fields_hold(world, client):
     assert schemas["Event"]["properties"]["user"]["nullable"] is True  # an event the system made
     assert schemas["Role"]["properties"]["permissions"]["type"] == "array"
     assert schemas["Attachment"]["properties"]["record_type"]["nullable"] is True
+
+
+# --- the Swagger UI page --------------------------------------------------------------------------------
+
+def test_the_docs_page_answers_options_without_a_server_error(world, client):
+    assert client.options("/api/docs/").status_code == 405  # was a 500: no template for DRF's metadata
+    assert client.get("/api/docs/").status_code == 200
+
+
+def test_the_docs_page_is_not_an_operation_of_the_schema(world, client):
+    paths = client.get("/api/schema/?format=json").json()["paths"]
+    assert "/api/docs/" not in paths
+    assert "/api/enterprises/enterprises/" in paths

@@ -17,6 +17,11 @@ class SchemaView(SpectacularAPIView):
 
 
 class DocsView(SpectacularSwaggerSplitView):
+    # A page, not an API operation: kept out of the schema, and only GET/HEAD — its sole renderer is the
+    # Swagger template, so DRF's OPTIONS metadata had no template to render and was a 500 (schemathesis).
+    schema = None
+    http_method_names = ["get", "head"]
+
     def get(self, request, *args, **kwargs):
         if not _docs_public() and not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
