@@ -177,3 +177,25 @@ def test_the_docs_page_is_not_an_operation_of_the_schema(world, client):
     paths = client.get("/api/schema/?format=json").json()["paths"]
     assert "/api/docs/" not in paths
     assert "/api/enterprises/enterprises/" in paths
+
+
+# --- JSON null for a JSON column that is NOT NULL ---------------------------------------------------------
+
+def test_json_null_in_a_form_body_is_a_400_not_a_database_error(world, client):
+    from foodrisk.enterprises.testing import make_record
+
+    ent = world[1]["hz"]
+    test = make_record("sampling_tests", ent)
+    body = {"enterprise": ent.pk, "report_no": test.report_no, "sampled_on": "2026-10-22", "level": "city",
+            "product": "硬糖", "result": "pass", "failed_items": "null"}
+    from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
+
+    r = client.put(f"/api/records/sampling-tests/{test.pk}/", encode_multipart(BOUNDARY, body),
+                   content_type=MULTIPART_CONTENT)  # a form body, as schemathesis sent it
+    assert r.status_code == 400, r.content
+    assert "failed_items" in r.json()
+    r = client.patch(f"/api/records/sampling-tests/{test.pk}/", {"failed_items": None},
+                     content_type="application/json")
+    assert r.status_code == 400
+    test.refresh_from_db()
+    assert test.failed_items == []

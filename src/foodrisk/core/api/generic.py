@@ -1,6 +1,7 @@
 """REST building blocks every app reuses: scoped querysets, model permissions incl. view, audited writes."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import models
 from django.db.models import ProtectedError
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, permissions, serializers, status, viewsets
@@ -39,8 +40,20 @@ class ScopedSerializerMixin:
         return fields
 
 
+class NonNullJSONField(serializers.JSONField):
+    """A JSON field whose column is NOT NULL refuses JSON null. DRF checks null before parsing, so in a form
+    body the text "null" became None after the check and reached the database (IntegrityError, a 500)."""
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        if value is None and not self.allow_null:
+            self.fail("null")
+        return value
+
+
 class ScopedModelSerializer(ScopedSerializerMixin, serializers.ModelSerializer):
-    pass
+    serializer_field_mapping = {**serializers.ModelSerializer.serializer_field_mapping,
+                                models.JSONField: NonNullJSONField}
 
 
 class ScopedViewSetMixin:
