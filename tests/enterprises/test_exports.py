@@ -65,8 +65,31 @@ class ExportPathTests(ScopedTestCase):
 
     def test_filter_cannot_reach_another_region(self):
         self.grant(*EXPORTER)
-        rows = csv_rows(export_list(self.client, self.url() + f"?region={self.region_b.pk}"))
-        self.assertNotIn("西湖别家面馆", [v for row in rows for v in row])
+        response = export_list(self.client, self.url() + f"?region={self.region_b.pk}")
+        self.assertNotIn("西湖别家面馆", response.content.decode("utf-8-sig"))
+
+    # --- filters the list refuses: refused, never the whole scope ----------------------------------------
+    def test_invalid_filter_value_exports_nothing_and_says_why(self):
+        self.grant(*EXPORTER)
+        response = export_list(self.client, self.url() + "?current_grade=Z")
+        self.assertRedirects(response, self.url() + "?current_grade=Z", fetch_redirect_response=False)
+        self.assertContains(self.client.get(response["Location"]), "等级：")  # the filter's label and the error
+        self.assertFalse(ExportRequest.objects.exists())
+        self.assertFalse(AuditEntry.objects.filter(action="export").exists())
+
+    def test_unknown_filter_exports_nothing(self):
+        self.grant(*EXPORTER)
+        response = self.client.post(reverse("core:export_new") + f"?source={LIST}&format=csv&grade=A",
+                                    {"confirm": "on"}, follow=True)
+        self.assertContains(response, "此列表没有筛选条件 grade")
+        self.assertFalse(ExportRequest.objects.exists())
+
+    def test_valid_filter_exports_the_filtered_set(self):
+        make_enterprise(self.region_a, name="上城重点面馆", key_supervision=True)
+        self.grant(*EXPORTER)
+        flat = [v for row in csv_rows(export_list(self.client, self.url() + "?key_supervision=true")) for v in row]
+        self.assertIn("上城重点面馆", flat)
+        self.assertNotIn("上城放心面馆", flat)
 
     def test_unknown_list_or_format_is_not_found(self):
         self.grant(*EXPORTER)
@@ -231,6 +254,18 @@ class ExportAPITests(ScopedTestCase):
         flat = self.download(job_id)
         self.assertIn("张三丰", flat)
         self.assertNotIn("李四光", flat)
+
+    def test_filters_the_list_refuses_are_a_clear_400(self):
+        self.grant(*EXPORTER)
+        for filters, text in (({"current_grade": "Z"}, "等级："), ({"region": "x"}, "区划"),
+                              ({"grade": "A"}, "此列表没有筛选条件 grade")):
+            response = self.post(filters=filters)
+            self.assertEqual(response.status_code, 400, filters)
+            self.assertIn(text, " ".join(response.json()["filters"]))
+        self.assertFalse(ExportRequest.objects.exists())
+        response = self.post(filters={"q": "放心"})
+        self.assertEqual(response.status_code, 201)
+        self.assertEqual(ExportRequest.objects.get().rows, 1)
 
     def test_unknown_source_is_a_clear_400(self):
         self.grant(*EXPORTER)

@@ -97,7 +97,8 @@ def reason_label(value, kind=""):
     if not field:
         return str(label)
     if field.startswith("crosswalk:"):  # a source system's own identifier (profile_format.CROSSWALK)
-        return f"{_('source identifier %(scheme)s') % {'scheme': field[10:]}}：{label}"
+        source = _("source identifier %(scheme)s") % {"scheme": field[10:]}  # outside the f-string: xgettext
+        return f"{source}：{label}"
     return f"{field_labels(kind).get(field, field)}：{label}"
 
 

@@ -40,13 +40,22 @@ class ExportNewView(LoginRequiredMixin, View):
             raise Http404 from None
         permission = self.view.sensitive_permission
         self.sensitive = bool(permission) and request.user.has_perm(permission)
+        self.rows = self.view.export_queryset().count()  # a ValidationError for filters the list refuses
 
     def render_page(self, request, form):
         return render(request, self.template_name, {
             "form": bootstrap(form), "title": self.view.export_title(), "format": self.fmt,
-            "rows": self.view.export_queryset().count(), "threshold": exports.job_threshold(),
+            "rows": self.rows, "threshold": exports.job_threshold(),
             "filters": self.filters, "masked": bool(self.view.sensitive_permission),
             "back": f"{self.view.request.path}?{self.view.request.GET.urlencode()}"})
+
+    def dispatch(self, request, *args, **kwargs):
+        try:
+            return super().dispatch(request, *args, **kwargs)
+        except ValidationError as exc:  # the list's filters are wrong: back to the list, which shows why
+            for message in exc.messages:
+                messages.error(request, message)
+            return redirect(f"{self.view.request.path}?{self.view.request.GET.urlencode()}")
 
     def get(self, request):
         self.setup_export(request)
