@@ -211,8 +211,20 @@ class ExportAPITests(ScopedTestCase):
                            "core.approve_exportrequest", "core.view_exportrequest")
 
     def post(self, **data):
-        return self.client.post("/api/core/exports/", {"source": LIST, "format": "csv", **data},
+        return self.client.post("/api/core/exports/", {"source": LIST, "format": "csv", "confirmed": True, **data},
                                 content_type="application/json")
+
+    def test_an_export_needs_the_second_confirmation(self):
+        self.grant(*EXPORTER)
+        for confirmed in (False, "no", None):
+            response = self.post(confirmed=confirmed)
+            self.assertEqual(response.status_code, 400)
+            self.assertIn("高风险操作", response.json()["confirmed"][0])
+        response = self.client.post("/api/core/exports/", {"source": LIST, "format": "csv"},
+                                    content_type="application/json")
+        self.assertEqual(response.status_code, 400)
+        self.assertIn('"confirmed": true', response.json()["confirmed"][0])
+        self.assertFalse(ExportRequest.objects.exists())
 
     def download(self, job_id):
         response = self.client.get(f"/api/core/jobs/{job_id}/download/")

@@ -103,3 +103,13 @@ def test_api_lifecycle_and_two_person_rule(client):
     assert client.post(f"/api/indicators/sets/{pk}/approve/").status_code == 403
     client.force_login(approver)
     assert client.post(f"/api/indicators/sets/{pk}/approve/").json()["status"] == "approved"
+    # activation regrades everyone: the API's second confirmation, like the UI's ticked box
+    activate = f"/api/indicators/sets/{pk}/activate/"
+    for body in ({}, {"confirmed": False}, {"note": "上线"}):
+        r = client.post(activate, body, content_type="application/json")
+        assert r.status_code == 400 and "高风险操作" in r.json()["confirmed"][0], body
+    assert IndicatorSet.objects.get(pk=pk).status == "approved"
+    r = client.post(activate, {"confirmed": True, "note": "上线"}, content_type="application/json")
+    assert r.status_code == 200 and r.json()["status"] == "active"
+    r = client.post(f"/api/indicators/sets/{pk}/rollback/", {}, content_type="application/json")
+    assert r.status_code == 400 and "confirmed" in r.json()

@@ -122,10 +122,16 @@ def test_api_scores_and_adjustments_are_scoped(client, scored):
                     content_type="application/json")
     assert r.status_code == 400
     adj = GradeAdjustment.objects.get(enterprise=a)
-    assert client.post(f"/api/scoring/adjustments/{adj.pk}/approve/").status_code == 403  # no approve perm
+    approve = f"/api/scoring/adjustments/{adj.pk}/approve/"
+    assert client.post(approve, {"confirmed": True}, content_type="application/json").status_code == 403  # no perm
     approver = make_user("boss", None, "scoring.view_gradeadjustment", "scoring.approve_gradeadjustment")
     client.force_login(approver)
-    assert client.post(f"/api/scoring/adjustments/{adj.pk}/approve/").status_code == 200
+    for body in ({}, {"confirmed": False}, {"confirmed": None}, {"note": "同意"}):  # the second confirmation
+        r = client.post(approve, body, content_type="application/json")
+        assert r.status_code == 400 and "confirmed" in r.json() and "高风险操作" in r.json()["confirmed"][0], body
+    adj.refresh_from_db()
+    assert adj.status == "pending"
+    assert client.post(approve, {"confirmed": True}, content_type="application/json").status_code == 200
     adj.refresh_from_db()
     assert adj.status == "approved"
     theirs = adjustment_in(b.region)

@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
 from django.db.models import ProtectedError
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from rest_framework import exceptions, permissions, serializers, status, viewsets
 
 from ..services import objects
@@ -49,6 +50,28 @@ class NonNullJSONField(serializers.JSONField):
         if value is None and not self.allow_null:
             self.fail("null")
         return value
+
+
+CONFIRM_REQUIRED = gettext_lazy('This is a high-risk action: it is carried out only when the request carries '
+                                 '"confirmed": true.')
+
+
+class ConfirmField(serializers.BooleanField):
+    """The API's second confirmation of a high-risk action (bulk export, grade adjustment approval, indicator
+    set activation or rollback, model promotion) — the ticked box of the pages (core.security.require_confirmation,
+    whose form field has the same name): a required `confirmed` that must be true; anything else is a 400."""
+
+    default_error_messages = {"required": CONFIRM_REQUIRED, "null": CONFIRM_REQUIRED,
+                              "not_confirmed": CONFIRM_REQUIRED}
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("help_text", gettext_lazy("Must be true: the second confirmation of a high-risk action."))
+        super().__init__(required=True, **kwargs)
+
+    def to_internal_value(self, data):
+        if super().to_internal_value(data) is not True:
+            self.fail("not_confirmed")
+        return True
 
 
 class ScopedModelSerializer(ScopedSerializerMixin, serializers.ModelSerializer):

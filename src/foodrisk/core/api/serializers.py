@@ -15,7 +15,7 @@ from ..models import (
     User,
 )
 from ..models.exports import ExportFormat
-from .generic import ScopedModelSerializer
+from .generic import ConfirmField, ScopedModelSerializer
 
 
 class RegionSerializer(ScopedModelSerializer):
@@ -83,11 +83,12 @@ class ExportRequestSerializer(serializers.ModelSerializer):
     filters = serializers.DictField(required=False, default=dict)
     include_sensitive = serializers.BooleanField(required=False, default=False)
     reason = serializers.CharField(required=False, allow_blank=True, default="")
+    confirmed = ConfirmField(write_only=True)  # an export is a high-risk action: the file leaves the system
 
     class Meta:
         model = ExportRequest
-        fields = ["id", "source", "title", "format", "filters", "include_sensitive", "reason", "status", "rows",
-                  "requested_by", "requested_at", "approved_by", "decided_at", "decision_note", "job"]
+        fields = ["id", "source", "title", "format", "filters", "include_sensitive", "reason", "confirmed", "status",
+                  "rows", "requested_by", "requested_at", "approved_by", "decided_at", "decision_note", "job"]
         read_only_fields = ["id", "title", "status", "rows", "requested_by", "requested_at", "approved_by",
                             "decided_at", "decision_note", "job"]
 

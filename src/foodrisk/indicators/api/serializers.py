@@ -1,5 +1,7 @@
 from rest_framework import serializers
 
+from foodrisk.core.api.generic import ConfirmField
+
 from ..models import IndicatorSet
 
 
@@ -36,7 +38,8 @@ class NoteSerializer(serializers.Serializer):
 
 
 class ActivateSerializer(NoteSerializer):
-    """Activation / rollback: a version that changes the blend or the grade cut-offs needs its impact preview
-    (POST …/preview/) and ``"confirmed": true``."""
+    """Activation / rollback regrade every enterprise: a high-risk action, confirmed explicitly with
+    ``"confirmed": true`` (the pages' ticked box), which also confirms the impact preview that a version changing
+    the blend or the grade cut-offs needs (POST …/preview/)."""
 
-    confirmed = serializers.BooleanField(default=False)
+    confirmed = ConfirmField()

@@ -1,5 +1,7 @@
 from rest_framework import serializers
 
+from foodrisk.core.api.generic import ConfirmField
+
 from ..models import DriftReport, GradeAdjustment, GradeChange, ModelVersion, Score, ScoringRun
 
 
@@ -63,6 +65,12 @@ class RunStartSerializer(serializers.Serializer):
 
 class AdjustmentNoteSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True)
+
+
+class AdjustmentApprovalSerializer(AdjustmentNoteSerializer):
+    """Approving publishes a grade set by hand: a high-risk action, confirmed explicitly."""
+
+    confirmed = ConfirmField()
 
 
 class ModelVersionSerializer(serializers.ModelSerializer):

@@ -13,6 +13,7 @@ from foodrisk.core.api.generic import ReadOnlyScopedViewSet, ScopedModelViewSet
 from .. import model_services, services
 from ..models import DriftReport, GradeAdjustment, GradeChange, ModelVersion, Score, ScoringRun
 from .serializers import (
+    AdjustmentApprovalSerializer,
     AdjustmentNoteSerializer,
     DriftReportSerializer,
     GradeAdjustmentSerializer,
@@ -86,8 +87,8 @@ class GradeAdjustmentViewSet(ScopedModelViewSet):
         serializer.instance = _call(services.propose_adjustment, d["enterprise"], d["proposed_grade"], d["reason"],
                                     user=self.request.user, valid_until=d.get("valid_until"))
 
-    def _act(self, request, func):
-        s = AdjustmentNoteSerializer(data=request.data)
+    def _act(self, request, func, serializer_class=AdjustmentNoteSerializer):
+        s = serializer_class(data=request.data)
         s.is_valid(raise_exception=True)
         adj = _call(func, self.get_object(), user=request.user, note=s.validated_data.get("note", ""))
         return Response(GradeAdjustmentSerializer(adj).data)
@@ -101,10 +102,10 @@ class GradeAdjustmentViewSet(ScopedModelViewSet):
         # actions are POSTs but only need view access to the object; the services check the rest
         return GradeAdjustment.objects.restrict(self.request.user, "view").order_by("-proposed_at")
 
-    @extend_schema(request=AdjustmentNoteSerializer, responses=GradeAdjustmentSerializer)
+    @extend_schema(request=AdjustmentApprovalSerializer, responses=GradeAdjustmentSerializer)
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
-        return self._act(request, services.approve_adjustment)
+        return self._act(request, services.approve_adjustment, AdjustmentApprovalSerializer)
 
     @extend_schema(request=AdjustmentNoteSerializer, responses=GradeAdjustmentSerializer)
     @action(detail=True, methods=["post"])
