@@ -199,3 +199,22 @@ def test_json_null_in_a_form_body_is_a_400_not_a_database_error(world, client):
     assert r.status_code == 400
     test.refresh_from_db()
     assert test.failed_items == []
+
+
+# --- mapping profiles over REST ---------------------------------------------------------------------------
+
+def test_a_profile_without_a_configuration_is_a_400(world, client):
+    r = client.post("/api/ingest/profiles/", {"code": "330102", "name": "0"}, content_type="application/json")
+    assert r.status_code == 400 and "config" in r.json()  # was a KeyError: the model's default {} is no profile
+
+
+def test_profile_answers_match_the_schema(world, client):
+    schema = client.get("/api/schema/?format=json").json()
+    props = schema["components"]["schemas"]["MappingProfile"]["properties"]
+    assert props["source"].get("nullable") is True  # a built-in profile has no source
+    ops = schema["paths"]
+    assert "MappingProfile" not in str(ops["/api/ingest/profiles/{id}/export/"]["get"]["responses"])
+    assert "MappingProfileVersion" in str(ops["/api/ingest/profiles/{id}/versions/"]["get"]["responses"])
+    assert "ValidationResult" in str(ops["/api/ingest/profiles/validate/"]["post"]["responses"])
+    r = client.post("/api/ingest/profiles/validate/", {"config": None}, content_type="application/json")
+    assert r.status_code in (200, 400)

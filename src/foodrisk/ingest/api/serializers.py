@@ -74,12 +74,14 @@ class MappingProfileSerializer(ScopedModelSerializer):
     """A profile; `config` is format 2 (docs/data-formats.md). Writes go through designer.save_profile: the
     configuration is validated, a new version kept, the profile scoped to the user's region."""
 
-    source = serializers.CharField(source="source.name", read_only=True, default=None)
+    source = serializers.CharField(source="source.name", read_only=True, default=None, allow_null=True)
 
     class Meta:
         model = MappingProfile
         fields = ["id", "code", "name", "kind", "source", "region", "version", "builtin", "config", "updated_at"]
         read_only_fields = ["id", "kind", "source", "region", "version", "builtin", "updated_at"]
+        # the model's default {} is not a profile: a new one names its configuration (a 500 without it)
+        extra_kwargs = {"config": {"required": True}}
 
 
 class MappingProfileVersionSerializer(serializers.ModelSerializer):
@@ -91,6 +93,12 @@ class MappingProfileVersionSerializer(serializers.ModelSerializer):
 
 class ProfileConfigSerializer(serializers.Serializer):
     config = serializers.JSONField(label=_("configuration"))
+
+
+class ValidationResultSerializer(serializers.Serializer):
+    valid = serializers.BooleanField()
+    errors = serializers.ListField(child=serializers.CharField())
+    config = serializers.JSONField(required=False, help_text=_("The configuration as stored (when valid)."))
 
 
 class SampleSerializer(serializers.Serializer):

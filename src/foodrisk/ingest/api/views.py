@@ -128,7 +128,7 @@ class MappingProfileViewSet(ScopedModelViewSet):
         except profile_format.ProfileInvalid as exc:
             raise serializers.ValidationError({"config": exc.errors}) from exc
 
-    @extend_schema(request=s.ProfileConfigSerializer)
+    @extend_schema(request=s.ProfileConfigSerializer, responses=s.ValidationResultSerializer)
     @action(detail=False, methods=["post"])
     def validate(self, request):
         body = s.ProfileConfigSerializer(data=request.data)
@@ -139,7 +139,7 @@ class MappingProfileViewSet(ScopedModelViewSet):
             return Response({"valid": False, "errors": exc.errors})
         return Response({"valid": True, "errors": [], "config": profile_format.to_jsonable(cfg)})
 
-    @extend_schema(request=s.SampleSerializer)
+    @extend_schema(request=s.SampleSerializer, responses=OpenApiTypes.OBJECT)
     @action(detail=False, methods=["post"])
     def suggest(self, request):
         body = s.SampleSerializer(data=request.data)
@@ -155,7 +155,7 @@ class MappingProfileViewSet(ScopedModelViewSet):
                          "columns": designer.analyse(kind, table),
                          "config": designer.suggested_config(kind, table, read=designer.read_choices(detected))})
 
-    @extend_schema(request=s.DryRunSerializer)
+    @extend_schema(request=s.DryRunSerializer, responses=OpenApiTypes.OBJECT)
     @action(detail=False, methods=["post"], url_path="dry-run", url_name="dry-run")
     def dry_run(self, request):
         body = s.DryRunSerializer(data=request.data)
@@ -180,6 +180,7 @@ class MappingProfileViewSet(ScopedModelViewSet):
             return Response({"file": [str(exc)]}, status=status.HTTP_400_BAD_REQUEST)
         return Response(result)
 
+    @extend_schema(responses={(200, "application/json"): OpenApiTypes.OBJECT})  # the profile file, not a profile
     @action(detail=True, methods=["get"])
     def export(self, request, pk=None):
         profile = self.get_object()
@@ -200,6 +201,7 @@ class MappingProfileViewSet(ScopedModelViewSet):
         return Response(s.MappingProfileSerializer(profile, context={"request": request}).data,
                         status=status.HTTP_201_CREATED)
 
+    @extend_schema(responses=s.MappingProfileVersionSerializer(many=True))
     @action(detail=True, methods=["get"])
     def versions(self, request, pk=None):
         profile = self.get_object()
