@@ -2,6 +2,7 @@
 non-A enterprises, vetoes still win after the blend, rollback switches the version of the next run,
 drift monitoring notifies model admins."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -61,6 +62,15 @@ def test_run_with_champion_records_model_and_explains_only_changed_or_non_a(city
     # explanations: only grade ≠ A or score changed vs the published grade; first model run → most moved
     explained = [s for s in scores if s.model_reasons]
     assert explained and all(r.startswith("模型：") for s in explained for r in s.model_reasons)
+    # what the officer reads is Chinese: labels and values (no "sales", "micro", "False", "static.tier"), each
+    # reason carrying its real sign
+    for s in explained:
+        for r in s.model_reasons:
+            assert not re.search(r"[A-Za-z_]", r) and ("增加风险" in r) != ("降低风险" in r), r
+    licensed = {e for e, in Enterprise.objects.filter(licences__status="valid",
+                                                     licences__expires_on__gte=WORLD_AS_OF).values_list("id")}
+    for s in explained:  # a valid licence is never "no valid licence"
+        assert s.enterprise_id not in licensed or not any("无有效许可证" in r for r in s.model_reasons)
     prev = {s.enterprise_id: s.total_score for s in Score.objects.filter(run=rules_only)}
     for s in scores:
         if s.model_reasons:
