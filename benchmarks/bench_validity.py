@@ -155,13 +155,13 @@ def after_rankers(snapshot_at, spec, d: date, first_data: date) -> tuple[dict[st
 
 
 # ------------------------------------------------------------------------------------------------ worlds
-def run_chicago(method: str) -> dict:
+def run_chicago(method: str, windows: list[date] | None = None) -> dict:
     world = ChicagoDirect()
     spec = load_profile("food_2016")
     rankers = before_rankers if method == "before" else after_rankers
     per: dict[str, list] = {}
     details = []
-    for d in CHICAGO_WINDOWS:
+    for d in windows or CHICAGO_WINDOWS:
         t0 = time.perf_counter()
         ranks, info = rankers(world.snapshot_at, spec, d, world.first_date)
         win = world.window(d, shift_months(d, 2))
@@ -250,6 +250,7 @@ def main(argv=None) -> int:
     ap.add_argument("--holdout-n", type=int, default=20_000)
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--out", default=str(HERE / "results" / "validity.json"))
+    ap.add_argument("--windows", default="", help="Chicago windows to run, e.g. 2014-05-01 (default: all six)")
     args = ap.parse_args(argv)
     uptime = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
     out: dict = {"method": args.method, "targets": TARGETS, "uptime_start": uptime,
@@ -264,7 +265,8 @@ def main(argv=None) -> int:
     if args.world in ("both", "chicago"):
         if chicago_available():
             log(f"(b) Chicago, method {args.method} …")
-            out["chicago"] = run_chicago(args.method)
+            windows = [date.fromisoformat(x) for x in args.windows.split(",") if x] or None
+            out["chicago"] = run_chicago(args.method, windows)
         else:
             log("(b) Chicago: ../shared/data/chicago not present — skipped")
             out["chicago"] = {"skipped": "data not present"}
