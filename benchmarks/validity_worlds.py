@@ -11,7 +11,8 @@ Chicago → snapshot mapping (what the two files hold, nothing more):
 * one enterprise per licence number (both files; 2,400 inspections name a licence without a licence row);
   business form from the facility type (restaurants/bakeries → catering, grocery → sales, schools, day care,
   hospitals, long-term care → canteen), static tier from Chicago's own risk class (Risk 1 → 3 … Risk 3 → 1),
-  established on the first licence date (``minDate``), region = the ZIP code of the premises;
+  established on the first licence date (``minDate``), region = the ZIP code of the premises, food categories =
+  the business activity plus the licence flags held (tobacco, tavern, package goods, …);
 * licences: kind JY, the current licence term (issued/expires) with its status derived from the dates;
 * inspections: kind routine (all are canvass), result Pass → pass, Pass w/ Conditions → basic, Fail → fail,
   ``key_items_failed`` = critical violations, ``general_items_failed`` = serious violations.
@@ -50,6 +51,10 @@ def _business_form(facility: str | None) -> str:
 
 
 _TIER = {"Risk 1 (High)": 3, "Risk 2 (Medium)": 2, "Risk 3 (Low)": 1}
+_LICENCE_FLAGS = ("consumption_on_premises_incidental_activity", "tobacco", "package_goods", "outdoor_patio",
+                  "public_place_of_amusement", "limited_business_license", "childrens_services_facility_license",
+                  "tavern", "regulated_business_license", "filling_station", "caterers_liquor_license",
+                  "mobile_food_license")
 _RESULT = {"Pass": "pass", "Pass w/ Conditions": "basic", "Fail": "fail"}
 
 
@@ -77,7 +82,16 @@ class ChicagoDirect:
             if risk[i] in _TIER:
                 tier[ids_ins[i]] = _TIER[risk[i]]
         first_licence = dict(zip(ids_lic.tolist(), lic["minDate"].to_pylist(), strict=True))
-        activity = dict(zip(ids_lic.tolist(), lic["BUSINESS_ACTIVITY"].to_pylist(), strict=True))
+        # food categories: the licence's business activity plus the licence flags it holds (tobacco, tavern,
+        # package goods, …) — what the archive's food_categories holds for a Chinese enterprise
+        flags = [c for c in _LICENCE_FLAGS if c in lic.schema.names]
+        flag_values = {c: lic[c].to_pylist() for c in flags}
+        acts = lic["BUSINESS_ACTIVITY"].to_pylist()
+        activity = {}
+        for k, lid in enumerate(ids_lic.tolist()):
+            parts = [a.strip() for a in (acts[k] or "").split("|") if a.strip()]
+            parts += [c for c in flags if (flag_values[c][k] or 0) > 0]
+            activity[lid] = "；".join(parts) or None
         ids = sorted(set(ids_lic.tolist()) | set(ids_ins.tolist()))
         self.enterprises = conform("enterprises", pa.table({
             "enterprise_id": pa.array(ids, pa.int64()),
@@ -90,8 +104,8 @@ class ChicagoDirect:
             "static_tier": pa.array([tier.get(i) for i in ids], pa.int8()),
             "established_on": pa.array([first_licence.get(i) for i in ids], pa.date32()),
             "key_supervision": pa.array([False] * len(ids)),
+            "food_categories": pa.array([activity.get(i) for i in ids], pa.string()),
         }))
-        self.food_category = {i: (activity.get(i) or None) for i in ids}
         self.licences = conform("licences", pa.table({
             "enterprise_id": lic["LICENSE_NUMBER"],
             "kind": pa.array(["JY"] * lic.num_rows),
