@@ -30,7 +30,8 @@ if "FOODRISK_DATABASE_URL" not in os.environ:
 os.environ.setdefault("FOODRISK_DB_POOL", "0")
 
 
-def main():
+def main(out=HERE / "results" / "chicago-import.json"):
+    """Import both files; ``out`` receives the record (None: nothing written — bench_validity's own import)."""
     import django
 
     django.setup()
@@ -94,9 +95,10 @@ def main():
     result["crosswalk_entries"] = CrosswalkEntry.objects.filter(scheme="chicago_license").count()
     result["stations"] = Region.objects.filter(parent_id="110105", level="station").count()
     result["measured_at"] = time.strftime("%Y-%m-%dT%H:%M:%S")
-    (HERE / "results").mkdir(exist_ok=True)
-    (HERE / "results" / "chicago-import.json").write_text(json.dumps(result, ensure_ascii=False, indent=1) + "\n")
-    print("wrote benchmarks/results/chicago-import.json")
+    if out is not None:
+        Path(out).parent.mkdir(exist_ok=True)
+        Path(out).write_text(json.dumps(result, ensure_ascii=False, indent=1) + "\n")
+        print(f"wrote {out}")
     return 0
 
 
