@@ -70,7 +70,6 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
-    "django_tasks_db",
     "axes",
     "captcha",
     "foodrisk.core",
@@ -81,6 +80,9 @@ INSTALLED_APPS = [
     "foodrisk.scoring",
     "foodrisk.alerts",
     "foodrisk.supervision",
+    "foodrisk.demo",
+    # after foodrisk.core: core's `db_worker` (heartbeat, recovery, reconnection) takes precedence over the stock one
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
@@ -127,6 +129,10 @@ TEMPLATES = [
 # --- database -------------------------------------------------------------------------------------
 DATABASE_URL = os.environ.get("FOODRISK_DATABASE_URL", f"sqlite:///{VAR_DIR / 'foodrisk.sqlite3'}")
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
+# A connection kept across requests, or handed out by the pool (Django then passes psycopg_pool's
+# check_connection as the pool's `check`), is checked before use: one the server dropped (restart, failover,
+# pg_terminate_backend) is replaced instead of failing the request.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     if not DATABASE_URL.startswith("sqlite://:memory:"):
         Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
@@ -314,6 +320,14 @@ TASKS = {
     }
 }
 
+# The worker's heartbeat (seconds), and how long a worker or a job may stay silent before its work counts as
+# abandoned (marked failed, or queued again when that is safe).
+WORKER_HEARTBEAT_SECONDS = float(os.environ.get("FOODRISK_WORKER_HEARTBEAT", 10))
+WORKER_DEAD_AFTER_SECONDS = float(os.environ.get("FOODRISK_WORKER_DEAD_AFTER", 90))
+# Tests run the reactions of a committed write right after the commit, in-process, through the same task rows
+# and runner the worker uses (deterministic, no worker process needed). Production leaves them to the worker.
+REACTIONS_ON_COMMIT = env_bool("FOODRISK_REACTIONS_ON_COMMIT", default=TESTING)
+
 # A delivery's files (foodrisk import --manifest) imported by this many processes at once once its
 # enterprises are in (PostgreSQL only: SQLite has one writer). Default: one per core, at most 4.
 INGEST_WORKERS = int(os.environ.get("FOODRISK_INGEST_WORKERS", 0)) or min(4, os.cpu_count() or 1)
@@ -358,7 +372,7 @@ LOGGING = {
 LIST_COUNT_CACHE_SECONDS = int(os.environ.get("FOODRISK_LIST_COUNT_CACHE_SECONDS", 0 if TESTING else 60))
 # /metrics answers only with "Authorization: Bearer <this token>"; unset, the endpoint is off (404).
 METRICS_TOKEN = os.environ.get("FOODRISK_METRICS_TOKEN", "")
-# /readyz: the worker is stale when a task waited this long while no task ran (core.health.worker_heartbeat).
+# /readyz: the worker is stale when a task waited this long while no worker process beat (core.health.worker_heartbeat).
 WORKER_STALE_SECONDS = int(os.environ.get("FOODRISK_WORKER_STALE_SECONDS", 300))
 # /readyz reports the last published scoring run as stale past this age (not critical: grades stay valid).
 SCORING_MAX_AGE_HOURS = float(os.environ.get("FOODRISK_SCORING_MAX_AGE_HOURS", 24 * 32))

@@ -21,9 +21,10 @@ from foodrisk.alerts import services
 from foodrisk.alerts.models import Alert, AlertOccurrence, WarningRule
 from foodrisk.alerts.params import validate_params
 from foodrisk.alerts.seeds import DEFAULT_RULES, seed_default_rules
+from foodrisk.core import outbox
 from foodrisk.core.models import MessageTemplate, Schedule
 from foodrisk.enterprises.testing import make_licence
-from foodrisk.scoring.events import grade_changed
+from foodrisk.scoring.events import GRADE_CHANGED
 
 
 class RuleKindMatrix(AlertsTestCase):
@@ -105,14 +106,14 @@ class RuleKindMatrix(AlertsTestCase):
         self.assertEqual((values["current"], values["previous"]), (3, 1))
 
     def test_grade_drop_on_grade_changed(self):
-        self.check({"grade_drop"}, lambda: grade_changed.send(
-            sender=None, run=None, adjustment=None,
+        self.check({"grade_drop"}, lambda: outbox.emit(
+            GRADE_CHANGED,
             changes=[{"enterprise_id": self.ent.pk, "old_grade": "B", "new_grade": "C", "score": 61.5}]))
         self.assertEqual(Alert.objects.get().evidence["grades"], {"old": "B", "new": "C", "score": 61.5})
 
     def test_grade_improvement_raises_nothing(self):
-        self.check(set(), lambda: grade_changed.send(
-            sender=None, run=None, adjustment=None,
+        self.check(set(), lambda: outbox.emit(
+            GRADE_CHANGED,
             changes=[{"enterprise_id": self.ent.pk, "old_grade": "C", "new_grade": "B", "score": 20.0}]))
 
     def test_licence_expiring_on_scan(self):
@@ -129,7 +130,7 @@ class RuleKindMatrix(AlertsTestCase):
         self.check(set(), services.scan)
 
     def test_repair_lapsed_on_scan(self):
-        from foodrisk.enterprises.testing import make_record
+        from foodrisk.records.testing import make_record
 
         make_record("credit_repairs", self.ent, applied_on=ago(45), decision="pending")
         self.check({"repair_lapsed"}, services.scan)
@@ -279,21 +280,25 @@ class GradeDropFromScoring(AlertsTestCase):
         self.assertEqual(alert.grade_at_raise, "D")
 
 
-def test_large_grade_change_batches_go_to_the_worker(monkeypatch):
-    from foodrisk.alerts import handlers
+@pytest.mark.django_db
+def test_a_runs_large_grade_change_batch_goes_to_a_job(monkeypatch):
+    from django.utils import timezone
 
+    from foodrisk.alerts import handlers
+    from foodrisk.core.testing import make_regions
+    from foodrisk.enterprises.models import Enterprise
+    from foodrisk.scoring.models import GradeChange, ScoringRun
+
+    make_regions()
+    ent = Enterprise.objects.create(uscc="913301020000000099", name="企业", region_id="330102",
+                                    business_form="catering")
+    run = ScoringRun.objects.create(kind="full", as_of=timezone.localdate())
+    GradeChange.objects.create(enterprise=ent, run=run, old_grade="A", new_grade="D", score=70.0, at=timezone.now())
     started = []
     monkeypatch.setattr(handlers, "_defer", lambda **params: started.append(params))
-    changes = [{"enterprise_id": i, "old_grade": "A", "new_grade": "D", "score": 70.0}
-               for i in range(handlers.INLINE_LIMIT + 1)]
-    handlers.on_grade_changed(None, run=None, changes=changes)
-    assert len(started) == 1 and len(started[0]["grade_changes"]) == handlers.INLINE_LIMIT + 1
-
-    class Run:
-        pk = 42
-
-    handlers.on_grade_changed(None, run=Run(), changes=changes)  # a scoring run: the job reads its changes
-    assert started[1] == {"run_id": 42}
+    monkeypatch.setattr(handlers, "INLINE_LIMIT", 0)
+    handlers.on_grade_changed(run_id=run.pk)  # the job reads the run's changes: only the run id travels
+    assert started == [{"run_id": run.pk}]
 
 
 @pytest.mark.django_db

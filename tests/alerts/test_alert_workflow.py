@@ -7,19 +7,17 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from foodrisk.alerts import services
-from foodrisk.alerts.events import alert_transitioned
+from foodrisk.alerts.events import ALERT_TRANSITIONED
 from foodrisk.alerts.models import Alert
 from foodrisk.alerts.services import InvalidTransition
 from foodrisk.core.models import AuditEntry, Notification
 from foodrisk.core.sms import LoggingSMSBackend
+from foodrisk.core.testing import capture_events
 
 
 class Workflow(AlertsTestCase):
     def test_full_workflow(self):
-        seen = []
-        alert_transitioned.connect(lambda sender, **kw: seen.append(kw["action"]), weak=False,
-                                   dispatch_uid="test-seen")
-        self.addCleanup(alert_transitioned.disconnect, dispatch_uid="test-seen")
+        captured = self.enterContext(capture_events(ALERT_TRANSITIONED))
         alert = self.raise_penalty_alert()
         self.assertEqual(alert.status, "raised")
         # the reviewers of the responsible organisation are told
@@ -48,7 +46,7 @@ class Workflow(AlertsTestCase):
         self.assertIn("已责令下架过期食品", alert.feedback)
         self.assertEqual(list(alert.events.values_list("action", flat=True)),
                          ["raise", "confirm", "dispatch", "handle", "close"])
-        self.assertEqual(seen, ["confirm", "dispatch", "handle", "close"])
+        self.assertEqual([payload["action"] for _event, payload in captured], ["confirm", "dispatch", "handle", "close"])
         actions = self.audit_actions()
         for a in ("alerts.alert.raise", "alerts.alert.confirm", "alerts.alert.dispatch", "alerts.alert.handle",
                   "alerts.alert.close", "records.attachment.create"):

@@ -182,7 +182,7 @@ def test_the_docs_page_is_not_an_operation_of_the_schema(world, client):
 # --- JSON null for a JSON column that is NOT NULL ---------------------------------------------------------
 
 def test_json_null_in_a_form_body_is_a_400_not_a_database_error(world, client):
-    from foodrisk.enterprises.testing import make_record
+    from foodrisk.records.testing import make_record
 
     ent = world[1]["hz"]
     test = make_record("sampling_tests", ent)

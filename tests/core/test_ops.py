@@ -97,11 +97,21 @@ def test_readiness_is_503_when_work_waits_and_no_worker_takes_it(client, setting
 def test_a_busy_worker_is_not_stale(client, settings):
     from django_tasks_db.models import DBTaskResult
 
+    from foodrisk.core.models import WorkerProcess
+
     settings.WORKER_STALE_SECONDS = 300
     _waiting_task(minutes_ago=10)
     busy = _waiting_task(minutes_ago=30)
     DBTaskResult.objects.filter(id=busy.id).update(status="RUNNING", started_at=timezone.now() - timedelta(minutes=20))
-    assert client.get("/readyz").status_code == 200  # a long job runs: the queue waits behind it
+    worker = WorkerProcess.objects.create(worker_id="w-busy", pid=1, beat_at=timezone.now() - timedelta(seconds=5))
+    response = client.get("/readyz")
+    assert response.status_code == 200  # a long job runs and its worker beats: the queue waits behind it
+    check = response.json()["checks"]["worker"]
+    assert check["live_workers"] == 1 and check["waiting"] == 1 and check["heartbeat_age_seconds"] <= 60
+    # the same worker silent for longer than WORKER_DEAD_AFTER_SECONDS: dead, and the waiting work is stale
+    WorkerProcess.objects.filter(pk=worker.pk).update(beat_at=timezone.now() - timedelta(hours=1))
+    response = client.get("/readyz")
+    assert response.status_code == 503 and response.json()["checks"]["worker"]["live_workers"] == 0
 
 
 @pytest.mark.django_db

@@ -88,9 +88,10 @@ def _small_city():
     from foodrisk.core.models import Organisation, User
     from foodrisk.core.testing import make_regions
     from foodrisk.enterprises.services import save_enterprise
-    from foodrisk.enterprises.testing import make_enterprise, make_licence, make_record
+    from foodrisk.enterprises.testing import make_enterprise, make_licence
     from foodrisk.records.models import Attachment
     from foodrisk.records.services import save_attachment
+    from foodrisk.records.testing import make_record
 
     regions = make_regions()
     organisation = Organisation.objects.create(code="R-1", name="上城区市场监管局", region=regions["330102"])

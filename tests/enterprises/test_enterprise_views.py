@@ -7,8 +7,9 @@ from django.utils import translation
 from foodrisk.core.models import AuditEntry
 from foodrisk.core.testing import APITestCases, ScopedTestCase, ViewTestCases, export_list
 from foodrisk.enterprises.models import Enterprise
-from foodrisk.enterprises.testing import make_enterprise, make_licence, make_record, make_uscc
+from foodrisk.enterprises.testing import make_enterprise, make_licence, make_uscc
 from foodrisk.records.models import RECORD_KINDS
+from foodrisk.records.testing import make_record
 
 RECORD_VIEW_PERMS = [f"records.view_{m._meta.model_name}" for m in RECORD_KINDS.values()]
 

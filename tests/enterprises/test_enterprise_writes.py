@@ -1,6 +1,6 @@
 """Deletes (and the single writes) of licences and enterprises through the UI and the API go through
-enterprises.services: one audit entry with the state before, the data change stamped, `records_changed` after
-commit; an enterprise with archive data is not deleted."""
+enterprises.services: one audit entry with the state before, the data change stamped, `records_changed` queued in
+the transaction; an enterprise with archive data is not deleted."""
 
 import datetime as dt
 
@@ -8,12 +8,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from foodrisk.core.models import AuditEntry
-from foodrisk.core.testing import ScopedTestCase
+from foodrisk.core.testing import ScopedTestCase, capture_events
 from foodrisk.enterprises import services
-from foodrisk.enterprises.models import DataChange, Enterprise, Licence
-from foodrisk.enterprises.testing import make_enterprise, make_licence, make_record
-from foodrisk.records.events import records_changed
-from foodrisk.records.models import RecordVersion
+from foodrisk.enterprises.models import DataChange, Enterprise, Licence, RecordVersion
+from foodrisk.enterprises.testing import make_enterprise, make_licence
+from foodrisk.records.testing import make_record
 
 LICENCES_API = "/api/enterprises/licences/"
 ENTERPRISES_API = "/api/enterprises/enterprises/"
@@ -23,13 +22,11 @@ LONG_AGO = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
 class EventsMixin:
     def setUp(self):
         super().setUp()
-        self.events = []
+        self._captured = self.enterContext(capture_events("records_changed"))
 
-        def receiver(sender, kind=None, enterprise_ids=(), **kwargs):
-            self.events.append((kind, set(enterprise_ids)))
-
-        records_changed.connect(receiver, weak=False, dispatch_uid="tests.enterprises.writes")
-        self.addCleanup(records_changed.disconnect, dispatch_uid="tests.enterprises.writes")
+    @property
+    def events(self):
+        return [(payload["kind"], set(payload["enterprise_ids"])) for _event, payload in self._captured]
 
     def committed(self):
         """Run the block's on-commit callbacks (the test's transaction never commits)."""
@@ -105,6 +102,7 @@ class EnterpriseDeleteTests(EventsMixin, ScopedTestCase):
         self.enterprise.name = "误录食品店（更正）"
         services.save_enterprise(self.enterprise)
         self.assertTrue(RecordVersion.objects.filter(enterprise=self.enterprise).exists())
+        self._captured.clear()  # the edit's own event
         self.grant("enterprises.delete_enterprise", "enterprises.view_enterprise")
         with self.committed():
             response = self.client.post(reverse("enterprises:enterprise_delete", args=[self.enterprise.pk]))

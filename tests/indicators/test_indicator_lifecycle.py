@@ -115,21 +115,12 @@ def test_rollback_activates_a_copy_of_an_approved_version_without_reapproval():
         isvc.rollback(draft, user=author)  # never approved
 
 
-def test_activation_sends_event_after_commit(django_capture_on_commit_callbacks):
-    from foodrisk.indicators.events import indicator_set_activated
+def test_activation_queues_the_event_in_its_transaction(django_capture_on_commit_callbacks):
+    from foodrisk.core.testing import capture_events
+    from foodrisk.scoring.handlers import no_auto_rescore
 
-    seen = []
-
-    def listener(sender, indicator_set, **kw):
-        seen.append(indicator_set.pk)
-
-    indicator_set_activated.connect(listener)
-    try:
-        author, approver = people()
-        from foodrisk.scoring.handlers import no_auto_rescore
-
-        with no_auto_rescore(), django_capture_on_commit_callbacks(execute=True):
-            s = activate_profile(author, approver)
-    finally:
-        indicator_set_activated.disconnect(listener)
-    assert seen == [s.pk]
+    author, approver = people()
+    with capture_events("indicator_set_activated") as seen, no_auto_rescore(), \
+            django_capture_on_commit_callbacks(execute=True):
+        s = activate_profile(author, approver)
+    assert [payload["indicator_set_id"] for _event, payload in seen] == [s.pk]

@@ -2,8 +2,8 @@
 
 import pytest
 
-from foodrisk.enterprises.models import Enterprise, Licence
-from foodrisk.records.models import Inspection, RecordVersion
+from foodrisk.enterprises.models import Enterprise, Licence, RecordVersion
+from foodrisk.records.models import Inspection
 
 from .conftest import ENT_HEADERS, csv_bytes, ent_row, make_uscc, run_import
 

@@ -10,9 +10,11 @@ from django.utils import translation
 
 from foodrisk.core.testing import ScopedTestCase
 from foodrisk.enterprises import services as ent_services
-from foodrisk.enterprises.testing import make_enterprise, make_licence, make_record
+from foodrisk.enterprises.models import RecordVersion
+from foodrisk.enterprises.testing import make_enterprise, make_licence
 from foodrisk.records import services
-from foodrisk.records.models import Inspection, Penalty, RecordVersion
+from foodrisk.records.models import Inspection, Penalty
+from foodrisk.records.testing import make_record
 
 
 def _rows(records, **changes):
@@ -97,7 +99,7 @@ class HistoryTests(ScopedTestCase):
         mine, theirs = self._changed(self.region_a), self._changed(self.region_b)
         self.assertEqual(RecordVersion.objects.count(), 2)
         self.assertFalse(RecordVersion.objects.restrict(self.user, "view").exists())  # no permission
-        self.grant("records.view_recordversion")
+        self.grant("enterprises.view_recordversion")
         visible = list(RecordVersion.objects.restrict(self.user, "view").values_list("natural_key", flat=True))
         self.assertEqual(visible, [mine.inspection_no])
         self.assertNotIn(theirs.inspection_no, visible)
@@ -111,7 +113,7 @@ class HistoryTests(ScopedTestCase):
         url = reverse("records:inspection_detail", args=[r.pk])
         page = self.client.get(url).content.decode()
         self.assertNotIn('id="history"', page)  # without the history permission
-        self.grant("records.view_recordversion")
+        self.grant("enterprises.view_recordversion")
         page = self.client.get(url).content.decode()
         self.assertIn('id="history"', page)
         self.assertIn("变更历史", page)
@@ -126,9 +128,9 @@ class HistoryTests(ScopedTestCase):
 
     def test_history_of_another_region_is_not_shown(self):
         r = self._changed(self.region_b)
-        self.grant("records.view_inspection", "records.view_recordversion")
+        self.grant("records.view_inspection", "enterprises.view_recordversion")
         self.assertEqual(self.client.get(reverse("records:inspection_detail", args=[r.pk])).status_code, 404)
-        from foodrisk.records import history
+        from foodrisk.enterprises import history
 
         self.assertEqual(list(history.versions_of(self.user, "inspections", r.inspection_no)), [])
 
@@ -141,7 +143,7 @@ class HistoryTests(ScopedTestCase):
         a, b = make_record("inspections", e), make_record("inspections", e)
         for org in ("甲", "乙"):
             services.upsert_records("inspections", _rows([a], organisation=org))
-        self.grant("records.view_inspection", "records.view_recordversion")
+        self.grant("records.view_inspection", "enterprises.view_recordversion")
         request = RequestFactory().get("/")
         request.user = self.user
         entries = {en.url: en.versions for en in timeline.timeline_section(e, request)["entries"]}

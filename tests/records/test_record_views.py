@@ -7,8 +7,9 @@ from django.utils import timezone
 
 from foodrisk.core.models import AuditEntry
 from foodrisk.core.testing import APITestCases, ScopedTestCase, ViewTestCases
-from foodrisk.enterprises.testing import make_enterprise, make_record
+from foodrisk.enterprises.testing import make_enterprise
 from foodrisk.records.models import Attachment, Complaint, Inspection, ListEntry, Penalty
+from foodrisk.records.testing import make_record
 
 
 class PenaltyMixin:
@@ -141,31 +142,19 @@ class RecordValidationTests(PenaltyMixin, ScopedTestCase):
         self.assertEqual(pks(enterprise=str(self.enterprise.pk)), {old.pk, new.pk})
 
 
-def test_save_record_emits_records_changed_after_commit(db, django_capture_on_commit_callbacks):
-    from foodrisk.core.testing import make_regions
+def test_save_record_queues_records_changed_in_its_transaction(db, django_capture_on_commit_callbacks):
+    from foodrisk.core import outbox
+    from foodrisk.core.testing import capture_events, make_regions
     from foodrisk.records import services
-    from foodrisk.records.events import records_changed
 
     enterprise = make_enterprise(make_regions()["330102"])
-    received = []
-
-    def receiver(sender, **kwargs):
-        received.append(kwargs)
-
-    records_changed.connect(receiver)
-    try:
-        with django_capture_on_commit_callbacks(execute=False) as callbacks:
-            record = services.save_record(Complaint(enterprise=enterprise, complaint_no="TS-1", channel="12315",
-                                                    received_on=dt.date(2025, 2, 1), verified=True))
-        assert received == []  # nothing before the commit
-        assert len(callbacks) == 1
-        callbacks[0]()
-    finally:
-        records_changed.disconnect(receiver)
-    assert len(received) == 1
-    assert received[0]["kind"] == "complaints"
-    assert received[0]["enterprise_ids"] == {enterprise.pk}
-    assert received[0]["records"] == [record]
+    with capture_events("records_changed") as received, django_capture_on_commit_callbacks(execute=False):
+        record = services.save_record(Complaint(enterprise=enterprise, complaint_no="TS-1", channel="12315",
+                                                received_on=dt.date(2025, 2, 1), verified=True))
+        # the reactions are task rows written with the record (outbox), not callbacks that a crash would lose
+        queued = {row.args_kwargs["args"][0] for row in outbox.pending("records_changed")}
+    assert received == [("records_changed", {"kind": "complaints", "enterprise_ids": [enterprise.pk]})]
+    assert queued == {"foodrisk.scoring.handlers.on_records_changed", "foodrisk.alerts.handlers.on_records_changed"}
     enterprise.refresh_from_db()
     assert enterprise.data_changed_at is not None
     assert AuditEntry.objects.filter(action="records.complaint.create", object_id=str(record.pk)).exists()
@@ -173,8 +162,7 @@ def test_save_record_emits_records_changed_after_commit(db, django_capture_on_co
 
 def test_api_create_and_delete_go_through_the_service(db, client, django_capture_on_commit_callbacks):
     from foodrisk.core.models import Organisation, User
-    from foodrisk.core.testing import grant, make_regions
-    from foodrisk.records.events import records_changed
+    from foodrisk.core.testing import capture_events, grant, make_regions
 
     regions = make_regions()
     user = User.objects.create_user("api", organisation=Organisation.objects.create(
@@ -182,9 +170,7 @@ def test_api_create_and_delete_go_through_the_service(db, client, django_capture
     user = grant(user, "records.add_penalty", "records.view_penalty", "records.delete_penalty")
     client.force_login(user)
     enterprise = make_enterprise(regions["330102"])
-    kinds = []
-    records_changed.connect(lambda sender, **kw: kinds.append(kw["kind"]), weak=False, dispatch_uid="t-api")
-    try:
+    with capture_events("records_changed") as events:
         with django_capture_on_commit_callbacks(execute=True):
             response = client.post("/api/records/penalties/", {
                 "enterprise": enterprise.pk, "decision_no": "罚-1", "decided_on": "2025-01-02",
@@ -193,9 +179,7 @@ def test_api_create_and_delete_go_through_the_service(db, client, django_capture
         assert response.json()["enterprise_uscc"] == enterprise.uscc
         with django_capture_on_commit_callbacks(execute=True):
             assert client.delete(f"/api/records/penalties/{response.json()['id']}/").status_code == 204
-    finally:
-        records_changed.disconnect(dispatch_uid="t-api")
-    assert kinds == ["penalties", "penalties"]
+    assert [payload["kind"] for _event, payload in events] == ["penalties", "penalties"]
     actions = list(AuditEntry.objects.order_by("seq").values_list("action", flat=True))
     assert "records.penalty.create" in actions and "records.penalty.delete" in actions
 

@@ -13,11 +13,11 @@ from scoring_testkit import (
 
 from foodrisk import engine
 from foodrisk.core.models import AuditEntry
+from foodrisk.core.testing import capture_events
 from foodrisk.enterprises.models import Enterprise
 from foodrisk.indicators import services as isvc
 from foodrisk.records.services import save_record, upsert_records
 from foodrisk.scoring import services
-from foodrisk.scoring.events import grade_changed
 from foodrisk.scoring.handlers import no_auto_rescore
 from foodrisk.scoring.models import GradeChange, Score, ScoringRun
 from foodrisk.scoring.snapshot import build_snapshot
@@ -55,12 +55,9 @@ def test_snapshot_matches_engine_schema_and_point_in_time(world):
 
 def test_full_run_publishes_grades_and_history(world):
     author, _b, ents, active = world
-    received = []
-    grade_changed.connect(lambda sender, **kw: received.append(kw), weak=False, dispatch_uid="t-full")
-    try:
+    with capture_events("grade_changed") as received:
         run = services.run_scoring("full", AS_OF, author)
-    finally:
-        grade_changed.disconnect(dispatch_uid="t-full")
+    assert received == [("grade_changed", {"run_id": run.pk})]  # the changes are read from the run's rows
     assert run.status == "succeeded" and run.published_at and run.enterprise_count == len(ents)
     expected = engine.score(build_snapshot(AS_OF), active.spec, AS_OF)
     for e in Enterprise.objects.all():
@@ -90,20 +87,16 @@ def test_full_run_publishes_grades_and_history(world):
     assert set(Score.objects.filter(run=run2).values_list("previous_grade", flat=True)) <= set("ABCD")
 
 
-def test_grade_changed_is_sent_after_commit(world, django_capture_on_commit_callbacks):
+def test_grade_changed_is_queued_in_the_publishing_transaction(world, settings):
+    from foodrisk.core import outbox
+
+    settings.REACTIONS_ON_COMMIT = False  # leave the reaction to a worker
     author, *_ = world
-    received = []
-    grade_changed.connect(lambda sender, **kw: received.append(kw), weak=False, dispatch_uid="t-commit")
-    try:
-        with django_capture_on_commit_callbacks(execute=False) as callbacks:
-            run = services.run_scoring("full", AS_OF, author)
-        assert received == []
-        for cb in callbacks:
-            cb()
-    finally:
-        grade_changed.disconnect(dispatch_uid="t-commit")
-    assert received and received[0]["run"].pk == run.pk
-    assert len(received[0]["changes"]) == run.changed_count
+    run = services.run_scoring("full", AS_OF, author)
+    [row] = outbox.pending("grade_changed")
+    assert row.args_kwargs["args"][:3] == ["foodrisk.alerts.handlers.on_grade_changed", "grade_changed",
+                                           {"run_id": run.pk}]
+    assert outbox.drain() >= 1 and not outbox.pending("grade_changed")  # what a worker would do
 
 
 def test_incremental_rescoring_only_changed_enterprises(world):

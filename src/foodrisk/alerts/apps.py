@@ -9,13 +9,12 @@ class AlertsConfig(AppConfig):
 
     def ready(self):
         from foodrisk.core import navigation as nav
-        from foodrisk.records.events import records_changed
-        from foodrisk.scoring.events import grade_changed
+        from foodrisk.core import outbox
+        from foodrisk.core.events import RECORDS_CHANGED
+        from foodrisk.scoring.events import GRADE_CHANGED
 
-        from . import handlers
-
-        records_changed.connect(handlers.on_records_changed, dispatch_uid="alerts.records_changed")
-        grade_changed.connect(handlers.on_grade_changed, dispatch_uid="alerts.grade_changed")
+        outbox.react(RECORDS_CHANGED, "foodrisk.alerts.handlers.on_records_changed")
+        outbox.react(GRADE_CHANGED, "foodrisk.alerts.handlers.on_grade_changed")
 
         nav.section("alerts", _("Risk alerts"), "bi-exclamation-triangle", order=35)
         nav.add("alerts", _("My alerts"), "alerts:my_alerts", "alerts.view_alert")

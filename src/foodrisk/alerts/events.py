@@ -1,23 +1,21 @@
-"""Events of alerts, sent after the transaction commits. Supervision (and sharing) listen; alerts never
-imports them.
+"""Events of alerts, queued inside the transaction of the change (core.outbox). Supervision (and other apps
+above) react in the worker; alerts never imports them.
 
-`alert_raised`: alert, created (False = a repeat added an occurrence), occurrence.
-`alert_transitioned`: alert, action ("confirm", "dismiss", "dispatch", "handle", "close", "escalate"),
-from_status, to_status, user (None for the system).
+`alert_raised`: alert_id, created (False = a repeat added an occurrence), occurrence_id.
+`alert_transitioned`: alert_id, action ("confirm", "dismiss", "dispatch", "handle", "close", "escalate"),
+from_status, to_status, user_id (None for the system).
 """
 
-from django.db import transaction
-from django.dispatch import Signal
+from foodrisk.core import outbox
 
-alert_raised = Signal()
-alert_transitioned = Signal()
+ALERT_RAISED = "alert_raised"
+ALERT_TRANSITIONED = "alert_transitioned"
 
 
 def emit_raised(alert, created, occurrence):
-    transaction.on_commit(lambda: alert_raised.send(sender=type(alert), alert=alert, created=created,
-                                                    occurrence=occurrence))
+    outbox.emit(ALERT_RAISED, alert_id=alert.pk, created=created, occurrence_id=occurrence.pk)
 
 
 def emit_transitioned(alert, action, from_status, to_status, user):
-    transaction.on_commit(lambda: alert_transitioned.send(sender=type(alert), alert=alert, action=action,
-                                                          from_status=from_status, to_status=to_status, user=user))
+    outbox.emit(ALERT_TRANSITIONED, alert_id=alert.pk, action=action, from_status=from_status, to_status=to_status,
+                user_id=getattr(user, "pk", None))

@@ -62,7 +62,8 @@ TEMPLATES = [
      "预警「{{ rule }}」已超过办理期限 {{ deadline }}，请督促处置。"),
 ]
 
-SCHEDULE = {"name": "每日预警扫描", "job_kind": "alerts.scan", "frequency": "daily", "at_time": "01:30"}
+SCHEDULES = [{"name": "每日预警扫描", "job_kind": "alerts.scan", "frequency": "daily", "at_time": "01:30"},
+             {"name": "预警补评（未评估的变更）", "job_kind": "alerts.catch_up", "frequency": "hourly", "at_time": "00:15"}]
 
 
 def seed_default_rules(WarningRule=None, MessageTemplate=None, Schedule=None):
@@ -82,6 +83,7 @@ def seed_default_rules(WarningRule=None, MessageTemplate=None, Schedule=None):
     for code, name, channels, subject, body in TEMPLATES:
         MessageTemplate.objects.get_or_create(code=code, defaults=dict(name=name, channels=channels, subject=subject,
                                                                        body=body))
-    if not Schedule.objects.filter(job_kind=SCHEDULE["job_kind"]).exists():
-        Schedule.objects.create(**SCHEDULE)
+    for schedule in SCHEDULES:
+        if not Schedule.objects.filter(job_kind=schedule["job_kind"]).exists():
+            Schedule.objects.create(**schedule)
     return created

@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from foodrisk.core import jobs
 
 
-@jobs.register("alerts.scan", _("Daily alert scan (licences, credit repairs, overdue escalation)"))
+@jobs.register("alerts.scan", _("Daily alert scan (licences, credit repairs, overdue escalation)"), retry=True)
 def scan(job, today=None):
     import datetime as dt
 
@@ -16,7 +16,7 @@ def scan(job, today=None):
     return result
 
 
-@jobs.register("alerts.evaluate", _("Raise alerts for a large batch of events"))
+@jobs.register("alerts.evaluate", _("Raise alerts for a large batch of events"), retry=True)
 def evaluate(job, grade_changes=None, run_id=None, enterprise_ids=None, kind=None):
     """The same evaluation as the event handlers, moved to the worker when a batch is large
     (a full scoring run or a big import), so the run or import that caused it returns at once."""
@@ -35,3 +35,13 @@ def evaluate(job, grade_changes=None, run_id=None, enterprise_ids=None, kind=Non
         services.evaluate_records(set(enterprise_ids), {kind} if kind else None)
         job.log(f"evaluated records of {len(enterprise_ids)} enterprises ({kind})")
     return {"grade_changes": len(grade_changes or []), "enterprises": len(enterprise_ids or [])}
+
+
+@jobs.register("alerts.catch_up", _("Catch up alert evaluation of changes not yet evaluated"), retry=True)
+def catch_up(job):
+    from . import services
+
+    result = services.catch_up()
+    job.log(f"evaluated {result['enterprises']} enterprises and {result['grade_changes']} grade changes, "
+            f"{result['alerts']} alerts raised or repeated")
+    return result

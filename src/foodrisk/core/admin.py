@@ -1,7 +1,18 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 
-from .models import AuditEntry, DictionaryType, Job, Organisation, Parameter, Region, Role, User
+from .models import (
+    AuditEntry,
+    Delivery,
+    DictionaryType,
+    Job,
+    Organisation,
+    Parameter,
+    Region,
+    Role,
+    User,
+    WorkerProcess,
+)
 
 
 @admin.register(User)
@@ -27,3 +38,15 @@ class AuditEntryAdmin(admin.ModelAdmin):
 
 
 admin.site.register([Region, Organisation, Role, DictionaryType, Parameter, Job])
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(admin.ModelAdmin):
+    list_display = ("notification", "channel", "status", "attempts", "next_try_at", "sent_at", "last_error")
+    list_filter = ("status", "channel")
+    readonly_fields = ("notification", "channel", "status", "attempts", "last_error", "next_try_at", "sent_at")
+
+
+@admin.register(WorkerProcess)
+class WorkerProcessAdmin(admin.ModelAdmin):
+    list_display = ("worker_id", "hostname", "pid", "queues", "started_at", "beat_at", "stopped_at")

@@ -27,6 +27,7 @@ class CoreConfig(AppConfig):
         nav.add("system", _("Schedules"), "core:schedule_list", "core.view_schedule")
         nav.add("system", _("Jobs"), "core:job_list", "core.view_job")
         nav.add("system", _("Export requests"), "core:exportrequest_list", "core.export_data")
+        nav.add("system", _("Notification deliveries"), "core:delivery_list", "core.view_delivery")
         nav.add("system", _("Audit log"), "core:auditentry_list", "core.view_auditentry")
 
         from .seeds import TEMPLATES

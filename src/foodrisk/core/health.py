@@ -13,7 +13,6 @@ import logging
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
 
 from django.conf import settings
 from django.utils import timezone
@@ -80,36 +79,40 @@ def waiting_tasks():
     return DBTaskResult.objects.ready()
 
 
-def worker_heartbeat():
-    """The worker's sign of life, read from the task table (django-tasks-db) until jobs carry a heartbeat
-    of their own: the last time any task started or finished.
+def _oldest_waiting_seconds(now):
+    from django.db.models import Min, Q
+    from django_tasks_db.models import get_date_max
 
-    An idle worker writes nothing, so quiet alone is not a failure: the worker is *stale* when a task has
-    been due for longer than WORKER_STALE_SECONDS while no task is running and none started or finished in
-    that time — work is waiting and nobody is taking it."""
-    from django.db.models import Max, Min, Q
-    from django_tasks_db.models import DBTaskResult, get_date_max
-
-    if not settings.TASKS["default"]["BACKEND"].startswith("django_tasks_db."):
-        return {"status": "ok", "mode": "in-process"}
-    now = timezone.now()
-    limit = timedelta(seconds=settings.WORKER_STALE_SECONDS)
-    seen = DBTaskResult.objects.aggregate(started=Max("started_at"), finished=Max("finished_at"))
-    last_seen = max((t for t in seen.values() if t), default=None)
     # a task without run_after carries the date-max sentinel and is due since it was enqueued
     sentinel = get_date_max()
     due = waiting_tasks().aggregate(now=Min("enqueued_at", filter=Q(run_after=sentinel)),
                                     later=Min("run_after", filter=~Q(run_after=sentinel)))
-    oldest_due = min((t for t in due.values() if t), default=None)
-    running = DBTaskResult.objects.running().exists()
-    result = {"status": "ok"}
-    if last_seen:
-        result["last_seen_seconds"] = round((now - last_seen).total_seconds())
-    if oldest_due:
-        result["oldest_waiting_seconds"] = round((now - oldest_due).total_seconds())
-    waiting_too_long = oldest_due is not None and now - oldest_due > limit
-    quiet = last_seen is None or now - last_seen > limit
-    if waiting_too_long and quiet and not running:
+    oldest = min((t for t in due.values() if t), default=None)
+    return None if oldest is None else (now - oldest).total_seconds()
+
+
+def worker_heartbeat():
+    """The workers' heartbeats (WorkerProcess rows, stamped by every `foodrisk db_worker`), the queues and the
+    task runs that failed in the last 24 hours (core.services.jobs' health functions).
+
+    The worker is *stale* when no worker process has beaten within WORKER_DEAD_AFTER_SECONDS while a task has
+    been due for longer than WORKER_STALE_SECONDS: work is waiting and nobody is alive to take it. A busy worker
+    keeps beating during a long job, so a queue waiting behind it is not stale; no worker and no work is idle."""
+    from .services import jobs
+
+    if not settings.TASKS["default"]["BACKEND"].startswith("django_tasks_db."):
+        return {"status": "ok", "mode": "in-process"}
+    now = timezone.now()
+    age = jobs.worker_heartbeat_age(now)
+    depth = jobs.queue_depth()
+    result = {"status": "ok", "live_workers": jobs.live_workers(now).count(), "waiting": sum(depth.values()),
+              "failed_tasks_24h": jobs.failed_tasks().count()}
+    if age is not None:
+        result["heartbeat_age_seconds"] = round(age)
+    oldest = _oldest_waiting_seconds(now)
+    if oldest is not None:
+        result["oldest_waiting_seconds"] = round(oldest)
+    if not result["live_workers"] and oldest is not None and oldest > settings.WORKER_STALE_SECONDS:
         result["status"] = "stale"
     return result
 

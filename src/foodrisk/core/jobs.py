@@ -4,7 +4,8 @@
     def full_run(job, as_of=None): ...   # job is a JobContext
 
 The function reports progress with job.progress(done, total), writes job.log(...), returns a
-JSON-able result, and may attach a file with job.attach(name, bytes).
+JSON-able result, and may attach a file with job.attach(name, bytes). retry=True: a run whose worker died may
+simply run again (its work is atomic or idempotent); otherwise such a job is marked failed.
 """
 
 from dataclasses import dataclass
@@ -22,11 +23,12 @@ class JobKind:
     # exceptions whose text is written for the person (in Chinese): a failed job shows it; any other exception
     # shows a general message, its traceback kept for administrators and the log
     user_errors: tuple = ()
+    retry: bool = False  # safe to run again after its worker died mid-run (atomic or idempotent work)
 
 
-def register(code, title, *, queue="default", permission="", user_errors=()):
+def register(code, title, *, queue="default", permission="", user_errors=(), retry=False):
     def decorator(func):
-        _registry[code] = JobKind(code, title, func, queue, permission, tuple(user_errors))
+        _registry[code] = JobKind(code, title, func, queue, permission, tuple(user_errors), retry)
         return func
 
     return decorator

@@ -62,13 +62,19 @@ class _DatabaseCollector:
 def _queue_metrics():
     from django.db.models import Count
 
-    from .health import waiting_tasks
     from .models import Job
+    from .services import jobs as job_services
 
     depth = GaugeMetricFamily("foodrisk_queue_depth", "Tasks waiting for a worker, by queue.", labels=["queue"])
-    for queue, count in waiting_tasks().values_list("queue_name").annotate(n=Count("id")).order_by():
+    for queue, count in job_services.queue_depth().items():
         depth.add_metric([queue], count)
     yield depth
+    live = GaugeMetricFamily("foodrisk_live_workers", "Worker processes with a fresh heartbeat.")
+    live.add_metric([], job_services.live_workers().count())
+    yield live
+    failed = GaugeMetricFamily("foodrisk_failed_tasks", "Task runs (reactions, deliveries, jobs) failed in 24 h.")
+    failed.add_metric([], job_services.failed_tasks().count())
+    yield failed
     jobs = GaugeMetricFamily("foodrisk_jobs", "User-visible jobs queued or running.", labels=["status"])
     counts = dict(Job.objects.filter(status__in=["queued", "running"]).values_list("status").annotate(n=Count("id")))
     for status in ("queued", "running"):

@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .models import (
     AuditEntry,
+    Delivery,
     DictionaryType,
     ExportRequest,
     Job,
@@ -105,6 +106,16 @@ class ExportRequestTable(tables.Table):
         model = ExportRequest
         fields = ("id", "title", "format", "rows", "include_sensitive", "status", "requested_by", "requested_at",
                   "approved_by", "decided_at", "job")
+
+
+class DeliveryTable(tables.Table):
+    notification = tables.Column(linkify=lambda record: record.get_absolute_url(), verbose_name=_("notification"))
+    recipient = tables.Column(accessor="notification__recipient", verbose_name=_("recipient"), orderable=False)
+
+    class Meta:
+        model = Delivery
+        fields = ["notification", "recipient", "channel", "status", "attempts", "last_error", "next_try_at",
+                  "sent_at", "created_at"]
 
 
 class ScheduleTable(tables.Table):

@@ -8,6 +8,13 @@ def run_job(job_id):
     return execute(job_id)
 
 
+@task(queue_name="default")
+def deliver(delivery_id):
+    from .services.notifications import send
+
+    return send(delivery_id)
+
+
 def _register_jobs():
     from django.utils.translation import gettext_lazy as _
 

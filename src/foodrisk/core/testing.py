@@ -10,6 +10,9 @@ with permission but outside the user's region.
         def form_data(self, region): return {...}
 """
 
+from contextlib import contextmanager
+from unittest import mock
+
 from django.contrib.auth.models import Permission
 from django.test import TestCase
 from django.urls import reverse
@@ -269,3 +272,20 @@ class APITestCases:
 
     class All(Read, Write):
         pass
+
+
+@contextmanager
+def capture_events(*names):
+    """[(event, payload)] of the events (all, or these names) emitted through core.outbox inside the block; their
+    reactions are queued as usual."""
+    from . import outbox
+
+    captured, emit = [], outbox.emit
+
+    def spy(event, **payload):
+        if not names or event in names:
+            captured.append((event, payload))
+        return emit(event, **payload)
+
+    with mock.patch.object(outbox, "emit", spy):
+        yield captured

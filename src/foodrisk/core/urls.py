@@ -4,6 +4,7 @@ from django.urls import path
 from .forms import LoginForm
 from .models import (
     AuditEntry,
+    Delivery,
     DictionaryType,
     ExportRequest,
     Job,
@@ -57,5 +58,7 @@ urlpatterns = [
     path("exports/<int:pk>/<str:op>/", ex.ExportRequestActionView.as_view(), name="exportrequest_action"),
     *crud_urls(ExportRequest, prefix="exports", list_view=ex.ExportRequestListView,
                detail_view=ex.ExportRequestDetailView),
+    *crud_urls(Delivery, prefix="deliveries", list_view=v.DeliveryListView, detail_view=v.DeliveryDetailView),
+    path("deliveries/<int:pk>/retry/", v.DeliveryRetryView.as_view(), name="delivery_retry"),
     *crud_urls(AuditEntry, prefix="audit", list_view=v.AuditEntryListView, detail_view=v.AuditEntryDetailView),
 ]

@@ -1,6 +1,8 @@
+from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from foodrisk.core.fields import EncryptedTextField
@@ -157,3 +159,38 @@ class CrosswalkEntry(models.Model):
 
     def __str__(self):
         return f"{self.scheme}:{self.local_id}"
+
+
+class RecordVersion(models.Model):
+    """One change of an archive row — an enterprise, a licence or a record (append-only): the changed fields'
+    values before and after.
+
+    Written in the transaction of the change, by the batch upserts (ingest) and the single-record saves;
+    an unchanged re-import writes none. `changes` is ``{field: {"before": …, "after": …}}`` (JSON values:
+    dates as ISO text, decimals as text; encrypted fields masked)."""
+
+    kind = models.CharField(_("kind"), max_length=20)  # enterprises, licences, inspections, …
+    natural_key = models.CharField(_("natural key"), max_length=100)
+    enterprise = models.ForeignKey(Enterprise, verbose_name=_("enterprise"), on_delete=models.CASCADE,
+                                   related_name="record_versions")
+    changes = models.JSONField(_("changes"), encoder=UnicodeJSONEncoder)
+    source = models.CharField(_("source system"), max_length=64, blank=True)
+    source_batch = models.BigIntegerField(_("import batch"), null=True, blank=True)
+    source_row = models.PositiveIntegerField(_("source row"), null=True, blank=True)
+    changed_at = models.DateTimeField(_("changed at"), default=timezone.now)
+    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("changed by"), null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+
+    scope_field = "enterprise__region"
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        db_table = "records_recordversion"  # kept from when it lived in records (moved below it: both write it)
+        ordering = ["-changed_at", "-pk"]
+        default_permissions = ("view",)  # append-only: written by the services, never edited
+        indexes = [models.Index(fields=["kind", "natural_key", "-changed_at"], name="records_version_key_idx")]
+        verbose_name = _("record version")
+        verbose_name_plural = _("record versions")
+
+    def __str__(self):
+        return f"{self.kind} {self.natural_key} {self.changed_at:%Y-%m-%d %H:%M}"

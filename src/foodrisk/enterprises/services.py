@@ -7,10 +7,10 @@ from django.utils import timezone
 from django.utils.translation import gettext, pgettext
 
 from foodrisk.core import bulk
+from foodrisk.core.events import records_changed
 from foodrisk.core.services import audit, objects
-from foodrisk.records import history
-from foodrisk.records.events import emit_after_commit
 
+from . import history
 from .models import DataChange, Enterprise, Licence
 
 
@@ -94,7 +94,7 @@ def upsert_licences(rows, *, source="", batch_id=None, file_digest="", batch_siz
         mark_data_changed(enterprise_ids)
         audit.record_bulk("enterprises.licence.upsert", "enterprises.licence", rows, exclude=("source_row",),
                           details={"source": source, "batch": batch_id})
-        emit_after_commit("licences", enterprise_ids)
+        records_changed("licences", enterprise_ids)
     return written
 
 
@@ -114,7 +114,7 @@ def save_enterprise(enterprise, *, user=None):
         audit.record(f"enterprises.enterprise.{'create' if creating else 'update'}", enterprise, before=before,
                      after=after, user=user)
         history.record_single("enterprises", enterprise, before, after, user=user, old=stored)
-        emit_after_commit("enterprises", {enterprise.pk})
+        records_changed("enterprises", {enterprise.pk})
     return enterprise
 
 
@@ -149,7 +149,7 @@ def save_licence(licence, *, user=None):
         audit.record(f"enterprises.licence.{'create' if creating else 'update'}", licence, before=before,
                      after=after, user=user)
         history.record_single("licences", licence, before, after, user=user)
-        emit_after_commit("licences", {licence.enterprise_id})
+        records_changed("licences", {licence.enterprise_id})
     return licence
 
 
@@ -161,12 +161,12 @@ def delete_licence(licence, *, user=None):
         enterprise_id = licence.enterprise_id
         licence.delete()
         mark_data_changed([enterprise_id])
-        emit_after_commit("licences", {enterprise_id})
+        records_changed("licences", {enterprise_id})
 
 
 # Bookkeeping that goes with its enterprise. Any other row pointing at an enterprise (licences, records, scores,
 # alerts, tasks…) is part of its file: every such relation cascades, so deleting would lose it silently.
-DELETED_WITH_ENTERPRISE = frozenset({"enterprises.DataChange", "records.RecordVersion"})
+DELETED_WITH_ENTERPRISE = frozenset({"enterprises.DataChange", "enterprises.RecordVersion"})
 
 
 class EnterpriseInUse(Exception):

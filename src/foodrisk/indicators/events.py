@@ -1,9 +1,15 @@
-"""Events of the indicator library. Scoring listens (indicators never imports scoring).
+"""Events of the indicator library. Scoring reacts (indicators never imports scoring) through core.outbox.
 
-`indicator_set_activated` is sent after commit with indicator_set (the newly active set),
-retired (the set it replaced, or None) and user.
+`indicator_set_activated`: indicator_set_id (the newly active set), retired_id (the set it replaced, or None), user_id
+(who activated it);
+emitted inside the activating transaction.
 """
 
-from django.dispatch import Signal
+from foodrisk.core import outbox
 
-indicator_set_activated = Signal()
+INDICATOR_SET_ACTIVATED = "indicator_set_activated"
+
+
+def indicator_set_activated(indicator_set, retired=None, user=None):
+    outbox.emit(INDICATOR_SET_ACTIVATED, indicator_set_id=indicator_set.pk,
+                retired_id=getattr(retired, "pk", None), user_id=getattr(user, "pk", None))

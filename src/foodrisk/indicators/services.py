@@ -4,7 +4,7 @@ Lifecycle: draft → submitted → approved → active → retired.
 - Only drafts are edited; each edit is validated by the engine (SpecError → SpecValidationError).
 - Approval needs a second person: the approver is neither the creator nor the submitter.
 - Activation retires the previously active set of the same scope (one active set per scope,
-  also a database constraint) and sends `indicator_set_activated` after commit.
+  also a database constraint) and queues `indicator_set_activated` in its transaction.
 - Rollback = a new version whose spec is a copy of a previously approved version, activated at once.
   Design choice: a rollback is **not** re-approved. The copied spec is identical to one that already
   passed two-person approval (we copy it verbatim and record the source version and its approver);
@@ -304,8 +304,7 @@ def activate(obj, *, user, note="", confirmed=False, previewed_as=None):
         obj.save()
         audit.record("indicators.indicatorset.activate", obj, before=before, after=_state(obj), user=user,
                      details={"note": note, "retired": previous.pk if previous else None})
-        transaction.on_commit(lambda: indicator_set_activated.send(
-            sender=IndicatorSet, indicator_set=obj, retired=previous, user=user))
+        indicator_set_activated(obj, previous, user)
     return obj
 
 

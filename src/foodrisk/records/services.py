@@ -1,14 +1,14 @@
 """Writes of supervision records. Single records (UI, API, inspection results) and batches (ingest)
-go through here: one transaction, one audit entry, records_changed after commit."""
+go through here: one transaction, one audit entry, records_changed queued in it (core.outbox)."""
 
 from django.db import transaction
 
 from foodrisk.core import bulk
+from foodrisk.core.events import records_changed
 from foodrisk.core.services import audit, objects
+from foodrisk.enterprises import history
 from foodrisk.enterprises.services import mark_data_changed
 
-from . import history
-from .events import emit_after_commit
 from .models import RECORD_KINDS
 
 KIND_OF_MODEL = {model: kind for kind, model in RECORD_KINDS.items()}
@@ -43,7 +43,7 @@ def upsert_records(kind, rows, *, source="", batch_id=None, file_digest="", batc
         audit.record_bulk(f"records.{kind}.upsert", f"records.{model._meta.model_name}",
                           rows, exclude=("source_row",),
                           details={"source": source, "batch": batch_id, "file_digest": file_digest})
-        emit_after_commit(kind, enterprise_ids)
+        records_changed(kind, enterprise_ids)
     return written
 
 
@@ -62,7 +62,7 @@ def save_record(record, *, user=None, emit=True):
                      before=before, after=after, user=user)
         history.record_single(kind, record, before, after, user=user)
         if emit:
-            emit_after_commit(kind, {record.enterprise_id}, [record])
+            records_changed(kind, {record.enterprise_id})
     return record
 
 
@@ -73,12 +73,12 @@ def save_records(records, *, user=None):
         for record in records:
             save_record(record, user=user, emit=False)
         if records:
-            emit_after_commit(KIND_OF_MODEL[type(records[-1])], {r.enterprise_id for r in records}, list(records))
+            records_changed(KIND_OF_MODEL[type(records[-1])], {r.enterprise_id for r in records})
     return records
 
 
 def delete_record(record, *, user=None):
-    """Delete one record: audit entry with the state before, `records_changed` after commit."""
+    """Delete one record: audit entry with the state before, `records_changed` queued."""
     model = type(record)
     kind = KIND_OF_MODEL[model]
     with transaction.atomic():
@@ -86,7 +86,7 @@ def delete_record(record, *, user=None):
         enterprise_id = record.enterprise_id
         record.delete()
         mark_data_changed({enterprise_id})
-        emit_after_commit(kind, {enterprise_id})
+        records_changed(kind, {enterprise_id})
 
 
 def file_sha256(file):

@@ -6,7 +6,8 @@ from django.urls import reverse
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
-from . import history
+from foodrisk.enterprises import history
+
 from .models import RECORD_KINDS, Attachment
 
 DEFAULT_LIMIT = 20
@@ -87,7 +88,7 @@ def timeline(enterprise, user, limit=DEFAULT_LIMIT):
     """Every kind merged, newest event first. Returns (entries, total, counts by kind)."""
     entries, counts = [], {}
     cap = limit or MAX_ALL
-    versions = history.counts_for(user, enterprise) if user.has_perm("records.view_recordversion") else {}
+    versions = history.counts_for(user, enterprise) if user.has_perm("enterprises.view_recordversion") else {}
     for kind, model in visible_kinds(user).items():
         qs = model.objects.restrict(user, "view").filter(enterprise=enterprise)
         counts[kind] = qs.count()

@@ -14,8 +14,9 @@ from foodrisk.core.views.generic import (
     ObjectListView,
     ScopedMixin,
 )
+from foodrisk.enterprises import history
 
-from . import filtersets, forms, history, services, tables
+from . import filtersets, forms, services, tables
 from .models import RECORD_KINDS, Attachment
 
 URL_PREFIX = {
@@ -48,7 +49,7 @@ class RecordDetailView(ObjectDetailView):
 
             ctx["related"] = [(_("attachments"), Attachment.objects.restrict(user, "view").filter(
                 content_type=ContentType.objects.get_for_model(self.model), object_id=self.object.pk))]
-        if user.has_perm("records.view_recordversion"):
+        if user.has_perm("enterprises.view_recordversion"):
             kind = services.KIND_OF_MODEL[self.model]
             ctx["history"] = [(v, history.display_changes(self.model, v.changes)) for v in history.versions_of(
                 user, kind, getattr(self.object, self.model.natural_key_field))]
@@ -56,7 +57,7 @@ class RecordDetailView(ObjectDetailView):
 
 
 class RecordEditView(ObjectEditView):
-    """Create or edit one record through services.save_record (audit + records_changed after commit)."""
+    """Create or edit one record through services.save_record (audit + records_changed in its transaction)."""
 
     template_name = "enterprises/form.html"
 

@@ -8,19 +8,20 @@ class ScoringConfig(AppConfig):
     verbose_name = _("Scoring and grading")
 
     def ready(self):
-        from foodrisk.core import health, metrics
+        from foodrisk.core import health, metrics, outbox
         from foodrisk.core import navigation as nav
-        from foodrisk.indicators.events import indicator_set_activated
-        from foodrisk.records.events import records_changed
+        from foodrisk.core.events import RECORDS_CHANGED
+        from foodrisk.core.services.jobs import job_abandoned
+        from foodrisk.indicators.events import INDICATOR_SET_ACTIVATED
 
         from . import handlers, ops
 
         health.register("scoring_run", ops.scoring_run_age, critical=False)
         metrics.register_collector(ops.scoring_metrics)
 
-        records_changed.connect(handlers.on_records_changed, dispatch_uid="scoring.records_changed")
-        indicator_set_activated.connect(handlers.on_indicator_set_activated,
-                                        dispatch_uid="scoring.indicator_set_activated")
+        outbox.react(RECORDS_CHANGED, "foodrisk.scoring.handlers.on_records_changed", queue="scoring")
+        outbox.react(INDICATOR_SET_ACTIVATED, "foodrisk.scoring.handlers.on_indicator_set_activated")
+        job_abandoned.connect(handlers.on_job_abandoned, dispatch_uid="scoring.job_abandoned")
 
         nav.section("scoring", _("Scoring and grading"), "bi-speedometer2", order=30)
         nav.add("scoring", _("Grade overview"), "scoring:dashboard", "scoring.view_score")

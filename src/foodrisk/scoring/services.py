@@ -40,9 +40,8 @@ from foodrisk.core.services import audit
 from foodrisk.enterprises.models import Enterprise
 from foodrisk.indicators.services import active_sets
 
-from . import model_services
+from . import events, model_services
 from .choices import GRADES, AdjustmentStatus, RunKind, RunStatus
-from .events import grade_changed
 from .models import GradeAdjustment, GradeChange, Score, ScoringRun
 from .snapshot import MAX_IN_LIST, build_snapshot
 
@@ -50,6 +49,7 @@ logger = logging.getLogger(__name__)
 
 STALE_AFTER = timedelta(hours=6)
 STALE_ERROR = "worker stopped before the run finished (marked stale)"
+ABANDONED_ERROR = "the worker running this run stopped responding (heartbeat lost); nothing was published"
 ENGINE_THREADS = 2
 PUBLISH_SLICE = 50_000  # score rows turned into Python rows and written per step
 
@@ -164,6 +164,11 @@ def _mark_failed(run, message, *, error=None, user=None, **fields):
     return bool(marked)
 
 
+def mark_abandoned(run):
+    """The run of a job whose worker died (core's recovery found its heartbeat stale) becomes failed."""
+    return _mark_failed(run, ABANDONED_ERROR)
+
+
 def fail_stale_runs(older_than=STALE_AFTER):
     """Runs left `running` by a killed worker are marked failed (they never published anything)."""
     cutoff = timezone.now() - older_than
@@ -229,9 +234,10 @@ def run_scoring(kind, as_of=None, user=None, enterprise_ids=None, *, job=None, p
             del snapshot, model  # publishing needs only the scores (1M: ~1.5 GB of Arrow freed)
         t2 = time.perf_counter()
         progress(0.6, 1, "publish")
-        changes = []
         with transaction.atomic():
             changes = _publish(run, parts, as_of, enterprise_ids, timing, model_reasons=model_reasons)
+            if changes:
+                events.run_changed_grades(run)
             t4 = time.perf_counter()
         timing["commit_s"] = _now_ms(t4)  # includes the deferred foreign-key checks of the Score rows
         timing["publish_s"] = _now_ms(t2)
@@ -241,9 +247,6 @@ def run_scoring(kind, as_of=None, user=None, enterprise_ids=None, *, job=None, p
     except Exception as exc:
         _fail(run, exc, user=user, timing=timing)
         raise
-    if changes:
-        transaction.on_commit(lambda: grade_changed.send(sender=ScoringRun, run=run, adjustment=None,
-                                                         changes=changes))
     return run
 
 
@@ -577,8 +580,7 @@ def _set_grade(enterprise_id, grade, *, adjustment, reasons):
 
 def _emit(adjustment, change):
     if change:
-        transaction.on_commit(lambda: grade_changed.send(sender=GradeAdjustment, run=None, adjustment=adjustment,
-                                                         changes=[change]))
+        events.adjustment_changed_grade(adjustment, change)
 
 
 def computed_grade(enterprise_id):

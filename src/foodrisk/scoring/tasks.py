@@ -19,18 +19,19 @@ def _run(job, kind, as_of=None, enterprise_ids=None):
             "distribution": run.grade_distribution, "timing": run.timing}
 
 
-@jobs.register("scoring.full", _("Full scoring run"), queue="scoring", permission="scoring.add_scoringrun")
+@jobs.register("scoring.full", _("Full scoring run"), queue="scoring", permission="scoring.add_scoringrun",
+               retry=True)  # publishes in one transaction: a run that died published nothing
 def full_run(job, as_of=None):
     return _run(job, "full", as_of)
 
 
-@jobs.register("scoring.incremental", _("Incremental scoring run"), queue="scoring",
+@jobs.register("scoring.incremental", _("Incremental scoring run"), queue="scoring", retry=True,
                permission="scoring.add_scoringrun")
 def incremental_run(job, as_of=None, enterprise_ids=None):
     return _run(job, "incremental", as_of, enterprise_ids)
 
 
-@jobs.register("indicators.preview", _("Indicator set impact preview"), queue="scoring",
+@jobs.register("indicators.preview", _("Indicator set impact preview"), queue="scoring", retry=True,
                permission="indicators.preview_indicatorset")
 def impact_preview(job, indicator_set, as_of=None):
     from foodrisk.indicators.models import IndicatorSet
@@ -44,7 +45,7 @@ def impact_preview(job, indicator_set, as_of=None):
 
 
 @jobs.register("scoring.model_preview", _("Impact preview of a change of model"), queue="scoring",
-               permission="scoring.promote_modelversion")
+               permission="scoring.promote_modelversion", retry=True)  # a preview publishes nothing
 def model_preview(job, target=None, as_of=None):
     from . import services
     from .models import ModelVersion
@@ -55,7 +56,7 @@ def model_preview(job, target=None, as_of=None):
     return {"run": run.pk, "moved": run.summary.get("moved"), "population": run.enterprise_count}
 
 
-@jobs.register("scoring.expire_adjustments", _("Expire grade adjustments"), queue="scoring")
+@jobs.register("scoring.expire_adjustments", _("Expire grade adjustments"), queue="scoring", retry=True)
 def expire_adjustments(job):
     from . import services
 

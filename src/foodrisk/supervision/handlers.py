@@ -1,27 +1,25 @@
-"""Supervision reacts to other apps' events; connected in SupervisionConfig.ready().
+"""Supervision reacts to other apps' events in the worker (subscribed in SupervisionConfig.ready through
+core.outbox).
 
-- alerts.alert_transitioned (after commit), action "dispatch": when the parameter
-  `alert_dispatch_creates_task` is true, an inspection task is created for the dispatched alert.
+- alerts' alert_transitioned, action "dispatch": when the parameter `alert_dispatch_creates_task` is true, an
+  inspection task is created for the dispatched alert (once: create_task_from_alert returns the existing one).
 """
 
-import logging
 
-logger = logging.getLogger(__name__)
-
-
-def on_alert_transitioned(sender, alert=None, action=None, user=None, **kwargs):
-    if action != "dispatch" or alert is None:
-        return
+def on_alert_transitioned(alert_id=None, action=None, user_id=None, **kwargs):
+    if action != "dispatch" or alert_id is None:
+        return None
     from foodrisk.core import params
 
     if not params.get("alert_dispatch_creates_task", False):
-        return
+        return None
+    from foodrisk.alerts.models import Alert
+    from foodrisk.core.models import User
+
     from .services.tasks import create_task_from_alert
 
-    try:
-        create_task_from_alert(alert, user=user)
-    except Exception:  # the alert is dispatched; a task that cannot be created must not fail it
-        logger.exception("task for dispatched alert %s not created", getattr(alert, "pk", None))
+    user = User.objects.filter(pk=user_id).first() if user_id else None
+    return {"task": create_task_from_alert(Alert.objects.get(pk=alert_id), user=user).pk}
 
 
 def connect():
@@ -29,8 +27,7 @@ def connect():
 
     if not apps.is_installed("foodrisk.alerts"):
         return
-    try:
-        from foodrisk.alerts.events import alert_transitioned
-    except ImportError:  # the alerts app without its events module
-        return
-    alert_transitioned.connect(on_alert_transitioned, dispatch_uid="supervision.alert_transitioned")
+    from foodrisk.alerts.events import ALERT_TRANSITIONED
+    from foodrisk.core import outbox
+
+    outbox.react(ALERT_TRANSITIONED, "foodrisk.supervision.handlers.on_alert_transitioned")

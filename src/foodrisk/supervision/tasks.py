@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from foodrisk.core import jobs
 
 
-@jobs.register("supervision.flag_overdue", _("Flag overdue supervision tasks"))
+@jobs.register("supervision.flag_overdue", _("Flag overdue supervision tasks"), retry=True)
 def flag_overdue(job):
     from .services.tasks import flag_overdue as run
 

@@ -1,13 +1,14 @@
 from .audit import AuditChainHead, AuditEntry
-from .config import DictionaryItem, DictionaryType, MessageTemplate, Notification, Parameter
+from .config import Delivery, DictionaryItem, DictionaryType, MessageTemplate, Notification, Parameter
 from .exports import ExportRequest
-from .jobs import Job, Schedule
+from .jobs import Job, Schedule, WorkerProcess
 from .regions import Organisation, Region
 from .users import Role, User
 
 __all__ = [
     "AuditChainHead",
     "AuditEntry",
+    "Delivery",
     "DictionaryItem",
     "DictionaryType",
     "ExportRequest",
@@ -20,4 +21,5 @@ __all__ = [
     "Role",
     "Schedule",
     "User",
+    "WorkerProcess",
 ]

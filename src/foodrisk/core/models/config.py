@@ -126,3 +126,46 @@ class Notification(models.Model):
 
     def __str__(self):
         return self.title
+
+
+class DeliveryChannel(models.TextChoices):
+    EMAIL = "email", _("E-mail")
+    SMS = "sms", _("SMS")
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+
+
+class Delivery(models.Model):
+    """One notification to one recipient over one outside channel (e-mail, SMS), sent by the worker and retried
+    with backoff until it goes through or the attempts run out. Written in the transaction of the event it tells
+    about, so a crash between the event and the send loses nothing."""
+
+    notification = models.ForeignKey(Notification, verbose_name=_("notification"), on_delete=models.CASCADE,
+                                     related_name="deliveries")
+    channel = models.CharField(_("channel"), max_length=10, choices=DeliveryChannel.choices)
+    status = models.CharField(_("status"), max_length=10, choices=DeliveryStatus.choices,
+                              default=DeliveryStatus.PENDING, db_index=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+    next_try_at = models.DateTimeField(_("next try"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    scope_field = "notification__recipient__organisation__region"
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("delivery")
+        verbose_name_plural = _("deliveries")
+        constraints = [models.UniqueConstraint(fields=["notification", "channel"], name="core_delivery_once")]
+
+    def __str__(self):
+        return f"{self.notification} → {self.get_channel_display()}"
+
+    def get_absolute_url(self):
+        return reverse("core:delivery_detail", args=[self.pk])

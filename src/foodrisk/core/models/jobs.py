@@ -47,6 +47,11 @@ class Job(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     started_at = models.DateTimeField(_("started"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    # A running job's process stamps heartbeat_at every few seconds; a job whose heartbeat stopped was
+    # abandoned by a dead worker (services.jobs.recover_abandoned marks it failed or queues it again).
+    heartbeat_at = models.DateTimeField(_("heartbeat"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    worker_id = models.CharField(_("worker"), max_length=64, blank=True)
 
     scope_field = "region"
     objects = JobQuerySet.as_manager()
@@ -101,3 +106,25 @@ class Schedule(models.Model):
 
     def get_absolute_url(self):
         return reverse("core:schedule_detail", args=[self.pk])
+
+
+class WorkerProcess(models.Model):
+    """A running `foodrisk db_worker` process: its heartbeat tells readiness checks and the recovery of abandoned
+    work whether it is alive."""
+
+    worker_id = models.CharField(_("worker"), max_length=64, unique=True)
+    hostname = models.CharField(_("host"), max_length=255, blank=True)
+    pid = models.PositiveIntegerField(_("process id"), null=True, blank=True)
+    queues = models.CharField(_("queues"), max_length=200, blank=True)
+    started_at = models.DateTimeField(_("started"), auto_now_add=True)
+    beat_at = models.DateTimeField(_("heartbeat"), db_index=True)
+    stopped_at = models.DateTimeField(_("stopped"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-beat_at"]
+        verbose_name = _("worker process")
+        verbose_name_plural = _("worker processes")
+        default_permissions = ("view",)
+
+    def __str__(self):
+        return f"{self.hostname}:{self.pid} ({self.worker_id[:8]})"

@@ -131,7 +131,7 @@ def _notify_approvers(req):
               if (req.region_id is None and u.scope_prefix == "") or (req.region_id and u.in_scope(req.region_id))]
     context = {"subject": str(req), "requester": req.requested_by}
     link = req.get_absolute_url()
-    transaction.on_commit(lambda: notifications.notify(people, "approval_requested", context, link=link))
+    notifications.notify(people, "approval_requested", context, link=link)  # in-app now, mail/SMS by the worker
 
 
 def _locked(req, user):

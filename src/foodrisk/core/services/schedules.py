@@ -44,18 +44,24 @@ def next_run(schedule, after):
 
 
 def run_due(now=None):
-    """Start a job for every enabled schedule whose time has come; returns the jobs started."""
+    """Start a job for every enabled schedule whose time has come; returns the jobs started.
+
+    Several scheduler nodes may run this at once: each due schedule is claimed in a transaction with
+    `SELECT … FOR UPDATE SKIP LOCKED` and re-checked there, so a schedule another node holds is skipped and one
+    it has just moved on is no longer due — a run starts once. (SQLite has no FOR UPDATE, but our transactions
+    there take the write lock at BEGIN, which serialises the re-check the same way.)"""
     now = now or timezone.now()
+    for schedule in Schedule.objects.filter(enabled=True, next_run_at__isnull=True):
+        Schedule.objects.filter(pk=schedule.pk, next_run_at__isnull=True).update(next_run_at=next_run(schedule, now))
     started = []
-    for schedule in Schedule.objects.filter(enabled=True):
-        if schedule.next_run_at is None:
-            Schedule.objects.filter(pk=schedule.pk).update(next_run_at=next_run(schedule, now))
-            continue
-        if schedule.next_run_at > now:
-            continue
+    due = list(Schedule.objects.filter(enabled=True, next_run_at__lte=now).values_list("pk", flat=True))
+    for pk in due:
         with transaction.atomic():
-            job = jobs.start(schedule.job_kind, params=schedule.params, schedule=schedule,
-                             title=schedule.name)
-            Schedule.objects.filter(pk=schedule.pk).update(last_run_at=now, next_run_at=next_run(schedule, now))
+            schedule = (Schedule.objects.select_for_update(skip_locked=True)
+                        .filter(pk=pk, enabled=True, next_run_at__lte=now).first())
+            if schedule is None:  # claimed by another node, or no longer due
+                continue
+            job = jobs.start(schedule.job_kind, params=schedule.params, schedule=schedule, title=schedule.name)
+            Schedule.objects.filter(pk=pk).update(last_run_at=now, next_run_at=next_run(schedule, now))
         started.append(job)
     return started

@@ -11,6 +11,7 @@ from django.views import View
 from .. import filtersets, forms, tables
 from ..models import (
     AuditEntry,
+    Delivery,
     DictionaryType,
     Job,
     MessageTemplate,
@@ -282,6 +283,35 @@ class JobDetailView(ObjectDetailView):
         if self.request.htmx:
             return ["core/job_detail.html#status"]
         return [self.template_name]
+
+
+# --- deliveries (e-mail / SMS notifications sent by the worker) -------------------------------------
+class DeliveryListView(ObjectListView):
+    model = Delivery
+    table_class = tables.DeliveryTable
+    filterset_fields = ["status", "channel"]
+
+
+class DeliveryDetailView(ObjectDetailView):
+    model = Delivery
+    template_name = "core/delivery_detail.html"
+
+    def get_template_names(self):
+        return [self.template_name]
+
+
+class DeliveryRetryView(LoginRequiredMixin, View):
+    """Send a failed delivery again (attempts start over); audited."""
+
+    def post(self, request, pk):
+        if not request.user.has_perm("core.change_delivery"):
+            raise PermissionDenied
+        delivery = get_object_or_404(Delivery.objects.restrict(request.user, "change"), pk=pk)
+        if notifications.retry(delivery, user=request.user):
+            messages.success(request, _("The delivery is queued to be sent again."))
+        else:
+            messages.error(request, _("Only a failed delivery can be sent again."))
+        return redirect(delivery.get_absolute_url())
 
 
 # --- audit -----------------------------------------------------------------------------------------

@@ -32,7 +32,7 @@ def _state(task):
                                         "overdue", "inspection", "verified_by", "submitted_by", "outcome"))
 
 
-def _notify_after_commit(task, recipients, subject):
+def _notify(task, recipients, subject):
     from foodrisk.core.models import MessageTemplate
     from foodrisk.core.services import notifications
 
@@ -42,7 +42,7 @@ def _notify_after_commit(task, recipients, subject):
     link = task.get_absolute_url()
     context = {"task": task, "enterprise": task.enterprise, "kind": task.get_kind_display(),
                "due": task.due_on, "subject": subject}
-    transaction.on_commit(lambda: notifications.notify(people, "task_assigned", context, link=link))
+    notifications.notify(people, "task_assigned", context, link=link)
 
 
 def _check_people(enterprise, organisation, people):
@@ -87,7 +87,7 @@ def create_task(enterprise, kind, *, user, organisation, assignee=None, second_a
         audit.record("supervision.task.create", task, after=_state(task), user=user,
                      details={"source": source, "source_ref": source_ref})
         if notify:
-            _notify_after_commit(task, [assignee, second_assignee], task.title)
+            _notify(task, [assignee, second_assignee], task.title)
     return task
 
 
@@ -296,7 +296,7 @@ def verify_rectification(task, *, user, accepted, note=""):
             task.status, task.outcome = S.IN_PROGRESS, note.strip()
         _finish(task, "verify" if accepted else "return", before, user, details={"accepted": bool(accepted)})
         if not accepted:
-            _notify_after_commit(task, [task.assignee], _("Rectification evidence returned"))
+            _notify(task, [task.assignee], _("Rectification evidence returned"))
     return task
 
 
