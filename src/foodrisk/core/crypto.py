@@ -50,3 +50,40 @@ def mask(value: str, keep_start: int = 1, keep_end: int = 0) -> str:
         return value[:1] + "*" * (len(value) - 1)
     hidden = len(value) - keep_start - keep_end
     return value[:keep_start] + "*" * hidden + (value[-keep_end:] if keep_end else "")
+
+
+# --- sensitive cells inside JSON documents -------------------------------------------------------------------
+# A quarantined row keeps the cells of the file as read; a cell feeding a sensitive field (the legal
+# representative) is stored like that field, encrypted, as {"sealed": ciphertext}: a JSON string cannot be told
+# apart from a value that happens to start with the ciphertext prefix, an object with this one key can.
+SEALED = "sealed"
+
+
+def seal(text):
+    """A sensitive cell as kept in a JSON document; empty stays empty."""
+    return {SEALED: encrypt(str(text))} if text not in (None, "") else text
+
+
+def is_sealed(value):
+    return isinstance(value, dict) and len(value) == 1 and SEALED in value
+
+
+def unseal(value):
+    """The cell in clear (for processing it again, never for showing it)."""
+    return decrypt(value[SEALED]) if is_sealed(value) else value
+
+
+def mask_sealed(value):
+    """How a cell is shown: a sealed one masked like the field it feeds, any other as it is."""
+    return mask(unseal(value)) if is_sealed(value) else value
+
+
+def redact_sealed(value):
+    """A JSON document with every sealed cell replaced by "***" (audit snapshots, like encrypted fields)."""
+    if is_sealed(value):
+        return "***"
+    if isinstance(value, dict):
+        return {k: redact_sealed(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redact_sealed(v) for v in value]
+    return value

@@ -55,7 +55,9 @@ class CorrectionForm(forms.Form):
 
     def __init__(self, *args, row=None, **kwargs):
         super().__init__(*args, **kwargs)
-        data = row.corrected_data or row.raw_data
+        from .services.quarantine import shown
+
+        data = shown(row.corrected_data or row.raw_data)  # a sensitive cell masked; unchanged, it is kept
         self.headers = list(data)
         for i, header in enumerate(self.headers):
             self.fields[f"c{i}"] = forms.CharField(label=header, required=False, initial=data[header],

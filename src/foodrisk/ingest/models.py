@@ -214,6 +214,13 @@ class QuarantinedRow(models.Model):
         return reverse("ingest:quarantinedrow_detail", args=[self.pk])
 
     @property
+    def shown_raw(self):
+        """The cells as read, for display: sensitive ones masked."""
+        from .services.quarantine import shown
+
+        return shown(self.raw_data)
+
+    @property
     def reason_labels(self):
         """The reasons in words (「检查日期：不是有效日期」), for the pages, the workbook and the API."""
         from .validators import reason_label
@@ -252,6 +259,13 @@ class MatchCandidate(models.Model):
 
     def get_absolute_url(self):
         return reverse("ingest:matchcandidate_detail", args=[self.pk])
+
+    @property
+    def shown_raw(self):
+        """The cells as read, for display: sensitive ones masked."""
+        from .services.quarantine import shown
+
+        return shown(self.raw_data)
 
 
 class QualitySnapshot(models.Model):

@@ -144,7 +144,9 @@ def region_of(obj):
 
 
 def snapshot(obj, fields=None):
-    """The audited state of a model instance: concrete fields, with encrypted ones masked."""
+    """The audited state of a model instance: concrete fields, with encrypted ones (and sealed cells of JSON
+    documents) masked."""
+    from ..crypto import redact_sealed
     from ..fields import EncryptedTextField
 
     data = {}
@@ -154,6 +156,8 @@ def snapshot(obj, fields=None):
         value = getattr(obj, field.attname)
         if isinstance(field, EncryptedTextField):
             value = "***" if value else ""
+        elif isinstance(field, models.JSONField):
+            value = redact_sealed(value)  # sensitive cells kept in a document, e.g. a quarantined row's
         elif isinstance(field, models.FileField):
             value = value.name if value else ""
         data[field.attname] = value

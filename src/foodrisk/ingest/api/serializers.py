@@ -51,7 +51,20 @@ class BatchUploadSerializer(serializers.Serializer):
         help_text=_("A file already imported (same SHA-256, source and kind) is refused with 409 unless this is true."))
 
 
-class QuarantinedRowSerializer(ScopedModelSerializer):
+class ShownCellsMixin:
+    """Raw and corrected cells as the pages show them: a sensitive cell masked (it is stored encrypted)."""
+
+    def to_representation(self, instance):
+        from ..services.quarantine import shown
+
+        data = super().to_representation(instance)
+        for name in ("raw_data", "corrected_data"):
+            if data.get(name):
+                data[name] = shown(data[name])
+        return data
+
+
+class QuarantinedRowSerializer(ShownCellsMixin, ScopedModelSerializer):
     reason_labels = serializers.ListField(child=serializers.CharField(), read_only=True,
                                           help_text=_("The reasons in words (Chinese)."))
 
@@ -62,7 +75,7 @@ class QuarantinedRowSerializer(ScopedModelSerializer):
         read_only_fields = fields
 
 
-class MatchCandidateSerializer(ScopedModelSerializer):
+class MatchCandidateSerializer(ShownCellsMixin, ScopedModelSerializer):
     class Meta:
         model = MatchCandidate
         fields = ["id", "batch", "row_no", "name", "address", "enterprise", "score", "status", "raw_data",

@@ -10,9 +10,11 @@ from django.db.backends.base.operations import BaseDatabaseOperations
 from django.utils import timezone
 
 from foodrisk.core import bulk, params
+from foodrisk.core.crypto import seal
 from foodrisk.core.models import Region
 from foodrisk.core.querysets import region_prefix
 from foodrisk.enterprises.models import CrosswalkEntry, Enterprise, Licence
+from foodrisk.enterprises.sensitive import SENSITIVE_FIELDS
 from foodrisk.enterprises.services import name_initials, upsert_enterprises, upsert_licences
 from foodrisk.records.models import RECORD_KINDS, ListEntry
 from foodrisk.records.services import upsert_records
@@ -500,9 +502,15 @@ class Pipeline:
                                       for _no, cells in numbered_rows if not cell(cells, uscc)
                                       and not any(N.code(cell(cells, i)) in known for i, known in ids)])
 
+    def sensitive_headers(self, headers):
+        """The headers whose cells feed a sensitive field (kept sealed in quarantined rows)."""
+        return {headers[i] for i, f, _dates in self.profile.columns(headers) if f in SENSITIVE_FIELDS}
+
     def prepare(self, headers, numbered_rows, *, forced_enterprise=None):
         """Clean, validate and resolve a chunk (no writes): [(outcome, model row or None)]."""
-        plan = self.cell_plan(self.profile.columns(headers))
+        columns = self.profile.columns(headers)
+        plan = self.cell_plan(columns)
+        sealed = {i for i, f, _dates in columns if f in SENSITIVE_FIELDS}
         schemes = self.profile.schemes
         prepared = []
         for row_no, cells in numbered_rows:
@@ -515,7 +523,7 @@ class Pipeline:
             if schemes and not reasons:
                 outcome.ties = self.ties(values, values.get("uscc") if self.kind == "enterprises" else enterprise_id)
             if reasons:
-                outcome.raw = _raw(headers, cells)
+                outcome.raw = _raw(headers, cells, sealed)
                 if match is not None and len(reasons) == 1:
                     outcome.status = "review"
                     outcome.candidate = (match.enterprise_id, round(match.score, 4), values.get("enterprise_name") or "",
@@ -750,11 +758,14 @@ def cell_text(value):
     return N.storable(str(value))
 
 
-def _raw(headers, cells):
+def _raw(headers, cells, sealed=()):
+    """The row as read, for quarantine and review; the cells of sensitive fields (`sealed` column indexes)
+    encrypted like the field itself (core.crypto.seal)."""
     raw = {}
     for i, h in enumerate(headers):
         if h:
-            raw[N.storable(h)] = cell_text(cells[i]) if i < len(cells) else ""
+            value = cell_text(cells[i]) if i < len(cells) else ""
+            raw[N.storable(h)] = seal(value) if i in sealed else value
     return raw
 
 

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from foodrisk.core import bulk
+from foodrisk.core.crypto import is_sealed, mask_sealed, seal, unseal
 from foodrisk.core.services import audit
 
 from ..models import Batch, MatchCandidate, QuarantinedRow
@@ -65,10 +66,12 @@ def resubmit_many(pairs, *, user=None):
     results = [None] * len(pairs)
     by_batch = {}
     for i, (qrow, corrected) in enumerate(pairs):
+        corrected = in_clear(qrow, corrected)
         by_batch.setdefault(qrow.batch_id, {}).setdefault(tuple(corrected), []).append((i, qrow, corrected))
     for groups in by_batch.values():
         batch = next(iter(groups.values()))[0][1].batch
         pipe = Pipeline(batch, changed_by=user)
+        sensitive = {headers: pipe.sensitive_headers(list(headers)) for headers in groups}
         now, entries, changed, reviews, counts = timezone.now(), [], [], [], Counter()
         with transaction.atomic():
             for headers, group in groups.items():  # rows with the same columns go through the pipeline together
@@ -77,7 +80,8 @@ def resubmit_many(pairs, *, user=None):
                 for (i, qrow, corrected), outcome in zip(group, outcomes, strict=True):
                     results[i] = outcome
                     before = audit.snapshot(qrow)
-                    qrow.corrected_data, qrow.decided_by, qrow.updated_at = corrected, decided_by, now
+                    qrow.corrected_data = {h: seal(v) if h in sensitive[headers] else v for h, v in corrected.items()}
+                    qrow.decided_by, qrow.updated_at = decided_by, now
                     if outcome.status == "quarantined":
                         qrow.reasons, qrow.reason_codes = outcome.reasons, " ".join(outcome.reasons)[:500]
                         action, details = "ingest.quarantine.resubmit_failed", None
@@ -98,6 +102,22 @@ def resubmit_many(pairs, *, user=None):
                 _adjust(batch.pk, **counts)
             audit.record_many(entries)
     return results
+
+
+def shown(data):
+    """A quarantined row's cells as pages, workbooks and the API show them: sensitive ones masked."""
+    return {h: mask_sealed(v) for h, v in (data or {}).items()}
+
+
+def in_clear(qrow, corrected):
+    """The corrected cells to process: a sensitive cell sent back as it was shown (masked) keeps the stored
+    value; one the user typed anew is taken as typed."""
+    stored = qrow.corrected_data or qrow.raw_data
+    out = {}
+    for h, v in corrected.items():
+        before = stored.get(h)
+        out[h] = unseal(before) if is_sealed(before) and v == mask_sealed(before) else v
+    return out
 
 
 def discard(qrow, reason, *, user=None):
@@ -124,7 +144,7 @@ def confirm_candidate(candidate, *, user=None, enterprise=None):
     pipe = Pipeline(batch, changed_by=user)
     headers = list(candidate.raw_data)
     with transaction.atomic():
-        outcome = pipe.process(headers, [(candidate.row_no, [candidate.raw_data[h] for h in headers])],
+        outcome = pipe.process(headers, [(candidate.row_no, [unseal(candidate.raw_data[h]) for h in headers])],
                                mode="resubmit", forced_enterprise=enterprise_id)[0]
         if outcome.status in ("quarantined", "review"):
             raise IngestError(_("The row does not pass validation: %(reasons)s")

@@ -9,7 +9,7 @@ from .. import mapping, readers
 from ..models import QualitySnapshot
 from . import IngestError
 from .pipeline import blank_row, cell_text
-from .quarantine import resubmit_many
+from .quarantine import resubmit_many, shown
 
 
 def template_xlsx(kind):
@@ -39,7 +39,7 @@ def quarantine_rows(rows):
                 headers.append(h)
     out = [[QUARANTINE_ID_HEADER, REASONS_HEADER, *headers]]
     for q in rows:
-        data = q.corrected_data or q.raw_data
+        data = shown(q.corrected_data or q.raw_data)  # sensitive cells masked; kept when sent back unchanged
         out.append([q.pk, "；".join(q.reason_labels), *[data.get(h, "") for h in headers]])
     return out
 
