@@ -125,7 +125,7 @@ def test_versions_of_corrections_carry_the_corrector_not_the_batch_user(enterpri
 def read_once(monkeypatch):
     """A chunk's stored rows are read once (issue 11 item 4): the pipeline reads them, locked, to compare, and hands
     them to the history as its before; the history reading them again fails the test."""
-    from foodrisk.records import history
+    from foodrisk.enterprises import history
 
     def again(*args, **kwargs):
         raise AssertionError("the history read the chunk's stored rows again")
