@@ -202,7 +202,7 @@ class MappingProfileViewSet(ScopedModelViewSet):
                         status=status.HTTP_201_CREATED)
 
     @extend_schema(responses=s.MappingProfileVersionSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None)  # the whole list, as served (not paginated)
     def versions(self, request, pk=None):
         profile = self.get_object()
         return Response(s.MappingProfileVersionSerializer(profile.versions.all(), many=True).data)
