@@ -90,7 +90,7 @@ def test_designer_makes_the_chicago_profile_dry_runs_and_imports(page, live_serv
     shot(page, "designer-batch")
     batch = Batch.objects.get(profile=profile)
     assert (batch.rows_read, batch.accepted_new, batch.quarantined, batch.in_review) == (451, 426, 23, 2)
-    assert batch.report["links"] == {"crosswalk": 398, "name": 28, "review": 2}
+    assert batch.report["links"] == {"crosswalk": 398, "name": 28, "queued": 2}
     assert "来源系统标识" in page.content()
     assert Path(shot(page, "designer-batch-report")).exists()
 

@@ -101,7 +101,7 @@ def test_chicago_files_import_unedited_through_designer_profiles(chicago):
                      profile=inspections.code, kind="inspections")
     assert_counts(ins)
     assert (ins.rows_read, ins.accepted_new, ins.quarantined, ins.in_review) == (451, 426, 23, 2)
-    assert ins.report["links"] == {"crosswalk": 398, "name": 28, "review": 2}
+    assert ins.report["links"] == {"crosswalk": 398, "name": 28, "queued": 2}
     assert ins.report["reasons"] == {"entity_unresolved:enterprise_name": 23 + 2}
     target = Inspection.objects.select_related("enterprise").get(inspection_no="507219")
     assert (target.result, target.kind, target.general_items_failed, str(target.inspected_on)) == (
@@ -112,7 +112,7 @@ def test_chicago_files_import_unedited_through_designer_profiles(chicago):
     again = run_import((FIXTURES / "food_inspections.csv").read_bytes(), "food_inspections-again.csv", source="芝加哥",
                        profile=inspections.code, kind="inspections")
     assert (again.unchanged, again.accepted_new) == (426, 0)
-    assert again.report["links"] == {"crosswalk": 426, "review": 2}
+    assert again.report["links"] == {"crosswalk": 426, "queued": 2}
 
 
 def test_the_enterprise_profile_shows_its_identifiers_in_other_systems(chicago, admin_client):

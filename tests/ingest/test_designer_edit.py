@@ -160,3 +160,47 @@ class DesignerEdit(ScopedTestCase):
 def test_xlsx_helper_still_reads_first_sheet():
     data = xlsx_bytes([["a", "b"], [1, 2]])
     assert readers.read_bytes(data, "x.xlsx").headers == ["a", "b"]
+
+
+class RegionValueMap(ScopedTestCase):
+    """A region column of names or another system's codes: the designer lists each value with the division it
+    names within the user's jurisdiction, a person fills in the rest, and imports then use the map."""
+
+    def test_region_names_are_suggested_and_unknown_ones_mapped_by_hand(self):
+        from .conftest import ENT_HEADERS, ent_row
+
+        self.grant("ingest.view_mappingprofile", "ingest.add_mappingprofile", "ingest.add_batch",
+                   "ingest.view_batch")
+        rows = [ent_row(1, "上城老王面馆", region="上城区"), ent_row(2, "城东小吃店", region="城东片区"),
+                ent_row(3, "西湖阿明小吃店", region="西湖区")]
+        sample = csv_bytes(ENT_HEADERS, rows)
+        upload = self.client.post(DESIGNER, {"kind": "enterprises", "source": "区系统",
+                                             "file": ContentFile(sample, name="e.csv")})
+        assert upload.status_code == 302, upload.content.decode()[:2000]
+        page = self.client.get(MAP).content.decode()
+        region_col = ENT_HEADERS.index("行政区划代码")
+        # 上城区 is suggested (in the user's district); 城东片区 is no division's name; 西湖区 lies outside his scope
+        assert f'name="vv{region_col}_0" value="330102" list="region-codes"' in page
+        assert f'name="vv{region_col}_1" value="" list="region-codes"' in page
+        assert f'name="vv{region_col}_2" value="" list="region-codes"' in page
+        assert '<datalist id="region-codes"><option value="330102">' in page and 'value="330106"' not in page
+
+        sample_rows = designer.design_rows("enterprises", readers.read_bytes(sample, "e.csv"), designer.suggested_config(
+            "enterprises", readers.read_bytes(sample, "e.csv")), scope="330102")
+        form = {"_action": "save", "code": "qu-qiye", "name": "区系统企业"}
+        form.update({f"t{r['i']}": r["first"] for r in sample_rows})
+        form.update({f"vk{region_col}_0": "上城区", f"vv{region_col}_0": "330102", f"vk{region_col}_1": "城东片区",
+                     f"vv{region_col}_1": "999999", f"vk{region_col}_2": "西湖区", f"vv{region_col}_2": ""})
+        # a code that names no division: refused on saving, in Chinese, nothing saved
+        refused = self.client.post(MAP, form)
+        assert refused.status_code == 200 and "999999" in refused.content.decode()
+        assert "不存在" in refused.content.decode() and not MappingProfile.objects.filter(code="qu-qiye").exists()
+        form[f"vv{region_col}_1"] = "330102"
+        saved = self.client.post(MAP, form)
+        assert saved.status_code == 302, saved.content.decode()[:3000]
+        profile = MappingProfile.objects.get(code="qu-qiye")
+        assert profile.config["values"]["region_code"] == {"上城区": "330102", "城东片区": "330102"}
+        batch = run_import(sample, "e.csv", kind="enterprises", profile="qu-qiye", user=self.user)
+        # 西湖区 stays unmapped and outside the uploader's district: that row alone is quarantined
+        assert (batch.accepted_new, batch.quarantined) == (2, 1), batch.report
+        assert batch.report["reasons"] == {"region_invalid:region_code": 1}

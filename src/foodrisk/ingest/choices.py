@@ -35,5 +35,6 @@ class CandidateStatus(models.TextChoices):
     REJECTED = "rejected", _("Rejected")
 
 
-# how a record found its enterprise
-LINK_LABELS = dict(LinkMethod.choices)
+# how a record found its enterprise; in a batch's report "queued" counts the rows waiting in the review queue
+# (a row confirmed there later is written with "review")
+LINK_LABELS = {**dict(LinkMethod.choices), "queued": _("waiting in the review queue")}

@@ -497,8 +497,12 @@ class DesignerMapView(ScopedMixin, TemplateView):
         profile = self.edited()
         cfg_full = profile_format.upgrade(cfg)
         key = mapping.NATURAL_KEY.get(kind)
+        scope = getattr(self.request.user, "scope_prefix", "")
+        rows = designer.design_rows(kind, table, cfg, scope=scope)
         return {"sample": self.sample, "kind": kind, "kind_label": mapping.KIND_LABELS[kind], "detected": detected,
-                "rows": designer.design_rows(kind, table, cfg), "targets": designer.target_choices(kind),
+                "rows": rows, "targets": designer.target_choices(kind),
+                "region_choices": designer.region_choices(scope) if any(
+                    v.get("region") for row in rows for v in row["values"]) else [],
                 "constants": designer.constant_rows(kind, cfg), "headers": table.headers,
                 "preview": table.rows[:5], "hash_fields": [(f, lbl, f in (cfg_full["derive"].get(key) or {}).get(
                     "hash", [])) for f, lbl in profile_format.field_labels(kind).items() if f != key],

@@ -15,9 +15,10 @@ from foodrisk.core.models import Region
 from foodrisk.core.services import audit
 
 from .. import mapping, profile_format, readers
+from .. import normalisers as N
 from ..models import Batch, MappingProfile, MappingProfileVersion
 from . import held
-from .pipeline import Pipeline, blank_row
+from .pipeline import Pipeline, blank_row, region_names
 from .profiles import get_or_create_source
 
 SAMPLE_ROWS = 200  # rows of a sample the designer shows, suggests from and dry-runs
@@ -339,15 +340,16 @@ def _config_from_form(kind, headers, data):
             cfg["dates"][header] = one(f"d{i}")
         for target in targets:
             t = types.get(target, "")
-            if not (t.startswith("enum:") or t == "bool"):
+            if not (t.startswith("enum:") or t in ("bool", "region")):
                 continue
             table = cfg["values"].setdefault(target, {})
             n = 0
             while f"vk{i}_{n}" in data:
                 source_value, code = one(f"vk{i}_{n}"), one(f"vv{i}_{n}")
                 if code:
-                    table[source_value] = (code == "true") if t == "bool" else code
+                    table[source_value] = (code == "true") if t == "bool" else N.code(code) if t == "region" else code
                 n += 1
+            break  # one value map per column: its first mapped field that has one (as design_rows shows it)
     for field in types:
         value = one(f"c_{field}")
         if value:
@@ -364,10 +366,12 @@ def _config_from_form(kind, headers, data):
 N_DEFAULT_FORMATS = ("iso", "slash", "chinese")
 
 
-def design_rows(kind, table, cfg):
-    """What the designer page shows per source column, from the sample and the current configuration."""
+def design_rows(kind, table, cfg, *, scope=""):
+    """What the designer page shows per source column, from the sample and the current configuration.
+    scope: the user's region prefix — a region column's values are suggested from the division names under it."""
     cfg = profile_format.upgrade(cfg)
     types, labels = profile_format.field_types(kind), profile_format.field_labels(kind)
+    names = None
     rows = []
     for col in analyse(kind, table):
         header, i = col["header"], col["index"]
@@ -390,6 +394,16 @@ def design_rows(kind, table, cfg):
                                        code if code is not None else suggested if suggested is not None else ""),
                                    "choices": enum_choices(kind, target)})
                 break
+            if t == "region":  # a name or another system's code → a division code (e.g. 上城区 → 330102)
+                if names is None:
+                    names = region_names(scope)
+                chosen = cfg["values"].get(target, {})
+                for n, (value, count) in enumerate(col["distinct"]):
+                    code = chosen.get(value)
+                    values.append({"n": n, "value": value, "count": count, "field": labels.get(target, target),
+                                   "code": str(code) if code is not None else suggest_region(value, names),
+                                   "region": True})
+                break
         date_target = any(types.get(t, "").startswith("date") for t in targets)
         rows.append({"i": i, "header": header, "examples": col["examples"], "first": "crosswalk" if
                      profile_format.is_crosswalk(first) else first, "second": "crosswalk" if profile_format.is_crosswalk(second)
@@ -398,6 +412,23 @@ def design_rows(kind, table, cfg):
                      "date": cfg["dates"].get(header) or (col["date_pattern"] if date_target else ""),
                      "date_detected": col["date_pattern"], "values": values})
     return rows
+
+
+def suggest_region(value, names):
+    """The division a region cell means, when its name (or its code) is one of `names` (region_names) alone."""
+    code = N.code(value)
+    if code.isdigit():
+        return code if any(code in codes for codes in names.values()) else ""
+    codes = names.get(N.text(value), ())
+    return codes[0] if len(codes) == 1 else ""
+
+
+def region_choices(scope=""):
+    """[(code, full name)] of the active divisions under `scope`, for the region value map's list."""
+    qs = Region.objects.filter(active=True)
+    if scope:
+        qs = qs.filter(code__startswith=scope)
+    return list(qs.order_by("code").values_list("code", "full_name"))
 
 
 def constant_rows(kind, cfg):

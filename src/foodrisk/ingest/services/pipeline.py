@@ -134,14 +134,7 @@ class Pipeline:
     def region_names(self):
         """{region name or full name: [codes]} within the batch's jurisdiction (上城区 → 330102)."""
         if self._region_names is None:
-            qs = Region.objects.filter(active=True)
-            if self.scope:
-                qs = qs.filter(code__startswith=self.scope)
-            names = {}
-            for code, name, full_name in qs.values_list("code", "name", "full_name"):
-                for n in {N.text(name), N.text(full_name)} - {""}:
-                    names.setdefault(n, []).append(code)
-            self._region_names = names
+            self._region_names = region_names(self.scope)
         return self._region_names
 
     @property
@@ -384,7 +377,7 @@ class Pipeline:
             return match.enterprise_id, None, "name"
         reasons.append("entity_unresolved:enterprise_name")
         if match.decision == "review":
-            return None, match, "review"
+            return None, match, "queued"
         return None, None, None
 
     def ties(self, values, enterprise_id):
@@ -648,7 +641,7 @@ class Pipeline:
     def _count(self, outcome):
         self.rows += 1
         self.counts[outcome.status] += 1
-        link = "review" if outcome.status == "review" else outcome.link if outcome.status != "quarantined" else None
+        link = outcome.link if outcome.status != "quarantined" else None  # a row waiting for review: "queued"
         if link:
             self.link_counts[link] = self.link_counts.get(link, 0) + 1
             ranges = self.link_rows.setdefault(link, [])
@@ -664,6 +657,18 @@ class Pipeline:
             return
         for n in outcome.notes:
             self.note_counts[n] = self.note_counts.get(n, 0) + 1
+
+
+def region_names(scope):
+    """{region name or full name: [codes]} of the active divisions under the region prefix `scope` ("" = all)."""
+    qs = Region.objects.filter(active=True)
+    if scope:
+        qs = qs.filter(code__startswith=scope)
+    names = {}
+    for code, name, full_name in qs.values_list("code", "name", "full_name"):
+        for n in {N.text(name), N.text(full_name)} - {""}:
+            names.setdefault(n, []).append(code)
+    return names
 
 
 _REGIONS = {}
