@@ -98,12 +98,12 @@ class AlertAPI(AlertsTestCase):
         self.user = self.person("ruler", self.org_a, *RULE_PERMS)
         self.login(self.user)
         r = self.client.post("/api/alerts/rules/", {"code": "exp", "name": "到期", "kind": "licence_expiring",
-                                                    "params": {"days": -1}, "level": "blue"},
+                                                    "params": {"days": -1}, "level": "blue", "confirmed": True},
                              content_type="application/json")
         self.assertEqual(r.status_code, 400)
         self.assertIn("“days” must be at least 1", r.json()["params"][0])
         r = self.client.post("/api/alerts/rules/", {"code": "exp", "name": "到期", "kind": "licence_expiring",
-                                                    "params": {"days": 60}, "level": "blue"},
+                                                    "params": {"days": 60}, "level": "blue", "confirmed": True},
                              content_type="application/json")
         self.assertEqual(r.status_code, 201, r.content)
         self.assertIn("alerts.warningrule.create", self.audit_actions())

@@ -25,8 +25,8 @@ class WarningRuleAPIWrites(AlertsTestCase):
         self.ruler = self.person("ruler", self.org_a, *RULE_PERMS)
         self.client.force_login(self.ruler)
 
-    def post(self, data):
-        return self.client.post(API, data, content_type="application/json")
+    def post(self, data):  # rules are created enabled: confirmed, as the high-risk action it is
+        return self.client.post(API, {"confirmed": True, **data}, content_type="application/json")
 
     def patch(self, rule, data):
         return self.client.patch(f"{API}{rule.pk}/", data, content_type="application/json")
@@ -45,6 +45,26 @@ class WarningRuleAPIWrites(AlertsTestCase):
                 self.assertIn(message, " ".join(r.json()[field]))
         self.assertFalse(WarningRule.objects.exists())
         self.assertEqual(entries("alerts.warningrule.create"), [])
+
+    def test_switching_a_rule_on_needs_the_second_confirmation(self):
+        data = {"code": "listed", "name": "列入名录", "kind": "listed", "level": "red"}
+        for confirmed in ({}, {"confirmed": False}):
+            r = self.client.post(API, {**data, **confirmed}, content_type="application/json")
+            self.assertEqual(r.status_code, 400, r.content)
+            self.assertIn('"confirmed": true', r.json()["confirmed"][0])
+        self.assertFalse(WarningRule.objects.exists())
+        r = self.client.post(API, {**data, "enabled": False}, content_type="application/json")  # off: no risk
+        self.assertEqual(r.status_code, 201, r.content)
+        rule = WarningRule.objects.get()
+        self.assertEqual(self.client.patch(f"{API}{rule.pk}/", {"enabled": True},
+                                           content_type="application/json").status_code, 400)
+        self.assertFalse(WarningRule.objects.get().enabled)
+        self.assertEqual(self.patch(rule, {"enabled": True, "confirmed": True}).status_code, 200)
+        self.assertTrue(WarningRule.objects.get().enabled)
+        # an enabled rule edited (not switched on) needs no confirmation; confirmed is never stored or shown
+        r = self.patch(rule, {"level": "orange"})
+        self.assertEqual(r.status_code, 200, r.content)
+        self.assertNotIn("confirmed", r.json())
 
     def test_create_completes_params_and_is_audited(self):
         r = self.post({"code": "cluster", "name": "投诉聚集", "kind": "complaint_cluster", "params": {"count": 5},

@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from foodrisk.core.api.generic import ScopedModelSerializer
+from foodrisk.core.api.generic import CONFIRM_REQUIRED, ScopedModelSerializer
 from foodrisk.core.models import Organisation, User
 
 from ..choices import Outcome
@@ -9,13 +9,27 @@ from ..models import Alert, AlertEvent, AlertOccurrence, WarningRule
 
 class WarningRuleSerializer(ScopedModelSerializer):
     """Field checks only: the rule itself (params per kind, fixed organisation) is validated by
-    services.save_rule, which the viewset calls."""
+    services.save_rule, which the viewset calls. Switching a rule on (creating it enabled, or enabling it) can
+    raise alerts across the whole archive: a high-risk action, carried out only with `"confirmed": true`, as the
+    page's ticked box."""
+
+    confirmed = serializers.BooleanField(write_only=True, required=False, default=False,
+                                         help_text="Must be true when the request switches the rule on.")
 
     class Meta:
         model = WarningRule
         fields = ["id", "code", "name", "kind", "params", "level", "target", "target_organisation", "deadline_days",
-                  "enabled", "description", "builtin"]
+                  "enabled", "description", "builtin", "confirmed"]
         read_only_fields = ["id", "builtin"]
+
+    def validate(self, attrs):
+        confirmed = attrs.pop("confirmed", False)
+        was_enabled = self.instance.enabled if self.instance is not None else False
+        enabled = attrs.get("enabled", self.instance.enabled if self.instance is not None
+                            else WarningRule._meta.get_field("enabled").default)
+        if enabled and not was_enabled and not confirmed:
+            raise serializers.ValidationError({"confirmed": [CONFIRM_REQUIRED]})
+        return super().validate(attrs)
 
 
 class OccurrenceSerializer(serializers.ModelSerializer):

@@ -105,11 +105,14 @@ class ModelNoteSerializer(serializers.Serializer):
 
 
 class ModelChangeSerializer(ModelNoteSerializer):
-    """Promote / roll back / retire the champion: on a fresh impact preview of that change, confirmed."""
+    """Promote / roll back / retire the champion: on a fresh impact preview of that change, confirmed. `confirmed`
+    is checked by the service after the preview (model_services.check_preview), so that a caller without a
+    preview is told to run one first."""
 
     preview = serializers.IntegerField(required=False, allow_null=True,
                                        help_text="id of the impact preview run (GET /api/scoring/models/preview/)")
-    confirmed = serializers.BooleanField(default=False)
+    confirmed = serializers.BooleanField(default=False, help_text="Must be true: the second confirmation of the "
+                                                                  "change, after its impact preview.")
 
 
 class ModelPreviewSerializer(serializers.Serializer):
