@@ -218,9 +218,11 @@ class Pipeline:
         profile = self.profile
         if profile.derive:
             self._derive(values)
-        failed = {r.partition(":")[2] for r in reasons}
+        failed = {r.partition(":")[2] for r in reasons} if reasons else ()
         for f in self.required:
-            if f not in failed and values.get(f) in (None, "", []):
+            v = values.get(f)
+            # class checks, not `v in (None, "", [])`: comparing a date or a Decimal with "" and [] is slow
+            if (v is None or (v.__class__ is str or v.__class__ is list) and not v) and f not in failed:
                 reasons.append(f"required_missing:{f}")
         pair = mapping.DATE_ORDER.get(self.kind)
         if pair:
