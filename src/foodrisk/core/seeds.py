@@ -1,4 +1,4 @@
-"""Default data: the seven roles of ARCHITECTURE.md §6, GB/T 2260 regions, dictionaries, parameters,
+"""Default data: the seven roles of ARCHITECTURE.md §6 and the approver (the second person), GB/T 2260 regions, dictionaries, parameters,
 message templates. Idempotent; builtin roles gain permissions of apps added later (never lose any)."""
 
 import fnmatch
@@ -26,6 +26,13 @@ ROLES = [
       "alerts.view_alert", "alerts.review_alert", "alerts.dispatch_alert", "alerts.handle_alert", "alerts.close_alert",
       "supervision.*", "core.view_region", "core.view_organisation", "core.export_data", "core.view_exportrequest",
       "core.approve_exportrequest"]),
+    # the second person of every two-person rule: grade adjustments, indicator sets, models, sensitive exports
+    # (each service refuses an approval by the person who asked)
+    ("approver", "审核人（科室负责人）", "审批人工评级调整、指标版本启用、模型上线与回退、含敏感字段的导出；不能审批本人提交的申请",
+     ["scoring.approve_gradeadjustment", "indicators.approve_indicatorset", "indicators.activate_indicatorset",
+      "indicators.preview_indicatorset", "scoring.promote_modelversion", "core.approve_exportrequest",
+      "core.view_exportrequest", "enterprises.view_*", "records.view_*", "scoring.view_*", "indicators.view_*",
+      "alerts.view_alert", "supervision.view_*", "core.view_region", "core.view_organisation", "core.view_job"]),
     ("handler", "处置人员", "接收派发的预警与任务，反馈处置结果",
      ["enterprises.view_enterprise", "enterprises.view_recordversion", "records.view_*", "alerts.view_alert",
       "alerts.handle_alert",

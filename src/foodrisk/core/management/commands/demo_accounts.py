@@ -8,7 +8,7 @@ DEMO_PASSWORD = "Demo-2026!foodrisk"
 
 
 class Command(BaseCommand):
-    help = "Create demo organisations and one account per default role (for the demo only)."
+    help = "Create demo organisations and an account per default role, two district inspectors (for the demo only)."
 
     def add_arguments(self, parser):
         parser.add_argument("--city", default="330100")
@@ -29,7 +29,9 @@ class Command(BaseCommand):
             ("data", "数据管理员", "data_admin", bureau, False),
             ("indicator", "业务管理员", "indicator_admin", bureau, False),
             ("model", "模型管理员", "model_admin", bureau, False),
+            ("approver", "审核人", "approver", bureau, False),  # approves what the others ask (two-person rules)
             ("inspector", "区监管人员", "supervisor", district, False),
+            ("inspector2", "区监管人员二", "supervisor", district, False),  # a random draw needs two inspectors
             ("handler", "区处置人员", "handler", district, False),
             ("leader", "局领导", "leader", bureau, False),
         ]
