@@ -341,3 +341,26 @@ def test_grade_drop_uses_the_reasons_read_with_the_changes(django_assert_num_que
     with django_assert_num_queries(0):  # the deferred job loaded them: no second read of the run's rows
         hits = rules.grade_drop(rule, changes, run=SimpleNamespace(pk=7))
     assert [h.evidence["reasons"] for h in hits] == [["r1", "r2"]]
+
+
+@pytest.mark.django_db
+def test_a_first_grading_is_not_a_drop():
+    """The shipped 'into C/D' rules do not fire on an enterprise's first grading (a bureau's first run made one
+    warning per C/D enterprise); a rule that opts in says 首次评级, never "由 未评级 降为"."""
+    from types import SimpleNamespace
+
+    from foodrisk.alerts import rules
+    from foodrisk.alerts.models import WarningRule
+
+    changes = [{"enterprise_id": 1, "old_grade": "", "new_grade": "D", "score": 80.0, "reasons": []},
+               {"enterprise_id": 2, "old_grade": "A", "new_grade": "D", "score": 81.0, "reasons": []}]
+    for code in ("grade-into-d", "grade-into-c", "grade-drop-2", "grade-drop"):
+        shipped = WarningRule.objects.get(code=code)
+        assert shipped.params["include_first_grading"] is False, code
+        hits = rules.grade_drop(shipped, changes, run=SimpleNamespace(pk=7))
+        assert all(h.enterprise_id == 2 for h in hits), code
+    into_d = rules.grade_drop(WarningRule.objects.get(code="grade-into-d"), changes, run=SimpleNamespace(pk=7))
+    assert [h.summary for h in into_d] == ["风险等级由 A 降为 D（得分 81.0）"]
+    opted_in = SimpleNamespace(params={"to_grades": ["D"], "min_steps": 1, "include_first_grading": True})
+    assert [h.summary for h in rules.grade_drop(opted_in, changes, run=SimpleNamespace(pk=7))] == [
+        "首次评级即为 D（得分 80.0）", "风险等级由 A 降为 D（得分 81.0）"]

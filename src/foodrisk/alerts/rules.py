@@ -241,9 +241,10 @@ def grade_drop(rule, changes, run=None, adjustment=None):
             continue
         source = f"run:{run.pk}" if run is not None else f"adjustment:{getattr(adjustment, 'pk', '')}"
         eid = change["enterprise_id"]
-        hits.append(Hit(eid, f"grade:{source}:{old}{new}",
-                        f"风险等级由 {old or '未评级'} 降为 {new}" + (f"（得分 {change['score']:.1f}）"
-                                                                 if change.get("score") is not None else ""),
+        summary = f"风险等级由 {old} 降为 {new}" if old else f"首次评级即为 {new}"  # a first grading is no drop
+        if change.get("score") is not None:
+            summary += f"（得分 {change['score']:.1f}）"
+        hits.append(Hit(eid, f"grade:{source}:{old}{new}", summary,
                         {"grades": {"old": old, "new": new, "score": change.get("score")},
                          "run": getattr(run, "pk", None), "adjustment": getattr(adjustment, "pk", None),
                          "reasons": list(change.get("reasons", reasons.get(eid)) or [])[:10]}))

@@ -6,10 +6,11 @@ Used by the data migration 0002 (with historical models) and callable as `seed_d
 
 DEFAULT_RULES = [
     # code, name, kind, params, level, target, deadline_days, description
-    ("grade-into-d", "等级降为D级", "grade_drop", {"min_steps": 1, "to_grades": ["D"], "include_first_grading": True},
-     "red", "local", 7, "企业信用风险等级降为D级（含首次评级即为D级）。"),
-    ("grade-into-c", "等级降为C级", "grade_drop", {"min_steps": 1, "to_grades": ["C"], "include_first_grading": True},
-     "orange", "local", 15, "企业信用风险等级降为C级。"),
+    # a first grading is not a drop: on a bureau's first run every C/D enterprise would raise one (issue 13)
+    ("grade-into-d", "等级降为D级", "grade_drop", {"min_steps": 1, "to_grades": ["D"], "include_first_grading": False},
+     "red", "local", 7, "企业信用风险等级由较低风险等级降为D级。"),
+    ("grade-into-c", "等级降为C级", "grade_drop", {"min_steps": 1, "to_grades": ["C"], "include_first_grading": False},
+     "orange", "local", 15, "企业信用风险等级由较低风险等级降为C级。"),
     ("grade-drop-2", "等级连降两级", "grade_drop", {"min_steps": 2, "to_grades": [], "include_first_grading": False},
      "orange", "local", 15, "一次评级中风险等级下降两级及以上。"),
     ("grade-drop", "等级下降", "grade_drop", {"min_steps": 1, "to_grades": ["B"], "include_first_grading": False},
