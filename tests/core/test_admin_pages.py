@@ -11,10 +11,13 @@ class AdminPagesTests(ScopedTestCase):
         super().setUpTestData()
         seed_all()
 
-    def test_seven_default_roles_exist_with_permissions(self):
+    def test_default_roles_exist_with_permissions(self):
         codes = set(Role.objects.values_list("code", flat=True))
         self.assertEqual(codes, {"system_admin", "data_admin", "indicator_admin", "model_admin", "supervisor",
-                                 "handler", "leader"})
+                                 "approver", "handler", "leader"})
+        approver = Role.objects.get(code="approver")  # the second person of the two-person rules
+        self.assertTrue(approver.permissions.filter(codename="approve_gradeadjustment").exists())
+        self.assertFalse(approver.permissions.filter(codename="add_gradeadjustment").exists())
         admin = Role.objects.get(code="system_admin")
         self.assertTrue(admin.permissions.filter(codename="verify_auditentry").exists())
         leader = Role.objects.get(code="leader")

@@ -88,6 +88,10 @@ def test_preview_page_shows_matrix(client, django_capture_on_commit_callbacks):
     page = client.get(reverse("indicators:indicatorset_preview", args=[s.pk]))
     assert page.status_code == 200 and page.context["result"]["population"] == 4
     assert len(page.context["matrix_rows"]) == 5
+    # rendered with the preview's own template (it once rendered the set's detail page: "指标 (0)", no matrix)
+    assert [t.name for t in page.templates][0] == "indicators/indicatorset_preview.html"
+    html = page.content.decode()
+    assert 'id="impact-matrix"' in html and "政策规则 (" not in html
 
 
 def test_api_lifecycle_and_two_person_rule(client):

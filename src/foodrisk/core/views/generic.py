@@ -202,6 +202,9 @@ class ObjectDetailView(ScopedMixin, generic.DetailView):
     audit_view = False  # True for sensitive objects (an enterprise profile): every view is recorded
 
     def get_template_names(self):
+        # a view naming its own template gets it (a set's preview page, not the set's <model>_detail.html)
+        if self.template_name != ObjectDetailView.template_name:
+            return [self.template_name]
         return [f"{self.model._meta.app_label}/{self.model._meta.model_name}_detail.html", self.template_name]
 
     def get_object(self, queryset=None):
