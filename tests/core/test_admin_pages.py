@@ -1,5 +1,7 @@
 from django.contrib.auth.models import Permission
+from django.db import transaction
 
+from foodrisk.core import jobs as jobs_registry
 from foodrisk.core.models import AuditEntry, DictionaryType, MessageTemplate, Parameter, Role, User
 from foodrisk.core.seeds import seed_all
 from foodrisk.core.testing import ScopedTestCase
@@ -140,3 +142,28 @@ class AdminPagesTests(ScopedTestCase):
         self.assertEqual(list(role.permissions.all()), [perm])
         entry = AuditEntry.objects.get(action="core.role.update")
         self.assertIn("core.view_parameter", entry.after["permissions"])
+
+    def test_codes_are_shown_by_their_chinese_labels(self):
+        """Audit actions and object types, job kinds of jobs and schedules, template channels and parameter
+        categories are codes: the pages show their labels (a code stays visible only where it is the value)."""
+        from foodrisk.core.services import audit, jobs
+
+        with transaction.atomic():
+            for action, object_type in (("scoring.run.publish", "scoring.scoringrun"),
+                                        ("records.inspections.upsert", "records.inspection"),
+                                        ("view", "enterprises.enterprise")):
+                audit.record(action, object_type=object_type, object_id="1", region_code="330102")
+        jobs.start("core.backup", user=self.user, params={})
+        self.grant("core.view_auditentry", "core.view_job", "core.view_all_jobs", "core.view_schedule",
+                   "core.view_messagetemplate", "core.view_parameter")
+        page = self.client.get("/audit/").content.decode()
+        for label in ("评分批次·发布", "监督检查·批量写入", "查看", "企业"):
+            self.assertIn(label, page)
+        self.assertNotIn("scoring.run.publish", page)
+        jobs_page = self.client.get("/jobs/").content.decode()
+        self.assertIn(str(jobs_registry.get("core.backup").title), jobs_page)
+        self.assertNotIn(">core.backup<", jobs_page)
+        self.assertIn("站内消息", self.client.get("/message-templates/").content.decode())
+        self.assertIn("信用修复", self.client.get("/parameters/").content.decode())
+        for description in Parameter.objects.values_list("description", flat=True):
+            self.assertNotRegex(description, r"[A-Za-z]{4,} [a-z]{3,}", "an English description")

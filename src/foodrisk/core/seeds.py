@@ -116,22 +116,22 @@ DICTIONARIES = {
 
 PARAMETERS = [
     ("uscc_org_code_check", "校验统一社会信用代码中的组织机构代码", "ingest", "bool", True,
-     "GB 11714 check on positions 9–17; python-stdnum does not check it.", "regulations.md §4.1"),
-    ("quality_target_pass_rate", "关键字段合格率目标", "ingest", "decimal", 0.99, "", "issue #3"),
-    ("entity_auto_link_threshold", "实体匹配自动关联阈值", "ingest", "decimal", 0.92, "", ""),
-    ("entity_review_threshold", "实体匹配人工复核阈值", "ingest", "decimal", 0.75, "", ""),
+     "按 GB 11714 校验统一社会信用代码第9–17位（组织机构代码）；python-stdnum 不校验这一段。", "GB 32100-2015、GB 11714"),
+    ("quality_target_pass_rate", "关键字段合格率目标", "ingest", "decimal", 0.99, "导入批次关键字段合格率的目标值。", "系统默认"),
+    ("entity_auto_link_threshold", "实体匹配自动关联阈值", "ingest", "decimal", 0.92, "名称与地址相似度达到此值时自动关联到企业。", "系统默认"),
+    ("entity_review_threshold", "实体匹配人工复核阈值", "ingest", "decimal", 0.75, "相似度在此值与自动关联阈值之间的记录转人工复核。", "系统默认"),
     ("entity_splink_min_pairs", "启用 splink 批量记录链接的最少待匹配名称数", "ingest", "int", 5000,
-     "Below this many distinct name/address pairs needing a fuzzy match, rapidfuzz matches row by row.", "issue #3"),
+     "需要模糊匹配的名称/地址组合少于此数时逐行匹配（rapidfuzz），达到时用 splink 批量链接。", "系统默认"),
     ("low_fine_threshold_legal_person", "较低数额罚款（法人）上限（元）", "credit", "int", 100000,
-     "Hubei example of the provincial threshold for short (3-month) publicity.", "regulations.md §3.1"),
-    ("penalty_repair_months_food", "食品类行政处罚信息最短公示期（月）", "credit", "int", 12, "", "regulations.md §3.2"),
-    ("penalty_repair_months_general", "一般行政处罚信息最短公示期（月）", "credit", "int", 6, "", "regulations.md §3.2"),
-    ("serious_list_min_months", "严重违法失信名单提前移出最短期限（月）", "credit", "int", 12, "", "regulations.md §3.3"),
+     "公示期为3个月的“较低数额罚款”上限，由各省规定（此为湖北示例）。", "《市场监督管理行政处罚信息公示规定》（总局令第45号）"),
+    ("penalty_repair_months_food", "食品类行政处罚信息最短公示期（月）", "credit", "int", 12, "食品安全领域行政处罚信息公示满此期限后方可申请信用修复。", "《市场监督管理信用修复管理办法》"),
+    ("penalty_repair_months_general", "一般行政处罚信息最短公示期（月）", "credit", "int", 6, "其他行政处罚信息公示满此期限后方可申请信用修复。", "《市场监督管理信用修复管理办法》"),
+    ("serious_list_min_months", "严重违法失信名单提前移出最短期限（月）", "credit", "int", 12, "列入严重违法失信名单满此期限后方可申请提前移出。", "《市场监督管理严重违法失信名单管理办法》（总局令第44号）"),
     ("full_inspection_floor_months", "全项目检查最长间隔（月）", "supervision", "int", 24,
-     "Every operator fully inspected at least once every two years.", "SAMR Order 49 Art. 22"),
+     "每个经营主体至少每两年接受一次全项目检查。", "《食品生产经营监督检查管理办法》（总局令第49号）"),
     ("export_job_threshold", "导出转为后台任务的行数", "security", "int", 2000,
-     "List and ledger exports above this many rows are made by a background job.", "issue #12"),
-    ("session_timeout_minutes", "会话超时（分钟）", "security", "int", 30, "Set FOODRISK_SESSION_SECONDS to change.", ""),
+     "列表与台账导出超过此行数时改为后台任务生成。", "系统默认"),
+    ("session_timeout_minutes", "会话超时（分钟）", "security", "int", 30, "由环境变量 FOODRISK_SESSION_SECONDS 设置。", "系统默认"),
 ]
 
 TEMPLATES = [
@@ -156,12 +156,22 @@ def seed_reference_data():
         for order, (item_code, label) in enumerate(items):
             DictionaryItem.objects.get_or_create(dictionary=dictionary, code=item_code,
                                                  defaults={"label": label, "order": order})
-    for key, name, category, value_type, value, description, source in PARAMETERS:
-        Parameter.objects.get_or_create(key=key, defaults=dict(name=name, category=category, value_type=value_type,
-                                                               value=value, description=description, source=source))
+    seed_parameters(PARAMETERS, Parameter)
     for code, name, channels, subject, body in TEMPLATES:
         MessageTemplate.objects.get_or_create(code=code, defaults=dict(name=name, channels=channels,
                                                                        subject=subject, body=body))
+
+
+def seed_parameters(rows, Parameter):
+    """Parameters (key, name, category, type, value, description, source): the value is the bureau's (set once,
+    then theirs to change); name, category, description and source are the product's documentation of it and
+    follow the product (a database seeded with the older English descriptions gets the Chinese ones)."""
+    for key, name, category, value_type, value, description, source in rows:
+        documented = dict(name=name, category=category, description=description, source=source)
+        param, created = Parameter.objects.get_or_create(key=key, defaults=dict(documented, value_type=value_type,
+                                                                                  value=value))
+        if not created and any(getattr(param, f) != v for f, v in documented.items()):
+            Parameter.objects.filter(pk=param.pk).update(**documented)
 
 
 def seed_schedules():

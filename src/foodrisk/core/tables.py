@@ -1,6 +1,7 @@
 import django_tables2 as tables
 from django.utils.translation import gettext_lazy as _
 
+from . import audit_labels, jobs
 from .models import (
     AuditEntry,
     Delivery,
@@ -15,6 +16,7 @@ from .models import (
     Schedule,
     User,
 )
+from .models.config import Channel
 
 
 class RegionTable(tables.Table):
@@ -65,16 +67,38 @@ class DictionaryTypeTable(tables.Table):
         fields = ["code", "name", "description"]
 
 
+PARAMETER_CATEGORIES = {"ingest": _("data collection"), "credit": _("credit repair"), "supervision": _("supervision"),
+                        "security": _("security"), "scoring": _("scoring"), "alerts": _("warnings")}
+
+
 class ParameterTable(tables.Table):
     name = tables.Column(linkify=True)
+
+    def render_category(self, value):
+        return PARAMETER_CATEGORIES.get(value, value)
 
     class Meta:
         model = Parameter
         fields = ["category", "key", "name", "value", "source"]
 
 
+class JobKindColumn(tables.Column):
+    """A job kind by its registered title (评分批次), not its code (scoring.full)."""
+
+    def render(self, value):
+        try:
+            return jobs.get(value).title
+        except KeyError:  # a kind no longer registered
+            return value
+
+
 class MessageTemplateTable(tables.Table):
     name = tables.Column(linkify=True)
+    channels = tables.Column(verbose_name=_("channels"))
+
+    def render_channels(self, value):
+        labels = dict(Channel.choices)
+        return "、".join(str(labels.get(c, c)) for c in value or [])
 
     class Meta:
         model = MessageTemplate
@@ -84,6 +108,12 @@ class MessageTemplateTable(tables.Table):
 class AuditEntryTable(tables.Table):
     seq = tables.Column(linkify=True)
 
+    def render_action(self, value):
+        return audit_labels.action_label(value)
+
+    def render_object_type(self, value):
+        return audit_labels.object_type_label(value)
+
     class Meta:
         model = AuditEntry
         fields = ["seq", "timestamp", "username", "action", "object_type", "object_id", "object_repr",
@@ -92,6 +122,7 @@ class AuditEntryTable(tables.Table):
 
 class JobTable(tables.Table):
     title = tables.Column(linkify=True)
+    kind = JobKindColumn()
     progress = tables.TemplateColumn("{% widthratio record.progress 1 100 %}%", verbose_name=_("progress"))
 
     class Meta:
@@ -120,6 +151,7 @@ class DeliveryTable(tables.Table):
 
 class ScheduleTable(tables.Table):
     name = tables.Column(linkify=True)
+    job_kind = JobKindColumn()
 
     class Meta:
         model = Schedule

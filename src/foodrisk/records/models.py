@@ -191,8 +191,8 @@ class Attachment(models.Model):
     file = models.FileField(_("file"), upload_to="attachments/%Y/%m/")
     sha256 = models.CharField(_("SHA-256"), max_length=64, blank=True)
     description = models.CharField(_("description"), max_length=300, blank=True)
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                    related_name="+")
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("uploaded by"), null=True, blank=True,
+                                    on_delete=models.SET_NULL, related_name="+")
     uploaded_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
 
     scope_field = "enterprise__region"

@@ -1,6 +1,8 @@
 """Default policy data from shared/domain/regulations.md (§1.2, §2.1–2.3, §7). Idempotent; the
 first migration loads it, `seed()` can be re-run."""
 
+from foodrisk.core.seeds import seed_parameters
+
 # 双随机 sampling ratios per generic credit class (regulations.md §1.2). Daqing publishes ranges
 # (A ≤5 %, B 5–20 %, C 21–60 %, D 61–100 %): the upper end of each range is used as the draw ratio.
 SAMPLING_PRESETS = {
@@ -74,13 +76,12 @@ CHECKLISTS = [
 
 PARAMETERS = [
     ("inspections_per_inspector_year", "每名执法人员每年可承担检查次数", "supervision", "int", 120,
-     "Capacity of inspection plans: inspectors × this number × period length.", "configurable default"),
+     "检查计划的承载能力：执法人员数 × 此数 × 计划期长度。", "系统默认"),
     ("rectification_days", "责令整改默认期限（天）", "supervision", "int", 15,
-     "Default deadline of a rectification order created from an inspection.", "configurable default"),
-    ("task_default_days", "监管任务默认办理期限（天）", "supervision", "int", 30, "", "configurable default"),
+     "由检查结果生成的责令整改的默认期限。", "系统默认"),
+    ("task_default_days", "监管任务默认办理期限（天）", "supervision", "int", 30, "新建监管任务的默认办理期限。", "系统默认"),
     ("non_food_violation_types", "非食品类违法行为类型（信用修复最短公示期按6个月）", "credit", "json", [],
-     "Penalties of these violation types use penalty_repair_months_general; all others the food period.",
-     "regulations.md §3.2"),
+     "这些违法行为类型的处罚按一般行政处罚的最短公示期计算，其余按食品类。", "《市场监督管理信用修复管理办法》"),
 ]
 
 
@@ -109,9 +110,7 @@ def seed(apps=None):
         if created:
             for order, (number, text, key) in enumerate(row["items"]):
                 Item.objects.create(template=template, number=number, text=text, key=key, order=order)
-    for key, name, category, value_type, value, description, source in PARAMETERS:
-        Parameter.objects.get_or_create(key=key, defaults=dict(name=name, category=category, value_type=value_type,
-                                                               value=value, description=description, source=source))
+    seed_parameters(PARAMETERS, Parameter)
     MessageTemplate.objects.get_or_create(code="task_assigned", defaults=dict(
         name="监管任务通知", channels=["inapp"], subject="【监管任务】{{ kind }}：{{ enterprise }}",
         body="{{ subject }}。请于 {{ due }} 前办理。"))

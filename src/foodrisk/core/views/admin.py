@@ -326,6 +326,12 @@ class AuditEntryDetailView(ObjectDetailView):
     model = AuditEntry
     template_name = "core/auditentry_detail.html"
 
+    def get_context_data(self, **kwargs):
+        from ..audit_labels import action_label, object_type_label
+
+        return super().get_context_data(**kwargs, action_label=action_label(self.object.action),
+                                        object_type_label=object_type_label(self.object.object_type))
+
 
 class AuditVerifyView(LoginRequiredMixin, View):
     def post(self, request):
