@@ -124,6 +124,10 @@ PARAMETERS = [
      "Every operator fully inspected at least once every two years.", "SAMR Order 49 Art. 22"),
     ("export_job_threshold", "导出转为后台任务的行数", "security", "int", 2000,
      "List and ledger exports above this many rows are made by a background job.", "issue #12"),
+    ("api_token_default_days", "API 令牌默认有效期（天）", "security", "int", 90,
+     "The validity offered when a user creates a personal API token.", ""),
+    ("api_token_max_days", "API 令牌最长有效期（天）", "security", "int", 365,
+     "No personal API token is valid for longer.", ""),
     ("session_timeout_minutes", "会话超时（分钟）", "security", "int", 30, "Set FOODRISK_SESSION_SECONDS to change.", ""),
 ]
 
