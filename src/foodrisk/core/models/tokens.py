@@ -2,6 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class TokenScope(models.TextChoices):
@@ -18,7 +19,7 @@ class ApiToken(models.Model):
     name = models.CharField(_("name"), max_length=100, help_text=_("What the token is for."))
     key_prefix = models.CharField(_("prefix"), max_length=8, db_index=True)
     key_hash = models.CharField(max_length=64, unique=True)
-    scope = models.CharField(_("scope"), max_length=5, choices=TokenScope.choices, default=TokenScope.READ)
+    scope = models.CharField(_("access"), max_length=5, choices=TokenScope.choices, default=TokenScope.READ)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     expires_at = models.DateTimeField(_("expires"))
     last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
@@ -51,4 +52,4 @@ class ApiToken(models.Model):
         return self.status == "active"
 
     def get_status_display(self):
-        return {"revoked": _("Revoked"), "expired": _("Expired"), "active": _("Active")}[self.status]
+        return {"revoked": pgettext_lazy("api token", "Revoked"), "expired": _("Expired"), "active": _("Active")}[self.status]
