@@ -25,8 +25,6 @@ class ApiToken(models.Model):
     last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
 
-    scope_field = "user__organisation__region"
-
     class Meta:
         ordering = ["-created_at", "-pk"]
         verbose_name = _("API token")
