@@ -284,7 +284,11 @@ AUDIT_CHECKPOINT_DIR = Path(os.environ.get("FOODRISK_AUDIT_CHECKPOINT_DIR", VAR_
 
 # --- REST API -------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
+    # Personal API tokens (Bearer) first: DRF answers a failed authentication with the first class's
+    # WWW-Authenticate, so an expired or revoked token is a 401, not a 403. DRF's "Token" stays for the
+    # service-account tokens made with `drf_create_token` (scripts/api-fuzz.sh, docs/deployment.md).
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "foodrisk.core.api.auth.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
     ],

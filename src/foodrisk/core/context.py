@@ -28,3 +28,10 @@ def acting(user=None, ip=None, request_id=None):
         yield
     finally:
         _actor.reset(token)
+
+
+def authenticated(user):
+    """The request's user is known only now (an API token, read after the middleware set the actor): the audit
+    entries of the rest of the request name them. The middleware's `acting` block restores the actor after."""
+    actor = current()
+    _actor.set(Actor(user=user, ip=actor.ip, request_id=actor.request_id))

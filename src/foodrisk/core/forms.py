@@ -15,6 +15,7 @@ from .models import (
     User,
 )
 from .models.config import Channel
+from .models.tokens import TokenScope
 
 
 def add_service_errors(form, exc):
@@ -210,3 +211,17 @@ class ExportConfirmForm(forms.Form):
 
 class ExportDecisionForm(forms.Form):
     note = forms.CharField(label=_("note"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
+
+
+class ApiTokenForm(forms.Form):
+    """A new personal API token; the lifetime in days (the service checks it against the maximum)."""
+
+    name = forms.CharField(label=_("name"), max_length=100,
+                           help_text=_("What the token is for, e.g. the statistics script of the district bureau."))
+    scope = forms.ChoiceField(label=_("access"), choices=TokenScope.choices, initial=TokenScope.READ)
+    days = forms.IntegerField(label=_("valid for (days)"), min_value=1)
+
+    def __init__(self, *args, default_days, max_days, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["days"].initial = default_days
+        self.fields["days"].help_text = _("At most %(days)d days.") % {"days": max_days}

@@ -131,6 +131,10 @@ PARAMETERS = [
      "每个经营主体至少每两年接受一次全项目检查。", "《食品生产经营监督检查管理办法》（总局令第49号）"),
     ("export_job_threshold", "导出转为后台任务的行数", "security", "int", 2000,
      "列表与台账导出超过此行数时改为后台任务生成。", "系统默认"),
+    ("api_token_default_days", "API 令牌默认有效期（天）", "security", "int", 90,
+     "用户新建个人 API 令牌时默认的有效天数。", "系统默认"),
+    ("api_token_max_days", "API 令牌最长有效期（天）", "security", "int", 365,
+     "个人 API 令牌的有效期不得超过此天数。", "系统默认"),
     ("session_timeout_minutes", "会话超时（分钟）", "security", "int", 30, "由环境变量 FOODRISK_SESSION_SECONDS 设置。", "系统默认"),
 ]
 

@@ -18,6 +18,7 @@ from .models import (
 )
 from .views import admin as v
 from .views import exports as ex
+from .views import tokens as tk
 from .views.generic import crud_urls
 from .views.pages import home
 
@@ -31,6 +32,8 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/password/", auth_views.PasswordChangeView.as_view(
         template_name="core/password_change.html", success_url="/"), name="password_change"),
+    path("accounts/api-tokens/", tk.ApiTokenView.as_view(), name="api_tokens"),
+    path("accounts/api-tokens/<int:pk>/revoke/", tk.ApiTokenRevokeView.as_view(), name="api_token_revoke"),
     path("notifications/", v.NotificationListView.as_view(), name="notifications"),
     path("audit/verify/", v.AuditVerifyView.as_view(), name="audit_verify"),
     path("users/<int:pk>/password/", v.UserPasswordView.as_view(), name="user_password"),

@@ -3,9 +3,11 @@ from .config import Delivery, DictionaryItem, DictionaryType, MessageTemplate, N
 from .exports import ExportRequest
 from .jobs import Job, Schedule, WorkerProcess
 from .regions import Organisation, Region
+from .tokens import ApiToken
 from .users import Role, User
 
 __all__ = [
+    "ApiToken",
     "AuditChainHead",
     "AuditEntry",
     "Delivery",
