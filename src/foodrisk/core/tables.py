@@ -2,6 +2,7 @@ import django_tables2 as tables
 from django.utils.translation import gettext_lazy as _
 
 from .models import (
+    Announcement,
     AuditEntry,
     Delivery,
     DictionaryType,
@@ -124,3 +125,11 @@ class ScheduleTable(tables.Table):
     class Meta:
         model = Schedule
         fields = ["name", "job_kind", "frequency", "enabled", "next_run_at", "last_run_at"]
+
+
+class AnnouncementTable(tables.Table):
+    title = tables.Column(linkify=True)
+
+    class Meta:
+        model = Announcement
+        fields = ["title", "level", "audience", "published_by", "published_at", "expires_at", "withdrawn_at"]

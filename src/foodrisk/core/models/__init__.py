@@ -1,3 +1,4 @@
+from .announcements import Announcement, AnnouncementRead
 from .audit import AuditChainHead, AuditEntry
 from .config import Delivery, DictionaryItem, DictionaryType, MessageTemplate, Notification, Parameter
 from .exports import ExportRequest
@@ -6,6 +7,8 @@ from .regions import Organisation, Region
 from .users import Role, User
 
 __all__ = [
+    "Announcement",
+    "AnnouncementRead",
     "AuditChainHead",
     "AuditEntry",
     "Delivery",
