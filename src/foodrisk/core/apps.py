@@ -28,6 +28,7 @@ class CoreConfig(AppConfig):
         nav.add("system", _("Jobs"), "core:job_list", "core.view_job")
         nav.add("system", _("Export requests"), "core:exportrequest_list", "core.export_data")
         nav.add("system", _("Notification deliveries"), "core:delivery_list", "core.view_delivery")
+        nav.add("system", _("System announcements"), "core:announcement_list", "core.view_announcement")
         nav.add("system", _("Audit log"), "core:auditentry_list", "core.view_auditentry")
 
         from .seeds import TEMPLATES

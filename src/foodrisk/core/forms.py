@@ -4,6 +4,7 @@ from django.contrib.auth.models import Permission
 from django.utils.translation import gettext_lazy as _
 
 from .models import (
+    Announcement,
     DictionaryItem,
     DictionaryType,
     MessageTemplate,
@@ -165,6 +166,19 @@ class ScheduleForm(forms.ModelForm):
         self.fields["job_kind"] = forms.ChoiceField(
             label=_("job kind"), choices=[(k, str(v.title)) for k, v in jobs.kinds().items()]
         )
+
+
+class AnnouncementForm(forms.ModelForm):
+    """Publish a system announcement; services.announcements.publish checks the audience and saves it."""
+
+    class Meta:
+        model = Announcement
+        fields = ["title", "body", "level", "audience", "organisations", "expires_at"]
+        widgets = {
+            "body": forms.Textarea(attrs={"rows": 5}),
+            # what <input type=datetime-local> sends and shows, whatever the locale
+            "expires_at": forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        }
 
 
 class LoginForm(AuthenticationForm):

@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from . import audit_labels, jobs
 from .models import (
+    Announcement,
     AuditEntry,
     Delivery,
     DictionaryType,
@@ -156,3 +157,11 @@ class ScheduleTable(tables.Table):
     class Meta:
         model = Schedule
         fields = ["name", "job_kind", "frequency", "enabled", "next_run_at", "last_run_at"]
+
+
+class AnnouncementTable(tables.Table):
+    title = tables.Column(linkify=True)
+
+    class Meta:
+        model = Announcement
+        fields = ["title", "level", "audience", "published_by", "published_at", "expires_at", "withdrawn_at"]

@@ -3,6 +3,7 @@ from django.urls import path
 
 from .forms import LoginForm
 from .models import (
+    Announcement,
     AuditEntry,
     Delivery,
     DictionaryType,
@@ -63,5 +64,9 @@ urlpatterns = [
                detail_view=ex.ExportRequestDetailView),
     *crud_urls(Delivery, prefix="deliveries", list_view=v.DeliveryListView, detail_view=v.DeliveryDetailView),
     path("deliveries/<int:pk>/retry/", v.DeliveryRetryView.as_view(), name="delivery_retry"),
+    *crud_urls(Announcement, list_view=v.AnnouncementListView, detail_view=v.AnnouncementDetailView),
+    path("announcements/add/", v.AnnouncementPublishView.as_view(), name="announcement_add"),
+    path("announcements/<int:pk>/withdraw/", v.AnnouncementWithdrawView.as_view(), name="announcement_withdraw"),
+    path("announcements/<int:pk>/read/", v.AnnouncementReadView.as_view(), name="announcement_read"),
     *crud_urls(AuditEntry, prefix="audit", list_view=v.AuditEntryListView, detail_view=v.AuditEntryDetailView),
 ]

@@ -2,6 +2,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from ..models import (
+    Announcement,
     AuditEntry,
     DictionaryItem,
     DictionaryType,
@@ -110,3 +111,17 @@ class AuditEntrySerializer(serializers.ModelSerializer):
         fields = ["seq", "timestamp", "username", "action", "object_type", "object_id", "object_repr",
                   "region_code", "before", "after", "details", "ip", "request_id", "algorithm", "prev_hash",
                   "entry_hash"]
+
+
+class AnnouncementSerializer(ScopedModelSerializer):
+    """Reading: the announcement and whether the requesting user has marked it read. Writing (publish): title,
+    body, level, audience, organisations (ids within the user's scope), expires_at."""
+
+    published_by = serializers.StringRelatedField()
+    is_read = serializers.BooleanField(read_only=True, default=False)
+
+    class Meta:
+        model = Announcement
+        fields = ["id", "title", "body", "level", "audience", "organisations", "published_by", "published_at",
+                  "expires_at", "withdrawn_at", "is_read"]
+        read_only_fields = ["published_by", "published_at", "withdrawn_at"]

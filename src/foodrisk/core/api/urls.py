@@ -12,6 +12,7 @@ router.register("parameters", views.ParameterViewSet)
 router.register("message-templates", views.MessageTemplateViewSet)
 router.register("jobs", views.JobViewSet)
 router.register("exports", views.ExportRequestViewSet)
+router.register("announcements", views.AnnouncementViewSet)
 router.register("audit", views.AuditEntryViewSet)
 
 app_name = "core-api"

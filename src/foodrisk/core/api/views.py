@@ -8,6 +8,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from ..models import (
+    Announcement,
     AuditEntry,
     DictionaryType,
     ExportRequest,
@@ -19,7 +20,7 @@ from ..models import (
     Role,
     User,
 )
-from ..services import exports
+from ..services import announcements, exports
 from . import serializers as s
 from .generic import ReadOnlyScopedViewSet, ScopedModelViewSet
 
@@ -138,3 +139,48 @@ class AuditEntryViewSet(ReadOnlyScopedViewSet):
     queryset = AuditEntry.objects.all()
     serializer_class = s.AuditEntrySerializer
     filterset_fields = ["username", "action", "object_type", "object_id"]
+
+
+class AnnouncementViewSet(ReadOnlyScopedViewSet):
+    """Everyone logged in lists the announcements addressed to them (`is_read`: marked read) and marks one
+    read; publishing needs core.add_announcement, withdrawing core.change_announcement (within one's scope)."""
+
+    queryset = Announcement.objects.all()
+    serializer_class = s.AnnouncementSerializer
+    http_method_names = ["get", "head", "options", "post"]
+    filterset_fields = ["level"]
+    permission_classes = [permissions.IsAuthenticated]
+
+    def get_queryset(self):
+        user = self.request.user
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no user to address
+            return Announcement.objects.none()
+        if self.action == "withdraw":  # the administrator's side: what they manage, not what they receive
+            qs = Announcement.objects.restrict(user, "change")
+        else:
+            qs = announcements.visible_to(user)
+        return announcements.with_read(qs, user).select_related("published_by")
+
+    def create(self, request, *args, **kwargs):
+        if not request.user.has_perm("core.add_announcement"):
+            raise exceptions.PermissionDenied()
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        announcement = call_service(announcements.publish, user=request.user, **serializer.validated_data)
+        return Response(self.get_serializer(announcement).data, status=201)
+
+    @extend_schema(request=None, responses=s.AnnouncementSerializer)
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request, pk=None):
+        if not request.user.has_perm("core.change_announcement"):
+            raise exceptions.PermissionDenied()
+        announcement = call_service(announcements.withdraw, self.get_object(), user=request.user)
+        return Response(self.get_serializer(announcement).data)
+
+    @extend_schema(request=None, responses=s.AnnouncementSerializer)
+    @action(detail=True, methods=["post"])
+    def read(self, request, pk=None):
+        announcement = self.get_object()
+        announcements.mark_read(announcement, user=request.user)
+        announcement.is_read = True
+        return Response(self.get_serializer(announcement).data)

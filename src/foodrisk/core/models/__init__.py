@@ -1,3 +1,4 @@
+from .announcements import Announcement, AnnouncementRead
 from .audit import AuditChainHead, AuditEntry
 from .config import Delivery, DictionaryItem, DictionaryType, MessageTemplate, Notification, Parameter
 from .exports import ExportRequest
@@ -7,6 +8,8 @@ from .tokens import ApiToken
 from .users import Role, User
 
 __all__ = [
+    "Announcement",
+    "AnnouncementRead",
     "ApiToken",
     "AuditChainHead",
     "AuditEntry",

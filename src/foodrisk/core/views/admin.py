@@ -1,15 +1,17 @@
 """System administration pages (系统管理): regions, organisations, users, roles, dictionaries,
-parameters, message templates, schedules, jobs, audit log, notifications."""
+parameters, message templates, schedules, jobs, audit log, notifications, system announcements."""
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views import View
 
 from .. import filtersets, forms, tables
 from ..models import (
+    Announcement,
     AuditEntry,
     Delivery,
     DictionaryType,
@@ -23,7 +25,7 @@ from ..models import (
     Schedule,
     User,
 )
-from ..services import accounts, audit, notifications, objects
+from ..services import accounts, announcements, audit, notifications, objects
 from .generic import ObjectDeleteView, ObjectDetailView, ObjectEditView, ObjectListView
 
 
@@ -362,3 +364,64 @@ class NotificationListView(LoginRequiredMixin, View):
     def post(self, request):
         notifications.mark_read(request.user)
         return redirect("core:notifications")
+
+
+# --- system announcements ----------------------------------------------------------------------------
+class AnnouncementListView(ObjectListView):
+    model = Announcement
+    table_class = tables.AnnouncementTable
+    filterset_fields = ["level", "audience"]
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("published_by")
+
+
+class AnnouncementDetailView(ObjectDetailView):
+    model = Announcement
+    template_name = "core/announcement_detail.html"
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        announcement = self.object
+        ctx["related"] = [(_("organisations"), announcement.organisations.all())]
+        ctx["read_count"] = announcement.reads.count()
+        ctx["can_withdraw"] = (announcement.withdrawn_at is None
+                               and self.request.user.has_perm("core.change_announcement"))
+        return ctx
+
+
+class AnnouncementPublishView(ObjectEditView):
+    """Publish (add only: a published announcement is withdrawn and published anew, never edited under its
+    readers' eyes)."""
+
+    model = Announcement
+    form_class = forms.AnnouncementForm
+
+    def save(self, form):
+        return announcements.publish(user=self.request.user, **form.cleaned_data)
+
+
+class AnnouncementWithdrawView(LoginRequiredMixin, View):
+    def post(self, request, pk):
+        if not request.user.has_perm("core.change_announcement"):
+            raise PermissionDenied
+        announcement = get_object_or_404(Announcement.objects.restrict(request.user, "change"), pk=pk)
+        try:
+            announcements.withdraw(announcement, user=request.user)
+        except ValidationError as exc:
+            messages.error(request, exc.messages[0])
+        else:
+            messages.success(request, _("The announcement has been withdrawn."))
+        return redirect(announcement.get_absolute_url())
+
+
+class AnnouncementReadView(LoginRequiredMixin, View):
+    """知道了: the announcement leaves the user's home page. htmx removes its line (an empty answer swapped in);
+    without htmx, back to the home page."""
+
+    def post(self, request, pk):
+        announcement = get_object_or_404(announcements.visible_to(request.user), pk=pk)
+        announcements.mark_read(announcement, user=request.user)
+        if request.htmx:
+            return HttpResponse("")
+        return redirect("core:home")
