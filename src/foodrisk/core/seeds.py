@@ -135,6 +135,8 @@ PARAMETERS = [
      "用户新建个人 API 令牌时默认的有效天数。", "系统默认"),
     ("api_token_max_days", "API 令牌最长有效期（天）", "security", "int", 365,
      "个人 API 令牌的有效期不得超过此天数。", "系统默认"),
+    ("generated_file_days", "生成文件保留天数", "security", "int", 7,
+     "导出与报表文件在生成后保留的天数，到期由定时任务删除，需要时重新生成。", "系统默认"),
     ("session_timeout_minutes", "会话超时（分钟）", "security", "int", 30, "由环境变量 FOODRISK_SESSION_SECONDS 设置。", "系统默认"),
 ]
 
@@ -178,11 +180,18 @@ def seed_parameters(rows, Parameter):
             Parameter.objects.filter(pk=param.pk).update(**documented)
 
 
+def seed_purge_schedule(Schedule):
+    """Generated files (exports, reports) are deleted when they expire: daily (also seeded by migration 0007)."""
+    if not Schedule.objects.filter(job_kind="core.purge_files").exists():
+        Schedule.objects.create(name="清理过期导出文件", job_kind="core.purge_files", frequency="daily", at_time="04:30")
+
+
 def seed_schedules():
     from .models import Schedule
 
     Schedule.objects.get_or_create(name="每日备份", defaults=dict(job_kind="core.backup", frequency="daily",
                                                               at_time="03:00", params={"out": "var/backups"}))
+    seed_purge_schedule(Schedule)
     # Anchors the audit chain outside the database every hour (a database writer cannot re-hash past it).
     Schedule.objects.get_or_create(name="审计链检查点", defaults=dict(job_kind="core.audit_checkpoint",
                                                                 frequency="hourly", at_time="00:05"))

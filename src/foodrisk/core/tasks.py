@@ -34,6 +34,14 @@ def _register_jobs():
 
         return run_job(job, request)
 
+    @jobs.register("core.purge_files", _("Deletion of expired generated files"))
+    def purge_files_job(job):
+        from .services.jobs import purge_expired_files
+
+        count = purge_expired_files()
+        job.log(f"{count} expired files deleted")
+        return {"deleted": count}
+
     @jobs.register("core.audit_checkpoint", _("Audit chain checkpoint"))
     def audit_checkpoint_job(job):
         from .services import audit

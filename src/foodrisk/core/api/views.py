@@ -3,7 +3,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
-from rest_framework import exceptions, permissions
+from rest_framework import exceptions, permissions, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
@@ -74,17 +74,19 @@ class JobViewSet(ReadOnlyScopedViewSet):
     filterset_fields = ["kind", "status"]
     permission_classes = [permissions.IsAuthenticated]
 
-    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
+    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY, 410: OpenApiTypes.OBJECT})
     @action(detail=True, methods=["get"])
     def download(self, request, pk=None):
         from django.core.exceptions import PermissionDenied
 
-        from ..views.exports import job_file_response
+        from ..views.exports import FileGone, job_file_response
 
         try:
             return job_file_response(self.get_object(), request.user)
         except PermissionDenied as exc:
             raise exceptions.PermissionDenied() from exc
+        except FileGone as exc:
+            return Response({"detail": str(exc), "code": "file_gone"}, status=status.HTTP_410_GONE)
 
 
 def call_service(func, *args, **kwargs):

@@ -247,3 +247,42 @@ def failed_tasks(since=None):
 
     since = since or timezone.now() - dt.timedelta(hours=24)
     return DBTaskResult.objects.failed().filter(finished_at__gte=since)
+
+
+# --- generated files (exports, reports): kept for a while, then deleted -------------------------------------------
+def file_days():
+    from .. import params
+
+    return int(params.get("generated_file_days", 7))
+
+
+def file_expires_at(job):
+    """When a job's file is deleted (the parameter generated_file_days after the job finished)."""
+    if not job.result_file or job.finished_at is None:
+        return None
+    return job.finished_at + dt.timedelta(days=file_days())
+
+
+def my_files(user, now=None):
+    """The files of the jobs a person started that can still be downloaded, newest first, with their expiry."""
+    cutoff = (now or timezone.now()) - dt.timedelta(days=file_days())
+    files = (Job.objects.filter(created_by=user, status="succeeded", finished_at__gt=cutoff)
+             .exclude(result_file="").order_by("-finished_at"))
+    return [(job, file_expires_at(job)) for job in files]
+
+
+def purge_expired_files(now=None):
+    """Delete the files of jobs finished more than generated_file_days ago (sensitive exports must not pile up
+    in storage); the job rows stay, without their file. One audit entry per run. Returns how many."""
+    from . import audit
+
+    cutoff = (now or timezone.now()) - dt.timedelta(days=file_days())
+    expired = list(Job.objects.filter(finished_at__lte=cutoff).exclude(result_file="").only("pk", "result_file"))
+    for job in expired:
+        job.result_file.delete(save=False)  # a file already gone from storage is no error
+    with transaction.atomic():
+        Job.objects.filter(pk__in=[j.pk for j in expired]).update(result_file="")
+        if expired:
+            audit.record("core.job.purge_files", object_type="core.job",
+                         details={"files": len(expired), "older_than": cutoff.isoformat()})
+    return len(expired)

@@ -5,6 +5,7 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views import View
 
@@ -12,6 +13,7 @@ from .. import filtersets, forms, spreadsheets, tables
 from ..forms import add_service_errors
 from ..models import ExportRequest, Job
 from ..services import audit, exports
+from ..services import jobs as job_service
 from ..widgets import bootstrap
 from .generic import ObjectDetailView, ObjectListView
 
@@ -134,12 +136,19 @@ class ExportRequestActionView(LoginRequiredMixin, View):
         return redirect(req.get_absolute_url())
 
 
+class FileGone(Exception):
+    """The job has no file (any more): the page says so in words, the API answers 410."""
+
+
 def job_file_response(job, user):
     """A job's file, through the permission check and audited — never from a public media URL."""
     if not exports.may_download(job, user):
         raise PermissionDenied
     if not job.result_file:
-        raise Http404(_("This job has no file."))
+        raise FileGone(_("This job has no file (files are deleted when they expire: generate it again)."))
+    expires = job_service.file_expires_at(job)
+    if expires is not None and expires <= timezone.now():  # expired, not yet purged
+        raise FileGone(_("This file has expired: generate it again."))
     try:
         handle = job.result_file.open("rb")
     except FileNotFoundError:
@@ -150,4 +159,9 @@ def job_file_response(job, user):
 
 class JobDownloadView(LoginRequiredMixin, View):
     def get(self, request, pk):
-        return job_file_response(get_object_or_404(Job.objects.restrict(request.user, "view"), pk=pk), request.user)
+        job = get_object_or_404(Job.objects.restrict(request.user, "view"), pk=pk)
+        try:
+            return job_file_response(job, request.user)
+        except FileGone as exc:
+            messages.error(request, str(exc))
+            return redirect(job.get_absolute_url())
