@@ -106,3 +106,25 @@ def action_label(action):
 def object_type_label(object_type):
     app_label, _dot, noun = (object_type or "").partition(".")
     return str(noun_label(app_label, noun)) if noun else object_type
+
+
+DEFAULT_PERMISSION_VERBS = {
+    "add": pgettext_lazy("permission", "add"), "change": pgettext_lazy("permission", "change"),
+    "delete": pgettext_lazy("permission", "delete"), "view": pgettext_lazy("permission", "view"),
+}
+
+
+def permission_label(permission):
+    """A permission in Chinese: its own name when the catalogue translates it (the permissions apps declare),
+    else Django's default add/change/delete/view built from the model's verbose name (their stored names are
+    English, written when the permission row was made)."""
+    from django.utils.translation import gettext
+
+    translated = gettext(permission.name)
+    if translated != permission.name:
+        return translated
+    verb, _sep, _model = permission.codename.partition("_")
+    model = permission.content_type.model_class()
+    if verb in DEFAULT_PERMISSION_VERBS and model is not None:
+        return f"{DEFAULT_PERMISSION_VERBS[verb]}{model._meta.verbose_name}"
+    return permission.name

@@ -95,8 +95,15 @@ class PasswordSetForm(forms.Form):
     password = forms.CharField(label=_("new password"), widget=forms.PasswordInput, strip=False)
 
 
+class PermissionChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj):
+        from .audit_labels import permission_label
+
+        return permission_label(obj)
+
+
 class RoleForm(forms.ModelForm):
-    permissions = forms.ModelMultipleChoiceField(
+    permissions = PermissionChoiceField(
         label=_("permissions"), required=False, widget=forms.CheckboxSelectMultiple,
         queryset=Permission.objects.filter(content_type__app_label__in=(
             "core", "enterprises", "records", "ingest", "indicators", "scoring", "alerts", "supervision",

@@ -17,7 +17,6 @@ from .models import (
     Schedule,
     User,
 )
-from .models.config import Channel
 
 
 class RegionTable(tables.Table):
@@ -57,7 +56,7 @@ class RoleTable(tables.Table):
 
     class Meta:
         model = Role
-        fields = ["code", "name", "description", "builtin"]
+        fields = ["name", "description", "builtin"]
 
 
 class DictionaryTypeTable(tables.Table):
@@ -68,15 +67,11 @@ class DictionaryTypeTable(tables.Table):
         fields = ["code", "name", "description"]
 
 
-PARAMETER_CATEGORIES = {"ingest": _("data collection"), "credit": _("credit repair"), "supervision": _("supervision"),
-                        "security": _("security"), "scoring": _("scoring"), "alerts": _("warnings")}
-
-
 class ParameterTable(tables.Table):
     name = tables.Column(linkify=True)
 
-    def render_category(self, value):
-        return PARAMETER_CATEGORIES.get(value, value)
+    def render_category(self, record):
+        return record.display_category()
 
     class Meta:
         model = Parameter
@@ -96,10 +91,10 @@ class JobKindColumn(tables.Column):
 class MessageTemplateTable(tables.Table):
     name = tables.Column(linkify=True)
     channels = tables.Column(verbose_name=_("channels"))
+    subject = tables.TemplateColumn("<code>{{ value }}</code>", verbose_name=_("subject"))  # template text, not prose
 
-    def render_channels(self, value):
-        labels = dict(Channel.choices)
-        return "、".join(str(labels.get(c, c)) for c in value or [])
+    def render_channels(self, record):
+        return record.display_channels()
 
     class Meta:
         model = MessageTemplate

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from foodrisk.core.models import Region
 from foodrisk.engine import list_profiles
+from foodrisk.engine.profiles import profile_dict
 from foodrisk.engine.schema import BUSINESS_FORMS, SCHEMAS
 from foodrisk.engine.spec import AGGREGATIONS, RULE_TYPES
 
@@ -67,7 +68,7 @@ class ProfileForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["profile"].choices = [(p, p) for p in list_profiles()]
+        self.fields["profile"].choices = [(p, profile_dict(p).get("name") or p) for p in list_profiles()]
         self.fields["scope_region"].queryset = Region.objects.exclude(level="station").order_by("code")
 
     def clean_code(self):

@@ -8,12 +8,14 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views import generic
 
 from foodrisk.core.security import require_confirmation
 from foodrisk.core.views.generic import ObjectDetailView, ObjectListView, ScopedMixin
 from foodrisk.core.widgets import bootstrap
 from foodrisk.enterprises.models import Enterprise
+from foodrisk.indicators.labels import RULE_TYPES, category_label, source_label
 
 from . import filtersets, forms, services, tables
 from .choices import GRADES, AdjustmentStatus
@@ -33,6 +35,29 @@ def distribution_chart(dist, title=""):
                                             for g in GRADES], "label": {"show": True, "position": "top"}}],
     }, ensure_ascii=False)
 
+
+
+# the steps of a run (ScoringRun.timing, seconds unless a count)
+TIMING_LABELS = {
+    "snapshot_s": _lazy("reading the snapshot"), "engine_s": _lazy("indicators and model"),
+    "read_state_s": _lazy("reading the published grades"), "prepare_s": _lazy("preparing the results"),
+    "explain_s": _lazy("explanations"), "explained": _lazy("enterprises explained"),
+    "write_scores_s": _lazy("writing the scores"), "update_enterprises_s": _lazy("updating the enterprises"),
+    "enterprises_updated": _lazy("enterprises updated"), "commit_s": _lazy("committing"),
+    "publish_s": _lazy("publishing in all"), "total_s": _lazy("total"),
+}
+
+def shown_value(indicator, value):
+    """An indicator's value as a supervisor reads it: an enumeration code by its label (sales → 食品销售),
+    yes/no in words; numbers as they are."""
+    from foodrisk.engine.schema import LABELS
+
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    labels = LABELS.get(indicator.get("field") or "") if indicator.get("aggregation") == "value" else None
+    if labels and value is not None:
+        return labels.get(str(value), value)
+    return value
 
 class DashboardView(ScopedMixin, generic.TemplateView):
     """Grade distribution of the enterprises in the user's scope, latest runs, pending reviews."""
@@ -108,8 +133,8 @@ class ScoringRunDetailView(ObjectDetailView):
         ctx = super().get_context_data(**kwargs)
         run = self.object
         ctx["chart"] = distribution_chart(run.grade_distribution or {})
-        ctx["timing"] = [(k, v) for k, v in (run.timing or {}).items() if not isinstance(v, dict)]
-        ctx["rows"] = (run.timing or {}).get("snapshot_rows", {})
+        ctx["timing"] = [(TIMING_LABELS.get(k, k), v) for k, v in (run.timing or {}).items() if not isinstance(v, dict)]
+        ctx["rows"] = {source_label(k): v for k, v in (run.timing or {}).get("snapshot_rows", {}).items()}
         ctx["scores_url"] = f"{self._url('scoring:score_list')}?run={run.pk}"
         ctx["edit_url"] = ctx["delete_url"] = ""
         return ctx
@@ -156,13 +181,15 @@ class EnterpriseWhyView(ScopedMixin, generic.DetailView):
             rows = []
             for code, (value, points) in sorted(score.indicator_details().items(), key=lambda kv: -(kv[1][1] or 0)):
                 ind = names.get(code, {})
-                rows.append({"code": code, "name": ind.get("name", code), "category": ind.get("category", ""),
-                             "value": value, "points": points, "weight": ind.get("weight")})
+                rows.append({"code": code, "name": ind.get("name", code),
+                             "category": category_label(ind.get("category", ""), cats),
+                             "value": shown_value(ind, value), "points": points, "weight": ind.get("weight")})
             ctx["indicator_rows"] = rows
             ctx["subtotals"] = [(cats.get(k, {}).get("name", k), v, cats.get(k, {}).get("cap"))
                                 for k, v in score.subtotals.items()]
             rules = {r["code"]: r for r in spec.get("rules", [])}
-            ctx["rule_hits"] = [(c, rules.get(c, {}).get("name", c), rules.get(c, {}).get("type", ""))
+            ctx["rule_hits"] = [(c, rules.get(c, {}).get("name", c),
+                                 RULE_TYPES.get(rules.get(c, {}).get("type", ""), rules.get(c, {}).get("type", "")))
                                 for c in score.rule_hits]
             if score.model_version:
                 mv = (ModelVersion.objects.restrict(user, "view").filter(version=score.model_version)

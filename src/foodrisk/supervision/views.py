@@ -519,6 +519,8 @@ class ProfileDetailView(ObjectDetailView):
         return [self.template_name]
 
     def get_context_data(self, **kwargs):
+        from foodrisk.enterprises.choices import BusinessForm
+
         from .choices import Measure
 
         ctx = super().get_context_data(**kwargs)
@@ -526,6 +528,10 @@ class ProfileDetailView(ObjectDetailView):
         ctx["grades"] = [{"grade": g, "min": p.min_per_year.get(g), "max": p.max_per_year.get(g),
                           "ratio": p.ratio(g) * 100, "measures": [labels.get(c, c) for c in p.measures.get(g, [])]}
                          for g in GRADES]
+        forms_ = dict(BusinessForm.choices)
+        ctx["key_rules"] = [{"label": r.get("label", ""), "forms": "、".join(str(forms_.get(f, f)) for f in
+                                                                           r.get("business_forms") or []),
+                             "grades": "、".join(r.get("grades") or [])} for r in p.key_rules or []]
         user = self.request.user
         ctx["can_activate"] = not p.active and (user.has_perm("supervision.change_supervisionprofile")
                                                 or user.has_perm("supervision.edit_measures"))

@@ -60,7 +60,9 @@ class AuditEntry(models.Model):
         default_permissions = ("view",)
 
     def __str__(self):
-        return f"#{self.seq} {self.action} {self.object_repr}"
+        from ..audit_labels import action_label
+
+        return f"#{self.seq} {action_label(self.action)} {self.object_repr}"
 
     def save(self, *args, **kwargs):
         if not self._state.adding:

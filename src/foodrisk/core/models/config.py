@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from ..querysets import RestrictedQuerySet
@@ -55,6 +56,10 @@ class ParameterType(models.TextChoices):
     JSON = "json", _("Structured (JSON)")
 
 
+PARAMETER_CATEGORIES = {"ingest": _("data collection"), "credit": _("credit repair"), "supervision": _("supervision"),
+                        "security": _("security"), "scoring": _("scoring"), "alerts": _("warnings")}
+
+
 class Parameter(models.Model):
     """A system parameter: a regulation number or operating setting kept as data, not code."""
 
@@ -78,6 +83,9 @@ class Parameter(models.Model):
 
     def get_absolute_url(self):
         return reverse("core:parameter_detail", args=[self.pk])
+
+    def display_category(self):  # the pages show display_<field> when a model has one (core.views.generic)
+        return PARAMETER_CATEGORIES.get(self.category, self.category)
 
 
 class Channel(models.TextChoices):
@@ -108,6 +116,16 @@ class MessageTemplate(models.Model):
 
     def get_absolute_url(self):
         return reverse("core:messagetemplate_detail", args=[self.pk])
+
+    def display_subject(self):  # template text (its {{ variables }} are code, not words of the page)
+        return format_html("<code>{}</code>", self.subject)
+
+    def display_body(self):
+        return format_html("<code class=\"text-wrap\">{}</code>", self.body)
+
+    def display_channels(self):
+        labels = dict(Channel.choices)
+        return "、".join(str(labels.get(c, c)) for c in self.channels or [])
 
 
 class Notification(models.Model):

@@ -163,6 +163,12 @@ class RoleDetailView(ObjectDetailView):
     model = Role
     template_name = "core/role_detail.html"
 
+    def get_context_data(self, **kwargs):
+        from ..audit_labels import permission_label
+
+        perms = self.object.permissions.select_related("content_type").order_by("content_type__app_label", "codename")
+        return super().get_context_data(**kwargs, permissions=[permission_label(p) for p in perms])
+
 
 class RoleEditView(ObjectEditView):
     model = Role

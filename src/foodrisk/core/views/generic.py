@@ -228,6 +228,9 @@ class ObjectDetailView(ScopedMixin, generic.DetailView):
 
 
 def _display(obj, field):
+    shown = getattr(obj, f"display_{field.name}", None)  # a model's own words for a code or a list of codes
+    if callable(shown):
+        return shown()
     if field.choices:
         return getattr(obj, f"get_{field.name}_display")()
     if isinstance(field, models.ForeignKey):
