@@ -141,7 +141,7 @@ class DrawForm(forms.Form):
                                  help_text=_("Empty = the plan's end, or the default task period. Due dates are "
                                              "spread over the period, higher risk earlier."))
     borrow = forms.BooleanField(label=_("Allow borrowing inspectors from the parent organisation"), required=False,
-                                help_text=_("Adds the inspectors of the parent organisation to the pool (抽调)."))
+                                help_text=_("Adds the inspectors of the parent organisation to the pool."))
     create_tasks = forms.BooleanField(label=_("create inspection tasks"), required=False, initial=True)
 
     def __init__(self, *args, user, **kwargs):

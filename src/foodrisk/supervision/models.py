@@ -162,8 +162,8 @@ class InspectorAbsence(models.Model):
     """An inspector away (leave, training, secondment): not eligible for a 双随机 draw whose period overlaps."""
 
     user = models.ForeignKey(USER, verbose_name=_("inspector"), on_delete=models.CASCADE, related_name="absences")
-    start = models.DateField(_("from"))
-    end = models.DateField(_("until"))
+    start = models.DateField(_("absent from"))
+    end = models.DateField(_("absent until"))
     reason = models.CharField(_("reason"), max_length=300, blank=True)
 
     scope_field = "user__organisation__region"
