@@ -245,3 +245,15 @@ def test_absence_pages(client, manager):
     absence = InspectorAbsence.objects.get()
     assert client.get(absence.get_absolute_url()).status_code == 200
     assert AuditEntry.objects.filter(action="supervision.inspectorabsence.create").exists()
+
+
+def test_an_elapsed_part_of_the_period_adds_no_capacity_and_its_absences_do_not_count(manager):
+    per_year(73)
+    people = inspectors(2)
+    population({"D": 3})
+    InspectorAbsence.objects.create(user=people[0], start=today() - timedelta(days=90),
+                                    end=today() - timedelta(days=80))
+    draw = draws.run_draw(org("330102"), user=manager, seed=9, ratios=ONLY_D,
+                          period_start=today() - timedelta(days=180), period_end=today() + timedelta(days=9))
+    assert draw.inputs["absent"] == [] and draw.inputs["capacity"] == {str(p.pk): 2 for p in people}
+    assert draw.unassigned == 1 and all(today() <= i.due_on for i in draw.items.exclude(due_on=None))

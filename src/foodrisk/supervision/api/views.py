@@ -51,7 +51,7 @@ class PlanViewSet(ScopedModelViewSet):
 class DrawViewSet(ScopedModelViewSet):
     """Draws: list/detail; POST runs a draw (optional `seed`; the seed used is recorded and returned)."""
 
-    queryset = RandomDraw.objects.order_by("-created_at", "-pk")
+    queryset = RandomDraw.objects.prefetch_related("items").order_by("-created_at", "-pk")
     serializer_class = s.RandomDrawSerializer
     http_method_names = ["get", "head", "options", "post"]
     filterset_fields = ["organisation", "seed"]

@@ -117,11 +117,13 @@ def period_of(*, plan=None, period_start=None, period_end=None, due_on=None):
     return start, end
 
 
-def capacity_of(user_ids, start, end):
-    """{user id: enterprises they may still take in the period}: the yearly parameter pro-rated to the period
-    (as plans do), minus the open tasks they already hold (first or second inspector) due in it."""
+def capacity_of(user_ids, start, end, window_start=None):
+    """{user id: enterprises they may still take}: the yearly parameter pro-rated to the days left for the work
+    (window_start … end: a plan's elapsed months add no capacity), minus the open tasks they hold (first or
+    second inspector) due anywhere in the period start … end (an open task of the period is still to be done)."""
+    window_start = max(window_start or start, start)
     per_year = Decimal(str(params.get("inspections_per_inspector_year", 120)))
-    years = Decimal((end - start).days + 1) / Decimal(365)
+    years = Decimal((end - window_start).days + 1) / Decimal(365)
     total = int(math.floor(per_year * years + Decimal("0.000001")))
     held = defaultdict(int)
     tasks = Task.objects.open().filter(due_on__gte=start, due_on__lte=end)
@@ -157,8 +159,9 @@ def gather_inputs(organisation, start=None, end=None, borrow=False):
     pool = candidate_pool(organisation, borrow)
     absent, capacity = set(), None
     if start is not None:
-        absent = absent_during(pool, start, end)
-        capacity = capacity_of([u for u in pool if u not in absent], start, end)
+        window_start = max(start, timezone.localdate())  # the part of the period still ahead
+        absent = absent_during(pool, window_start, end)
+        capacity = capacity_of([u for u in pool if u not in absent], start, end, window_start)
     inspectors = [u for u in pool if u not in absent and (capacity is None or capacity[u] > 0)]
     conflicts = {}
     for eid, uid in ConflictOfInterest.objects.filter(active=True, enterprise_id__in=ids).values_list(
