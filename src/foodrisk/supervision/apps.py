@@ -26,6 +26,8 @@ class SupervisionConfig(AppConfig):
         nav.add("supervision", _("Random draws"), "supervision:randomdraw_list", "supervision.view_randomdraw")
         nav.add("supervision", _("Conflicts of interest"), "supervision:conflictofinterest_list",
                 "supervision.view_conflictofinterest")
+        nav.add("supervision", _("Inspector absences"), "supervision:inspectorabsence_list",
+                "supervision.view_inspectorabsence")
         nav.add("supervision", _("Supervision profiles"), "supervision:supervisionprofile_list",
                 "supervision.view_supervisionprofile")
         nav.add("supervision", _("Checklists"), "supervision:checklisttemplate_list",

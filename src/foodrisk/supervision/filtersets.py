@@ -5,7 +5,15 @@ from foodrisk.core.filtersets import RegionSubtreeFilter
 from foodrisk.core.models import Organisation, Region
 
 from .choices import RepairStatus, TaskKind, TaskSource, TaskStatus
-from .models import ConflictOfInterest, InspectionPlan, PlanItem, RandomDraw, RepairCase, Task
+from .models import (
+    ConflictOfInterest,
+    InspectionPlan,
+    InspectorAbsence,
+    PlanItem,
+    RandomDraw,
+    RepairCase,
+    Task,
+)
 
 
 class EnterpriseSearchMixin(django_filters.FilterSet):
@@ -77,6 +85,17 @@ class ConflictFilterSet(EnterpriseSearchMixin):
     class Meta:
         model = ConflictOfInterest
         fields = ["q", "active", "enterprise"]
+
+
+class AbsenceFilterSet(django_filters.FilterSet):
+    on = django_filters.DateFilter(label=_("Absent on"), method="filter_on")
+
+    class Meta:
+        model = InspectorAbsence
+        fields = ["on"]
+
+    def filter_on(self, queryset, name, value):
+        return queryset.filter(start__lte=value, end__gte=value)
 
 
 class PlanItemFilterSet(django_filters.FilterSet):

@@ -9,7 +9,7 @@ from foodrisk.enterprises.widgets import EnterprisePicker
 from foodrisk.records.models import ListEntry, Penalty
 
 from .choices import ItemAnswer, TaskKind
-from .models import ConflictOfInterest, SupervisionProfile
+from .models import ConflictOfInterest, InspectionPlan, InspectorAbsence, SupervisionProfile
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -133,14 +133,42 @@ class DrawForm(forms.Form):
     seed = forms.IntegerField(label=_("seed"), required=False, min_value=0,
                               help_text=_("Empty = a new random seed (recorded with the draw)."))
     name = forms.CharField(label=_("name"), max_length=200, required=False)
+    plan = forms.ModelChoiceField(label=_("inspection plan"), queryset=InspectionPlan.objects.none(), required=False,
+                                  help_text=_("The draw covers the plan's period unless dates are given."))
+    period_start = forms.DateField(label=_("period start"), widget=date_input(), required=False,
+                                   help_text=_("Empty = the plan's start, or today."))
+    period_end = forms.DateField(label=_("period end"), widget=date_input(), required=False,
+                                 help_text=_("Empty = the plan's end, or the default task period. Due dates are "
+                                             "spread over the period, higher risk earlier."))
+    borrow = forms.BooleanField(label=_("Allow borrowing inspectors from the parent organisation"), required=False,
+                                help_text=_("Adds the inspectors of the parent organisation to the pool."))
     create_tasks = forms.BooleanField(label=_("create inspection tasks"), required=False, initial=True)
-    due_on = forms.DateField(label=_("due"), widget=date_input(), required=False)
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["organisation"].queryset = _scoped(user, Organisation.objects.filter(active=True))
+        self.fields["plan"].queryset = InspectionPlan.objects.restrict(user, "view").select_related("organisation")
         if user.organisation_id:
             self.fields["organisation"].initial = user.organisation_id
+
+    def clean(self):
+        data = super().clean()
+        if data.get("period_start") and data.get("period_end") and data["period_end"] < data["period_start"]:
+            self.add_error("period_end", _("The period ends before it starts."))
+        return data
+
+
+class AbsenceForm(forms.ModelForm):
+    class Meta:
+        model = InspectorAbsence
+        fields = ["user", "start", "end", "reason"]
+        widgets = {"start": date_input(), "end": date_input()}
+
+    def clean(self):
+        data = super().clean()
+        if data.get("start") and data.get("end") and data["end"] < data["start"]:
+            self.add_error("end", _("The absence ends before it starts."))
+        return data
 
 
 class RepairApplyForm(forms.Form):

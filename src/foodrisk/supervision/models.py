@@ -158,6 +158,31 @@ class ConflictOfInterest(models.Model):
         return reverse("supervision:conflictofinterest_detail", args=[self.pk])
 
 
+class InspectorAbsence(models.Model):
+    """An inspector away (leave, training, secondment): not eligible for a 双随机 draw whose period overlaps."""
+
+    user = models.ForeignKey(USER, verbose_name=_("inspector"), on_delete=models.CASCADE, related_name="absences")
+    start = models.DateField(_("absent from"))
+    end = models.DateField(_("absent until"))
+    reason = models.CharField(_("reason"), max_length=300, blank=True)
+
+    scope_field = "user__organisation__region"
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-start", "-pk"]
+        verbose_name = _("inspector absence")
+        verbose_name_plural = _("inspector absences")
+        constraints = [models.CheckConstraint(condition=Q(end__gte=models.F("start")),
+                                              name="supervision_absence_end_after_start")]
+
+    def __str__(self):
+        return f"{self.user} {self.start}–{self.end}"
+
+    def get_absolute_url(self):
+        return reverse("supervision:inspectorabsence_detail", args=[self.pk])
+
+
 class InspectionPlan(models.Model):
     """How many inspections each enterprise of an organisation's jurisdiction needs in a period."""
 
@@ -241,6 +266,11 @@ class RandomDraw(models.Model):
     selected_counts = models.JSONField(_("selected by grade"), default=dict)
     unassigned = models.PositiveIntegerField(_("enterprises without two eligible inspectors"), default=0)
     due_on = models.DateField(_("due"), null=True, blank=True)
+    plan = models.ForeignKey(InspectionPlan, verbose_name=_("inspection plan"), null=True, blank=True,
+                             on_delete=models.SET_NULL, related_name="draws")
+    period_start = models.DateField(_("period start"), null=True, blank=True)
+    period_end = models.DateField(_("period end"), null=True, blank=True)
+    borrowed = models.BooleanField(_("inspectors borrowed from the parent organisation"), default=False)
     tasks_created = models.BooleanField(_("tasks created"), default=False)
     created_by = models.ForeignKey(USER, verbose_name=_("drawn by"), null=True, blank=True,
                                    on_delete=models.SET_NULL, related_name="+")
@@ -272,6 +302,7 @@ class DrawItem(models.Model):
     inspector_2 = models.ForeignKey(USER, verbose_name=_("inspector 2"), null=True, blank=True,
                                     on_delete=models.SET_NULL, related_name="+")
     note = models.CharField(_("note"), max_length=300, blank=True)
+    due_on = models.DateField(_("due"), null=True, blank=True)
 
     scope_field = "enterprise__region"
     objects = RestrictedQuerySet.as_manager()

@@ -2,7 +2,15 @@ import django_tables2 as tables
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from .models import ConflictOfInterest, InspectionPlan, PlanItem, RandomDraw, RepairCase, Task
+from .models import (
+    ConflictOfInterest,
+    InspectionPlan,
+    InspectorAbsence,
+    PlanItem,
+    RandomDraw,
+    RepairCase,
+    Task,
+)
 
 ATTRS = {"class": "table table-sm table-hover align-middle"}
 
@@ -72,8 +80,8 @@ class RandomDrawTable(tables.Table):
 
     class Meta:
         model = RandomDraw
-        fields = ("id", "name", "organisation", "profile", "seed", "population_counts", "selected_counts",
-                  "unassigned", "tasks_created", "created_by", "created_at")
+        fields = ("id", "name", "organisation", "profile", "seed", "period_start", "period_end",
+                  "population_counts", "selected_counts", "unassigned", "tasks_created", "created_by", "created_at")
         attrs = ATTRS
 
 
@@ -83,4 +91,13 @@ class ConflictTable(tables.Table):
     class Meta:
         model = ConflictOfInterest
         fields = ("id", "inspector", "enterprise", "reason", "declared_on", "active")
+        attrs = ATTRS
+
+
+class AbsenceTable(tables.Table):
+    id = tables.Column(linkify=True, verbose_name="#")
+
+    class Meta:
+        model = InspectorAbsence
+        fields = ("id", "user", "user__organisation", "start", "end", "reason")
         attrs = ATTRS

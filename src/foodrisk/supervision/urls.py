@@ -3,7 +3,7 @@ from django.urls import path
 from foodrisk.core.views.generic import crud_urls
 
 from . import views
-from .models import ConflictOfInterest
+from .models import ConflictOfInterest, InspectorAbsence
 
 app_name = "supervision"
 
@@ -38,3 +38,6 @@ urlpatterns = [
 urlpatterns += crud_urls(ConflictOfInterest, prefix="conflicts", list_view=views.ConflictListView,
                          detail_view=views.ConflictDetailView, edit_view=views.ConflictEditView,
                          delete_view=views.ConflictDeleteView)
+urlpatterns += crud_urls(InspectorAbsence, prefix="absences", list_view=views.AbsenceListView,
+                         detail_view=views.AbsenceDetailView, edit_view=views.AbsenceEditView,
+                         delete_view=views.AbsenceDeleteView)

@@ -31,6 +31,7 @@ from .models import (
     ChecklistTemplate,
     ConflictOfInterest,
     InspectionPlan,
+    InspectorAbsence,
     PlanItem,
     RandomDraw,
     RepairCase,
@@ -354,10 +355,19 @@ class DrawCreateView(FormPage):
     form_class = forms.DrawForm
     title = _("New random draw (双随机)")
 
+    def get_initial(self):
+        initial = super().get_initial()
+        plan = InspectionPlan.objects.restrict(self.request.user, "view").filter(
+            pk=self.request.GET.get("plan") or None).first()
+        if plan is not None:  # "draw for this plan" from the plan page
+            initial.update(plan=plan.pk, organisation=plan.organisation_id)
+        return initial
+
     def perform(self, form):
         d = form.cleaned_data
         return draws.run_draw(d["organisation"], user=self.request.user, seed=d["seed"], profile=d["profile"],
-                              name=d["name"], create_tasks=d["create_tasks"], due_on=d["due_on"])
+                              name=d["name"], create_tasks=d["create_tasks"], plan=d["plan"],
+                              period_start=d["period_start"], period_end=d["period_end"], borrow=d["borrow"])
 
 
 class DrawDetailView(ObjectDetailView):
@@ -372,6 +382,7 @@ class DrawDetailView(ObjectDetailView):
         draw = self.object
         ctx["items"] = draw.items.select_related("enterprise", "inspector_1", "inspector_2").prefetch_related("tasks")
         ctx["reproducible"] = draws.verify(draw)
+        ctx["unplaced"] = list(draws.unplaced(draw))
         ctx["can_create_tasks"] = (not draw.tasks_created and self.request.user.has_perm("supervision.add_task"))
         return ctx
 
@@ -495,6 +506,34 @@ class ConflictEditView(ObjectEditView):
 
 class ConflictDeleteView(ObjectDeleteView):
     model = ConflictOfInterest
+
+
+# --- inspector absences (plain audited CRUD; a draw skips the absent) ----------------------------------
+class AbsenceListView(ObjectListView):
+    model = InspectorAbsence
+    table_class = tables.AbsenceTable
+    filterset_class = filtersets.AbsenceFilterSet
+
+
+class AbsenceDetailView(ObjectDetailView):
+    model = InspectorAbsence
+
+
+class AbsenceEditView(ObjectEditView):
+    model = InspectorAbsence
+    form_class = forms.AbsenceForm
+    template_name = "enterprises/form.html"
+
+    def get_form(self, form_class=None):
+        form = super().get_form(form_class)
+        # only the people a draw could pick (restrict_choices has already narrowed them to the scope)
+        form.fields["user"].queryset = form.fields["user"].queryset.filter(
+            pk__in=plans.inspectors_pool_ids()).filter(is_active=True)
+        return form
+
+
+class AbsenceDeleteView(ObjectDeleteView):
+    model = InspectorAbsence
 
 
 # --- policy (read; activation audited) --------------------------------------------------------------

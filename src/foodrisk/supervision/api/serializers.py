@@ -1,3 +1,4 @@
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from foodrisk.core.api.generic import ScopedModelSerializer
@@ -6,6 +7,7 @@ from ..choices import TaskKind
 from ..models import (
     DrawItem,
     InspectionPlan,
+    InspectorAbsence,
     PlanItem,
     RandomDraw,
     RepairCase,
@@ -53,31 +55,53 @@ class PlanCreateSerializer(ScopedModelSerializer):
 class DrawItemSerializer(serializers.ModelSerializer):
     class Meta:
         model = DrawItem
-        fields = ["position", "enterprise", "grade", "inspector_1", "inspector_2", "note"]
+        fields = ["position", "enterprise", "grade", "inspector_1", "inspector_2", "due_on", "note"]
 
 
 class RandomDrawSerializer(serializers.ModelSerializer):
     items = DrawItemSerializer(many=True, read_only=True)
+    unplaced = serializers.SerializerMethodField(help_text="Drawn enterprises without inspectors, with the reason.")
 
     class Meta:
         model = RandomDraw
         fields = ["id", "name", "organisation", "profile", "seed", "ratios", "inspectors_per_enterprise",
-                  "population_counts", "selected_counts", "unassigned", "due_on", "tasks_created", "created_by",
-                  "created_at", "items"]
+                  "population_counts", "selected_counts", "unassigned", "unplaced", "due_on", "plan",
+                  "period_start", "period_end", "borrowed", "tasks_created", "created_by", "created_at", "items"]
         read_only_fields = fields
+
+
+    def get_unplaced(self, draw) -> list[dict]:
+        return [{"enterprise": i.enterprise_id, "note": i.note} for i in draw.items.all() if not i.inspector_1_id]
 
 
 class DrawCreateSerializer(ScopedModelSerializer):
     seed = serializers.IntegerField(required=False, allow_null=True, min_value=0)
     ratios = serializers.DictField(child=serializers.FloatField(min_value=0, max_value=1), required=False)
     create_tasks = serializers.BooleanField(required=False, default=False)
-    due_on = serializers.DateField(required=False, allow_null=True)
+    due_on = serializers.DateField(required=False, allow_null=True, help_text="Read as period_end (older clients).")
     name = serializers.CharField(required=False, allow_blank=True)
+    borrow = serializers.BooleanField(required=False, default=False,
+                                      help_text="Allow borrowing inspectors from the parent organisation.")
 
     class Meta:
         model = RandomDraw
-        fields = ["organisation", "profile", "seed", "ratios", "create_tasks", "due_on", "name"]
-        extra_kwargs = {"profile": {"required": False, "allow_null": True}}
+        fields = ["organisation", "profile", "seed", "ratios", "create_tasks", "due_on", "name", "plan",
+                  "period_start", "period_end", "borrow"]
+        extra_kwargs = {"profile": {"required": False, "allow_null": True},
+                        "plan": {"required": False, "allow_null": True}}
+
+
+class AbsenceSerializer(ScopedModelSerializer):
+    class Meta:
+        model = InspectorAbsence
+        fields = ["id", "user", "start", "end", "reason"]
+
+    def validate(self, attrs):
+        start = attrs.get("start", getattr(self.instance, "start", None))
+        end = attrs.get("end", getattr(self.instance, "end", None))
+        if start and end and end < start:
+            raise serializers.ValidationError({"end": _("The absence ends before it starts.")})
+        return attrs
 
 
 class TaskSerializer(ScopedModelSerializer):

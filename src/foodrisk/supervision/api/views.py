@@ -8,7 +8,7 @@ from rest_framework.response import Response
 from foodrisk.core.api.generic import ReadOnlyScopedViewSet, ScopedModelViewSet
 from foodrisk.core.api.views import call_service
 
-from ..models import InspectionPlan, RandomDraw, RepairCase, SupervisionProfile, Task
+from ..models import InspectionPlan, InspectorAbsence, RandomDraw, RepairCase, SupervisionProfile, Task
 from ..services import draws, plans, repairs
 from ..services import tasks as task_services
 from . import serializers as s
@@ -51,7 +51,7 @@ class PlanViewSet(ScopedModelViewSet):
 class DrawViewSet(ScopedModelViewSet):
     """Draws: list/detail; POST runs a draw (optional `seed`; the seed used is recorded and returned)."""
 
-    queryset = RandomDraw.objects.order_by("-created_at", "-pk")
+    queryset = RandomDraw.objects.prefetch_related("items").order_by("-created_at", "-pk")
     serializer_class = s.RandomDrawSerializer
     http_method_names = ["get", "head", "options", "post"]
     filterset_fields = ["organisation", "seed"]
@@ -63,13 +63,23 @@ class DrawViewSet(ScopedModelViewSet):
         d = ser.validated_data
         draw = call_service(draws.run_draw, d["organisation"], user=request.user, seed=d.get("seed"),
                      profile=d.get("profile"), ratios=d.get("ratios"), name=d.get("name", ""),
-                     create_tasks=d.get("create_tasks", False), due_on=d.get("due_on"))
+                     create_tasks=d.get("create_tasks", False), due_on=d.get("due_on"), plan=d.get("plan"),
+                     period_start=d.get("period_start"), period_end=d.get("period_end"),
+                     borrow=d.get("borrow", False))
         return Response(s.RandomDrawSerializer(draw).data, status=status.HTTP_201_CREATED)
 
     @action(detail=True, methods=["get"])
     def verify(self, request, pk=None):
         draw = self.get_object()
         return Response({"seed": draw.seed, "reproducible": draws.verify(draw)})
+
+
+class AbsenceViewSet(ScopedModelViewSet):
+    """Inspector absences (leave, training…): a draw whose period overlaps one skips the inspector. Audited."""
+
+    queryset = InspectorAbsence.objects.select_related("user").order_by("-start", "-pk")
+    serializer_class = s.AbsenceSerializer
+    filterset_fields = ["user"]
 
 
 class TaskViewSet(ScopedModelViewSet):

@@ -39,6 +39,11 @@ def inspectors_of(organisation):
             .order_by("pk"))
 
 
+def inspectors_pool_ids():
+    """Everyone who may be drawn as an inspector (any organisation), as a subquery."""
+    return users_with_perm(INSPECTOR_PERMISSION, include_superusers=False).values("pk")
+
+
 def last_full_inspections(enterprise_ids, kinds, before):
     from django.db.models import Max
 
