@@ -205,6 +205,7 @@ class CompactQueue(AlertsTestCase):
         names, html = self.columns(self.supervisor)
         self.assertEqual(names, ["select", "level", "enterprise", "rule", "status", "deadline", "raised_at"])
         self.assertIn('class="app-truncate"', html)
+        self.assertNotRegex(html, r"<a [^>]*>\s*<a ")  # the cut name sits inside the column's one link
         self.assertIn('form="alert-bulk"', html)
         self.assertIn('id="alert-bulk"', html)
 

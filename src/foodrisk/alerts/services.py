@@ -390,30 +390,31 @@ def catch_up(now=None):
     now = now or timezone.now()
     row = Parameter.objects.filter(key=CATCH_UP_KEY).first()
     out = {"enterprises": 0, "grade_changes": 0, "alerts": 0}
-    if row is not None and row.value:
-        since = dt.datetime.fromisoformat(row.value)
-        ids = sorted(DataChange.objects.filter(changed_at__gt=since, changed_at__lte=now)
-                     .values_list("enterprise_id", flat=True))
-        for start in range(0, len(ids), 1000):
-            out["alerts"] += len(evaluate_records(set(ids[start:start + 1000])))
-        out["enterprises"] = len(ids)
-        changes = (GradeChange.objects.filter(at__gt=since, at__lte=now).order_by("pk")
-                   .values("enterprise_id", "old_grade", "new_grade", "score", "reasons", "run_id", "adjustment_id"))
-        by_source = {}
-        for change in changes:
-            by_source.setdefault((change.pop("run_id"), change.pop("adjustment_id")), []).append(change)
-        for (run_id, adjustment_id), group in by_source.items():
-            run = adjustment = None
-            if run_id is not None:
-                from foodrisk.scoring.models import ScoringRun
+    with batched_notifications():  # one catch-up, one notification per person and kind
+        if row is not None and row.value:
+            since = dt.datetime.fromisoformat(row.value)
+            ids = sorted(DataChange.objects.filter(changed_at__gt=since, changed_at__lte=now)
+                         .values_list("enterprise_id", flat=True))
+            for start in range(0, len(ids), 1000):
+                out["alerts"] += len(evaluate_records(set(ids[start:start + 1000])))
+            out["enterprises"] = len(ids)
+            changes = (GradeChange.objects.filter(at__gt=since, at__lte=now).order_by("pk")
+                       .values("enterprise_id", "old_grade", "new_grade", "score", "reasons", "run_id", "adjustment_id"))
+            by_source = {}
+            for change in changes:
+                by_source.setdefault((change.pop("run_id"), change.pop("adjustment_id")), []).append(change)
+            for (run_id, adjustment_id), group in by_source.items():
+                run = adjustment = None
+                if run_id is not None:
+                    from foodrisk.scoring.models import ScoringRun
 
-                run = ScoringRun.objects.get(pk=run_id)
-            elif adjustment_id is not None:
-                from foodrisk.scoring.models import GradeAdjustment
+                    run = ScoringRun.objects.get(pk=run_id)
+                elif adjustment_id is not None:
+                    from foodrisk.scoring.models import GradeAdjustment
 
-                adjustment = GradeAdjustment.objects.get(pk=adjustment_id)
-            out["alerts"] += len(evaluate_grade_changes(group, run=run, adjustment=adjustment))
-            out["grade_changes"] += len(group)
+                    adjustment = GradeAdjustment.objects.get(pk=adjustment_id)
+                out["alerts"] += len(evaluate_grade_changes(group, run=run, adjustment=adjustment))
+                out["grade_changes"] += len(group)
     Parameter.objects.update_or_create(key=CATCH_UP_KEY, defaults={
         "name": "预警补评水位", "category": "alerts", "value_type": "text",
         "value": (now - CATCH_UP_OVERLAP).isoformat(),
