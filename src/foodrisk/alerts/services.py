@@ -203,7 +203,7 @@ def _notify(recipients, template, alert, **extra):
 # One event (a scoring run, an import, a scan, a bulk review) can raise or change thousands of alerts: one
 # notification per alert buried the pilot's administrator under 4,026 of them. Inside batched_notifications()
 # each recipient gets one notification per template: the individual one when it is about a single alert,
-# otherwise a digest ("<template>_digest", seeds.TEMPLATES) linking to their queue filtered to what it counts.
+# otherwise a digest ("<template>_digest", seeds.DIGEST_TEMPLATES) linking to their queue filtered to what it counts.
 _batch = contextvars.ContextVar("alerts_notification_batch", default=None)
 DIGEST_LINKS = {  # template → (queue url name, filter of the linked list)
     "alert_raised": ("alerts:my_alerts", "status=raised"),
