@@ -16,6 +16,13 @@ class AlertsConfig(AppConfig):
         outbox.react(RECORDS_CHANGED, "foodrisk.alerts.handlers.on_records_changed")
         outbox.react(GRADE_CHANGED, "foodrisk.alerts.handlers.on_grade_changed")
 
+        from foodrisk.core.services.notifications import register_default
+
+        from .seeds import DIGEST_TEMPLATES
+
+        for code, _name, channels, subject, body in DIGEST_TEMPLATES:  # a digest is sent even without its row
+            register_default(code, subject=subject, body=body, channels=channels)
+
         nav.section("alerts", _("Risk alerts"), "bi-exclamation-triangle", order=35)
         nav.add("alerts", _("My alerts"), "alerts:my_alerts", "alerts.view_alert")
         nav.add("alerts", _("My organisation's alerts"), "alerts:org_alerts", "alerts.view_alert")

@@ -44,6 +44,19 @@ DEFAULT_RULES = [
      "red", "local", 10, "企业被列入经营异常名录或严重违法失信名单。"),
 ]
 
+DIGEST_TEMPLATES = [
+    ("alert_raised_digest", "预警产生汇总通知", ["inapp"], "【预警】新增 {{ count }} 条预警待复核",
+     "新增 {{ count }} 条预警（{{ levels }}），请到预警队列处理。涉及：{{ enterprises }}"),
+    ("alert_confirmed_digest", "预警确认汇总通知", ["inapp"], "【预警】{{ count }} 条预警已确认，待派发",
+     "{{ actor }} 确认了 {{ count }} 条预警（{{ levels }}），请到预警队列派发。"),
+    ("alert_dismissed_digest", "预警排除汇总通知", ["inapp"], "{{ count }} 条预警已排除",
+     "{{ actor }} 排除了 {{ count }} 条预警（{{ levels }}），理由：{{ note }}"),
+    ("alert_dispatched_digest", "预警派发汇总通知", ["inapp", "sms"], "【预警】派发给您 {{ count }} 条预警",
+     "派发给您 {{ count }} 条预警（{{ levels }}），最早办理期限 {{ deadline }}，请到预警队列处理。"),
+    ("alert_overdue_digest", "预警督办汇总通知", ["inapp", "email", "sms"], "【督办】{{ count }} 条预警逾期未办结",
+     "{{ count }} 条预警（{{ levels }}）已超过办理期限，请到预警队列督促处置。"),
+]
+
 TEMPLATES = [
     # code, name, channels, subject, body  (alert_dispatched and alert_overdue are seeded by core)
     ("alert_raised", "预警产生通知", ["inapp"], "【{{ level }}预警】{{ enterprise }}：待复核",
@@ -61,6 +74,10 @@ TEMPLATES = [
      "{{ rule }}：{{ summary }}。请于 {{ deadline }} 前处置。"),
     ("alert_overdue", "预警督办通知", ["inapp", "email", "sms"], "【督办】预警逾期未办结：{{ enterprise }}",
      "预警「{{ rule }}」已超过办理期限 {{ deadline }}，请督促处置。"),
+    # digests: one event (a scoring run, an import, a scan, a bulk review) tells each person once; context: count,
+    # levels ("红色 3、橙色 9"), deadline (the earliest), enterprises (the first three), link, and the
+    # per-alert template's own extras (actor, note, organisation, instructions)
+    *DIGEST_TEMPLATES,
 ]
 
 SCHEDULES = [{"name": "每日预警扫描", "job_kind": "alerts.scan", "frequency": "daily", "at_time": "01:30"},

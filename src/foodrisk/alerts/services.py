@@ -37,6 +37,11 @@ Workflow (user = the acting person; permission "alerts.<action>_alert" and regio
     escalate_overdue(today=None) -> list[Alert]       # system; notifies the parent organisation
     allowed_actions(alert, user) -> set of "review", "dispatch", "handle", "close"
 
+Bulk (one event, many alerts):
+    batched_notifications()                          # context manager: each recipient is notified once per
+                                                     # template (a digest when they have several alerts)
+    bulk_review(ids, *, user, confirm, note="") -> (done alerts, refused [(id, label, message)])
+
 Reads:
     queue(user, which="mine" | "organisation" | "all") -> Alert queryset in the user's scope
     attachments(alert) -> records.Attachment queryset
@@ -50,13 +55,16 @@ Events (foodrisk.alerts.events, queued in the transaction; reactions run in the 
 alert_transitioned(alert, action, from_status, to_status, user).
 """
 
+import contextvars
 import datetime as dt
 import logging
+from contextlib import contextmanager
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError, Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -68,7 +76,7 @@ from foodrisk.core.services.accounts import users_with_perm
 from foodrisk.core.services.notifications import notify
 
 from . import events, rules
-from .choices import OPEN_STATUSES, AlertStatus, EventAction, Outcome, TargetRule
+from .choices import LEVEL_ORDER, OPEN_STATUSES, AlertLevel, AlertStatus, EventAction, Outcome, TargetRule
 from .models import Alert, AlertEvent, AlertOccurrence, WarningRule
 from .params import TIME_BASED, triggers
 
@@ -182,9 +190,82 @@ def _notify(recipients, template, alert, **extra):
     recipients = list({u.pk: u for u in recipients if u is not None}.values())
     if not recipients:
         return
+    pending = _batch.get()
+    if pending is not None and template in DIGEST_LINKS:  # inside one event: collected, sent at its end
+        for user in recipients:
+            pending.setdefault(template, {}).setdefault(user.pk, (user, []))[1].append((alert.pk, extra))
+        return
     link, level = alert.get_absolute_url(), NOTIFICATION_LEVEL.get(alert.level, "info")
     context = _context(alert, **extra)
     notify(recipients, template, context, link=link, level=level)  # in-app now, mail/SMS by the worker
+
+
+# One event (a scoring run, an import, a scan, a bulk review) can raise or change thousands of alerts: one
+# notification per alert buried the pilot's administrator under 4,026 of them. Inside batched_notifications()
+# each recipient gets one notification per template: the individual one when it is about a single alert,
+# otherwise a digest ("<template>_digest", seeds.DIGEST_TEMPLATES) linking to their queue filtered to what it counts.
+_batch = contextvars.ContextVar("alerts_notification_batch", default=None)
+DIGEST_LINKS = {  # template → (queue url name, filter of the linked list)
+    "alert_raised": ("alerts:my_alerts", "status=raised"),
+    "alert_confirmed": ("alerts:my_alerts", "status=confirmed"),
+    "alert_dismissed": ("alerts:alert_list", "status=dismissed"),
+    "alert_dispatched": ("alerts:my_alerts", "status=dispatched"),
+    "alert_overdue": ("alerts:alert_list", "open=true&overdue=true"),
+}
+
+
+@contextmanager
+def batched_notifications():
+    """Collect the alert notifications of the block and send them at its end, one per recipient and template.
+    Nested blocks join the outermost one. Alerts whose raise was rolled back meanwhile are left out."""
+    if _batch.get() is not None:
+        yield
+        return
+    pending = {}
+    token = _batch.set(pending)
+    failed = True
+    try:
+        yield
+        failed = False
+    finally:
+        _batch.reset(token)
+        try:
+            _send_batch(pending)
+        except Exception:
+            if not failed:
+                raise
+            # what was committed before the error still deserves its notifications; the error itself wins
+            logger.exception("sending the batched alert notifications failed")
+
+
+def _levels(alerts):
+    counts = {}
+    for alert in alerts:
+        counts[alert.level] = counts.get(alert.level, 0) + 1
+    return "、".join(f"{AlertLevel(level).label} {n}" for level, n in
+                    sorted(counts.items(), key=lambda item: LEVEL_ORDER.get(item[0], 9)))
+
+
+def _send_batch(pending):
+    for template, people in pending.items():
+        ids = {pk for _user, items in people.values() for pk, _extra in items}
+        alerts = Alert.objects.select_related("enterprise", "rule").in_bulk(ids)
+        name, query = DIGEST_LINKS[template]
+        link = f"{reverse(name)}?{query}"
+        for user, items in people.values():
+            items = [(alerts[pk], extra) for pk, extra in dict(items).items() if pk in alerts]
+            if len(items) == 1:
+                _notify([user], template, items[0][0], **items[0][1])
+            elif items:
+                batch = [a for a, _extra in items]
+                top = min(batch, key=lambda a: LEVEL_ORDER.get(a.level, 9))
+                deadlines = [a.deadline for a in batch if a.deadline]
+                context = {**items[0][1], "count": len(batch), "levels": _levels(batch),
+                           "deadline": min(deadlines).isoformat() if deadlines else "—", "link": link,
+                           "enterprises": "、".join(a.enterprise.name for a in batch[:3])
+                           + ("…" if len(batch) > 3 else "")}
+                notify([user], f"{template}_digest", context, link=link,
+                       level=NOTIFICATION_LEVEL.get(top.level, "info"))
 
 
 def raise_alert(rule, enterprise, *, fingerprint, summary, evidence, cache=None):
@@ -256,13 +337,14 @@ def evaluate_records(enterprise_ids, record_kinds=None, *, today=None):
     if not ids:
         return []
     out, cache, ents = [], {}, None
-    for rule in _enabled_rules(list(rules.RECORD_EVALUATORS)):
-        if record_kinds is not None and not (triggers(rule.kind, rule.params) & set(record_kinds)):
-            continue
-        hits = rules.RECORD_EVALUATORS[rule.kind](rule, ids, today)
-        if hits:
-            ents = ents if ents is not None else rules.enterprises(ids)
-            _raise_hits(rule, hits, ents, cache, out)
+    with batched_notifications():
+        for rule in _enabled_rules(list(rules.RECORD_EVALUATORS)):
+            if record_kinds is not None and not (triggers(rule.kind, rule.params) & set(record_kinds)):
+                continue
+            hits = rules.RECORD_EVALUATORS[rule.kind](rule, ids, today)
+            if hits:
+                ents = ents if ents is not None else rules.enterprises(ids)
+                _raise_hits(rule, hits, ents, cache, out)
     return out
 
 
@@ -272,21 +354,23 @@ def evaluate_grade_changes(changes, *, run=None, adjustment=None):
     if not changes:
         return []
     out, cache, ents = [], {}, None
-    for rule in _enabled_rules(["grade_drop"]):
-        hits = rules.grade_drop(rule, changes, run=run, adjustment=adjustment)
-        if hits:
-            ents = ents if ents is not None else rules.enterprises({c["enterprise_id"] for c in changes})
-            _raise_hits(rule, hits, ents, cache, out)
+    with batched_notifications():
+        for rule in _enabled_rules(["grade_drop"]):
+            hits = rules.grade_drop(rule, changes, run=run, adjustment=adjustment)
+            if hits:
+                ents = ents if ents is not None else rules.enterprises({c["enterprise_id"] for c in changes})
+                _raise_hits(rule, hits, ents, cache, out)
     return out
 
 
 def evaluate_time_rules(today=None, enterprise_ids=None):
     today = today or timezone.localdate()
     out, cache = [], {}
-    for rule in _enabled_rules(list(TIME_BASED)):
-        hits = rules.TIME_EVALUATORS[rule.kind](rule, enterprise_ids, today)
-        if hits:
-            _raise_hits(rule, hits, rules.enterprises({h.enterprise_id for h in hits}), cache, out)
+    with batched_notifications():
+        for rule in _enabled_rules(list(TIME_BASED)):
+            hits = rules.TIME_EVALUATORS[rule.kind](rule, enterprise_ids, today)
+            if hits:
+                _raise_hits(rule, hits, rules.enterprises({h.enterprise_id for h in hits}), cache, out)
     return out
 
 
@@ -306,30 +390,31 @@ def catch_up(now=None):
     now = now or timezone.now()
     row = Parameter.objects.filter(key=CATCH_UP_KEY).first()
     out = {"enterprises": 0, "grade_changes": 0, "alerts": 0}
-    if row is not None and row.value:
-        since = dt.datetime.fromisoformat(row.value)
-        ids = sorted(DataChange.objects.filter(changed_at__gt=since, changed_at__lte=now)
-                     .values_list("enterprise_id", flat=True))
-        for start in range(0, len(ids), 1000):
-            out["alerts"] += len(evaluate_records(set(ids[start:start + 1000])))
-        out["enterprises"] = len(ids)
-        changes = (GradeChange.objects.filter(at__gt=since, at__lte=now).order_by("pk")
-                   .values("enterprise_id", "old_grade", "new_grade", "score", "reasons", "run_id", "adjustment_id"))
-        by_source = {}
-        for change in changes:
-            by_source.setdefault((change.pop("run_id"), change.pop("adjustment_id")), []).append(change)
-        for (run_id, adjustment_id), group in by_source.items():
-            run = adjustment = None
-            if run_id is not None:
-                from foodrisk.scoring.models import ScoringRun
+    with batched_notifications():  # one catch-up, one notification per person and kind
+        if row is not None and row.value:
+            since = dt.datetime.fromisoformat(row.value)
+            ids = sorted(DataChange.objects.filter(changed_at__gt=since, changed_at__lte=now)
+                         .values_list("enterprise_id", flat=True))
+            for start in range(0, len(ids), 1000):
+                out["alerts"] += len(evaluate_records(set(ids[start:start + 1000])))
+            out["enterprises"] = len(ids)
+            changes = (GradeChange.objects.filter(at__gt=since, at__lte=now).order_by("pk")
+                       .values("enterprise_id", "old_grade", "new_grade", "score", "reasons", "run_id", "adjustment_id"))
+            by_source = {}
+            for change in changes:
+                by_source.setdefault((change.pop("run_id"), change.pop("adjustment_id")), []).append(change)
+            for (run_id, adjustment_id), group in by_source.items():
+                run = adjustment = None
+                if run_id is not None:
+                    from foodrisk.scoring.models import ScoringRun
 
-                run = ScoringRun.objects.get(pk=run_id)
-            elif adjustment_id is not None:
-                from foodrisk.scoring.models import GradeAdjustment
+                    run = ScoringRun.objects.get(pk=run_id)
+                elif adjustment_id is not None:
+                    from foodrisk.scoring.models import GradeAdjustment
 
-                adjustment = GradeAdjustment.objects.get(pk=adjustment_id)
-            out["alerts"] += len(evaluate_grade_changes(group, run=run, adjustment=adjustment))
-            out["grade_changes"] += len(group)
+                    adjustment = GradeAdjustment.objects.get(pk=adjustment_id)
+                out["alerts"] += len(evaluate_grade_changes(group, run=run, adjustment=adjustment))
+                out["grade_changes"] += len(group)
     Parameter.objects.update_or_create(key=CATCH_UP_KEY, defaults={
         "name": "预警补评水位", "category": "alerts", "value_type": "text",
         "value": (now - CATCH_UP_OVERLAP).isoformat(),
@@ -340,8 +425,9 @@ def catch_up(now=None):
 def scan(today=None):
     """The daily job: time-based rules (licence expiring / expired, repair lapsed), then escalation."""
     today = today or timezone.localdate()
-    alerts = evaluate_time_rules(today)
-    escalated = escalate_overdue(today)
+    with batched_notifications():  # one scan, one notification per person and kind
+        alerts = evaluate_time_rules(today)
+        escalated = escalate_overdue(today)
     raised = sum(1 for a in alerts if a.occurrences == 1)
     return {"raised": raised, "repeated": len(alerts) - raised, "escalated": len(escalated)}
 
@@ -402,6 +488,32 @@ def review(alert, *, user, confirm, note=""):
         _notify(_users_with(alert.organisation, perm, exclude=user),
                              "alert_confirmed" if confirm else "alert_dismissed", alert, note=note, actor=str(user))
     return alert
+
+
+def bulk_review(ids, *, user, confirm, note=""):
+    """Confirm or dismiss several alerts with one decision and reason. Each goes through review() — its own
+    transaction, permission, scope and state checked, audited per alert — so what can be reviewed is, and the
+    others are reported. Returns (reviewed alerts, refused [(id, label, message)]). An alert the user cannot
+    see is refused like one that does not exist (nothing about other regions leaks)."""
+    note = (note or "").strip()
+    if not confirm and not note:
+        raise ValidationError({"note": _("Give the reason for dismissing the alerts.")}, code="reason_required")
+    ids = sorted({int(pk) for pk in ids})
+    visible = Alert.objects.in_scope(user).select_related("enterprise", "rule").in_bulk(ids) \
+        if getattr(user, "is_authenticated", False) else {}
+    done, refused = [], []
+    with batched_notifications():  # the people who dispatch hear once about the whole batch
+        for pk in ids:
+            alert = visible.get(pk)
+            if alert is None:
+                refused.append((pk, f"#{pk}", _("Not found or outside your jurisdiction.")))
+                continue
+            try:
+                done.append(review(alert, user=user, confirm=confirm, note=note))
+            except (PermissionDenied, ValidationError) as exc:
+                message = str(exc) if isinstance(exc, PermissionDenied) else "；".join(exc.messages)
+                refused.append((pk, str(alert), message or _("Not allowed.")))
+    return done, refused
 
 
 def dispatch(alert, *, user, organisation=None, assignee=None, deadline=None, instructions=""):
@@ -509,28 +621,29 @@ def escalate_overdue(today=None):
     organisation of the responsible one is notified (template alert_overdue) and an escalation recorded."""
     today = today or timezone.localdate()
     done = []
-    for pk in Alert.objects.overdue(today).filter(overdue=False).values_list("pk", flat=True):
-        with transaction.atomic():
-            alert = Alert.objects.select_for_update().select_related("enterprise", "rule").get(pk=pk)
-            if alert.overdue or not alert.is_open or alert.deadline is None or alert.deadline >= today:
-                continue
-            before = _state(alert)
-            responsible = alert.responsible_organisation
-            parent = responsible.parent if responsible is not None and responsible.parent_id else responsible
-            recipients = list(User.objects.filter(organisation=parent, is_active=True)) if parent else []
-            if alert.assignee is not None:
-                recipients.append(alert.assignee)
-            alert.overdue, alert.escalated_at, alert.escalations = True, timezone.now(), alert.escalations + 1
-            alert.save(update_fields=["overdue", "escalated_at", "escalations"])
-            data = {"deadline": alert.deadline, "days_overdue": (today - alert.deadline).days,
-                    "responsible": getattr(responsible, "pk", None), "notified_organisation": getattr(parent, "pk", None),
-                    "recipients": sorted({u.pk for u in recipients})}
-            _finish(alert, EventAction.ESCALATE, alert.status, None,
-                    _("Overdue since %(date)s; escalated to %(org)s.") % {"date": alert.deadline,
-                                                                           "org": parent or "—"},
-                    data, before=before)
-            _notify(recipients, "alert_overdue", alert, organisation=str(parent or ""))
-            done.append(alert)
+    with batched_notifications():  # a parent organisation hears once about all its overdue alerts
+        for pk in Alert.objects.overdue(today).filter(overdue=False).values_list("pk", flat=True):
+            with transaction.atomic():
+                alert = Alert.objects.select_for_update().select_related("enterprise", "rule").get(pk=pk)
+                if alert.overdue or not alert.is_open or alert.deadline is None or alert.deadline >= today:
+                    continue
+                before = _state(alert)
+                responsible = alert.responsible_organisation
+                parent = responsible.parent if responsible is not None and responsible.parent_id else responsible
+                recipients = list(User.objects.filter(organisation=parent, is_active=True)) if parent else []
+                if alert.assignee is not None:
+                    recipients.append(alert.assignee)
+                alert.overdue, alert.escalated_at, alert.escalations = True, timezone.now(), alert.escalations + 1
+                alert.save(update_fields=["overdue", "escalated_at", "escalations"])
+                data = {"deadline": alert.deadline, "days_overdue": (today - alert.deadline).days,
+                        "responsible": getattr(responsible, "pk", None), "notified_organisation": getattr(parent, "pk", None),
+                        "recipients": sorted({u.pk for u in recipients})}
+                _finish(alert, EventAction.ESCALATE, alert.status, None,
+                        _("Overdue since %(date)s; escalated to %(org)s.") % {"date": alert.deadline,
+                                                                               "org": parent or "—"},
+                        data, before=before)
+                _notify(recipients, "alert_overdue", alert, organisation=str(parent or ""))
+                done.append(alert)
     return done
 
 

@@ -2,12 +2,17 @@
 timeline and action forms (review, dispatch, handle, close — htmx-friendly), and warning-rule CRUD.
 Every action calls the services; the queryset is always Alert.objects.restrict(user, …)."""
 
+from django import forms as django_forms
 from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
+from django.views import View
 
 from foodrisk.core.forms import add_service_errors
 from foodrisk.core.security import require_confirmation
@@ -30,9 +35,13 @@ class AlertListView(ObjectListView):
     def get_queryset(self):
         return services.queue(self.request.user, self.queue)
 
+    def get_table_kwargs(self):
+        return {**super().get_table_kwargs(), "exclude": tables.hidden_columns(self.request.user)}
+
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
-        ctx.update(queue=self.queue, queues=QUEUES, verbose_name_plural=QUEUES[self.queue], can_add=False)
+        ctx.update(queue=self.queue, queues=QUEUES, verbose_name_plural=QUEUES[self.queue], can_add=False,
+                   can_review=self.request.user.has_perm("alerts.review_alert"))
         return ctx
 
 
@@ -42,6 +51,57 @@ class MyAlertsView(AlertListView):
 
 class OrganisationAlertsView(AlertListView):
     queue = "organisation"
+
+
+class BulkReviewForm(django_forms.Form):
+    """The queue's bulk bar: the ticked alerts, one decision, one reason."""
+
+    select = django_forms.TypedMultipleChoiceField(coerce=int, choices=(), error_messages={
+        "required": gettext_lazy("Tick the alerts to review first.")})
+    decision = django_forms.ChoiceField(choices=[("confirm", gettext_lazy("Confirm")),
+                                                 ("dismiss", gettext_lazy("Dismiss"))])
+    note = django_forms.CharField(required=False, max_length=2000)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # any whole number is a choice: which of them the user may review is the service's question
+        self.fields["select"].valid_value = lambda value: str(value).isdigit()
+
+
+class BulkReviewView(LoginRequiredMixin, View):
+    """POST the ticked alerts of a queue page: each is reviewed through services.review (bulk_review); the
+    refused ones are listed in the message, the page comes back as it was (its filters kept)."""
+
+    http_method_names = ["post"]
+
+    def post(self, request):
+        if not request.user.has_perm("alerts.review_alert"):
+            raise PermissionDenied
+        # the page as it is now (filters applied by htmx push the URL, so the Referer has them), else as loaded
+        back = request.headers.get("referer") or request.POST.get("next", "")
+        if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()},
+                                               require_https=request.is_secure()):
+            back = reverse("alerts:my_alerts")
+        form = BulkReviewForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, "；".join(e for errors in form.errors.values() for e in errors))
+            return redirect(back)
+        d = form.cleaned_data
+        try:
+            done, refused = services.bulk_review(d["select"], user=request.user, confirm=d["decision"] == "confirm",
+                                                 note=d["note"])
+        except ValidationError as exc:
+            messages.error(request, "；".join(exc.messages))
+            return redirect(back)
+        if done:
+            text = (ngettext("%(count)d alert confirmed.", "%(count)d alerts confirmed.", len(done))
+                    if d["decision"] == "confirm" else
+                    ngettext("%(count)d alert dismissed.", "%(count)d alerts dismissed.", len(done)))
+            messages.success(request, text % {"count": len(done)})
+        if refused:
+            messages.warning(request, _("%(count)d not reviewed: %(list)s") % {
+                "count": len(refused), "list": "；".join(f"{label}：{message}" for _pk, label, message in refused)})
+        return redirect(back)
 
 
 FORMS = {"review": forms.ReviewForm, "dispatch": forms.DispatchForm, "handle": forms.HandleForm,

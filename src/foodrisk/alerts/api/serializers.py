@@ -78,6 +78,25 @@ class ReviewSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, default="")
 
 
+class BulkReviewSerializer(serializers.Serializer):
+    ids = serializers.ListField(child=serializers.IntegerField(min_value=1), min_length=1, max_length=1000,
+                                help_text="Alerts to review; each is checked (permission, region, state) on its own.")
+    decision = serializers.ChoiceField(choices=["confirm", "dismiss"])
+    note = serializers.CharField(required=False, allow_blank=True, default="",
+                                 help_text="One reason for all of them; required to dismiss.")
+
+
+class RefusedSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    alert = serializers.CharField(help_text="The alert as named on the pages, or #id when not visible to you.")
+    detail = serializers.CharField(help_text="Why it was not reviewed.")
+
+
+class BulkReviewResultSerializer(serializers.Serializer):
+    done = serializers.ListField(child=serializers.IntegerField(), help_text="Alerts reviewed.")
+    refused = RefusedSerializer(many=True)
+
+
 class DispatchSerializer(serializers.Serializer):
     organisation = serializers.PrimaryKeyRelatedField(queryset=Organisation.objects.all(), required=False,
                                                       allow_null=True)

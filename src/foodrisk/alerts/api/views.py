@@ -1,5 +1,5 @@
 """Alerts over REST: warning rules (CRUD), alerts (list / detail, filterable like the work queue) and
-the workflow actions POST …/review, …/dispatch, …/handle, …/close, all through the services."""
+the workflow actions POST …/review, …/dispatch, …/handle, …/close, …/bulk-review/, all through the services."""
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError
@@ -16,6 +16,8 @@ from ..models import Alert, WarningRule
 from .serializers import (
     AlertDetailSerializer,
     AlertSerializer,
+    BulkReviewResultSerializer,
+    BulkReviewSerializer,
     CloseSerializer,
     DispatchSerializer,
     HandleSerializer,
@@ -75,7 +77,7 @@ class AlertViewSet(ReadOnlyScopedViewSet):
         return AlertDetailSerializer if self.action == "retrieve" else AlertSerializer
 
     def get_permissions(self):
-        if self.action in ("review", "dispatch_to", "handle", "close"):  # the services check alerts.<action>_alert
+        if self.action in ("review", "dispatch_to", "handle", "close", "bulk_review"):  # the services check alerts.<action>_alert
             return [permissions.IsAuthenticated()]
         return super().get_permissions()
 
@@ -134,3 +136,19 @@ class AlertViewSet(ReadOnlyScopedViewSet):
         alert = _call(services.close, self._alert(), user=request.user, outcome=s.validated_data["outcome"],
                       note=s.validated_data["note"])
         return self._respond(alert)
+
+    @extend_schema(request=BulkReviewSerializer, responses=BulkReviewResultSerializer)
+    @action(detail=False, methods=["post"], url_path="bulk-review", url_name="bulk-review")
+    def bulk_review(self, request):
+        """Confirm or dismiss several alerts with one reason. Each is reviewed on its own (permission, region and
+        state checked, audited): 200 with the ones done and the ones refused and why; 403 without the permission
+        to review alerts at all."""
+        if not request.user.has_perm("alerts.review_alert"):
+            raise exceptions.PermissionDenied()
+        s = BulkReviewSerializer(data=request.data)
+        s.is_valid(raise_exception=True)
+        d = s.validated_data
+        done, refused = _call(services.bulk_review, d["ids"], user=request.user, confirm=d["decision"] == "confirm",
+                              note=d["note"])
+        return Response({"done": [a.pk for a in done],
+                         "refused": [{"id": pk, "alert": label, "detail": message} for pk, label, message in refused]})

@@ -22,3 +22,11 @@ function applyWidths(root) {
 }
 document.addEventListener("DOMContentLoaded", () => applyWidths(document));
 document.addEventListener("htmx:afterSwap", (e) => applyWidths(e.target));
+// A table's "select all" checkbox (class js-select-all, data-form = the form its row checkboxes belong to).
+document.addEventListener("change", (event) => {
+  if (!event.target.matches(".js-select-all")) return;
+  const form = event.target.dataset.form;
+  document.querySelectorAll(`input[type=checkbox][form="${form}"]`).forEach((box) => {
+    box.checked = event.target.checked;
+  });
+});
