@@ -7,6 +7,7 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from foodrisk.core.models import AuditEntry, Job, Schedule, User
+from foodrisk.core.seeds import seed_purge_schedule
 from foodrisk.core.services import jobs
 from foodrisk.core.testing import PASSWORD, ScopedTestCase
 
@@ -48,4 +49,5 @@ class MyFiles(ScopedTestCase):
         assert AuditEntry.objects.get(action="core.job.purge_files").details["files"] == 1
         assert jobs.purge_expired_files() == 0  # nothing left to delete, no second entry
         assert AuditEntry.objects.filter(action="core.job.purge_files").count() == 1
-        assert Schedule.objects.filter(job_kind="core.purge_files", frequency="daily").exists()
+        seed_purge_schedule(Schedule)  # as migration 0007 does (a flushed test database lost its rows)
+        assert Schedule.objects.filter(job_kind="core.purge_files", frequency="daily").count() == 1

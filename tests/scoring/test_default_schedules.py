@@ -14,6 +14,8 @@ BJ = schedules.BEIJING
 
 @pytest.mark.django_db
 def test_full_monthly_and_incremental_daily_are_seeded_and_start_when_due():
+    # migration 0006 seeds them; a TransactionTestCase of the same worker may have flushed its rows: seed again
+    seed_schedules()
     full = Schedule.objects.get(job_kind="scoring.full")
     incremental = Schedule.objects.get(job_kind="scoring.incremental")
     assert (full.frequency, full.day_of_month, full.enabled) == ("monthly", 1, True)
