@@ -163,6 +163,7 @@ class _SpecPartEditView(_DraftEditMixin, generic.FormView):
 
 class IndicatorEditView(_SpecPartEditView):
     form_class = forms.IndicatorForm
+    template_name = "indicators/indicator_form.html"  # filter and bands as rows, their JSON as advanced fields
     part, noun, title = "indicators", "indicator", gettext_lazy("Indicator")
     defaults = {"weight": 1.0, "enabled": True, "trend_mode": "diff"}
     service = "replace_indicator"
