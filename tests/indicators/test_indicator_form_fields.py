@@ -64,8 +64,12 @@ def unchanged(s):
     return fresh.spec == s.spec and not AuditEntry.objects.filter(action="indicators.indicatorset.update").exists()
 
 
-def test_posting_the_rows_saves_what_the_json_saved(client, draft):
-    s, author = draft
+@pytest.mark.parametrize("profile", ["food_2016", "anhui", "food_2022_draft"])
+def test_posting_the_rows_saves_what_the_json_saved(client, profile):
+    """Every indicator of every profile: its rows show its filters and bands exactly (codes, yes/no, numbers,
+    dates, lists) and read back to the same spec."""
+    author, _approver = people()
+    s = isvc.create_from_profile(profile, user=author)
     client.force_login(author)
     codes = [i["code"] for i in s.spec["indicators"]]
     for code in codes:

@@ -90,7 +90,6 @@ OP_LABELS = {"=": _("equals"), "!=": _("does not equal"), "in": _("is one of"), 
              "is_null": _("is empty"), "not_null": _("is not empty")}
 OP_CHOICES = [(op, OP_LABELS[op]) for op in FILTER_OPS]
 BAND_KINDS = [("range", _("From … to")), ("equals", _("Equals")), ("missing", _("No value"))]
-# snapshot columns that are no model field (derived or renamed)
 ADVANCED_HELP = _("For experts. Leave it unchanged to use the rows; once edited, it replaces them.")
 AGGREGATION_LABELS = {
     "count": _("Number of records"), "exists": _("Any record (yes / no)"), "sum": _("Sum of the field"),
@@ -100,6 +99,7 @@ AGGREGATION_LABELS = {
     "age_months": _("Age in months"),
 }
 AGGREGATION_CHOICES = [(a, AGGREGATION_LABELS.get(a, a)) for a in AGGREGATIONS]
+# snapshot columns that are no model field (derived or renamed)
 COLUMN_LABELS = {"region_code": _("region code"), "active": _("still listed"), "valid": _("in force")}
 LIST_SEPARATORS = r"\s*[,，、;；]\s*"
 
