@@ -145,3 +145,16 @@ def test_the_form_shows_rows_not_json_and_no_english(client, draft):
     text = re.sub(r"<[^>]+>|\{\w+\}", " ", text)  # tags and the explanation's placeholders
     words = {w for w in re.findall(r"(?<![\w./])[A-Za-z]{3,}(?![\w.])", text)} - {"JSON", "YYYY"}
     assert not words, text
+
+
+def test_add_rows_shows_more_empty_rows_and_saves_nothing(client, draft):
+    s, author = draft
+    client.force_login(author)
+    data = form_data(client, url(s, "d_pen_heavy_36m"))
+    shown = int(data["bands-rows"])
+    r = client.post(url(s, "d_pen_heavy_36m"), {**data, "_more": "bands"}, headers={"HX-Request": "true"})
+    assert r.status_code == 200
+    assert len(r.context["form"].rows("bands")) == shown + 2
+    assert f'name="bands-{shown + 1}-points"' in r.content.decode()
+    assert 'hx-vals=\'{"_more": "bands"}\'' in r.content.decode() and "添加行" in r.content.decode()
+    assert unchanged(s)
