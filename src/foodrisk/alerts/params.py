@@ -11,14 +11,17 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from foodrisk.enterprises.choices import Grade
+from foodrisk.records.choices import InspectionResult, ListKind, Severity
+from foodrisk.records.models import RECORD_KINDS as RECORD_MODELS
 
 from .choices import RuleKind
 
-GRADES = [g for g, _label in Grade.choices]
-RECORD_KINDS = ["inspections", "sampling_tests", "penalties", "complaints", "credit_repairs", "list_entries"]
-SEVERITIES = ["minor", "general", "heavy", "serious"]
-INSPECTION_RESULTS = ["fail", "basic"]
-LISTS = ["abnormal", "serious"]
+# options are (value, label) pairs: the value is stored, the label is what the form and the summary show
+GRADES = Grade.choices
+RECORD_KINDS = [(kind, model._meta.verbose_name) for kind, model in RECORD_MODELS.items()]
+SEVERITIES = Severity.choices
+INSPECTION_RESULTS = [(r.value, r.label) for r in (InspectionResult.FAIL, InspectionResult.BASIC)]
+LISTS = ListKind.choices
 
 
 @dataclass(frozen=True)
@@ -28,60 +31,91 @@ class Param:
     default: object
     help: str
     minimum: float | None = None
-    options: tuple = ()
+    options: tuple = ()  # (value, label) pairs
+    label: str = ""
+
+    @property
+    def values(self):
+        return tuple(value for value, _label in self.options)
+
+    def display(self, value):
+        """The value as a business user reads it: 是/否, option labels, 不限 for an empty list."""
+        labels = dict(self.options)
+        if self.type == "bool":
+            return _("Yes") if value else _("No")
+        if self.type == "choice":
+            return str(labels.get(value, value))
+        if self.type == "choices":
+            return "、".join(str(labels.get(v, v)) for v in value) if value else _("Any")
+        return str(value)
 
 
-def _p(name, type_, default, help_, minimum=None, options=()):
-    return Param(name, type_, default, help_, minimum, tuple(options))
+def _p(name, type_, default, help_, minimum=None, options=(), *, label):
+    return Param(name, type_, default, help_, minimum, tuple(options), label)
 
 
 LOOKBACK = _p("lookback_days", "int", 30, gettext_lazy("Only records dated within this many days before today raise "
-                                                       "an alert (old records loaded later do not)."), 1)
+                                                       "an alert (old records loaded later do not)."), 1,
+              label=gettext_lazy("Look back (days)"))
 
 SCHEMAS = {
     RuleKind.GRADE_DROP: [
-        _p("min_steps", "int", 1, gettext_lazy("Fires when the grade worsens by at least this many steps (A→B = 1)."), 1),
+        _p("min_steps", "int", 1, gettext_lazy("Fires when the grade worsens by at least this many steps (A→B = 1)."), 1,
+           label=gettext_lazy("Minimum drop (grades)")),
         _p("to_grades", "choices", [], gettext_lazy("Only when the new grade is one of these (empty = any)."),
-           options=GRADES),
+           options=GRADES, label=gettext_lazy("New grade")),
         _p("include_first_grading", "bool", False,
-           gettext_lazy("Also fire when a never-graded enterprise is first graded into `to_grades`.")),
+           gettext_lazy("Also fire when a never-graded enterprise is first graded into one of the grades above."),
+           label=gettext_lazy("Include first grading")),
     ],
     RuleKind.INDICATOR_JUMP: [
-        _p("record_kind", "choice", "complaints", gettext_lazy("Which records are counted."), options=RECORD_KINDS),
-        _p("period_days", "int", 90, gettext_lazy("Length of the current and of the previous period (days)."), 1),
-        _p("factor", "number", 3, gettext_lazy("Fires when current count ≥ factor × previous count."), 1),
-        _p("min_count", "int", 3, gettext_lazy("…and the current count is at least this."), 1),
+        _p("record_kind", "choice", "complaints", gettext_lazy("Which records are counted."), options=RECORD_KINDS,
+           label=gettext_lazy("Records counted")),
+        _p("period_days", "int", 90, gettext_lazy("Length of the current and of the previous period (days)."), 1,
+           label=gettext_lazy("Period (days)")),
+        _p("factor", "number", 3, gettext_lazy("Fires when current count ≥ factor × previous count."), 1,
+           label=gettext_lazy("Factor")),
+        _p("min_count", "int", 3, gettext_lazy("…and the current count is at least this."), 1,
+           label=gettext_lazy("Minimum count")),
     ],
     RuleKind.COMPLAINT_CLUSTER: [
-        _p("count", "int", 3, gettext_lazy("Number of complaints …"), 2),
-        _p("days", "int", 30, gettext_lazy("… received within this many days."), 1),
-        _p("verified_only", "bool", True, gettext_lazy("Count verified complaints only.")),
+        _p("count", "int", 3, gettext_lazy("Number of complaints …"), 2, label=gettext_lazy("Number of complaints")),
+        _p("days", "int", 30, gettext_lazy("… received within this many days."), 1, label=gettext_lazy("Days")),
+        _p("verified_only", "bool", True, gettext_lazy("Count verified complaints only."),
+           label=gettext_lazy("Verified only")),
     ],
     RuleKind.NEW_PENALTY: [
-        _p("severities", "choices", [], gettext_lazy("Only these severities (empty = any)."), options=SEVERITIES),
-        _p("min_fine", "number", 0, gettext_lazy("Only fines of at least this many yuan."), 0),
+        _p("severities", "choices", [], gettext_lazy("Only these severities (empty = any)."), options=SEVERITIES,
+           label=gettext_lazy("Severities")),
+        _p("min_fine", "number", 0, gettext_lazy("Only fines of at least this many yuan."), 0,
+           label=gettext_lazy("Minimum fine (yuan)")),
         LOOKBACK,
     ],
     RuleKind.FAILED_INSPECTION: [
         _p("results", "choices", ["fail"], gettext_lazy("Inspection results that count as failed."),
-           options=INSPECTION_RESULTS),
-        _p("min_key_items_failed", "int", 0, gettext_lazy("Only when at least this many key items failed."), 0),
+           options=INSPECTION_RESULTS, label=gettext_lazy("Inspection results")),
+        _p("min_key_items_failed", "int", 0, gettext_lazy("Only when at least this many key items failed."), 0,
+           label=gettext_lazy("Minimum failed key items")),
         LOOKBACK,
     ],
     RuleKind.FAILED_SAMPLING: [LOOKBACK],
     RuleKind.LICENCE_EXPIRING: [
-        _p("days", "int", 30, gettext_lazy("Fires when a valid licence expires within this many days."), 1),
+        _p("days", "int", 30, gettext_lazy("Fires when a valid licence expires within this many days."), 1,
+           label=gettext_lazy("Days before expiry")),
     ],
     RuleKind.LICENCE_EXPIRED: [
-        _p("grace_days", "int", 0, gettext_lazy("Fires this many days after expiry without renewal."), 0),
+        _p("grace_days", "int", 0, gettext_lazy("Fires this many days after expiry without renewal."), 0,
+           label=gettext_lazy("Days after expiry")),
     ],
     RuleKind.REPAIR_REJECTED: [LOOKBACK],
     RuleKind.REPAIR_LAPSED: [
         _p("pending_days", "int", 30,
-           gettext_lazy("Fires when an application is still undecided this many days after it was made."), 1),
+           gettext_lazy("Fires when an application is still undecided this many days after it was made."), 1,
+           label=gettext_lazy("Days pending")),
     ],
     RuleKind.LISTED: [
-        _p("lists", "choices", ["abnormal", "serious"], gettext_lazy("Which lists."), options=LISTS),
+        _p("lists", "choices", ["abnormal", "serious"], gettext_lazy("Which lists."), options=LISTS,
+           label=gettext_lazy("Lists")),
         LOOKBACK,
     ],
 }
@@ -113,6 +147,13 @@ def describe(kind):
     return "; ".join(f"{p.name} ({p.help}, default {p.default!r})" for p in SCHEMAS.get(kind, []))
 
 
+def summary(kind, params):
+    """A rule's parameters as readable text for the pages ("天数：30；仅已核实：是"), in the schema's order;
+    a missing key reads as its default, a key the kind does not know is left out (validate_params refuses it)."""
+    values = {**defaults(kind), **(params or {})} if kind in SCHEMAS else {}
+    return "；".join(f"{p.label}：{p.display(values[p.name])}" for p in SCHEMAS.get(kind, []))
+
+
 def _is_int(value):
     return isinstance(value, int) and not isinstance(value, bool)
 
@@ -130,16 +171,16 @@ def _check(param, value):
         if not isinstance(value, bool):
             return None, _("“%(name)s” must be true or false.") % {"name": name}
     elif param.type == "choice":
-        if value not in param.options:
+        if value not in param.values:
             return None, _("“%(name)s” must be one of %(options)s, not %(value)r.") % {
-                "name": name, "options": ", ".join(param.options), "value": value}
+                "name": name, "options": ", ".join(param.values), "value": value}
     elif param.type == "choices":
         if not isinstance(value, list):
             return None, _("“%(name)s” must be a list.") % {"name": name}
-        bad = [v for v in value if v not in param.options]
+        bad = [v for v in value if v not in param.values]
         if bad:
             return None, _("“%(name)s” contains %(bad)s; allowed: %(options)s.") % {
-                "name": name, "bad": ", ".join(map(str, bad)), "options": ", ".join(param.options)}
+                "name": name, "bad": ", ".join(map(str, bad)), "options": ", ".join(param.values)}
     if param.minimum is not None and param.type in ("int", "number") and value < param.minimum:
         return None, _("“%(name)s” must be at least %(min)s.") % {"name": name, "min": param.minimum}
     return value, None

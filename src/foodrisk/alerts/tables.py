@@ -3,6 +3,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from .models import Alert, WarningRule
+from .params import summary as params_summary
 
 LEVEL_CLASSES = {"red": "text-bg-danger", "orange": "text-bg-warning", "yellow": "bg-warning-subtle text-warning-emphasis",
                  "blue": "text-bg-primary"}
@@ -89,6 +90,7 @@ def hidden_columns(user):
 
 
 class WarningRuleTable(tables.Table):
+    code = tables.TemplateColumn("<code>{{ value }}</code>", verbose_name=_("code"))  # an identifier, not a word
     name = tables.Column(linkify=True)
     level = tables.Column()
 
@@ -102,3 +104,6 @@ class WarningRuleTable(tables.Table):
 
     def value_level(self, record):
         return record.get_level_display()
+
+    def render_params(self, record):  # readable, as the rule page shows them (天数：30；仅已核实：是)
+        return params_summary(record.kind, record.params)

@@ -192,6 +192,17 @@ class WarningRuleDetailView(ObjectDetailView):
 class WarningRuleEditView(ObjectEditView):
     model = WarningRule
     form_class = forms.WarningRuleForm
+    template_name = "alerts/warningrule_form.html"
+
+    def get_initial(self):
+        # ?kind=: the kind just picked; htmx asks for that kind's parameter fields
+        kind = self.request.GET.get("kind")
+        return {**super().get_initial(), **({"kind": kind} if kind else {})}
+
+    def get_template_names(self):
+        if self.request.htmx and self.request.method == "GET":
+            return [f"{self.template_name}#params"]
+        return [self.template_name]
 
     def save(self, form):
         if form.enables():

@@ -4,9 +4,11 @@ categories), for the pages. The spec keeps its codes; unknown codes are shown as
 from django.utils.translation import gettext_lazy as _
 
 AGGREGATIONS = {
-    "count": _("count"), "sum": _("sum"), "max": _("maximum"), "min": _("minimum"), "exists": _("exists"),
-    "days_since_last": _("days since the last"), "rate": _("rate"), "trend": _("trend"), "value": _("value"),
-    "age_months": _("age in months"),
+    "count": _("Number of records"), "exists": _("Any record (yes / no)"), "sum": _("Sum of the field"),
+    "max": _("Largest value of the field"), "min": _("Smallest value of the field"),
+    "days_since_last": _("Days since the latest record"), "rate": _("Share of records (rate)"),
+    "trend": _("Trend (recent half against previous half)"), "value": _("Enterprise attribute"),
+    "age_months": _("Age in months"),
 }
 RULE_TYPES = {"veto": _("veto (straight to a grade)"), "raise": _("raise the grade"), "lower": _("lower the grade"),
               "new_enterprise": _("new enterprise")}
@@ -21,24 +23,35 @@ CATEGORY_PARTS = {
 }
 
 
-def source_label(source, field=""):
-    """enterprises.static_tier → 企业·静态风险等级: the record kind's and the field's verbose names."""
+# snapshot columns that are no model field (derived or renamed)
+COLUMN_LABELS = {"region_code": _("region code"), "active": _("still listed"), "valid": _("in force")}
+
+
+def table_models():
+    """Snapshot table → its model (the engine's tables are the archive's record kinds, enterprises, licences)."""
     from django.apps import apps
 
     from foodrisk.records.models import RECORD_KINDS
 
-    models = {"enterprises": apps.get_model("enterprises", "Enterprise"),
-              "licences": apps.get_model("enterprises", "Licence"), **RECORD_KINDS}
-    model = models.get(source)
-    if model is None:
-        return f"{source}.{field}" if field else source
-    label = str(model._meta.verbose_name)
-    if field:
-        try:
-            label += "·" + str(model._meta.get_field(field).verbose_name)
-        except Exception:  # a field of the engine's snapshot only (e.g. food_categories as text): its code
-            label += "·" + field
-    return label
+    return {**RECORD_KINDS, "enterprises": apps.get_model("enterprises", "Enterprise"),
+            "licences": apps.get_model("enterprises", "Licence")}
+
+
+def column_label(table, column):
+    from django.core.exceptions import FieldDoesNotExist
+
+    model = table_models().get(table)
+    try:
+        return model._meta.get_field(column).verbose_name
+    except (AttributeError, FieldDoesNotExist):
+        return COLUMN_LABELS.get(column, column)
+
+
+def source_label(source, field=""):
+    """enterprises.static_tier → 企业·静态风险等级: the table's and the field's verbose names."""
+    model = table_models().get(source)
+    label = str(model._meta.verbose_name) if model is not None else source
+    return f"{label}·{column_label(source, field)}" if field else label
 
 
 def category_label(code, categories=None):

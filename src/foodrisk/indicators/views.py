@@ -163,9 +163,19 @@ class _SpecPartEditView(_DraftEditMixin, generic.FormView):
 
 class IndicatorEditView(_SpecPartEditView):
     form_class = forms.IndicatorForm
+    template_name = "indicators/indicator_form.html"  # filter and bands as rows, their JSON as advanced fields
     part, noun, title = "indicators", "indicator", gettext_lazy("Indicator")
     defaults = {"weight": 1.0, "enabled": True, "trend_mode": "diff"}
     service = "replace_indicator"
+
+    def post(self, request, *args, **kwargs):
+        more = request.POST.get("_more")
+        if more in forms.ROW_LISTS:  # "add rows" (htmx): the same form with more empty rows, nothing saved
+            data = request.POST.copy()
+            data[f"{more}-rows"] = str(int(data.get(f"{more}-rows") or 0) + forms.EXTRA_ROWS)
+            form = bootstrap(self.get_form_class()(data=data, initial=self.get_initial()))
+            return self.render_to_response(self.get_context_data(form=form))
+        return super().post(request, *args, **kwargs)
 
 
 class RuleEditView(_SpecPartEditView):

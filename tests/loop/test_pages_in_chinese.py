@@ -1,0 +1,76 @@
+"""Every page a role reaches, in Chinese: each person of the loop (and the system administrator) opens every item
+of his menu and the first records it lists; the visible text must hold no English word outside ALLOWED (codes,
+file names and identifiers are not words: they hold digits, underscores, dots or capitals only). The catalogue
+itself has no fuzzy or empty translation."""
+
+import re
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from loop_kit import Cast, build_city, grade_the_city
+
+import foodrisk
+from foodrisk.core.models import User
+
+ALLOWED = {"English"}  # the language switcher names English in English
+WORD = re.compile(r"(?<![\w./:@#%&=?-])([A-Za-z][a-z]{2,})(?![\w./:@-])")
+SKIP = re.compile(r"^/(accounts/logout|i18n|static|media|api/)|/download/|/export|\.(csv|xlsx|json)$")
+
+
+def visible_text(html):
+    html = re.sub(r"(?is)<(head|script|style|code|pre|textarea)\b.*?</\1>", " ", html)
+    html = re.sub(r"(?s)<[^>]+>", " ", html)  # tags and their attributes
+    return re.sub(r"&[a-z]+;|&#\d+;", " ", html)
+
+
+def links(html):
+    for href in re.findall(r'href="(/[^"#]*)"', html):
+        path = urlsplit(href).path
+        if not SKIP.search(path):
+            yield path
+
+
+@pytest.mark.slow
+@pytest.mark.django_db
+def test_every_page_of_every_role_is_in_chinese(client):
+    cast = Cast()
+    build_city()
+    grade_the_city(cast)
+    admin = User.objects.create_superuser("sysadmin", password="Test-pass-2026!", organisation=cast.city)
+    people = [cast.clerk, cast.supervisor, cast.inspector, cast.chief, cast.author, cast.approver, admin]
+    findings, seen_pages = {}, 0
+    usernames = set(User.objects.values_list("username", flat=True))  # data: shown where a person is named
+    for person in people:
+        client.force_login(person)
+        home = client.get("/").content.decode()
+        menu = list(dict.fromkeys(links(home)))
+        queue, visited = list(menu), set()
+        for path in menu:  # the first records each list shows: their detail pages
+            page = client.get(path)
+            if page.status_code != 200 or "text/html" not in page.get("Content-Type", ""):
+                continue
+            details = [p for p in links(page.content.decode()) if p.startswith(path) and re.search(r"/\d+/$", p)]
+            queue += details[:2]
+        for path in dict.fromkeys(queue):
+            if path in visited:
+                continue
+            visited.add(path)
+            page = client.get(path)
+            if page.status_code != 200 or "text/html" not in page.get("Content-Type", ""):
+                continue
+            seen_pages += 1
+            words = set(WORD.findall(visible_text(page.content.decode()))) - ALLOWED - usernames
+            if words:
+                findings.setdefault(path, set()).update(words)
+    assert seen_pages > 60, seen_pages
+    assert not findings, "English on zh-hans pages:\n" + "\n".join(
+        f"{path}: {sorted(words)[:15]}" for path, words in sorted(findings.items()))
+
+
+def test_the_catalogue_has_no_fuzzy_or_empty_translation():
+    po = (Path(foodrisk.__file__).parent / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po").read_text("utf-8")
+    entries = po.split("\n\n")[1:]  # the first block is the header
+    fuzzy = [e for e in entries if "#, fuzzy" in e]
+    empty = [e for e in entries if re.search(r'\nmsgstr ""\s*$', e)]  # no continuation line after msgstr ""
+    assert not fuzzy and not empty, (fuzzy + empty)[:5]
