@@ -73,3 +73,12 @@ def test_other_job_kinds_without_user_errors_say_system_error():
     assert job_service.execute(job.pk) == "failed"  # Batch.DoesNotExist: not a user error
     job.refresh_from_db()
     assert "系统错误" in job.message and "DoesNotExist" in job.error
+
+
+def test_quality_chart_axis_shows_every_bar():
+    """The pass-rate axis started at 0.9: a field at 86 % had no bar."""
+    from foodrisk.ingest.views import _axis_min
+
+    assert _axis_min([0.86, 0.995], 0.99) == 0.8
+    assert _axis_min([0.995, 1.0], 0.99) == 0.9
+    assert _axis_min([0.02], 0.99) == 0.0

@@ -74,3 +74,15 @@ def test_the_catalogue_has_no_fuzzy_or_empty_translation():
     fuzzy = [e for e in entries if "#, fuzzy" in e]
     empty = [e for e in entries if re.search(r'\nmsgstr ""\s*$', e)]  # no continuation line after msgstr ""
     assert not fuzzy and not empty, (fuzzy + empty)[:5]
+
+
+def test_filter_labels_follow_the_language_of_each_page():
+    """A filter named after its model field kept the language of the first page that showed it, process-wide."""
+    from django.utils import translation
+
+    from foodrisk.enterprises.filtersets import LicenceFilterSet
+
+    with translation.override("en"):
+        assert str(LicenceFilterSet().form.fields["kind"].label) == "Kind"
+    with translation.override("zh-hans"):
+        assert str(LicenceFilterSet().form.fields["kind"].label) == "类型"

@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from django.urls import reverse
 from supervision_testkit import (
@@ -103,6 +105,10 @@ def test_pages_render(client, world):
                  "conflictofinterest_add"):
         assert client.get(reverse(f"supervision:{name}")).status_code == 200, name
     assert client.get(reverse("core:exportrequest_list")).status_code == 200
+    # each list has its own title (我的任务 and 整改 were both titled 监管任务)
+    titles = {name: re.search(r"<h1[^>]*>([^<]+)</h1>", client.get(reverse(f"supervision:{name}")).content.decode())[1]
+              for name in ("task_list", "my_tasks", "rectification_list")}
+    assert titles == {"task_list": "监管任务", "my_tasks": "我的任务", "rectification_list": "整改"}, titles
     assert export_list(client, reverse("supervision:task_list"), "xlsx").status_code == 200
     assert client.get(draw.get_absolute_url()).status_code == 200
     assert client.get(world["my_task"].get_absolute_url()).status_code == 200

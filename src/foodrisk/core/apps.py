@@ -12,6 +12,8 @@ class CoreConfig(AppConfig):
 
         from . import columns, signals  # noqa: F401  (date columns for every table; audit of logins)
 
+        _lazy_filter_labels()
+
         autodiscover_modules("tasks")  # apps register their job kinds in tasks.py
 
         from . import navigation as nav
@@ -49,3 +51,16 @@ def _sync_roles(sender, **kwargs):
 
     if Role.objects.exists():
         seed_roles()
+
+
+def _lazy_filter_labels():
+    """django-filter names a filter without a label after its model field, in force_str: the first rendering
+    fixed the label in that request's language for the whole process (an English page, or a test that activated
+    English, left "Kind"/"Status" on every Chinese page after it). The label is made lazy instead, so each
+    rendering translates it in its own language."""
+    from django.utils.functional import lazy
+    from django_filters import filters, utils
+
+    if not getattr(filters.label_for_filter, "foodrisk_lazy", False):
+        filters.label_for_filter = lazy(utils.label_for_filter, str)
+        filters.label_for_filter.foodrisk_lazy = True

@@ -79,7 +79,7 @@ class ScopedMixin(LoginRequiredMixin):
         ctx.update(
             opts=opts,
             verbose_name=opts.verbose_name,
-            verbose_name_plural=opts.verbose_name_plural,
+            verbose_name_plural=getattr(self, "heading", None) or opts.verbose_name_plural,  # a list's own title
             can_add=user.has_perm(f"{opts.app_label}.add_{opts.model_name}"),
             can_change=user.has_perm(f"{opts.app_label}.change_{opts.model_name}"),
             can_delete=user.has_perm(f"{opts.app_label}.delete_{opts.model_name}"),
@@ -160,7 +160,7 @@ class ObjectListView(ScopedMixin, SingleTableMixin, FilterView):
 
     # --- the export path (core.services.exports) builds files from these ---------------------------------
     def export_title(self):
-        return self.model._meta.verbose_name_plural
+        return getattr(self, "heading", None) or self.model._meta.verbose_name_plural
 
     def export_queryset(self):
         """The rows of an export: the list's queryset through its filters. A filter the list does not know or
