@@ -10,9 +10,9 @@ class CoreConfig(AppConfig):
     def ready(self):
         from django.utils.module_loading import autodiscover_modules
 
-        from . import columns, signals  # noqa: F401  (date columns for every table; audit of logins)
+        _lazy_filter_labels()  # before any FilterSet class is made
 
-        _lazy_filter_labels()
+        from . import columns, signals  # noqa: F401  (date columns for every table; audit of logins)
 
         autodiscover_modules("tasks")  # apps register their job kinds in tasks.py
 
@@ -54,13 +54,26 @@ def _sync_roles(sender, **kwargs):
 
 
 def _lazy_filter_labels():
-    """django-filter names a filter without a label after its model field, in force_str: the first rendering
-    fixed the label in that request's language for the whole process (an English page, or a test that activated
-    English, left "Kind"/"Status" on every Chinese page after it). The label is made lazy instead, so each
-    rendering translates it in its own language."""
+    """django-filter names a filter without a label after its model field, in force_str, the first time the
+    label is read — and a filter read on the FilterSet class itself (drf-spectacular reads base_filters for the
+    API schema) has no model yet, so its form field got no label at all and Django showed the English field name
+    ("Kind", "Status") on every Chinese page after it, process-wide. Here an automatic filter gets its label when
+    its FilterSet class is made, lazily, and a declared filter without label reads it lazily: each page
+    translates it in its own language."""
     from django.utils.functional import lazy
-    from django_filters import filters, utils
+    from django_filters import filters, filterset, utils
 
-    if not getattr(filters.label_for_filter, "foodrisk_lazy", False):
-        filters.label_for_filter = lazy(utils.label_for_filter, str)
-        filters.label_for_filter.foodrisk_lazy = True
+    if getattr(filterset.BaseFilterSet, "foodrisk_lazy_labels", False):
+        return
+    lazy_label = lazy(utils.label_for_filter, str)
+    filters.label_for_filter = lazy_label
+    generated = filterset.BaseFilterSet.filter_for_field.__func__
+
+    def filter_for_field(cls, field, field_name, lookup_expr=None):
+        made = generated(cls, field, field_name, lookup_expr)
+        if made is not None and made._label is None and cls._meta.model is not None:
+            made._label = lazy_label(cls._meta.model, field_name, made.lookup_expr, made.exclude)
+        return made
+
+    filterset.BaseFilterSet.filter_for_field = classmethod(filter_for_field)
+    filterset.BaseFilterSet.foodrisk_lazy_labels = True
