@@ -42,7 +42,7 @@ def test_login_create_organisation_and_audit(page, live_server, admin_user, shot
     page.wait_for_selector("text=西湖区市场监督管理局")
     assert Organisation.objects.filter(code="XH").exists()
     page.goto(f"{live_server.url}/audit/")
-    assert "core.organisation.create" in page.content()
+    assert "机构·新增" in page.content()  # the action by its label (core.organisation.create)
     shot(page, "audit")
     page.click("form[action='/audit/verify/'] button")
     page.wait_for_selector(".alert-success")

@@ -17,7 +17,7 @@ from ingest.test_chicago import FIXTURES, chicago_profiles, chicago_regions
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 # data on the page (the sample's own headers and values, file names) is not UI text; acronyms are allowed
-ALLOWED = {"CSV", "UTF", "GBK", "JSON", "XLSX", "foodrisk", "USCC", "English"}  # the language switch
+ALLOWED = {"CSV", "UTF", "GBK", "JSON", "XLSX", "foodrisk", "USCC", "API", "English"}  # the language switch
 
 
 @pytest.fixture
