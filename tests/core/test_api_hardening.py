@@ -55,6 +55,23 @@ def test_a_non_integer_id_is_not_found(world, client, path):
     assert not AuditEntry.objects.filter(action="access.out_of_scope").exists()
 
 
+HUGE = str(2**107)  # schemathesis sent it: SQLite raised OverflowError (a 500) for a related-field or list lookup
+
+
+@pytest.mark.parametrize("url,status", [
+    (f"/api/core/roles/{HUGE}/", 404), (f"/roles/{HUGE}/", 404),
+    (f"/api/enterprises/licences/?enterprise={HUGE}", 400), (f"/api/scoring/scores/?run={HUGE}", 400),
+])
+def test_an_id_beyond_any_column_is_not_found_or_refused(world, client, url, status):
+    assert client.get(url).status_code == status
+
+
+def test_a_huge_id_in_a_list_of_ids_is_refused(world, client):
+    r = client.post("/api/alerts/alerts/bulk-review/", {"ids": [int(HUGE)], "decision": "confirm"},
+                    content_type="application/json")
+    assert r.status_code == 400 and "ids" in r.json()
+
+
 def test_a_non_integer_id_in_an_action_is_not_found(world, client):
     r = client.post("/api/alerts/alerts/abc/review/", {"decision": "confirm"}, content_type="application/json")
     assert r.status_code == 404

@@ -20,3 +20,8 @@ class CharacterClassValidator:
 
     def get_help_text(self):
         return _("Use at least three of: lower-case letters, upper-case letters, digits and symbols.")
+
+
+# the largest id a database column holds (PostgreSQL bigint, SQLite INTEGER): a larger number in a URL, a filter or
+# a list of ids names nothing (404 / 400), it is not sent to the database (SQLite raised OverflowError: a 500)
+MAX_ID = 2**63 - 1

@@ -3,6 +3,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from foodrisk.core.filtersets import RegionSubtreeFilter
+from foodrisk.core.validators import MAX_ID
 
 from .choices import BusinessForm, EnterpriseStatus, Grade, StaticTier
 from .models import Enterprise, Licence
@@ -42,7 +43,7 @@ class EnterpriseFilterSet(filters.FilterSet):
 class LicenceFilterSet(filters.FilterSet):
     q = filters.CharFilter(label=_("search"), method="search")
     region = RegionSubtreeFilter(field_name="enterprise__region")
-    enterprise = filters.NumberFilter(field_name="enterprise_id", label=_("enterprise"))
+    enterprise = filters.NumberFilter(field_name="enterprise_id", label=_("enterprise"), max_value=MAX_ID)
     expires_before = filters.DateFilter(field_name="expires_on", lookup_expr="lte", label=_("expires before"))
 
     class Meta:

@@ -1,6 +1,8 @@
 import django_filters as filters
 from django.utils.translation import gettext_lazy as _
 
+from foodrisk.core.validators import MAX_ID
+
 from .choices import Kind
 from .models import Batch, MappingProfile, MatchCandidate, QuarantinedRow, Source
 from .validators import REASON_CODES
@@ -15,7 +17,7 @@ class BatchFilterSet(filters.FilterSet):
 
 
 class QuarantinedRowFilterSet(filters.FilterSet):
-    batch = filters.NumberFilter(label=_("batch"), field_name="batch_id")
+    batch = filters.NumberFilter(label=_("batch"), field_name="batch_id", max_value=MAX_ID)
     reason = filters.CharFilter(label=_("reason"), method="by_reason",
                                 help_text=_("A reason code (%(codes)s) or code:field.") % {"codes": ", ".join(REASON_CODES)})
     kind = filters.ChoiceFilter(label=_("kind"), choices=Kind.choices, field_name="batch__kind")
@@ -30,7 +32,7 @@ class QuarantinedRowFilterSet(filters.FilterSet):
 
 
 class MatchCandidateFilterSet(filters.FilterSet):
-    batch = filters.NumberFilter(label=_("batch"), field_name="batch_id")
+    batch = filters.NumberFilter(label=_("batch"), field_name="batch_id", max_value=MAX_ID)
     name = filters.CharFilter(label=_("name in the record"), lookup_expr="icontains")
 
     class Meta:

@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from foodrisk.core.filtersets import RegionSubtreeFilter
 from foodrisk.core.models import Region
+from foodrisk.core.validators import MAX_ID
 from foodrisk.enterprises.choices import Grade
 
 from .choices import AdjustmentStatus, ModelStatus, RunKind, RunStatus
@@ -23,7 +24,7 @@ class ScoreFilterSet(django_filters.FilterSet):
     grade = django_filters.MultipleChoiceFilter(label=_("Grade"), choices=Grade.choices)
     region = RegionSubtreeFilter(field_name="enterprise__region", label=_("Region"),
                                  queryset=Region.objects.exclude(level="station"))
-    run = django_filters.NumberFilter(label=_("Run #"), field_name="run_id")
+    run = django_filters.NumberFilter(label=_("Run #"), field_name="run_id", max_value=MAX_ID)
     adjusted = django_filters.BooleanFilter(label=_("Manually adjusted"))
     changed = django_filters.BooleanFilter(label=_("Grade changed in the run"), method="grade_changed")
 

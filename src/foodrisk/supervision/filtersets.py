@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from foodrisk.core.filtersets import RegionSubtreeFilter
 from foodrisk.core.models import Organisation, Region
+from foodrisk.core.validators import MAX_ID
 
 from .choices import RepairStatus, TaskKind, TaskSource, TaskStatus
 from .models import (
@@ -20,7 +21,7 @@ class EnterpriseSearchMixin(django_filters.FilterSet):
     q = django_filters.CharFilter(label=_("Enterprise"), method="search")
     region = RegionSubtreeFilter(field_name="enterprise__region", label=_("Region"),
                                  queryset=Region.objects.exclude(level="station"))
-    enterprise = django_filters.NumberFilter(field_name="enterprise_id", label=_("Enterprise ID"))
+    enterprise = django_filters.NumberFilter(field_name="enterprise_id", label=_("Enterprise ID"), max_value=MAX_ID)
 
     def search(self, qs, name, value):
         return qs.filter(enterprise__name__icontains=value) | qs.filter(enterprise__uscc__iexact=value)
@@ -74,7 +75,7 @@ class InspectionPlanFilterSet(django_filters.FilterSet):
 
 class RandomDrawFilterSet(django_filters.FilterSet):
     organisation = django_filters.ModelChoiceFilter(label=_("Organisation"), queryset=Organisation.objects.all())
-    seed = django_filters.NumberFilter(label=_("Seed"))
+    seed = django_filters.NumberFilter(label=_("Seed"), max_value=MAX_ID)
 
     class Meta:
         model = RandomDraw

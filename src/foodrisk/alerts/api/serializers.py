@@ -2,6 +2,7 @@ from rest_framework import serializers
 
 from foodrisk.core.api.generic import CONFIRM_REQUIRED, ScopedModelSerializer
 from foodrisk.core.models import Organisation, User
+from foodrisk.core.validators import MAX_ID
 
 from ..choices import Outcome
 from ..models import Alert, AlertEvent, AlertOccurrence, WarningRule
@@ -79,7 +80,7 @@ class ReviewSerializer(serializers.Serializer):
 
 
 class BulkReviewSerializer(serializers.Serializer):
-    ids = serializers.ListField(child=serializers.IntegerField(min_value=1), min_length=1, max_length=1000,
+    ids = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=MAX_ID), min_length=1, max_length=1000,
                                 help_text="Alerts to review; each is checked (permission, region, state) on its own.")
     decision = serializers.ChoiceField(choices=["confirm", "dismiss"])
     note = serializers.CharField(required=False, allow_blank=True, default="",

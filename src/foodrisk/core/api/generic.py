@@ -7,6 +7,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from rest_framework import exceptions, permissions, serializers, status, viewsets
 
+from foodrisk.core.validators import MAX_ID
+
 from ..services import objects
 
 ACTIONS = {"GET": "view", "HEAD": "view", "OPTIONS": "view", "POST": "add", "PUT": "change",
@@ -98,6 +100,9 @@ class ScopedViewSetMixin:
         from ..views.generic import note_out_of_scope
 
         try:
+            value = str(self.kwargs.get(self.lookup_url_kwarg or self.lookup_field, ""))
+            if value.isdigit() and int(value) > MAX_ID:  # names nothing; SQLite cannot even take it
+                raise Http404
             return super().get_object()
         except Http404:
             note_out_of_scope(self.request, self.queryset.model, self.kwargs.get(self.lookup_url_kwarg or self.lookup_field))

@@ -21,6 +21,7 @@ from django_tables2 import RequestConfig, SingleTableMixin
 from ..crypto import mask
 from ..paginators import CachedCountPaginator
 from ..services import audit, objects
+from ..validators import MAX_ID
 from ..widgets import bootstrap
 
 
@@ -67,6 +68,8 @@ class ScopedMixin(LoginRequiredMixin):
 
     def get_object(self, queryset=None):
         try:
+            if str(self.kwargs.get(self.pk_url_kwarg, "")).isdigit() and int(self.kwargs[self.pk_url_kwarg]) > MAX_ID:
+                raise Http404  # names nothing; SQLite cannot even take it
             return super().get_object(queryset)
         except Http404:
             note_out_of_scope(self.request, self.model, self.kwargs.get(self.pk_url_kwarg))
@@ -95,7 +98,7 @@ def note_out_of_scope(request, model, pk):
         pk = model._meta.pk.to_python(pk)
     except ValidationError:
         return
-    if pk is None or not model._default_manager.filter(pk=pk).exists():
+    if pk is None or (isinstance(pk, int) and not 0 < pk <= MAX_ID) or not model._default_manager.filter(pk=pk).exists():
         return
     audit.record("access.out_of_scope", object_type=f"{model._meta.app_label}.{model._meta.model_name}",
                  object_id=str(pk), details={"path": request.path, "method": request.method})
