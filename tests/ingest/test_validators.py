@@ -28,6 +28,11 @@ def test_regulation_invalid_examples(code, reason):
     assert V.check_uscc(code) == reason
 
 
+@pytest.mark.parametrize("code", ["60003734²", "６０００３７３４1", "6000373４1"])
+def test_an_organisation_code_with_non_ascii_digits_is_invalid_not_an_error(code):
+    assert V.org_code_valid(code) is False
+
+
 def test_org_code_checksum_is_switchable():
     good = make_uscc(1234)
     body = good[:16] + ("0" if good[16] != "0" else "1")

@@ -16,6 +16,7 @@ from django.views import View
 
 from foodrisk.core.forms import add_service_errors
 from foodrisk.core.security import require_confirmation
+from foodrisk.core.validators import is_digits
 from foodrisk.core.views.generic import ObjectDeleteView, ObjectDetailView, ObjectEditView, ObjectListView
 from foodrisk.core.widgets import bootstrap
 
@@ -65,7 +66,7 @@ class BulkReviewForm(django_forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         # any whole number is a choice: which of them the user may review is the service's question
-        self.fields["select"].valid_value = lambda value: str(value).isdigit()
+        self.fields["select"].valid_value = lambda value: is_digits(value)
 
 
 class BulkReviewView(LoginRequiredMixin, View):

@@ -3,6 +3,8 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.models import Permission
 from django.utils.translation import gettext_lazy as _
 
+from foodrisk.core.validators import is_digits
+
 from .models import (
     Announcement,
     DictionaryItem,
@@ -52,7 +54,7 @@ class StationForm(forms.ModelForm):
     def clean(self):
         data = super().clean()
         code, parent = data.get("code"), data.get("parent")
-        if code and parent and not (code.startswith(parent.code) and len(code) > 6 and code.isdigit()):
+        if code and parent and not (code.startswith(parent.code) and len(code) > 6 and is_digits(code)):
             self.add_error("code", _("A station code is its county's 6-digit code followed by more digits."))
         return data
 

@@ -25,3 +25,9 @@ class CharacterClassValidator:
 # the largest id a database column holds (PostgreSQL bigint, SQLite INTEGER): a larger number in a URL, a filter or
 # a list of ids names nothing (404 / 400), it is not sent to the database (SQLite raised OverflowError: a 500)
 MAX_ID = 2**63 - 1
+
+
+def is_digits(value) -> bool:
+    """ASCII digits only: str.isdigit() also accepts '²' and '①', which int() refuses (a 500 on /api/…/%C2%B2/)."""
+    value = str(value)
+    return value.isascii() and value.isdigit()

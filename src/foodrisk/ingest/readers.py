@@ -16,6 +16,8 @@ from pathlib import Path
 
 from django.utils.translation import gettext as _
 
+from foodrisk.core.validators import is_digits
+
 logger = logging.getLogger(__name__)
 
 ZIP_MAGIC = b"PK\x03\x04"  # XLSX and ODS
@@ -117,7 +119,7 @@ def _sheet(workbook, sheet):
     names = workbook.sheet_names
     if str(sheet) in names:
         return workbook.get_sheet_by_name(str(sheet))
-    if isinstance(sheet, int) or str(sheet).isdigit():
+    if isinstance(sheet, int) or is_digits(sheet):
         index = int(sheet) - 1
         if not 0 <= index < len(names):
             raise UnreadableFile(_("The workbook has no sheet %(sheet)s (it has: %(names)s).")
@@ -177,7 +179,7 @@ def _openpyxl_rows(data, sheet=None):
 
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        ws = (workbook.worksheets[int(sheet) - 1] if isinstance(sheet, int) or str(sheet).isdigit()
+        ws = (workbook.worksheets[int(sheet) - 1] if isinstance(sheet, int) or is_digits(sheet)
               else workbook[sheet]) if sheet not in (None, "") else workbook.worksheets[0]
         return [list(r) for r in ws.iter_rows(values_only=True)]
     except Exception:  # noqa: BLE001 — any failure means: not readable by openpyxl either

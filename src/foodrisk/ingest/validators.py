@@ -7,6 +7,8 @@ from django.utils.translation import gettext_lazy as _
 from stdnum.cn import uscc as stdnum_uscc
 from stdnum.exceptions import InvalidChecksum, ValidationError
 
+from foodrisk.core.validators import is_digits
+
 REQUIRED_MISSING = "required_missing"
 USCC_FORMAT = "uscc_format"
 USCC_CHECKSUM = "uscc_checksum"
@@ -113,7 +115,7 @@ def org_code_check_char(first8):
 
 
 def org_code_valid(code):
-    if len(code) != 9 or not all(c.isdigit() or "A" <= c <= "Z" for c in code[:8]):
+    if len(code) != 9 or not all("0" <= c <= "9" or "A" <= c <= "Z" for c in code[:8]):
         return False
     return org_code_check_char(code[:8]) == code[8]
 
@@ -144,6 +146,6 @@ def check_licence_no(value):
 
 def check_region(value, known_codes):
     """A 6-digit GB/T 2260 code or a 9+ digit station code, known to the region table."""
-    if not value.isdigit() or len(value) < 6 or value not in known_codes:
+    if not is_digits(value) or len(value) < 6 or value not in known_codes:
         return REGION_INVALID
     return None

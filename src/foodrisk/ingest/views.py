@@ -14,6 +14,7 @@ from django.utils.translation import pgettext_lazy
 from django.views import View
 from django.views.generic import FormView, TemplateView
 
+from foodrisk.core.validators import is_digits
 from foodrisk.core.views.generic import ObjectDetailView, ObjectEditView, ObjectListView, ScopedMixin
 from foodrisk.core.widgets import bootstrap
 from foodrisk.enterprises.models import Enterprise
@@ -527,7 +528,7 @@ class DesignerMapView(ScopedMixin, TemplateView):
         if todo == "reread":  # another sheet or header row of the sample
             header_row = request.POST.get("header_row", "").strip()
             self.sample.update(sheet=request.POST.get("sheet", "").strip() or None,
-                               header_row=int(header_row) if header_row.isdigit() and 0 < int(header_row) <= 50
+                               header_row=int(header_row) if is_digits(header_row) and 0 < int(header_row) <= 50
                                else None)
             request.session[SESSION_SAMPLE] = self.sample
             return redirect("ingest:designer_map")

@@ -3,6 +3,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from foodrisk.core.filtersets import RegionSubtreeFilter
+from foodrisk.core.validators import is_digits
 from foodrisk.enterprises.filtersets import search_enterprises
 
 from .choices import (
@@ -37,7 +38,7 @@ class RecordFilterSet(filters.FilterSet):
 
     def search_enterprise(self, qs, name, value):
         value = value.strip()
-        if value.isdigit() and len(value) < 16:
+        if is_digits(value) and len(value) < 16:
             return qs.filter(enterprise_id=int(value))
         return search_enterprises(qs, value, prefix="enterprise__")
 

@@ -7,6 +7,7 @@ from django.views import View
 from django.views.generic.detail import SingleObjectMixin
 
 from foodrisk.core.services import audit, objects
+from foodrisk.core.validators import is_digits
 from foodrisk.core.views.generic import (
     ObjectDeleteView,
     ObjectDetailView,
@@ -117,7 +118,7 @@ class AttachmentUploadView(ObjectEditView):
         from foodrisk.enterprises.models import Enterprise
 
         pk = self.request.GET.get("enterprise")
-        if not pk or not pk.isdigit():
+        if not pk or not is_digits(pk):
             return None
         return get_object_or_404(Enterprise.objects.restrict(self.request.user, "view"), pk=int(pk))
 

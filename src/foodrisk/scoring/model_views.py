@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import generic
 
+from foodrisk.core.validators import is_digits
 from foodrisk.core.views.generic import ObjectDetailView, ObjectListView, ScopedMixin
 from foodrisk.core.widgets import bootstrap
 
@@ -290,7 +291,7 @@ class ModelChangeView(ScopedMixin, generic.TemplateView):
         key = self.kwargs["target"]
         if key == "none":
             return None
-        if not key.isdigit():
+        if not is_digits(key):
             raise PermissionDenied
         return get_object_or_404(ModelVersion.objects.restrict(self.request.user, "view").defer("artifact"),
                                  pk=int(key))

@@ -15,6 +15,7 @@ from django.views import View, generic
 from foodrisk.core.forms import add_service_errors
 from foodrisk.core.security import require_confirmation
 from foodrisk.core.services import objects
+from foodrisk.core.validators import is_digits
 from foodrisk.core.views.generic import (
     ObjectDeleteView,
     ObjectDetailView,
@@ -182,7 +183,7 @@ class TaskCreateView(FormPage):
 
     def get_initial(self):
         initial = super().get_initial()
-        if self.request.GET.get("enterprise", "").isdigit():
+        if is_digits(self.request.GET.get("enterprise", "")):
             initial["enterprise"] = int(self.request.GET["enterprise"])
         if self.request.GET.get("kind") in TaskKind.values:
             initial["kind"] = self.request.GET["kind"]
@@ -424,7 +425,7 @@ class RepairApplyView(FormPage):
 
     def get_initial(self):
         initial = super().get_initial()
-        if self.request.GET.get("enterprise", "").isdigit():
+        if is_digits(self.request.GET.get("enterprise", "")):
             initial["enterprise"] = int(self.request.GET["enterprise"])
         return initial
 

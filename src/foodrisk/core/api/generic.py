@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from rest_framework import exceptions, permissions, serializers, status, viewsets
 
-from foodrisk.core.validators import MAX_ID
+from foodrisk.core.validators import MAX_ID, is_digits
 
 from ..services import objects
 
@@ -101,7 +101,7 @@ class ScopedViewSetMixin:
 
         try:
             value = str(self.kwargs.get(self.lookup_url_kwarg or self.lookup_field, ""))
-            if value.isdigit() and int(value) > MAX_ID:  # names nothing; SQLite cannot even take it
+            if is_digits(value) and int(value) > MAX_ID:  # names nothing; SQLite cannot even take it
                 raise Http404
             return super().get_object()
         except Http404:

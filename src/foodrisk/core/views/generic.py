@@ -21,7 +21,7 @@ from django_tables2 import RequestConfig, SingleTableMixin
 from ..crypto import mask
 from ..paginators import CachedCountPaginator
 from ..services import audit, objects
-from ..validators import MAX_ID
+from ..validators import MAX_ID, is_digits
 from ..widgets import bootstrap
 
 
@@ -68,7 +68,7 @@ class ScopedMixin(LoginRequiredMixin):
 
     def get_object(self, queryset=None):
         try:
-            if str(self.kwargs.get(self.pk_url_kwarg, "")).isdigit() and int(self.kwargs[self.pk_url_kwarg]) > MAX_ID:
+            if is_digits(self.kwargs.get(self.pk_url_kwarg, "")) and int(self.kwargs[self.pk_url_kwarg]) > MAX_ID:
                 raise Http404  # names nothing; SQLite cannot even take it
             return super().get_object(queryset)
         except Http404:

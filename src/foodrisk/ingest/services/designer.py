@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from foodrisk.core.models import Region
 from foodrisk.core.services import audit
+from foodrisk.core.validators import is_digits
 
 from .. import mapping, profile_format, readers
 from .. import normalisers as N
@@ -417,7 +418,7 @@ def design_rows(kind, table, cfg, *, scope=""):
 def suggest_region(value, names):
     """The division a region cell means, when its name (or its code) is one of `names` (region_names) alone."""
     code = N.code(value)
-    if code.isdigit():
+    if is_digits(code):
         return code if any(code in codes for codes in names.values()) else ""
     codes = names.get(N.text(value), ())
     return codes[0] if len(codes) == 1 else ""

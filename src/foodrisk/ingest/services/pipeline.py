@@ -13,6 +13,7 @@ from foodrisk.core import bulk, params
 from foodrisk.core.crypto import seal
 from foodrisk.core.models import Region
 from foodrisk.core.querysets import region_prefix
+from foodrisk.core.validators import is_digits
 from foodrisk.enterprises.models import CrosswalkEntry, Enterprise, Licence
 from foodrisk.enterprises.sensitive import SENSITIVE_FIELDS
 from foodrisk.enterprises.services import name_initials, upsert_enterprises, upsert_licences
@@ -258,7 +259,7 @@ class Pipeline:
                 return None, None
             if t == "region" and profile.region_values:
                 s = profile.region_values.get(N.text(v).lower()) or profile.region_values.get("*") or s
-            if t == "region" and not s.isdigit():  # a region's name: resolved within the jurisdiction
+            if t == "region" and not is_digits(s):  # a region's name: resolved within the jurisdiction
                 codes = self.region_names.get(N.text(v), ())
                 if len(codes) != 1:
                     return s, V.REGION_INVALID

@@ -9,6 +9,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from foodrisk.core.api.generic import ReadOnlyScopedViewSet, ScopedModelViewSet
+from foodrisk.core.validators import is_digits
 
 from .. import model_services, services
 from ..models import DriftReport, GradeAdjustment, GradeChange, ModelVersion, Score, ScoringRun
@@ -186,7 +187,7 @@ class ModelVersionViewSet(ReadOnlyScopedViewSet):
                         user=request.user)
             return Response({"job": job.pk}, status=status.HTTP_202_ACCEPTED)
         raw = request.query_params.get("target", "none")
-        if raw != "none" and not raw.isdigit():
+        if raw != "none" and not is_digits(raw):
             raise exceptions.ValidationError({"target": "目标须为模型版本编号或 none"})
         target = self._target(None if raw == "none" else int(raw))
         run = model_services.latest_preview(target)
