@@ -90,8 +90,8 @@ class Workflow:
             raise PermissionDenied(_("Log in first."))
         if user is not None and t.permission and not user.has_perm(t.permission):
             raise PermissionDenied(_("You lack the permission “%(perm)s”.") % {"perm": t.permission})
-        locked = self.model._default_manager.select_for_update().select_related(*self.related) \
-            .filter(pk=obj.pk).first()
+        rows = self.model._default_manager.select_for_update().filter(pk=obj.pk)
+        locked = (rows.select_related(*self.related) if self.related else rows).first()
         if locked is None or (user is not None and not self._scope(user).filter(pk=obj.pk).exists()):
             raise PermissionDenied(_("This is outside your jurisdiction."))
         state = getattr(locked, self.state)
