@@ -36,7 +36,7 @@ class InvalidTransition(ValidationError):
 class Transition:
     sources: frozenset                 # states the object may be in
     permission: str | None = None      # "app.codename" the user needs (None: the caller checks who may act)
-    second_person: str | None = None  # a user field of the object naming who acted first; he may not do this step
+    second_person: tuple = ()          # user fields of the object naming who acted first; they may not do this step
     label: str = ""                    # the verb in messages ("审核"); lazily translated
 
 
@@ -49,7 +49,7 @@ class Step:
     from_state: str
     note: str = ""
     details: dict = field(default_factory=dict)
-    save: bool = True                  # False when the caller saved (or deleted) the object itself
+    delete: bool = False               # True: the transition removes the object (a draft discarded)
     skip: bool = False                 # True: nothing happened after all (the caller changed nothing); no record
 
 
@@ -76,7 +76,12 @@ class Workflow:
             return False
         if t.permission and not user.has_perm(t.permission):
             return False
-        return not (t.second_person and getattr(obj, f"{t.second_person}_id", None) == user.pk)
+        return not self._first_person(obj, t, user)
+
+    def _first_person(self, obj, t, user):
+        """The field naming this user as one who acted first (two-person rule), or None."""
+        fields = (t.second_person,) if isinstance(t.second_person, str) else t.second_person
+        return next((f for f in fields if getattr(obj, f"{f}_id", None) == user.pk), None)
 
     # --- the step ------------------------------------------------------------------------------------------
     def _scope(self, user):
@@ -102,9 +107,9 @@ class Workflow:
                 _("Cannot %(action)s: it is “%(status)s”; this is possible only when it is: %(allowed)s.")
                 % {"action": t.label or name, "status": getattr(locked, f"get_{self.state}_display")(),
                    "allowed": allowed}, code="invalid_transition")
-        if user is not None and t.second_person and getattr(locked, f"{t.second_person}_id") == user.pk:
+        if user is not None and (first := self._first_person(locked, t, user)):
             raise PermissionDenied(_("A second person must do this: the %(role)s is you.") % {
-                "role": self.model._meta.get_field(t.second_person).verbose_name})
+                "role": self.model._meta.get_field(first).verbose_name})
         return locked
 
     @contextmanager
@@ -117,16 +122,18 @@ class Workflow:
             yield step
             if step.skip:
                 return
-            if step.save:
+            if not step.delete:
                 locked.save()
             to_state = getattr(locked, self.state)
-            if self.timeline is not None:
+            if self.timeline is not None and not step.delete:
                 self.timeline(locked, step, to_state, user)
             audit.record(f"{self.audit_as}.{step.action}", locked, before=before,
-                         after=self.snapshot(locked) if step.save else None, user=user,
+                         after=None if step.delete else self.snapshot(locked), user=user,
                          details=step.details or None)
             if self.announce is not None:
                 self.announce(locked, step, to_state, user)
+            if step.delete:
+                locked.delete()
 
 
 @contextmanager
