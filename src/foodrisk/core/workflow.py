@@ -55,7 +55,7 @@ class Step:
 
 class Workflow:
     def __init__(self, model, transitions, *, audit_as, state_fields, state="status", timeline=None,
-                 announce=None, related=()):
+                 announce=None, related=(), defer=()):
         self.model = model
         self.transitions = transitions
         self.audit_as = audit_as              # "alerts.alert" → audit actions "alerts.alert.<action>"
@@ -64,6 +64,7 @@ class Workflow:
         self.timeline = timeline              # (obj, step, to_state, user) → writes the object's own event row
         self.announce = announce              # (obj, step, to_state, user) → emits the app's outbox event
         self.related = related                # select_related for the locked read
+        self.defer = defer                    # large columns a transition never changes (not read, not rewritten)
 
     # --- reads -----------------------------------------------------------------------------------------
     def snapshot(self, obj):
@@ -95,7 +96,7 @@ class Workflow:
             raise PermissionDenied(_("Log in first."))
         if user is not None and t.permission and not user.has_perm(t.permission):
             raise PermissionDenied(_("You lack the permission “%(perm)s”.") % {"perm": t.permission})
-        rows = self.model._default_manager.select_for_update().filter(pk=obj.pk)
+        rows = self.model._default_manager.select_for_update().filter(pk=obj.pk).defer(*self.defer)
         locked = (rows.select_related(*self.related) if self.related else rows).first()
         if locked is None or (user is not None and not self._scope(user).filter(pk=obj.pk).exists()):
             raise PermissionDenied(_("This is outside your jurisdiction."))
