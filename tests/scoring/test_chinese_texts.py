@@ -1,6 +1,6 @@
 """What scoring writes for people reads in Chinese (issue 13, "job outputs … candidate stored"): the stages a
 scoring or training job reports, the title of the rescoring job an activation starts, the model card's model
-kind, its row counts and metrics."""
+kind, its row counts and metrics. And the training form asks only for a history the training can use."""
 
 from types import SimpleNamespace
 
@@ -60,3 +60,12 @@ def test_the_model_card_has_no_english(client):
     page = client.get(mv.get_absolute_url()).content.decode()
     assert "基尼系数" in page and "训练 " in page
     assert not english_words(page, allowed={"trainer"}), english_words(page)
+
+
+def test_the_training_form_asks_for_a_history_the_folds_can_use():
+    """The page offered 16 months; training then failed in the engine (16–22 months on the demo city) with an
+    English message. The form's minimum is what the validation folds need with their defaults."""
+    from foodrisk.scoring.model_views import TrainForm
+
+    assert not TrainForm({"months": 16}).is_valid()
+    assert TrainForm({"months": 24}).is_valid()
