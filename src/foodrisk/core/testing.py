@@ -10,6 +10,7 @@ with permission but outside the user's region.
         def form_data(self, region): return {...}
 """
 
+import re
 from contextlib import contextmanager
 from unittest import mock
 
@@ -20,6 +21,24 @@ from django.urls import reverse
 from .models import AuditEntry, Organisation, Region, User
 
 PASSWORD = "Test-pass-2026!"
+
+# English on a Chinese page: a word of three or more letters (lower case after the first) that is not part of a
+# code, file name, path or identifier (those hold digits, underscores, dots or capitals only). Product names a
+# Chinese UI writes in Latin letters are allowed.
+ALLOWED_WORDS = frozenset({"English", "Excel"})  # the language switcher names English in English
+ENGLISH_WORD = re.compile(r"(?<![\w./:@#%&=?-])([A-Za-z][a-z]{2,})(?![\w./:@-])")
+
+
+def visible_text(html):
+    """The text a person reads on a page: no head, scripts, styles, code, preformatted text or form values."""
+    html = re.sub(r"(?is)<(head|script|style|code|pre|textarea)\b.*?</\1>", " ", html)
+    html = re.sub(r"(?s)<[^>]+>", " ", html)  # tags and their attributes
+    return re.sub(r"&[a-z]+;|&#\d+;", " ", html)
+
+
+def english_words(html, allowed=()):
+    """The English words in a page's visible text, outside ALLOWED_WORDS and `allowed` (e.g. usernames)."""
+    return set(ENGLISH_WORD.findall(visible_text(html))) - ALLOWED_WORDS - set(allowed)
 
 
 def make_regions():
@@ -289,3 +308,11 @@ def capture_events(*names):
 
     with mock.patch.object(outbox, "emit", spy):
         yield captured
+
+
+def run_worker():
+    """Run every ready task as the worker would (user-visible jobs included; tests drain only the reactions):
+    what they queue in turn runs too. Returns the number of tasks run."""
+    from .worker import run_ready
+
+    return run_ready()

@@ -7,6 +7,8 @@ import json
 import re
 
 from django import forms
+from django.utils.safestring import mark_safe
+from django.utils.text import format_lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -89,6 +91,8 @@ OP_LABELS = {"=": _("equals"), "!=": _("does not equal"), "in": _("is one of"), 
              "is_null": _("is empty"), "not_null": _("is not empty")}
 OP_CHOICES = [(op, OP_LABELS[op]) for op in FILTER_OPS]
 BAND_KINDS = [("range", _("From … to")), ("equals", _("Equals")), ("missing", _("No value"))]
+# what an explanation may hold, shown as code (the names are the engine's, never translated)
+PLACEHOLDERS = " ".join(f"<code>{{{name}}}</code>" for name in ("value", "label", "points", "name", "code", "weight"))
 ADVANCED_HELP = _("For experts. Leave it unchanged to use the rows; once edited, it replaces them.")
 AGGREGATION_CHOICES = [(a, labels.AGGREGATIONS.get(a, a)) for a in AGGREGATIONS]
 LIST_SEPARATORS = r"\s*[,，、;；]\s*"
@@ -191,7 +195,7 @@ class IndicatorForm(forms.Form):
                                            help_text=_("Empty = every business form."))
     enabled = forms.BooleanField(label=_("Enabled"), required=False, initial=True)
     explanation = forms.CharField(label=_("Explanation"), required=False, max_length=300,
-                                  help_text=_("Placeholders: {value} {label} {points} {name} {code} {weight}"))
+                                  help_text=mark_safe(format_lazy("{} {}", _("Placeholders:"), PLACEHOLDERS)))
     denominator_filter = JSONTextField(label=_("Denominator filter (JSON)"), help_text=ADVANCED_HELP)
     trend_mode = forms.ChoiceField(label=_("Trend mode"), choices=[("diff", _("Difference (recent − previous)")),
                                                                    ("ratio", _("Ratio (recent ÷ previous)"))],
