@@ -204,6 +204,7 @@ def test_two_person_approval_and_wider_grants(world, client):
                           unmasked=["enterprise_grade.legal_representative"])  # not granted at all
 
 
+@pytest.mark.e2e  # a live server flushes the database: with the browser tests, not beside tests that need seeded rows
 def test_the_reference_client_against_a_live_server(world, live_server):
     regions, _admin, _approver, hz, _nb = world
     more = [make_enterprise(regions["330106"], name=f"西湖面馆{i}") for i in range(5)]
