@@ -14,8 +14,8 @@ import re
 
 from django import forms
 from django.utils.translation import gettext
-from django.views.generic.detail import SingleObjectMixin
 from django.utils.translation import gettext_lazy as _
+from django.views.generic.detail import SingleObjectMixin
 
 EXTRA_ROWS = 2  # empty rows shown below the existing ones (more with "add rows")
 MAX_ROWS = 50
@@ -170,6 +170,20 @@ class RowListsMixin:
         fields = [self[name] for name in names if name in self.fields]
         return {"visible_fields": [f for f in fields if not f.is_hidden],
                 "hidden_fields": [f for f in fields if f.is_hidden]}
+
+    def fields_block(self, *names):
+        return {"fields": self.part(*names), "rows": None}
+
+    def rows_block(self, name, title, help=""):
+        """A list's rows for generic/_layout.html, with the errors of its JSON field (the list as a whole)."""
+        json_name = self.json_field(name)
+        errors = self[json_name].errors if json_name in self.fields else []
+        return {"name": name, "rows": self.rows(name), "title": title, "help": help, "errors": errors}
+
+    def advanced_block(self, *names):
+        """The JSON fields, collapsed unless one of them has an error."""
+        return {"fields": self.part(*names), "rows": None, "advanced": True,
+                "open": any(name in self.errors for name in names)}
 
     def json_edited(self, name):
         """The expert changed the advanced JSON of `name` (then it wins over the rows)."""

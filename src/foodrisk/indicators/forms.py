@@ -275,6 +275,7 @@ class RuleForm(RowListsMixin, forms.Form):
     @classmethod
     def initial_from(cls, rule):
         data = dict(rule)
+        data["match"] = data.get("match") or "all"  # a new-enterprise rule has none (the select needs one)
         data["categories"] = ", ".join(rule.get("categories") or [])
         return data
 

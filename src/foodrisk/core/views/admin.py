@@ -25,6 +25,7 @@ from ..models import (
     Schedule,
     User,
 )
+from ..rows import MoreRowsMixin
 from ..services import accounts, announcements, audit, notifications, objects
 from .generic import ObjectDeleteView, ObjectDetailView, ObjectEditView, ObjectListView
 
@@ -227,7 +228,7 @@ class ParameterDetailView(ObjectDetailView):
     model = Parameter
 
 
-class ParameterEditView(ObjectEditView):
+class ParameterEditView(MoreRowsMixin, ObjectEditView):
     model = Parameter
     form_class = forms.ParameterForm
 
@@ -257,7 +258,7 @@ class ScheduleDetailView(ObjectDetailView):
     model = Schedule
 
 
-class ScheduleEditView(ObjectEditView):
+class ScheduleEditView(MoreRowsMixin, ObjectEditView):
     model = Schedule
     form_class = forms.ScheduleForm
 
