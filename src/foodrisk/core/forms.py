@@ -268,6 +268,8 @@ class ScheduleForm(RowListsMixin, forms.ModelForm):
             label=_("job kind"), choices=[(k, str(v.title)) for k, v in jobs.kinds().items()]
         )
         self.fields["params"].required = False
+        # changed or not is told against the schedule's stored parameters, not a hidden copy the post may lack
+        self.fields["params"].show_hidden_initial = False
         kind = (self.data.get("job_kind") if self.is_bound else None) or self.instance.job_kind
         stored = self.instance.params if isinstance(self.instance.params, dict) else {}
         self.param_choices = [("", "—"), *jobs.param_choices(kind, extra=stored)]
