@@ -16,7 +16,7 @@ class Migration(migrations.Migration):
             name='ColumnChoice',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('table', models.CharField(max_length=100, verbose_name='list')),
+                ('table', models.CharField(max_length=100, verbose_name='list page')),
                 ('columns', models.JSONField(default=list, verbose_name='columns')),
                 ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
                 ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='column_choices', to=settings.AUTH_USER_MODEL, verbose_name='user')),

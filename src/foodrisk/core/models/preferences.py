@@ -9,7 +9,7 @@ class ColumnChoice(models.Model):
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE,
                              related_name="column_choices")
-    table = models.CharField(_("list"), max_length=100)
+    table = models.CharField(_("list page"), max_length=100)
     columns = models.JSONField(_("columns"), default=list)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
