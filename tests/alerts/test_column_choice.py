@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from foodrisk.alerts.models import Alert
 from foodrisk.core.models import AuditEntry, ColumnChoice, User
-from foodrisk.core.testing import PASSWORD, grant
+from foodrisk.core.testing import PASSWORD, english_words, grant
 
 ROLE_COLUMNS = ["select", "level", "enterprise", "rule", "status", "deadline", "raised_at"]
 
@@ -91,3 +91,13 @@ class ColumnChoiceTests(AlertsTestCase):
         self.client.force_login(grant(self.supervisor, "alerts.view_warningrule"))
         self.assertEqual(self.client.post(reverse("alerts:warningrule_list"), {"columns": ["code"]}).status_code,
                          405)
+
+    def test_the_menu_is_in_chinese(self):
+        self.client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
+        self.client.force_login(self.supervisor)
+        html = self.client.get(reverse("alerts:alert_list")).content.decode()
+        menu = html[html.index("app-column-menu"):]
+        menu = menu[:menu.index("</form>")]
+        self.assertIn("显示列", html)
+        self.assertIn("恢复默认列", menu)
+        self.assertEqual(english_words(menu), set())

@@ -12,7 +12,7 @@ from django.utils import translation
 from foodrisk.core.models import AuditEntry, Parameter, Schedule
 from foodrisk.core.rows import JSONTextField
 from foodrisk.core.seeds import PARAMETERS, seed_parameters
-from foodrisk.core.testing import ScopedTestCase
+from foodrisk.core.testing import ScopedTestCase, english_words
 from foodrisk.supervision.seeds import PARAMETERS as SUPERVISION_PARAMETERS
 
 
@@ -226,3 +226,23 @@ class ScheduleFormTests(ScopedTestCase):
         self.assertEqual(self.client.post(self.url, {"params-rows": "1", "params-0-name": "as_of",
                                                      "params-0-value": "2020-01-01"}).status_code, 403)
         self.assertEqual(self.params(), {"as_of": "2026-01-31"})
+
+
+@override_settings(LANGUAGE_CODE="zh-hans")
+class EditPagesInChinese(ScopedTestCase):
+    """The edit pages are not on any menu the page crawl (tests/loop) follows: each is read here."""
+
+    def test_no_english_on_the_parameter_and_schedule_editors(self):
+        self.grant("core.view_parameter", "core.change_parameter", "core.view_schedule", "core.change_schedule")
+        seed_parameters(PARAMETERS + SUPERVISION_PARAMETERS, Parameter)
+        schedule = Schedule.objects.create(name="训练", job_kind="scoring.train", frequency="monthly",
+                                           params={"months": 24, "seed": 1, "threads": 2, "horizon_months": 12,
+                                                   "as_of": "2026-01-31"})
+        backup = Schedule.objects.create(name="备份", job_kind="core.backup", frequency="daily",
+                                         params={"out": "var/backups", "include_media": True})
+        pages = [f"/parameters/{p.pk}/edit/" for p in Parameter.objects.all()]
+        pages += [f"/schedules/{s.pk}/edit/" for s in (schedule, backup)] + ["/parameters/add/", "/schedules/add/"]
+        for url in pages:
+            r = self.client.get(url)
+            self.assertEqual(r.status_code, 200, url)
+            self.assertEqual(english_words(r.content.decode()) - {"tester", "splink"}, set(), url)  # a name; a library

@@ -12,6 +12,7 @@ from scoring_testkit import people
 
 from foodrisk.core.models import AuditEntry, User
 from foodrisk.core.rows import JSONTextField
+from foodrisk.core.testing import english_words
 from foodrisk.indicators import services as isvc
 from foodrisk.indicators.models import IndicatorSet
 
@@ -53,6 +54,8 @@ def form_data(client, url, rows=True):
             if not value:
                 continue
             value = "on"
+        elif value == []:
+            continue  # no box ticked: nothing posted
         data[name] = "" if value is None else value
     return data
 
@@ -217,3 +220,31 @@ def test_who_may_not_change_the_set_gets_no_editor(client, draft):
             "when-0-op": ">=", "when-0-value": "1"}
     assert client.post(rule_url(s, "lower_clean_3y"), data).status_code == 403
     assert unchanged(s)
+
+
+def test_new_enterprise_categories_are_checkboxes_by_name(client, draft):
+    s, author = draft
+    client.force_login(author)
+    url = rule_url(s, "new_enterprise")
+    html = client.get(url).content.decode()
+    assert re.search(r'type="checkbox" name="categories" value="static"[^>]*checked', html)
+    assert "静态风险因素" in html
+    data = form_data(client, url)
+    data["categories"] = ["static", "dynamic"]
+    assert client.post(url, data).status_code == 302
+    assert rule(s, "new_enterprise")["categories"] == ["static", "dynamic"]
+    data["categories"] = ["nonsense"]
+    r = client.post(url, data)
+    assert r.status_code == 200 and "选择一个有效的选项" in str(r.context["form"].errors["categories"])
+
+
+def test_no_english_on_the_rule_and_settings_editors(client, draft):
+    s, author = draft
+    client.force_login(author)
+    urls = [rule_url(s, r["code"]) for r in s.spec["rules"]] + [settings_url(s), reverse("indicators:rule_add",
+                                                                                          args=[s.pk])]
+    for url in urls:
+        html = client.get(url).content.decode()
+        form = html[html.index(">", html.index("app-form")) + 1:]
+        text = re.sub(r"\{\w+\}", " ", form[:form.index("</form>")])  # the explanation's placeholders
+        assert english_words(text) - {"JSON", "YYYY"} == set(), url

@@ -10,6 +10,7 @@ with permission but outside the user's region.
         def form_data(self, region): return {...}
 """
 
+import re
 from contextlib import contextmanager
 from unittest import mock
 
@@ -289,3 +290,20 @@ def capture_events(*names):
 
     with mock.patch.object(outbox, "emit", spy):
         yield captured
+
+
+# English words on a zh-hans page: the visible text (no tags, attributes, code, scripts or JSON boxes), words of
+# three letters or more that are no code, file name or identifier (those hold digits, _, dots or capitals only)
+ENGLISH_WORD = re.compile(r"(?<![\w./:@#%&=?-])([A-Za-z][a-z]{2,})(?![\w./:@-])")
+
+
+def visible_text(html):
+    html = re.sub(r"(?is)<(head|script|style|code|pre|textarea)\b.*?</\1>", " ", html)
+    html = re.sub(r"(?s)<[^>]+>", " ", html)  # tags and their attributes
+    return re.sub(r"&[a-z]+;|&#\d+;", " ", html)
+
+
+def english_words(html, allowed=("English",)):
+    """The English words a person reads on the page (the language switcher names English in English)."""
+    return set(ENGLISH_WORD.findall(visible_text(html))) - set(allowed)
+

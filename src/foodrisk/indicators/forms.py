@@ -241,17 +241,23 @@ class RuleForm(RowListsMixin, forms.Form):
                               choices=[("", "—"), ("A", "A"), ("B", "B"), ("C", "C"), ("D", "D")])
     steps = forms.IntegerField(label=_("Steps (raise / lower)"), required=False, min_value=1, initial=1)
     max_age_months = forms.IntegerField(label=_("Maximum age in months (new enterprise)"), required=False)
-    categories = forms.CharField(label=_("Categories (new enterprise)"), required=False,
-                                 help_text=_("Comma-separated, e.g. static"))
+    categories = forms.MultipleChoiceField(label=_("Categories (new enterprise)"), required=False, choices=[],
+                                           widget=forms.CheckboxSelectMultiple,
+                                           help_text=_("The categories whose points a new enterprise gets scaled."))
     factor = forms.FloatField(label=_("Factor (new enterprise)"), required=False, initial=1.0)
     explanation = forms.CharField(label=_("Explanation"), required=False, max_length=300)
     enabled = forms.BooleanField(label=_("Enabled"), required=False, initial=True)
 
     row_lists = {"when": ROW_KEYS["conditions"]}
 
-    def __init__(self, *args, indicators=(), **kwargs):
-        """`indicators`: the set's indicators (their codes and names for the conditions' select)."""
+    def __init__(self, *args, indicators=(), categories=None, **kwargs):
+        """`indicators`: the set's indicators (their codes and names for the conditions' select); `categories`:
+        the set's categories (spec["categories"]) and those its indicators name."""
         super().__init__(*args, **kwargs)
+        codes = [*(categories or {}), *(str(i.get("category") or "").split(".", 1)[0] for i in indicators
+                                        if isinstance(i, dict)), *(self.initial.get("categories") or [])]
+        self.fields["categories"].choices = [(c, labels.category_label(c, categories)) for c in dict.fromkeys(codes)
+                                             if c]
         self.indicator_choices = [("", "—"), *((i.get("code"), f"{i.get('name') or ''}（{i.get('code')}）")
                                                for i in indicators if isinstance(i, dict) and i.get("code"))]
         self.init_rows()
@@ -276,7 +282,7 @@ class RuleForm(RowListsMixin, forms.Form):
     def initial_from(cls, rule):
         data = dict(rule)
         data["match"] = data.get("match") or "all"  # a new-enterprise rule has none (the select needs one)
-        data["categories"] = ", ".join(rule.get("categories") or [])
+        data["categories"] = list(rule.get("categories") or [])
         return data
 
     def to_spec(self):
@@ -284,7 +290,7 @@ class RuleForm(RowListsMixin, forms.Form):
         rule = {k: d[k] for k in ("code", "name", "type", "description", "explanation", "enabled")}
         if d["type"] == "new_enterprise":
             rule.update(max_age_months=d["max_age_months"], factor=d["factor"] if d["factor"] is not None else 1.0,
-                        categories=[c.strip() for c in (d["categories"] or "").split(",") if c.strip()])
+                        categories=list(d["categories"] or []))
             if d["when"]:
                 rule["when"] = d["when"]  # not used by this type: let the engine say so rather than drop it
         else:

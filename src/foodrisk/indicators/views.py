@@ -181,7 +181,9 @@ class RuleEditView(MoreRowsMixin, _SpecPartEditView):
         return forms.RuleForm.initial_from(item)
 
     def get_form_kwargs(self):
-        return {**super().get_form_kwargs(), "indicators": self.set.spec.get("indicators") or []}
+        spec = self.set.spec
+        return {**super().get_form_kwargs(), "indicators": spec.get("indicators") or [],
+                "categories": spec.get("categories") if isinstance(spec.get("categories"), dict) else {}}
 
 
 class SettingsEditView(MoreRowsMixin, _DraftEditMixin, generic.FormView):
