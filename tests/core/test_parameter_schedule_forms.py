@@ -233,7 +233,8 @@ class EditPagesInChinese(ScopedTestCase):
     """The edit pages are not on any menu the page crawl (tests/loop) follows: each is read here."""
 
     def test_no_english_on_the_parameter_and_schedule_editors(self):
-        self.grant("core.view_parameter", "core.change_parameter", "core.view_schedule", "core.change_schedule")
+        self.grant("core.view_parameter", "core.change_parameter", "core.add_parameter", "core.view_schedule",
+                   "core.change_schedule", "core.add_schedule")
         seed_parameters(PARAMETERS + SUPERVISION_PARAMETERS, Parameter)
         schedule = Schedule.objects.create(name="训练", job_kind="scoring.train", frequency="monthly",
                                            params={"months": 24, "seed": 1, "threads": 2, "horizon_months": 12,

@@ -5,7 +5,7 @@ again), the JSON stays the collapsed advanced field, and only a person who may c
 import re
 
 import pytest
-from django.forms import BooleanField
+from django.forms import BooleanField, MultipleChoiceField
 from django.urls import reverse
 from django.utils import translation
 from scoring_testkit import people
@@ -54,7 +54,7 @@ def form_data(client, url, rows=True):
             if not value:
                 continue
             value = "on"
-        elif value == []:
+        elif isinstance(field, MultipleChoiceField) and not value:
             continue  # no box ticked: nothing posted
         data[name] = "" if value is None else value
     return data
