@@ -145,8 +145,12 @@ class ParameterFormTests(ScopedTestCase):
         self.assertEqual(r.status_code, 200)
         self.assertIn("类型已更改", str(r.context["form"].non_field_errors()))
         self.assertEqual(Parameter.objects.get(key="penalty_repair_months_food").value_type, "int")
-        r = self.client.post(url, {**form_data(self.client, url), "value_type": "text", "shown_type": "text",
-                                   "typed_value": "十二个月"})
+        form = r.context["form"]
+        self.assertIn('name="typed_value"', r.content.decode())
+        self.assertEqual(form["shown_type"].value(), "text")  # the new type's field is shown now
+        data = {name: form[name].value() or "" for name in ("key", "name", "category", "value_type", "shown_type",
+                                                               "description", "source")}
+        r = self.client.post(url, {**data, "value": form["value"].value(), "typed_value": "十二个月"})
         self.assertEqual(r.status_code, 302)
         p = Parameter.objects.get(key="penalty_repair_months_food")
         self.assertEqual((p.value_type, p.value), ("text", "十二个月"))

@@ -161,6 +161,10 @@ class ParameterForm(RowListsMixin, forms.ModelForm):
         if self.is_bound and posted_shown:
             self.shown_type = posted_shown
         self.type_changed = self.is_bound and posted_shown is not None and self.data.get("value_type") != posted_shown
+        if self.type_changed:  # the type changed: show the new type's field (its value typed again), save nothing
+            self.data = self.data.copy()
+            self.shown_type = self.data.get("value_type")
+            self.data[SHOWN_TYPE] = self.shown_type
         value = self.instance.value
         if self.shown_type in VALUE_FIELDS:
             self.fields["typed_value"] = VALUE_FIELDS[self.shown_type]()
