@@ -250,4 +250,6 @@ class EditPagesInChinese(ScopedTestCase):
         for url in pages:
             r = self.client.get(url)
             self.assertEqual(r.status_code, 200, url)
-            self.assertEqual(english_words(r.content.decode()) - {"tester", "splink"}, set(), url)  # a name; a library
+            # job kinds registered by other tests of the process (fault_jobs) are named in English: not the page's
+            html = re.sub(r'(?s)<select name="job_kind".*?</select>', " ", r.content.decode())
+            self.assertEqual(english_words(html) - {"tester", "splink"}, set(), url)  # a name; a library
