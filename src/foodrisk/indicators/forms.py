@@ -187,14 +187,25 @@ class IndicatorForm(RowListsMixin, forms.Form):
                                  key("points"): item.get("points"),
                                  key("equals"): show_value(item.get("equals"), labels) if kind == "equals" else ""})
 
-    def sections(self):
-        """The form in the order of the page; rows of filter, bands and denominator filter between the fields."""
-        return {"head": self.part("code", "name", "category", "description", "source", "field",
-                                  *(f"{name}-rows" for name in ROW_LISTS)),
-                "filter": self.rows("filter"), "mid": self.part("window_months", "aggregation"),
-                "bands": self.rows("bands"), "tail": self.part("weight", "applies_to", "enabled", "explanation"),
-                "denominator_filter": self.rows("denominator_filter"), "trend": self.part("trend_mode"),
-                "advanced": self.part(*ROW_LISTS)}
+    def layout(self):
+        """The form in the order of the page (generic/_layout.html); rows of filter, bands and denominator filter
+        between the fields, their JSON collapsed at the end."""
+        return [
+            self.fields_block("code", "name", "category", "description", "source", "field",
+                              *(f"{name}-rows" for name in ROW_LISTS)),
+            self.rows_block("filter", _("Records counted"), _(
+                "Only records meeting every condition count. Several values: separate them with 、; yes/no columns: "
+                "是 or 否; dates: YYYY-MM-DD.")),
+            self.fields_block("window_months", "aggregation"),
+            self.rows_block("bands", _("Points"), _(
+                "Tried in order: the first band that matches gives its points. From … to: from ≤ value < to, either "
+                "may be empty (open). No value: the value is missing (e.g. never inspected).")),
+            self.fields_block("weight", "applies_to", "enabled", "explanation"),
+            self.rows_block("denominator_filter", _("Denominator (rate only)"), _(
+                "Which records form the denominator of a rate; no condition = all records in the window.")),
+            self.fields_block("trend_mode"),
+            self.advanced_block(*ROW_LISTS),
+        ]
 
     def clean(self):
         return self.clean_rows(super().clean())
@@ -272,11 +283,13 @@ class RuleForm(RowListsMixin, forms.Form):
     def clean(self):
         return self.clean_rows(super().clean())
 
-    def sections(self):
+    def layout(self):
         head = ("code", "name", "type", "description", "when-rows")
-        return {"head": self.part(*head), "when": self.rows("when"),
-                "tail": self.part(*(n for n in self.base_fields if n not in head and n != "when")),
-                "advanced": self.part("when")}
+        return [self.fields_block(*head),
+                self.rows_block("when", _("Conditions"), _(
+                    "Each row tests one indicator of this set. Several values: separate them with 、; yes/no: 是 or 否.")),
+                self.fields_block(*(n for n in self.base_fields if n not in head and n != "when")),
+                self.advanced_block("when")]
 
     @classmethod
     def initial_from(cls, rule):
@@ -367,11 +380,14 @@ class SettingsForm(RowListsMixin, forms.Form):
     def clean(self):
         return self.clean_rows(super().clean())
 
-    def sections(self):
+    def layout(self):
         fields = [n for n in self.fields if n != "categories" and not n.startswith("categories-")]
         at = fields.index("top_reasons") + 1
-        return {"head": self.part(*fields[:at], "categories-rows"), "categories": self.rows("categories"),
-                "tail": self.part(*fields[at:]), "advanced": self.part("categories")}
+        return [self.fields_block(*fields[:at], "categories-rows"),
+                self.rows_block("categories", _("Categories"), _(
+                    "The top-level categories of the indicators (e.g. static, dynamic): their name on the pages and the "
+                    "most points their indicators together give; an empty maximum = no cap.")),
+                self.fields_block(*fields[at:]), self.advanced_block("categories")]
 
     @classmethod
     def initial_from(cls, obj):

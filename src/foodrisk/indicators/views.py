@@ -164,7 +164,6 @@ class _SpecPartEditView(_DraftEditMixin, generic.FormView):
 
 class IndicatorEditView(MoreRowsMixin, _SpecPartEditView):
     form_class = forms.IndicatorForm
-    template_name = "indicators/indicator_form.html"  # filter and bands as rows, their JSON as advanced fields
     part, noun, title = "indicators", "indicator", gettext_lazy("Indicator")
     defaults = {"weight": 1.0, "enabled": True, "trend_mode": "diff"}
     service = "replace_indicator"
@@ -172,7 +171,6 @@ class IndicatorEditView(MoreRowsMixin, _SpecPartEditView):
 
 class RuleEditView(MoreRowsMixin, _SpecPartEditView):
     form_class = forms.RuleForm
-    template_name = "indicators/rule_form.html"  # conditions as rows, their JSON as the advanced field
     part, noun, title = "rules", "rule", gettext_lazy("Policy rule")
     defaults = {"enabled": True, "match": "all", "steps": 1, "factor": 1.0}
     service = "replace_rule"
@@ -188,7 +186,7 @@ class RuleEditView(MoreRowsMixin, _SpecPartEditView):
 
 class SettingsEditView(MoreRowsMixin, _DraftEditMixin, generic.FormView):
     form_class = forms.SettingsForm
-    template_name = "indicators/settings_form.html"  # categories as rows, their JSON as the advanced field
+    template_name = "indicators/part_form.html"
 
     def grades(self):
         return self.set.spec.get("grades") or ["A", "B", "C", "D"]
