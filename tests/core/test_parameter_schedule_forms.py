@@ -253,3 +253,21 @@ class EditPagesInChinese(ScopedTestCase):
             # job kinds registered by other tests of the process (fault_jobs) are named in English: not the page's
             html = re.sub(r'(?s)<select name="job_kind".*?</select>', " ", r.content.decode())
             self.assertEqual(english_words(html) - {"tester", "splink"}, set(), url)  # a name; a library
+
+
+@override_settings(LANGUAGE_CODE="zh-hans")
+class ParameterCategoryTests(ScopedTestCase):
+    def test_the_category_is_chosen_by_its_chinese_name(self):
+        translation.activate("zh-hans")
+        self.addCleanup(translation.deactivate)
+        self.grant("core.view_parameter", "core.change_parameter")
+        p = Parameter.objects.create(key="own_param", name="自定义", category="credit", value_type="int", value=1)
+        url = f"/parameters/{p.pk}/edit/"
+        self.assertRegex(self.client.get(url).content.decode(), r'<option value="credit" selected>信用修复</option>')
+        self.client.post(url, {**form_data(self.client, url), "category": "alerts"})
+        self.assertEqual(Parameter.objects.get(pk=p.pk).category, "alerts")
+        r = self.client.post(url, {**form_data(self.client, url), "category": "nonsense"})
+        self.assertIn("选择一个有效的选项", str(r.context["form"].errors["category"]))
+        Parameter.objects.filter(pk=p.pk).update(category="本局自定")  # a bureau's own category stays possible
+        self.assertEqual(self.client.post(url, form_data(self.client, url)).status_code, 302)
+        self.assertEqual(Parameter.objects.get(pk=p.pk).category, "本局自定")

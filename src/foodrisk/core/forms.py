@@ -18,7 +18,7 @@ from .models import (
     Schedule,
     User,
 )
-from .models.config import Channel
+from .models.config import PARAMETER_CATEGORIES, Channel
 from .models.tokens import TokenScope
 
 
@@ -155,6 +155,11 @@ class ParameterForm(RowListsMixin, forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["value"].required = False
+        current = self.instance.category  # by its Chinese name; a category of the bureau's own is kept
+        self.fields["category"] = forms.ChoiceField(
+            label=self.fields["category"].label, required=False,
+            choices=[("", "—"), *PARAMETER_CATEGORIES.items(),
+                     *([(current, current)] if current and current not in PARAMETER_CATEGORIES else [])])
         stored = self.instance.value_type if self.instance.pk else (self.initial.get("value_type") or "text")
         self.shown_type = stored
         posted_shown = self.data.get(SHOWN_TYPE) if self.is_bound else None
