@@ -34,7 +34,7 @@ def test_parameter_and_schedule_editors(page, live_server, admin_user, shot):  #
     rows = page.locator("select[name$='-name']")
     shown = rows.count()
     page.click("button[hx-vals*='params']")
-    page.wait_for_function(f"document.querySelectorAll(\"select[name$='-name']\").length > {shown}")
+    page.locator(f"select[name='params-{shown}-name']").wait_for()  # (no wait_for_function: the CSP forbids eval)
     page.select_option(f"select[name='params-{shown}-name']", "horizon_months")
     page.fill(f"input[name='params-{shown}-value']", "6")
     shot(page, "schedule-edit")
@@ -53,8 +53,8 @@ def test_the_warning_queue_column_menu(page, live_server, admin_user, shot):  # 
     page.locator("#column-summary").check()
     page.locator("#column-raised_at").uncheck()
     shot(page, "alert-columns-menu")
-    page.click(".app-column-menu button[type=submit]:not([name])")
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.click(".app-column-menu button[type=submit]:not([name])")
     page.reload()
     after = page.locator("table thead th").all_inner_texts()
     assert after != headers
