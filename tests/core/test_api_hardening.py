@@ -68,6 +68,20 @@ def test_an_id_beyond_any_column_is_not_found_or_refused(world, client, url, sta
     assert client.get(url).status_code == status
 
 
+@pytest.mark.parametrize("url", [
+    f"/supervision/tasks/add/?enterprise={HUGE}", f"/scoring/adjustments/add/?enterprise={HUGE}",
+    f"/records/attachments/add/?enterprise={HUGE}", "/supervision/tasks/add/?enterprise=%C2%B2",
+])
+def test_a_huge_or_odd_id_in_a_page_parameter_is_ignored(world, client, url):
+    """A query parameter naming a row that cannot exist preselects nothing (SQLite raised OverflowError: a 500)."""
+    assert client.get(url).status_code == 200
+
+
+def test_a_huge_run_on_the_why_page_shows_the_latest_score(world, client):
+    root, ents = world
+    assert client.get(f"/scoring/enterprises/{ents['hz'].pk}/?run={HUGE}").status_code == 200
+
+
 def test_a_huge_id_in_a_list_of_ids_is_refused(world, client):
     r = client.post("/api/alerts/alerts/bulk-review/", {"ids": [int(HUGE)], "decision": "confirm"},
                     content_type="application/json")

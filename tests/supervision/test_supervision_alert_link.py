@@ -51,3 +51,23 @@ def test_raised_or_foreign_alert_gives_no_task(client):
     client.post(reverse("supervision:alert_task", args=[raised.pk]))
     assert client.post(reverse("supervision:alert_task", args=[foreign.pk])).status_code == 404
     assert not Task.objects.exists()
+
+
+def test_one_open_follow_up_per_alert_holds_in_the_database():
+    """Two follow-ups of one warning at once (a double click, a retried reaction): the constraint lets one
+    through and the service answers the other with the winner's task."""
+    from django.db import IntegrityError, transaction
+
+    from foodrisk.supervision.services.tasks import create_task_from_alert
+
+    people = inspectors(1)
+    manager = person("manager", "330102", *MANAGER_PERMS, "alerts.view_alert")
+    e = enterprise(2)
+    alert = dispatched_alert(e, org("330102"), people[0])
+    first = create_task_from_alert(alert, user=manager)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Task.objects.create(kind=first.kind, enterprise=e, organisation=first.organisation, due_on=first.due_on,
+                            source="alert", source_ref=str(alert.pk), title="重复")
+    assert create_task_from_alert(alert, user=manager).pk == first.pk
+    Task.objects.filter(pk=first.pk).update(status="cancelled")  # a cancelled follow-up does not count
+    assert create_task_from_alert(alert, user=manager).pk != first.pk

@@ -131,3 +131,19 @@ def test_serious_list_early_exit(people):
     case = repairs.decide(repairs.apply(e2, user=clerk, commitment="承诺", list_entry=old), user=chief, approve=True)
     old.refresh_from_db()
     assert case.status == "approved" and old.repaired and old.removed_on == timezone.localdate()
+
+
+def test_one_open_application_per_record_holds_in_the_database(people):
+    """The rule is a constraint: a second open application written around the service (two clerks at once) fails."""
+    from django.db import IntegrityError, transaction
+
+    from foodrisk.supervision.models import RepairCase
+
+    clerk, chief = people
+    e = enterprise(7)
+    p = penalty(e, "P-race", days_ago(400))
+    repairs.apply(e, user=clerk, commitment="承诺", penalty=p)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        RepairCase.objects.create(enterprise=e, penalty=p, commitment="承诺", applied_on=days_ago(0),
+                                  recorded_by=chief)
+    assert RepairCase.objects.filter(penalty=p).count() == 1

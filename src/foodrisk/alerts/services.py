@@ -74,6 +74,7 @@ from foodrisk.core.querysets import organisation_covers
 from foodrisk.core.services import audit, objects
 from foodrisk.core.services.accounts import users_with_perm
 from foodrisk.core.services.notifications import notify
+from foodrisk.core.workflow import InvalidTransition, Transition, Workflow
 
 from . import events, rules
 from .choices import LEVEL_ORDER, OPEN_STATUSES, AlertLevel, AlertStatus, EventAction, Outcome, TargetRule
@@ -83,19 +84,7 @@ from .params import TIME_BASED, triggers
 logger = logging.getLogger(__name__)
 
 S = AlertStatus
-TRANSITIONS = {
-    "review": {S.RAISED},
-    "dispatch": {S.CONFIRMED, S.DISPATCHED},
-    "handle": {S.DISPATCHED, S.IN_HAND},
-    "close": {S.IN_HAND},
-}
-ACTION_LABELS = {"review": gettext_lazy("review"), "dispatch": gettext_lazy("dispatch"),
-                 "handle": gettext_lazy("handle"), "close": gettext_lazy("close")}
 NOTIFICATION_LEVEL = {"red": "danger", "orange": "warning", "yellow": "warning", "blue": "info"}
-
-
-class InvalidTransition(ValidationError):
-    pass
 
 
 class RuleInUse(ValidationError):
@@ -301,7 +290,7 @@ def raise_alert(rule, enterprise, *, fingerprint, summary, evidence, cache=None)
         action = EventAction.RAISE if created else EventAction.REPEAT
         AlertEvent.objects.create(alert=alert, action=action, to_status=alert.status, note=summary[:300],
                                   data={"fingerprint": fingerprint, "occurrence": occurrence.pk}, at=now)
-        audit.record(f"alerts.alert.{action}", alert, after=_state(alert),
+        audit.record(f"alerts.alert.{action}", alert, after=WORKFLOW.snapshot(alert),
                      details={"rule": rule.code, "fingerprint": fingerprint})
         if created:
             _notify(_users_with(alert.organisation, "alerts.review_alert"), "alert_raised", alert)
@@ -435,58 +424,43 @@ def scan(today=None):
 # --------------------------------------------------------------------------------------------------
 # workflow
 # --------------------------------------------------------------------------------------------------
-def _state(alert):
-    return audit.snapshot(alert, fields={"status", "level", "deadline", "organisation", "assigned_organisation",
-                                         "assignee", "review_note", "feedback", "outcome", "outcome_note",
-                                         "occurrences", "overdue", "escalations"})
+def _timeline(alert, step, to_status, user):
+    AlertEvent.objects.create(alert=alert, action=step.action, from_status=step.from_state, to_status=to_status,
+                              user=user, note=step.note, data=step.details)
 
 
-def _check(alert, user, action):
-    """Lock the alert; the user needs alerts.<action>_alert and the alert in scope; the state must allow it."""
-    if user is None or not getattr(user, "is_authenticated", False):
-        raise PermissionDenied(_("Log in to act on alerts."))
-    perm = f"alerts.{action}_alert"
-    if not user.has_perm(perm):
-        raise PermissionDenied(_("You lack the permission “%(perm)s”.") % {"perm": perm})
-    locked = Alert.objects.select_for_update().filter(pk=alert.pk).first()
-    if locked is None or not Alert.objects.in_scope(user).filter(pk=alert.pk).exists():
-        raise PermissionDenied(_("This alert is outside your jurisdiction."))
-    if locked.status not in TRANSITIONS[action]:
-        allowed = "、".join(str(AlertStatus(s).label) for s in sorted(TRANSITIONS[action]))
-        raise InvalidTransition(
-            _("Cannot %(action)s an alert that is “%(status)s”; this is possible only when it is: %(allowed)s.")
-            % {"action": ACTION_LABELS[action], "status": locked.get_status_display(), "allowed": allowed},
-            code="invalid_transition")
-    return locked
+def _announce(alert, step, to_status, user):
+    events.emit_transitioned(alert, step.action, step.from_state, to_status, user)
 
 
-def _finish(alert, action, before_status, user, note="", data=None, before=None):
-    AlertEvent.objects.create(alert=alert, action=action, from_status=before_status, to_status=alert.status,
-                              user=user, note=note, data=data or {})
-    audit.record(f"alerts.alert.{action}", alert, before=before, after=_state(alert), user=user,
-                 details=data or None)
-    events.emit_transitioned(alert, action, before_status, alert.status, user)
-    return alert
+WORKFLOW = Workflow(
+    Alert,
+    {"review": Transition({S.RAISED}, "alerts.review_alert", label=gettext_lazy("review")),
+     "dispatch": Transition({S.CONFIRMED, S.DISPATCHED}, "alerts.dispatch_alert", label=gettext_lazy("dispatch")),
+     "handle": Transition({S.DISPATCHED, S.IN_HAND}, "alerts.handle_alert", label=gettext_lazy("handle")),
+     "close": Transition({S.IN_HAND}, "alerts.close_alert", label=gettext_lazy("close")),
+     "escalate": Transition(OPEN_STATUSES)},  # the system's 督办, no user
+    audit_as="alerts.alert", timeline=_timeline, announce=_announce, related=("enterprise", "rule"),
+    state_fields=("status", "level", "deadline", "organisation", "assigned_organisation", "assignee", "review_note",
+                  "feedback", "outcome", "outcome_note", "occurrences", "overdue", "escalations"))
+USER_ACTIONS = ("review", "dispatch", "handle", "close")
 
 
 def review(alert, *, user, confirm, note=""):
     """Confirm (→ confirmed, ready to dispatch) or dismiss (→ dismissed; a reason is required)."""
     note = (note or "").strip()
-    with transaction.atomic():
-        alert = _check(alert, user, "review")
+    with WORKFLOW.step(alert, "review", user=user, note=note) as step:
+        alert = step.obj
         if not confirm and not note:
             raise ValidationError({"note": _("Give the reason for dismissing the alert.")}, code="reason_required")
-        before, before_status = _state(alert), alert.status
         alert.status = S.CONFIRMED if confirm else S.DISMISSED
         alert.reviewed_by, alert.reviewed_at, alert.review_note = user, timezone.now(), note
         if not confirm:
             alert.overdue = False
-        alert.save()
-        action = EventAction.CONFIRM if confirm else EventAction.DISMISS
-        _finish(alert, action, before_status, user, note, before=before)
+        step.action = EventAction.CONFIRM if confirm else EventAction.DISMISS
         perm = "alerts.dispatch_alert" if confirm else "alerts.review_alert"
         _notify(_users_with(alert.organisation, perm, exclude=user),
-                             "alert_confirmed" if confirm else "alert_dismissed", alert, note=note, actor=str(user))
+                "alert_confirmed" if confirm else "alert_dismissed", alert, note=note, actor=str(user))
     return alert
 
 
@@ -519,8 +493,8 @@ def bulk_review(ids, *, user, confirm, note=""):
 def dispatch(alert, *, user, organisation=None, assignee=None, deadline=None, instructions=""):
     """Send to an organisation and/or a person with a deadline. The organisation's jurisdiction (or the
     person's scope) must contain the enterprise; the person must be able to handle alerts."""
-    with transaction.atomic():
-        alert = _check(alert, user, "dispatch")
+    with WORKFLOW.step(alert, "dispatch", user=user) as step:
+        alert = step.obj
         region = alert.enterprise.region_id
         errors = {}
         if organisation is None and assignee is None:
@@ -546,7 +520,6 @@ def dispatch(alert, *, user, organisation=None, assignee=None, deadline=None, in
             errors["deadline"] = _("The deadline lies in the past.")
         if errors:
             raise ValidationError(errors)
-        before, before_status = _state(alert), alert.status
         if organisation is None and assignee is not None:
             organisation = assignee.organisation
         alert.status = S.DISPATCHED
@@ -554,10 +527,9 @@ def dispatch(alert, *, user, organisation=None, assignee=None, deadline=None, in
         alert.dispatched_by, alert.dispatched_at = user, timezone.now()
         alert.deadline, alert.instructions = deadline, (instructions or "").strip()
         alert.overdue = False
-        alert.save()
-        data = {"organisation": getattr(organisation, "pk", None), "assignee": getattr(assignee, "pk", None),
-                "deadline": deadline}
-        _finish(alert, EventAction.DISPATCH, before_status, user, alert.instructions, data, before=before)
+        step.note = alert.instructions
+        step.details = {"organisation": getattr(organisation, "pk", None), "assignee": getattr(assignee, "pk", None),
+                        "deadline": deadline}
         recipients = [assignee] if assignee is not None else _users_with(organisation, "alerts.handle_alert")
         _notify(recipients, "alert_dispatched", alert, instructions=alert.instructions)
     return alert
@@ -574,24 +546,23 @@ def handle(alert, *, user, feedback, files=()):
     from foodrisk.records.services import save_attachment
 
     feedback = (feedback or "").strip()
-    with transaction.atomic():
-        alert = _check(alert, user, "handle")
+    with WORKFLOW.step(alert, "handle", user=user, note=feedback) as step:
+        alert = step.obj
         if not _may_handle(alert, user):
             raise PermissionDenied(_("This alert was dispatched to %(user)s.") % {"user": alert.assignee})
         if not feedback:
             raise ValidationError({"feedback": _("Describe what was done.")}, code="feedback_required")
-        before, before_status = _state(alert), alert.status
         stamp = timezone.localtime().strftime("%Y-%m-%d %H:%M")
         alert.feedback = (alert.feedback + "\n\n" if alert.feedback else "") + f"[{stamp} {user}] {feedback}"
         alert.status, alert.handled_by, alert.handled_at = S.IN_HAND, user, timezone.now()
-        alert.save()
+        alert.save()  # before the attachments, which point at it
         ct = ContentType.objects.get_for_model(Alert)
         saved = []
         for f in files or ():
             att = Attachment(enterprise=alert.enterprise, content_type=ct, object_id=alert.pk, kind="evidence",
                              file=f, description=f"{_('Alert')} #{alert.pk}: {getattr(f, 'name', '')}"[:300])
             saved.append(save_attachment(att, user=user).pk)
-        _finish(alert, EventAction.HANDLE, before_status, user, feedback, {"attachments": saved}, before=before)
+        step.details = {"attachments": saved}
         _notify([alert.dispatched_by] if alert.dispatched_by_id != user.pk else [], "alert_handled",
                              alert, feedback=feedback, actor=str(user))
     return alert
@@ -599,17 +570,14 @@ def handle(alert, *, user, feedback, files=()):
 
 def close(alert, *, user, outcome, note=""):
     """Close with an outcome (choices.Outcome)."""
-    with transaction.atomic():
-        alert = _check(alert, user, "close")
+    with WORKFLOW.step(alert, "close", user=user) as step:
+        alert = step.obj
         if outcome not in Outcome.values:
             raise ValidationError({"outcome": _("Choose an outcome: %(choices)s.") % {
                 "choices": ", ".join(Outcome.values)}})
-        before, before_status = _state(alert), alert.status
         alert.status, alert.outcome, alert.outcome_note = S.CLOSED, outcome, (note or "").strip()
         alert.closed_by, alert.closed_at, alert.overdue = user, timezone.now(), False
-        alert.save()
-        _finish(alert, EventAction.CLOSE, before_status, user, alert.outcome_note, {"outcome": outcome},
-                before=before)
+        step.note, step.details = alert.outcome_note, {"outcome": outcome}
         recipients = [u for u in (alert.assignee, alert.dispatched_by) if u is not None and u.pk != user.pk]
         _notify(recipients, "alert_closed", alert, outcome=alert.get_outcome_display(),
                              actor=str(user))
@@ -623,41 +591,36 @@ def escalate_overdue(today=None):
     done = []
     with batched_notifications():  # a parent organisation hears once about all its overdue alerts
         for pk in Alert.objects.overdue(today).filter(overdue=False).values_list("pk", flat=True):
-            with transaction.atomic():
-                alert = Alert.objects.select_for_update().select_related("enterprise", "rule").get(pk=pk)
-                if alert.overdue or not alert.is_open or alert.deadline is None or alert.deadline >= today:
-                    continue
-                before = _state(alert)
-                responsible = alert.responsible_organisation
-                parent = responsible.parent if responsible is not None and responsible.parent_id else responsible
-                recipients = list(User.objects.filter(organisation=parent, is_active=True)) if parent else []
-                if alert.assignee is not None:
-                    recipients.append(alert.assignee)
-                alert.overdue, alert.escalated_at, alert.escalations = True, timezone.now(), alert.escalations + 1
-                alert.save(update_fields=["overdue", "escalated_at", "escalations"])
-                data = {"deadline": alert.deadline, "days_overdue": (today - alert.deadline).days,
-                        "responsible": getattr(responsible, "pk", None), "notified_organisation": getattr(parent, "pk", None),
-                        "recipients": sorted({u.pk for u in recipients})}
-                _finish(alert, EventAction.ESCALATE, alert.status, None,
-                        _("Overdue since %(date)s; escalated to %(org)s.") % {"date": alert.deadline,
-                                                                               "org": parent or "—"},
-                        data, before=before)
-                _notify(recipients, "alert_overdue", alert, organisation=str(parent or ""))
-                done.append(alert)
+            try:
+                with WORKFLOW.step(Alert(pk=pk), "escalate", user=None) as step:
+                    alert = step.obj
+                    if alert.overdue or alert.deadline is None or alert.deadline >= today:
+                        step.skip = True  # someone acted on it meanwhile
+                        continue
+                    responsible = alert.responsible_organisation
+                    parent = responsible.parent if responsible is not None and responsible.parent_id else responsible
+                    recipients = list(User.objects.filter(organisation=parent, is_active=True)) if parent else []
+                    if alert.assignee is not None:
+                        recipients.append(alert.assignee)
+                    alert.overdue, alert.escalated_at, alert.escalations = True, timezone.now(), alert.escalations + 1
+                    step.action = EventAction.ESCALATE
+                    step.note = _("Overdue since %(date)s; escalated to %(org)s.") % {"date": alert.deadline,
+                                                                                     "org": parent or "—"}
+                    step.details = {"deadline": alert.deadline, "days_overdue": (today - alert.deadline).days,
+                                    "responsible": getattr(responsible, "pk", None),
+                                    "notified_organisation": getattr(parent, "pk", None),
+                                    "recipients": sorted({u.pk for u in recipients})}
+                    _notify(recipients, "alert_overdue", alert, organisation=str(parent or ""))
+            except InvalidTransition:  # closed meanwhile
+                continue
+            done.append(alert)
     return done
 
 
 def allowed_actions(alert, user):
     """The actions this user may take on the alert now (for buttons and forms)."""
-    if not user.is_authenticated:
-        return set()
-    actions = set()
-    for action, states in TRANSITIONS.items():
-        if alert.status in states and user.has_perm(f"alerts.{action}_alert"):
-            if action == "handle" and not _may_handle(alert, user):
-                continue
-            actions.add(action)
-    return actions
+    return {action for action in USER_ACTIONS if WORKFLOW.may(alert, action, user)
+            and (action != "handle" or _may_handle(alert, user))}
 
 
 # --------------------------------------------------------------------------------------------------

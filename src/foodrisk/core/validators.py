@@ -31,3 +31,13 @@ def is_digits(value) -> bool:
     """ASCII digits only: str.isdigit() also accepts '²' and '①', which int() refuses (a 500 on /api/…/%C2%B2/)."""
     value = str(value)
     return value.isascii() and value.isdigit()
+
+
+def as_id(value):
+    """The row id a request names (a query parameter, a form value), or None when it can name no row: not ASCII
+    digits, 0, or beyond any column (MAX_ID; SQLite raises OverflowError for a larger int, a 500)."""
+    value = str(value if value is not None else "")
+    if not is_digits(value) or len(value) > 19:
+        return None
+    pk = int(value)
+    return pk if 0 < pk <= MAX_ID else None

@@ -1,5 +1,7 @@
 from django import forms
 
+from foodrisk.core.validators import as_id
+
 
 class EnterprisePicker(forms.Widget):
     """Pick an enterprise by typing a name, USCC, pinyin initials or licence number (htmx autocomplete).
@@ -16,10 +18,8 @@ class EnterprisePicker(forms.Widget):
         choices = getattr(self, "choices", None)
         queryset = getattr(choices, "queryset", None)
         if value not in (None, "") and queryset is not None:
-            try:
-                enterprise = queryset.filter(pk=int(value)).first()
-            except (TypeError, ValueError):
-                enterprise = None
+            pk = as_id(value)
+            enterprise = queryset.filter(pk=pk).first() if pk else None
             if enterprise is not None:
                 label = f"{enterprise.name}（{enterprise.uscc}）"
         ctx["widget"]["label"] = label

@@ -20,9 +20,11 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.utils.translation import gettext_noop as N_
 
 from foodrisk.core.services import audit
+from foodrisk.core.workflow import Transition, Workflow
 from foodrisk.engine import IndicatorSet as EngineSet
 from foodrisk.engine import SpecError, list_profiles, profile_dict
 
@@ -213,48 +215,41 @@ def remove_rule(obj, code, *, user):
     return change_spec(obj, _remove("rules", _("No rule %(c)s in this set"), code), user=user)
 
 
+SETS = Workflow(
+    IndicatorSet,
+    {"submit": Transition({SetStatus.DRAFT}, label=gettext_lazy("submit")),
+     "approve": Transition({SetStatus.SUBMITTED}, "indicators.approve_indicatorset",
+                           second_person=("created_by", "submitted_by"), label=gettext_lazy("approve")),
+     "reject": Transition({SetStatus.SUBMITTED}, "indicators.approve_indicatorset", label=gettext_lazy("send back")),
+     "activate": Transition({SetStatus.APPROVED}, "indicators.activate_indicatorset", label=gettext_lazy("activate")),
+     "retire": Transition({SetStatus.ACTIVE}, "indicators.activate_indicatorset", label=gettext_lazy("retire")),
+     "delete": Transition({SetStatus.DRAFT}, label=gettext_lazy("delete"))},
+    audit_as="indicators.indicatorset", state_fields=AUDITED)
+
+
 def submit(obj, *, user, note=""):
-    with transaction.atomic():
-        obj = _locked(obj)
-        if obj.status != SetStatus.DRAFT:
-            raise ValidationError(_("Only a draft can be submitted."))
+    with SETS.step(obj, "submit", user=user, note=note) as step:
+        obj = step.obj
         validate_spec(obj.spec)
-        before = _state(obj)
         obj.status, obj.submitted_by, obj.submitted_at = SetStatus.SUBMITTED, user, timezone.now()
-        obj.save()
-        audit.record("indicators.indicatorset.submit", obj, before=before, after=_state(obj), user=user,
-                     details={"note": note})
+        step.details = {"note": note}
     return obj
 
 
 def approve(obj, *, user, note=""):
     """Second-person approval: the approver may be neither the creator nor the submitter."""
-    _require(user, "indicators.approve_indicatorset")
-    with transaction.atomic():
-        obj = _locked(obj)
-        if obj.status != SetStatus.SUBMITTED:
-            raise ValidationError(_("Only a submitted set can be approved."))
-        if user is None or user.pk in {obj.created_by_id, obj.submitted_by_id}:
-            raise PermissionDenied(_("A second person must approve: you created or submitted this version."))
-        before = _state(obj)
+    with SETS.step(obj, "approve", user=user, note=note) as step:
+        obj = step.obj
         obj.status, obj.approved_by, obj.approved_at = SetStatus.APPROVED, user, timezone.now()
-        obj.save()
-        audit.record("indicators.indicatorset.approve", obj, before=before, after=_state(obj), user=user,
-                     details={"note": note})
+        step.details = {"note": note}
     return obj
 
 
 def reject(obj, *, user, note=""):
-    _require(user, "indicators.approve_indicatorset")
-    with transaction.atomic():
-        obj = _locked(obj)
-        if obj.status != SetStatus.SUBMITTED:
-            raise ValidationError(_("Only a submitted set can be sent back."))
-        before = _state(obj)
+    with SETS.step(obj, "reject", user=user, note=note) as step:
+        obj = step.obj
         obj.status, obj.submitted_by, obj.submitted_at = SetStatus.DRAFT, None, None
-        obj.save()
-        audit.record("indicators.indicatorset.reject", obj, before=before, after=_state(obj), user=user,
-                     details={"note": note})
+        step.details = {"note": note}
     return obj
 
 
@@ -278,11 +273,8 @@ def activate(obj, *, user, note="", confirmed=False, previewed_as=None):
     version (of ``previewed_as`` for a rollback: the version whose spec is restored) and ``confirmed``."""
     from foodrisk.scoring.services import set_preview_problem
 
-    _require(user, "indicators.activate_indicatorset")
-    with transaction.atomic():
-        obj = _locked(obj)
-        if obj.status != SetStatus.APPROVED:
-            raise ValidationError(_("Only an approved set can be activated."))
+    with SETS.step(obj, "activate", user=user, note=note) as step:
+        obj = step.obj
         now = timezone.now()
         previous = (IndicatorSet.objects.select_for_update()
                     .filter(status=SetStatus.ACTIVE, scope_region=obj.scope_region).exclude(pk=obj.pk).first())
@@ -294,16 +286,12 @@ def activate(obj, *, user, note="", confirmed=False, previewed_as=None):
                 raise ValidationError(_("This version changes the blend or the grade cut-offs: confirm that you "
                                         "have checked its impact preview."))
         if previous is not None:
-            before = _state(previous)
-            previous.status, previous.retired_at = SetStatus.RETIRED, now
-            previous.save()
-            audit.record("indicators.indicatorset.retire", previous, before=before, after=_state(previous),
-                         user=user, details={"replaced_by": obj.pk})
-        before = _state(obj)
+            with SETS.step(previous, "retire", user=user) as retiring:
+                retiring.obj.status, retiring.obj.retired_at = SetStatus.RETIRED, now
+                retiring.details = {"replaced_by": obj.pk}
         obj.status, obj.activated_by, obj.activated_at = SetStatus.ACTIVE, user, now
-        obj.save()
-        audit.record("indicators.indicatorset.activate", obj, before=before, after=_state(obj), user=user,
-                     details={"note": note, "retired": previous.pk if previous else None})
+        obj.save()  # one active set per scope: saved after the previous one retired
+        step.details = {"note": note, "retired": previous.pk if previous else None}
         indicator_set_activated(obj, previous, user)
     return obj
 
@@ -345,13 +333,8 @@ def bootstrap_profile(profile="food_2016"):
 
 
 def delete_draft(obj, *, user):
-    with transaction.atomic():
-        obj = _locked(obj)
-        if obj.status != SetStatus.DRAFT:
-            raise ValidationError(_("Only drafts can be deleted."))
-        before = _state(obj)
-        audit.record("indicators.indicatorset.delete", obj, before=before, user=user)
-        obj.delete()
+    with SETS.step(obj, "delete", user=user) as step:
+        step.delete = True
 
 
 def active_sets():

@@ -4,7 +4,7 @@ from django import forms
 from django.contrib.contenttypes.models import ContentType
 from django.utils.translation import gettext_lazy as _
 
-from foodrisk.core.validators import is_digits
+from foodrisk.core.validators import as_id
 from foodrisk.enterprises.forms import date_input
 from foodrisk.enterprises.widgets import EnterprisePicker
 
@@ -185,8 +185,8 @@ class AttachmentForm(forms.ModelForm):
             kind, _sep, pk = ref.partition(":")
             model = RECORD_KINDS.get(kind)
             target = None
-            if model is not None and is_digits(pk):
-                target = model.objects.restrict(self.user, "view").filter(pk=int(pk), enterprise=enterprise).first()
+            if model is not None and as_id(pk):
+                target = model.objects.restrict(self.user, "view").filter(pk=as_id(pk), enterprise=enterprise).first()
             if target is None:
                 self.add_error("record", _("Choose a record of this enterprise."))
             else:

@@ -7,7 +7,7 @@ from django.views import View
 from django.views.generic.detail import SingleObjectMixin
 
 from foodrisk.core.services import audit, objects
-from foodrisk.core.validators import is_digits
+from foodrisk.core.validators import as_id
 from foodrisk.core.views.generic import (
     ObjectDeleteView,
     ObjectDetailView,
@@ -117,10 +117,10 @@ class AttachmentUploadView(ObjectEditView):
     def _enterprise(self):
         from foodrisk.enterprises.models import Enterprise
 
-        pk = self.request.GET.get("enterprise")
-        if not pk or not is_digits(pk):
+        pk = as_id(self.request.GET.get("enterprise"))
+        if pk is None:
             return None
-        return get_object_or_404(Enterprise.objects.restrict(self.request.user, "view"), pk=int(pk))
+        return get_object_or_404(Enterprise.objects.restrict(self.request.user, "view"), pk=pk)
 
     def get_form_kwargs(self):
         kwargs = super().get_form_kwargs()

@@ -22,8 +22,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from foodrisk.core.services import audit
+from foodrisk.core.workflow import Transition, Workflow
 from foodrisk.engine import IndicatorSet as EngineSpec
 from foodrisk.engine import model as M
 from foodrisk.engine.compiler import shift_months
@@ -390,10 +392,16 @@ def _preview_details(run):
             "down": s.get("down")}
 
 
-def _state(mv):
-    return audit.snapshot(mv, fields=("version", "status", "indicator_set", "trained_by", "reviewed_by",
-                                      "review_note", "promoted_by", "promoted_at", "previous_champion",
-                                      "retired_at", "notes"))
+M_ = ModelStatus
+MODELS = Workflow(
+    ModelVersion,
+    {"review": Transition({M_.CANDIDATE}, PROMOTE_PERM, second_person="trained_by", label=gettext_lazy("review")),
+     "promote": Transition({M_.CANDIDATE}, PROMOTE_PERM, second_person="trained_by", label=gettext_lazy("promote")),
+     "rollback": Transition({M_.CANDIDATE, M_.RETIRED}, PROMOTE_PERM, label=gettext_lazy("roll back")),
+     "retire": Transition({M_.CANDIDATE, M_.CHAMPION}, PROMOTE_PERM, label=gettext_lazy("retire"))},
+    audit_as="scoring.modelversion", defer=("artifact",),  # the artifact never changes
+    state_fields=("version", "status", "indicator_set", "trained_by", "reviewed_by", "review_note", "promoted_by",
+                  "promoted_at", "previous_champion", "retired_at", "notes"))
 
 
 def _require(user, perm=PROMOTE_PERM):
@@ -401,8 +409,9 @@ def _require(user, perm=PROMOTE_PERM):
         raise PermissionDenied(perm)
 
 
-def _locked(mv):
-    return ModelVersion.objects.select_for_update().get(pk=mv.pk)
+def _add_note(mv, note):
+    if note:
+        mv.notes = (mv.notes + "\n" if mv.notes else "") + note
 
 
 def review(mv, *, user, note):
@@ -411,41 +420,26 @@ def review(mv, *, user, note):
     note = (note or "").strip()
     if not note:
         raise ValidationError(_("A review note is required."))
-    with transaction.atomic():
-        mv = _locked(mv)
-        if mv.status != ModelStatus.CANDIDATE:
-            raise ValidationError(_("Only a candidate can be reviewed."))
-        if mv.trained_by_id is not None and mv.trained_by_id == user.pk:
-            raise PermissionDenied(_("A second person must review: you trained this model."))
-        before = _state(mv)
+    with MODELS.step(mv, "review", user=user, note=note) as step:
+        mv = step.obj
         mv.reviewed_by, mv.reviewed_at, mv.review_note = user, timezone.now(), note
-        mv.save(update_fields=["reviewed_by", "reviewed_at", "review_note"])
-        audit.record("scoring.modelversion.review", mv, before=before, after=_state(mv), user=user)
     return mv
 
 
-def _make_champion(mv, *, user, previous, action, note="", preview=None):
-    """Inside a transaction: the current champion (if any) retires, mv becomes champion."""
-    now = timezone.now()
-    current = ModelVersion.objects.select_for_update().filter(status=ModelStatus.CHAMPION).exclude(pk=mv.pk).first()
+def _make_champion(step, *, user, previous, note="", preview=None):
+    """Inside the step of mv: the current champion (if any) retires, mv becomes champion."""
+    mv, now = step.obj, timezone.now()
+    current = ModelVersion.objects.defer("artifact").filter(status=M_.CHAMPION).exclude(pk=mv.pk).first()
     if current is not None:
-        b = _state(current)
-        current.status, current.retired_at = ModelStatus.RETIRED, now
-        current.save(update_fields=["status", "retired_at"])
-        audit.record("scoring.modelversion.retire", current, before=b, after=_state(current), user=user,
-                     details={"replaced_by": mv.version, "by": action})
-    before = _state(mv)
-    mv.status, mv.promoted_by, mv.promoted_at, mv.retired_at = ModelStatus.CHAMPION, user, now, None
+        with MODELS.step(current, "retire", user=user) as retiring:
+            retiring.obj.status, retiring.obj.retired_at = M_.RETIRED, now
+            retiring.details = {"replaced_by": mv.version, "by": step.action}
+    mv.status, mv.promoted_by, mv.promoted_at, mv.retired_at = M_.CHAMPION, user, now, None
     mv.previous_champion = previous if previous is not None else current
-    fields = ["status", "promoted_by", "promoted_at", "retired_at", "previous_champion"]
-    if note:
-        mv.notes = (mv.notes + "\n" if mv.notes else "") + note
-        fields.append("notes")
-    mv.save(update_fields=fields)  # not the artifact: it never changes
-    audit.record(action, mv, before=before, after=_state(mv), user=user,
-                 details={"replaced": current.version if current else None, "note": note,
-                          **(_preview_details(preview) if preview is not None else {})})
-    return current
+    _add_note(mv, note)
+    mv.save()  # one champion: saved after the current one retired
+    step.details = {"replaced": current.version if current else None, "note": note,
+                    **(_preview_details(preview) if preview is not None else {})}
 
 
 def promote(mv, *, user, note="", preview=None, confirmed=False):
@@ -456,20 +450,13 @@ def promote(mv, *, user, note="", preview=None, confirmed=False):
     promotion (services.preview_model), fresh, and ``confirmed`` by the promoter (check_preview)."""
     _require(user)
     with transaction.atomic():
-        mv = _locked(mv)
-        if mv.status != ModelStatus.CANDIDATE:
-            raise ValidationError(_("Only a candidate can be promoted; use rollback to bring back a former "
-                                    "champion."))
-        if mv.trained_by_id is not None and mv.trained_by_id == user.pk:
-            raise PermissionDenied(_("A second person must promote: you trained this model."))
-        if mv.reviewed_by_id is None and not (note or "").strip():
-            raise ValidationError(_("Review the model card first: a review note is required."))
-        run = check_preview(mv, preview, confirmed)
-        if mv.reviewed_by_id is None:
+        if not ModelVersion.objects.filter(pk=mv.pk, reviewed_by__isnull=False).exists():  # the stored row decides
+            if not (note or "").strip():
+                raise ValidationError(_("Review the model card first: a review note is required."))
             review(mv, user=user, note=note)
-            mv.refresh_from_db()
-        _make_champion(mv, user=user, previous=None, action="scoring.modelversion.promote", preview=run)
-    return mv
+        with MODELS.step(mv, "promote", user=user) as step:
+            _make_champion(step, user=user, previous=None, preview=check_preview(step.obj, preview, confirmed))
+    return step.obj
 
 
 def previous_champion():
@@ -490,17 +477,14 @@ def rollback(*, user, note="", preview=None, confirmed=False):
     retired former champion returns."""
     _require(user)
     with transaction.atomic():
-        current = ModelVersion.objects.select_for_update().filter(status=ModelStatus.CHAMPION).first()
+        current = ModelVersion.objects.select_for_update().defer("artifact").filter(status=M_.CHAMPION).first()
         target = current.previous_champion if current else previous_champion()
         if target is None:
             raise ValidationError(_("There is no previous champion to roll back to."))
-        target = _locked(target)
-        if target.status == ModelStatus.CHAMPION:
-            raise ValidationError(_("That version is already the champion."))
-        run = check_preview(target, preview, confirmed)
-        _make_champion(target, user=user, previous=target.previous_champion, action="scoring.modelversion.rollback",
-                       note=note, preview=run)
-    target.refresh_from_db()
+        with MODELS.step(target, "rollback", user=user, note=note) as step:
+            target = step.obj
+            _make_champion(step, user=user, previous=target.previous_champion, note=note,
+                           preview=check_preview(target, preview, confirmed))
     return target
 
 
@@ -508,20 +492,12 @@ def retire(mv, *, user, note="", preview=None, confirmed=False):
     """Retire a candidate or the champion (without a champion scoring is rule-only). Retiring the champion
     changes grades: it needs a fresh, confirmed impact preview of scoring without a model."""
     _require(user)
-    with transaction.atomic():
-        mv = _locked(mv)
-        if mv.status == ModelStatus.RETIRED:
-            raise ValidationError(_("This version is already retired."))
-        run = check_preview(None, preview, confirmed) if mv.status == ModelStatus.CHAMPION else None
-        before = _state(mv)
-        mv.status, mv.retired_at = ModelStatus.RETIRED, timezone.now()
-        fields = ["status", "retired_at"]
-        if note:
-            mv.notes = (mv.notes + "\n" if mv.notes else "") + note
-            fields.append("notes")
-        mv.save(update_fields=fields)
-        audit.record("scoring.modelversion.retire", mv, before=before, after=_state(mv), user=user,
-                     details={"note": note, **(_preview_details(run) if run is not None else {})})
+    with MODELS.step(mv, "retire", user=user, note=note) as step:
+        mv = step.obj
+        run = check_preview(None, preview, confirmed) if mv.status == M_.CHAMPION else None
+        mv.status, mv.retired_at = M_.RETIRED, timezone.now()
+        _add_note(mv, note)
+        step.details = {"note": note, **(_preview_details(run) if run is not None else {})}
     return mv
 
 

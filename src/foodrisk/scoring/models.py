@@ -187,6 +187,12 @@ class GradeAdjustment(models.Model):
         verbose_name = _("grade adjustment")
         verbose_name_plural = _("grade adjustments")
         permissions = [("approve_gradeadjustment", _("Can approve or reject grade adjustments"))]
+        constraints = [  # two people proposing (or approving) at once cannot both win
+            models.UniqueConstraint(fields=["enterprise"], condition=models.Q(status=AdjustmentStatus.PENDING),
+                                    name="scoring_one_pending_adjustment"),
+            models.UniqueConstraint(fields=["enterprise"], condition=models.Q(status=AdjustmentStatus.APPROVED),
+                                    name="scoring_one_approved_adjustment"),
+        ]
 
     def __str__(self):
         return f"{self.enterprise} → {self.proposed_grade}"

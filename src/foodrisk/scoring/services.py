@@ -33,10 +33,12 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from foodrisk import engine
 from foodrisk.core.querysets import region_prefix
 from foodrisk.core.services import audit
+from foodrisk.core.workflow import InvalidTransition, Transition, Workflow, unique_or
 from foodrisk.enterprises.models import Enterprise
 from foodrisk.indicators.services import active_sets
 
@@ -191,7 +193,7 @@ def run_scoring(kind, as_of=None, user=None, enterprise_ids=None, *, job=None, p
         enterprise_ids = None
         fail_stale_runs()
     primary = next((s for s in sets if s.scope_region_id is None), sets[-1])
-    expire_adjustments(as_of, user=user)
+    expire_adjustments(as_of)
     champ = model_services.champion()
     summary = {"indicator_sets": {s.pk: f"{s.code} v{s.version}" for s in sets}}
     if champ is not None:
@@ -561,9 +563,18 @@ def preview_model(target, *, as_of=None, user=None, job=None, sample_size=30, pr
 # --------------------------------------------------------------------------------------------------
 # manual grade adjustments (人工复核), two-person approval
 # --------------------------------------------------------------------------------------------------
-def _adj_state(adj):
-    return audit.snapshot(adj, fields=("enterprise", "proposed_grade", "grade_at_proposal", "reason", "evidence",
-                                       "valid_until", "status", "proposed_by", "decided_by", "decision_note"))
+A = AdjustmentStatus
+APPROVER = "scoring.approve_gradeadjustment"
+ADJUSTMENTS = Workflow(
+    GradeAdjustment,
+    {"approve": Transition({A.PENDING}, APPROVER, second_person="proposed_by", label=gettext_lazy("approve")),
+     "reject": Transition({A.PENDING}, APPROVER, second_person="proposed_by", label=gettext_lazy("reject")),
+     "supersede": Transition({A.APPROVED}, APPROVER),  # an approval ends the enterprise's earlier adjustment
+     "withdraw": Transition({A.PENDING, A.APPROVED}, label=gettext_lazy("withdraw")),  # proposer or approver
+     "expire": Transition({A.APPROVED})},  # the system, when valid_until has passed
+    audit_as="scoring.gradeadjustment", related=("enterprise",),
+    state_fields=("enterprise", "proposed_grade", "grade_at_proposal", "reason", "evidence", "valid_until", "status",
+                  "proposed_by", "decided_by", "decision_note"))
 
 
 def _set_grade(enterprise_id, grade, *, adjustment, reasons):
@@ -597,71 +608,50 @@ def propose_adjustment(enterprise, proposed_grade, reason, *, user, valid_until=
     if valid_until is not None and valid_until < timezone.localdate():
         raise ValidationError(_("The end date lies in the past."))
     with transaction.atomic():
-        if GradeAdjustment.objects.filter(enterprise=enterprise, status=AdjustmentStatus.PENDING).exists():
-            raise ValidationError(_("This enterprise already has an adjustment awaiting approval."))
         adj = GradeAdjustment(enterprise=enterprise, proposed_grade=proposed_grade, reason=reason.strip(),
                               valid_until=valid_until, proposed_by=user,
                               grade_at_proposal=enterprise.current_grade or "")
         if evidence:
             adj.evidence = evidence
-        adj.save()
-        audit.record("scoring.gradeadjustment.propose", adj, after=_adj_state(adj), user=user)
+        # one pending per enterprise is a constraint: of two simultaneous proposals one wins
+        with unique_or(ValidationError(_("This enterprise already has an adjustment awaiting approval."))):
+            adj.save()
+        audit.record("scoring.gradeadjustment.propose", adj, after=ADJUSTMENTS.snapshot(adj), user=user)
     return adj
-
-
-def _locked_adj(adj):
-    return GradeAdjustment.objects.select_for_update().get(pk=adj.pk)
 
 
 def approve_adjustment(adj, *, user, note=""):
     """Second person approves; the grade is published at once and survives rescoring until it ends."""
-    if not user.has_perm("scoring.approve_gradeadjustment"):
-        raise PermissionDenied("scoring.approve_gradeadjustment")
-    with transaction.atomic():
-        adj = _locked_adj(adj)
-        if adj.status != AdjustmentStatus.PENDING:
-            raise ValidationError(_("Only a pending adjustment can be approved."))
-        if adj.proposed_by_id == user.pk:
-            raise PermissionDenied(_("A second person must approve: you proposed this adjustment."))
-        before = _adj_state(adj)
+    with ADJUSTMENTS.step(adj, "approve", user=user, note=note) as step:
+        adj = step.obj
         now = timezone.now()
-        for old in GradeAdjustment.objects.select_for_update().filter(enterprise_id=adj.enterprise_id,
-                                                                       status=AdjustmentStatus.APPROVED):
-            b = _adj_state(old)
-            old.status, old.ended_at = AdjustmentStatus.WITHDRAWN, now
-            old.decision_note = (old.decision_note + "\n" if old.decision_note else "") + f"superseded by #{adj.pk}"
-            old.save()
-            audit.record("scoring.gradeadjustment.withdraw", old, before=b, after=_adj_state(old), user=user)
-        adj.status, adj.decided_by, adj.decided_at, adj.decision_note = AdjustmentStatus.APPROVED, user, now, note
-        adj.save()
+        for pk in GradeAdjustment.objects.filter(enterprise_id=adj.enterprise_id, status=A.APPROVED) \
+                .values_list("pk", flat=True):
+            with ADJUSTMENTS.step(GradeAdjustment(pk=pk), "supersede", user=user) as ending:
+                old = ending.obj
+                old.status, old.ended_at = A.WITHDRAWN, now
+                old.decision_note = (old.decision_note + "\n" if old.decision_note else "") + f"superseded by #{adj.pk}"
+                ending.action = "withdraw"
+        adj.status, adj.decided_by, adj.decided_at, adj.decision_note = A.APPROVED, user, now, note
+        adj.save()  # one approved per enterprise: saved after the earlier one ended
         change = _set_grade(adj.enterprise_id, adj.proposed_grade, adjustment=adj,
                             reasons=[f"人工复核：{adj.reason}"])
-        audit.record("scoring.gradeadjustment.approve", adj, before=before, after=_adj_state(adj), user=user,
-                     details={"published": change})
+        step.details = {"published": change}
         _emit(adj, change)
     return adj
 
 
 def reject_adjustment(adj, *, user, note=""):
-    if not user.has_perm("scoring.approve_gradeadjustment"):
-        raise PermissionDenied("scoring.approve_gradeadjustment")
-    with transaction.atomic():
-        adj = _locked_adj(adj)
-        if adj.status != AdjustmentStatus.PENDING:
-            raise ValidationError(_("Only a pending adjustment can be rejected."))
-        if adj.proposed_by_id == user.pk:
-            raise PermissionDenied(_("A second person must decide: you proposed this adjustment."))
-        before = _adj_state(adj)
-        adj.status, adj.decided_by, adj.decided_at, adj.decision_note = (
-            AdjustmentStatus.REJECTED, user, timezone.now(), note)
-        adj.save()
-        audit.record("scoring.gradeadjustment.reject", adj, before=before, after=_adj_state(adj), user=user)
+    with ADJUSTMENTS.step(adj, "reject", user=user, note=note) as step:
+        adj = step.obj
+        adj.status, adj.decided_by, adj.decided_at, adj.decision_note = A.REJECTED, user, timezone.now(), note
     return adj
 
 
-def _end(adj, status, *, user, note, action):
-    before = _adj_state(adj)
-    was_approved = adj.status == AdjustmentStatus.APPROVED
+def _end(step, status, *, note):
+    """An adjustment ends (withdrawn, expired): an approved one returns the enterprise to its computed grade."""
+    adj = step.obj
+    was_approved = adj.status == A.APPROVED
     adj.status, adj.ended_at = status, timezone.now()
     if note:
         adj.decision_note = (adj.decision_note + "\n" if adj.decision_note else "") + note
@@ -670,7 +660,7 @@ def _end(adj, status, *, user, note, action):
     if was_approved:
         change = _set_grade(adj.enterprise_id, computed_grade(adj.enterprise_id), adjustment=adj,
                             reasons=[f"人工复核调整结束（{adj.get_status_display()}）"])
-    audit.record(action, adj, before=before, after=_adj_state(adj), user=user, details={"published": change})
+    step.details = {"published": change}
     _emit(adj, change)
     return adj
 
@@ -678,26 +668,24 @@ def _end(adj, status, *, user, note, action):
 def withdraw_adjustment(adj, *, user, note=""):
     """The proposer withdraws a pending one; an approver (or the proposer) ends an approved one early.
     An approved adjustment that ends returns the enterprise to its computed grade."""
-    with transaction.atomic():
-        adj = _locked_adj(adj)
-        if adj.status not in (AdjustmentStatus.PENDING, AdjustmentStatus.APPROVED):
-            raise ValidationError(_("Only a pending or approved adjustment can be withdrawn."))
-        if adj.proposed_by_id != user.pk and not user.has_perm("scoring.approve_gradeadjustment"):
+    with ADJUSTMENTS.step(adj, "withdraw", user=user, note=note) as step:
+        if step.obj.proposed_by_id != user.pk and not user.has_perm(APPROVER):
             raise PermissionDenied(_("Only the proposer or an approver can withdraw an adjustment."))
-        return _end(adj, AdjustmentStatus.WITHDRAWN, user=user, note=note, action="scoring.gradeadjustment.withdraw")
+        return _end(step, A.WITHDRAWN, note=note)
 
 
-def expire_adjustments(as_of=None, *, user=None):
+def expire_adjustments(as_of=None):
     """Approved adjustments whose end date lies before as_of expire; their enterprises return to the
     computed grade. Runs before every scoring run and daily as a job."""
     as_of = as_of or timezone.localdate()
     due = list(GradeAdjustment.objects.filter(status=AdjustmentStatus.APPROVED, valid_until__lt=as_of)
                .values_list("pk", flat=True))
     for pk in due:
-        with transaction.atomic():
-            adj = GradeAdjustment.objects.select_for_update().get(pk=pk)
-            if adj.status == AdjustmentStatus.APPROVED:
-                _end(adj, AdjustmentStatus.EXPIRED, user=user, note="", action="scoring.gradeadjustment.expire")
+        try:
+            with ADJUSTMENTS.step(GradeAdjustment(pk=pk), "expire", user=None) as step:
+                _end(step, A.EXPIRED, note="")
+        except InvalidTransition:  # ended meanwhile
+            continue
     return len(due)
 
 

@@ -60,7 +60,7 @@ def model_preview(job, target=None, as_of=None):
 def expire_adjustments(job):
     from . import services
 
-    return {"expired": services.expire_adjustments(user=job.user)}
+    return {"expired": services.expire_adjustments()}
 
 
 @jobs.register("scoring.train", _("Train a candidate risk model"), queue="scoring",

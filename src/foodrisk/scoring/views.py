@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from django.views import generic
 
 from foodrisk.core.security import require_confirmation
-from foodrisk.core.validators import is_digits
+from foodrisk.core.validators import as_id
 from foodrisk.core.views.generic import ObjectDetailView, ObjectListView, ScopedMixin
 from foodrisk.core.widgets import bootstrap
 from foodrisk.enterprises.models import Enterprise
@@ -172,7 +172,7 @@ class EnterpriseWhyView(ScopedMixin, generic.DetailView):
         ent, user = self.object, self.request.user
         scores = Score.objects.restrict(user, "view").filter(enterprise=ent).select_related("indicator_set", "run")
         run_id = self.request.GET.get("run")
-        score = (scores.filter(run_id=run_id).first() if run_id and is_digits(run_id) else None) or \
+        score = (scores.filter(run_id=as_id(run_id)).first() if as_id(run_id) else None) or \
             scores.order_by("-run_id").first()
         ctx["score"] = score
         if score:
@@ -264,8 +264,8 @@ class GradeAdjustmentCreateView(ScopedMixin, generic.FormView):
 
     def get_initial(self):
         initial = super().get_initial()
-        if is_digits(self.request.GET.get("enterprise", "")):
-            initial["enterprise"] = int(self.request.GET["enterprise"])
+        if pk := as_id(self.request.GET.get("enterprise")):
+            initial["enterprise"] = pk
         return initial
 
     def get_form(self, form_class=None):

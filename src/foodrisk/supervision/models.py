@@ -391,6 +391,10 @@ class Task(models.Model):
             ("assign_task", _("Can assign and cancel tasks of others")),
             ("verify_task", _("Can verify rectifications")),
         ]
+        constraints = [  # a warning followed up twice at once (two clicks, a retried reaction) makes one task
+            models.UniqueConstraint(fields=["source_ref", "kind"], name="supervision_one_open_task_per_alert",
+                                    condition=Q(source=TaskSource.ALERT, status__in=list(OPEN_TASK_STATUSES))),
+        ]
         indexes = [models.Index(fields=["status", "due_on"]), models.Index(fields=["organisation", "status"])]
 
     def __str__(self):
@@ -444,6 +448,14 @@ class RepairCase(models.Model):
         verbose_name = _("credit repair case")
         verbose_name_plural = _("credit repair cases")
         permissions = [("decide_repaircase", _("Can approve or reject credit repairs"))]
+        constraints = [  # one open application per penalty or list entry
+            models.UniqueConstraint(fields=["penalty"], name="supervision_one_open_repair_per_penalty",
+                                    condition=Q(penalty__isnull=False,
+                                                status__in=[RepairStatus.APPLIED, RepairStatus.REVIEWED])),
+            models.UniqueConstraint(fields=["list_entry"], name="supervision_one_open_repair_per_list_entry",
+                                    condition=Q(list_entry__isnull=False,
+                                                status__in=[RepairStatus.APPLIED, RepairStatus.REVIEWED])),
+        ]
 
     def __str__(self):
         return f"#{self.pk} {self.enterprise} · {self.target_label}"

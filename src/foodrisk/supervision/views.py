@@ -15,7 +15,7 @@ from django.views import View, generic
 from foodrisk.core.forms import add_service_errors
 from foodrisk.core.security import require_confirmation
 from foodrisk.core.services import objects
-from foodrisk.core.validators import is_digits
+from foodrisk.core.validators import as_id
 from foodrisk.core.views.generic import (
     ObjectDeleteView,
     ObjectDetailView,
@@ -183,8 +183,8 @@ class TaskCreateView(FormPage):
 
     def get_initial(self):
         initial = super().get_initial()
-        if is_digits(self.request.GET.get("enterprise", "")):
-            initial["enterprise"] = int(self.request.GET["enterprise"])
+        if pk := as_id(self.request.GET.get("enterprise")):
+            initial["enterprise"] = pk
         if self.request.GET.get("kind") in TaskKind.values:
             initial["kind"] = self.request.GET["kind"]
         return initial
@@ -425,8 +425,8 @@ class RepairApplyView(FormPage):
 
     def get_initial(self):
         initial = super().get_initial()
-        if is_digits(self.request.GET.get("enterprise", "")):
-            initial["enterprise"] = int(self.request.GET["enterprise"])
+        if pk := as_id(self.request.GET.get("enterprise")):
+            initial["enterprise"] = pk
         return initial
 
     def perform(self, form):

@@ -17,10 +17,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from .. import params, spreadsheets
 from ..models import ExportRequest
 from ..models.exports import ExportFormat, ExportStatus
+from ..workflow import Transition, Workflow
 from . import audit, jobs
 
 EXPORT_PERMISSION = "core.export_data"
@@ -134,37 +136,29 @@ def _notify_approvers(req):
     notifications.notify(people, "approval_requested", context, link=link)  # in-app now, mail/SMS by the worker
 
 
-def _locked(req, user):
-    if not user.has_perm(APPROVE_PERMISSION):
-        raise PermissionDenied(_("You may not decide export requests."))
-    req = ExportRequest.objects.select_for_update().get(pk=req.pk)
-    if not ExportRequest.objects.in_scope(user).filter(pk=req.pk).exists():
-        raise PermissionDenied(_("This export request is outside your data scope."))
-    if req.status != E.PENDING:
-        raise ValidationError(_("This export request has been decided."))
-    if req.requested_by_id == user.pk:
-        raise PermissionDenied(_("A second person must approve: you requested this export."))
-    return req
+EXPORTS = Workflow(
+    ExportRequest,
+    {"approve": Transition({E.PENDING}, APPROVE_PERMISSION, second_person="requested_by", label=gettext_lazy("approve")),
+     "reject": Transition({E.PENDING}, APPROVE_PERMISSION, second_person="requested_by", label=gettext_lazy("reject"))},
+    audit_as="core.export", state_fields=("status", "approved_by", "decided_at", "decision_note", "job"))
 
 
 def approve_export(req, *, user, note=""):
-    with transaction.atomic():
-        req = _locked(req, user)
+    with EXPORTS.step(req, "approve", user=user, note=note) as step:
+        req = step.obj
         req.status, req.approved_by, req.decided_at, req.decision_note = E.APPROVED, user, timezone.now(), note
         req.job = start_job(req)
-        req.save()
-        audit.record("core.export.approve", req, user=user, details={"job": req.job.pk, "note": note})
+        step.details = {"job": req.job.pk, "note": note}
     return req
 
 
 def reject_export(req, *, user, note):
     if not (note or "").strip():
         raise ValidationError({"note": _("Give the reason for the rejection.")})
-    with transaction.atomic():
-        req = _locked(req, user)
+    with EXPORTS.step(req, "reject", user=user, note=note) as step:
+        req = step.obj
         req.status, req.approved_by, req.decided_at, req.decision_note = E.REJECTED, user, timezone.now(), note
-        req.save()
-        audit.record("core.export.reject", req, user=user, details={"note": note})
+        step.details = {"note": note}
     return req
 
 

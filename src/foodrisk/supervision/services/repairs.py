@@ -17,9 +17,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from foodrisk.core import params
 from foodrisk.core.services import audit
+from foodrisk.core.workflow import Transition, Workflow, unique_or
 from foodrisk.records.models import Attachment, CreditRepair, ListEntry, Penalty
 from foodrisk.records.services import save_attachment, save_record, save_records
 
@@ -30,9 +32,14 @@ from . import add_months, require
 R = RepairStatus
 
 
-def _state(case):
-    return audit.snapshot(case, fields=("status", "penalty", "list_entry", "record", "checks", "reviewed_by",
-                                        "decided_by", "reason"))
+OPEN = frozenset({R.APPLIED, R.REVIEWED})
+REPAIRS = Workflow(
+    RepairCase,
+    {"review": Transition(OPEN, "supervision.change_repaircase", label=gettext_lazy("review")),
+     "decide": Transition(OPEN, "supervision.decide_repaircase", second_person="recorded_by",
+                          label=gettext_lazy("decide"))},
+    audit_as="supervision.repair", related=("enterprise",),
+    state_fields=("status", "penalty", "list_entry", "record", "checks", "reviewed_by", "decided_by", "reason"))
 
 
 def apply(enterprise, *, user, commitment, penalty=None, list_entry=None, evidence=(), applied_on=None):
@@ -49,15 +56,14 @@ def apply(enterprise, *, user, commitment, penalty=None, list_entry=None, eviden
         errors["penalty"] = _("This record is already repaired.")
     if not (commitment or "").strip():
         errors["commitment"] = _("The credit commitment (守信承诺书) is required.")
-    if target is not None and RepairCase.objects.filter(
-            penalty=penalty, list_entry=list_entry, status__in=(R.APPLIED, R.REVIEWED)).exists():
-        errors["penalty"] = _("An application for this record is already open.")
     if errors:
         raise ValidationError(errors)
     applied_on = applied_on or timezone.localdate()
     with transaction.atomic():
-        case = RepairCase.objects.create(enterprise=enterprise, penalty=penalty, list_entry=list_entry,
-                                         commitment=commitment.strip(), applied_on=applied_on, recorded_by=user)
+        # one open application per record is a constraint: of two simultaneous ones, one wins
+        with unique_or(ValidationError({"penalty": _("An application for this record is already open.")})):
+            case = RepairCase.objects.create(enterprise=enterprise, penalty=penalty, list_entry=list_entry,
+                                             commitment=commitment.strip(), applied_on=applied_on, recorded_by=user)
         record = save_record(CreditRepair(
             enterprise=enterprise, repair_no=f"XF-{applied_on:%Y}-{case.pk:06d}",
             target_kind="penalties" if penalty else "list_entries",
@@ -69,7 +75,7 @@ def apply(enterprise, *, user, commitment, penalty=None, list_entry=None, eviden
         for f in evidence:
             save_attachment(Attachment(enterprise=enterprise, content_type=ct, object_id=record.pk, kind="proof",
                                        file=f, description=getattr(f, "name", "")[:300]), user=user)
-        audit.record("supervision.repair.apply", case, after=_state(case), user=user)
+        audit.record("supervision.repair.apply", case, after=REPAIRS.snapshot(case), user=user)
     return case
 
 
@@ -135,40 +141,21 @@ def failed_reasons(checks):
     return "；".join(c["detail"] for c in checks if not c["passed"])
 
 
-def _locked(case, user):
-    case = RepairCase.objects.select_for_update().select_related("enterprise").get(pk=case.pk)
-    if not user.in_scope(case.enterprise.region_id):
-        raise PermissionDenied("out of scope")
-    return case
-
-
 def review(case, *, user, today=None):
-    require(user, "supervision.change_repaircase")
-    with transaction.atomic():
-        case = _locked(case, user)
-        if case.status not in (R.APPLIED, R.REVIEWED):
-            raise ValidationError(_("This application has been decided."))
-        before = _state(case)
+    with REPAIRS.step(case, "review", user=user) as step:
+        case = step.obj
         case.checks = evaluate(case, today)
         case.status, case.reviewed_by, case.reviewed_at = R.REVIEWED, user, timezone.now()
-        case.save()
-        audit.record("supervision.repair.review", case, before=before, after=_state(case), user=user,
-                     details={"passed": case.checks_passed})
+        step.details = {"passed": case.checks_passed}
     return case
 
 
 def decide(case, *, user, approve, reason="", today=None):
     """Approve (every check passes) or reject (with a reason; by default the failed checks). The decider
     must not be the person who recorded the application."""
-    require(user, "supervision.decide_repaircase")
     today = today or timezone.localdate()
-    with transaction.atomic():
-        case = _locked(case, user)
-        if case.status not in (R.APPLIED, R.REVIEWED):
-            raise ValidationError(_("This application has been decided."))
-        if case.recorded_by_id == user.pk:
-            raise PermissionDenied(_("A second person must decide: you recorded this application."))
-        before = _state(case)
+    with REPAIRS.step(case, "decide", user=user) as step:
+        case = step.obj
         case.checks = evaluate(case, today)
         reason = (reason or "").strip()
         if approve and not case.checks_passed:
@@ -198,6 +185,5 @@ def decide(case, *, user, approve, reason="", today=None):
             record.decided_on, record.reason = today, reason
             changed.append(record)
         save_records(changed, user=user)  # one records_changed: one rescoring
-        audit.record(f"supervision.repair.{'approve' if approve else 'reject'}", case, before=before,
-                     after=_state(case), user=user, details={"reason": reason})
+        step.action, step.details = "approve" if approve else "reject", {"reason": reason}
     return case

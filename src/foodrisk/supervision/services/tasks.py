@@ -3,33 +3,45 @@ record (through records.services.save_record, so rescoring picks it up) and, if 
 rectification order; a rectification is closed after its evidence is verified."""
 
 import datetime as dt
+from contextlib import contextmanager
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from foodrisk.core import params
 from foodrisk.core.querysets import organisation_covers
 from foodrisk.core.services import audit
+from foodrisk.core.workflow import InvalidTransition, Transition, Workflow
 from foodrisk.records.models import Attachment, Inspection
 from foodrisk.records.services import save_attachment, save_record
 
-from ..choices import ItemAnswer, TaskKind, TaskSource, TaskStatus
+from ..choices import OPEN_TASK_STATUSES, ItemAnswer, TaskKind, TaskSource, TaskStatus
 from ..models import ChecklistTemplate, Task
-from . import require
 
 S = TaskStatus
 
 
-class InvalidTransition(ValidationError):
-    pass
+OPEN = frozenset({S.ASSIGNED, S.IN_PROGRESS})
+TASKS = Workflow(
+    Task,
+    {"start": Transition({S.ASSIGNED}, "supervision.change_task", label=gettext_lazy("start")),
+     "cancel": Transition(OPEN | {S.VERIFYING}, "supervision.change_task", label=gettext_lazy("cancel")),
+     "complete": Transition(OPEN, "supervision.change_task", label=gettext_lazy("complete")),
+     "result": Transition(OPEN, "supervision.change_task", label=gettext_lazy("record a result")),
+     "submit": Transition(OPEN, "supervision.change_task", label=gettext_lazy("submit evidence")),
+     "verify": Transition({S.VERIFYING}, "supervision.verify_task", second_person="submitted_by",
+                          label=gettext_lazy("verify"))},
+    audit_as="supervision.task", related=("enterprise", "organisation"),
+    state_fields=("kind", "status", "assignee", "second_assignee", "organisation", "due_on", "overdue", "inspection",
+                  "verified_by", "submitted_by", "outcome"))
 
 
 def _state(task):
-    return audit.snapshot(task, fields=("kind", "status", "assignee", "second_assignee", "organisation", "due_on",
-                                        "overdue", "inspection", "verified_by", "submitted_by", "outcome"))
+    return TASKS.snapshot(task)
 
 
 def _notify(task, recipients, subject):
@@ -100,43 +112,32 @@ def may_handle(task, user):
     return user.has_perm("supervision.assign_task") and user.in_scope(task.enterprise.region_id)
 
 
-def _locked(task, user, *, allowed, action):
-    task = Task.objects.select_for_update().select_related("enterprise", "organisation").get(pk=task.pk)
-    if not Task.objects.in_scope(user).filter(pk=task.pk).exists():
-        raise PermissionDenied("out of scope")
-    if not may_handle(task, user):
-        raise PermissionDenied(_("You are not assigned to this task."))
-    if task.status not in allowed:
-        raise InvalidTransition(_("A task that is %(status)s cannot be %(action)s.") % {
-            "status": task.get_status_display(), "action": action})
-    return task
-
-
-def _finish(task, action, before, user, details=None):
-    task.overdue = task.is_overdue
-    task.save()
-    audit.record(f"supervision.task.{action}", task, before=before, after=_state(task), user=user, details=details)
-    return task
+@contextmanager
+def _step(task, name, *, user):
+    """A transition by someone who may handle the task; the overdue flag follows the new state."""
+    with TASKS.step(task, name, user=user) as step:
+        if name != "verify" and not may_handle(step.obj, user):
+            raise PermissionDenied(_("You are not assigned to this task."))
+        yield step
+        step.obj.overdue = step.obj.is_overdue
 
 
 def start(task, *, user):
-    with transaction.atomic():
-        task = _locked(task, user, allowed=(S.ASSIGNED,), action="started")
-        before = _state(task)
+    with _step(task, "start", user=user) as step:
+        task = step.obj
         task.status, task.started_at = S.IN_PROGRESS, timezone.now()
-        return _finish(task, "start", before, user)
+    return task
 
 
 def cancel(task, *, user, reason):
     if not (reason or "").strip():
         raise ValidationError({"reason": _("Give a reason for cancelling.")})
-    with transaction.atomic():
-        task = _locked(task, user, allowed=(S.ASSIGNED, S.IN_PROGRESS, S.VERIFYING), action="cancelled")
+    with _step(task, "cancel", user=user) as step:
+        task = step.obj
         if not user.has_perm("supervision.assign_task") and task.created_by_id != user.pk:
             raise PermissionDenied(_("Only the person who assigned the task or a supervisor can cancel it."))
-        before = _state(task)
         task.status, task.completed_at, task.outcome = S.CANCELLED, timezone.now(), reason.strip()
-        return _finish(task, "cancel", before, user)
+    return task
 
 
 def complete(task, *, user, outcome):
@@ -144,14 +145,13 @@ def complete(task, *, user, outcome):
     rectifications through verification)."""
     if not (outcome or "").strip():
         raise ValidationError({"outcome": _("Describe the outcome.")})
-    with transaction.atomic():
-        task = _locked(task, user, allowed=(S.ASSIGNED, S.IN_PROGRESS), action="completed")
+    with _step(task, "complete", user=user) as step:
+        task = step.obj
         if task.kind in (TaskKind.INSPECTION, TaskKind.RECTIFICATION):
             raise InvalidTransition(_("Record an inspection result or verify the rectification instead."))
-        before = _state(task)
         task.status, task.completed_at, task.outcome = S.DONE, timezone.now(), outcome.strip()
         task.started_at = task.started_at or task.completed_at
-        return _finish(task, "complete", before, user)
+    return task
 
 
 def checklist_for(task):
@@ -198,8 +198,8 @@ def record_result(task, *, user, answers, findings="", inspected_on=None, photos
     inspected_on = inspected_on or today
     if inspected_on > today:
         raise ValidationError({"inspected_on": _("The inspection date lies in the future.")})
-    with transaction.atomic():
-        task = _locked(task, user, allowed=(S.ASSIGNED, S.IN_PROGRESS), action="given a result")
+    with _step(task, "result", user=user) as step:
+        task = step.obj
         if task.kind != TaskKind.INSPECTION:
             raise InvalidTransition(_("Only inspection tasks take a checklist result."))
         template = checklist_for(task)
@@ -212,7 +212,6 @@ def record_result(task, *, user, answers, findings="", inspected_on=None, photos
                 "items": ", ".join(i.number for i in missing)}})
         if order_rectification is None:
             order_rectification = bool(failed)
-        before = _state(task)
         lines = [findings.strip()] if findings and findings.strip() else []
         lines += [f"{'*' if i.key else ''}{i.number} {i.text}：{ItemAnswer.FAIL.label}" for i in failed]
         inspectors = ", ".join(str(u) for u in (task.assignee, task.second_assignee) if u is not None) or str(user)
@@ -234,9 +233,10 @@ def record_result(task, *, user, answers, findings="", inspected_on=None, photos
         task.started_at = task.started_at or now
         task.checklist, task.answers, task.findings, task.inspection = template, answers, findings, inspection
         task.outcome = inspection.get_result_display()
-        _finish(task, "result", before, user, details={"inspection": inspection.inspection_no,
-                                                       "result": inspection.result, "key_failed": key_failed,
-                                                       "general_failed": general_failed})
+        step.details = {"inspection": inspection.inspection_no, "result": inspection.result,
+                        "key_failed": key_failed, "general_failed": general_failed}
+        task.overdue = task.is_overdue
+        task.save()  # done before its follow-up order is created
         follow_up = None
         if order_rectification:
             days = rectification_days or params.get("rectification_days", 15)
@@ -256,8 +256,8 @@ def evidence_of(task):
 
 def submit_rectification(task, *, user, note="", files=()):
     """The enterprise's rectification evidence is in: attach it and ask for verification."""
-    with transaction.atomic():
-        task = _locked(task, user, allowed=(S.ASSIGNED, S.IN_PROGRESS), action="submitted")
+    with _step(task, "submit", user=user) as step:
+        task = step.obj
         if task.kind != TaskKind.RECTIFICATION:
             raise InvalidTransition(_("Only rectification orders take evidence."))
         ct = ContentType.objects.get_for_model(Task)
@@ -266,35 +266,29 @@ def submit_rectification(task, *, user, note="", files=()):
                                        kind="evidence", file=f, description=getattr(f, "name", "")[:300]), user=user)
         if not evidence_of(task).exists():
             raise ValidationError({"files": _("Attach the rectification evidence.")})
-        before = _state(task)
         task.status, task.submitted_by, task.submitted_at = S.VERIFYING, user, timezone.now()
         task.started_at = task.started_at or task.submitted_at
         if note:
             task.outcome = note.strip()
-        return _finish(task, "submit", before, user, details={"evidence": evidence_of(task).count()})
+        step.details = {"evidence": evidence_of(task).count()}
+    return task
 
 
 def verify_rectification(task, *, user, accepted, note=""):
     """A second person checks the evidence: accepted → closed (done); otherwise back to the assignee."""
-    require(user, "supervision.verify_task")
-    with transaction.atomic():
-        task = Task.objects.select_for_update().select_related("enterprise").get(pk=task.pk)
-        if not Task.objects.in_scope(user).filter(pk=task.pk).exists():
-            raise PermissionDenied("out of scope")
-        if task.kind != TaskKind.RECTIFICATION or task.status != S.VERIFYING:
+    with _step(task, "verify", user=user) as step:
+        task = step.obj
+        if task.kind != TaskKind.RECTIFICATION:
             raise InvalidTransition(_("Only a rectification awaiting verification can be verified."))
-        if task.submitted_by_id == user.pk:
-            raise PermissionDenied(_("A second person must verify: you submitted the evidence."))
         if not accepted and not (note or "").strip():
             raise ValidationError({"note": _("Say what is missing.")})
-        before = _state(task)
         if accepted:
             task.status, task.completed_at = S.DONE, timezone.now()
             task.verified_by, task.verified_at = user, task.completed_at
             task.outcome = (note or "").strip() or _("Rectification verified.")
         else:
             task.status, task.outcome = S.IN_PROGRESS, note.strip()
-        _finish(task, "verify" if accepted else "return", before, user, details={"accepted": bool(accepted)})
+        step.action, step.details = "verify" if accepted else "return", {"accepted": bool(accepted)}
         if not accepted:
             _notify(task, [task.assignee], _("Rectification evidence returned"))
     return task
@@ -327,7 +321,12 @@ def create_task_from_alert(alert, *, user, kind=TaskKind.INSPECTION, due_on=None
         return existing
     if due_on is None and alert.deadline and alert.deadline >= timezone.localdate():
         due_on = alert.deadline
-    return create_task(alert.enterprise, kind, user=user, organisation=organisation, assignee=assignee,
-                       due_on=due_on, title=_("Alert follow-up · %(alert)s") % {"alert": alert},
-                       instructions=getattr(alert, "instructions", "") or alert.summary, source=TaskSource.ALERT,
-                       source_ref=str(alert.pk))
+    try:
+        with transaction.atomic():
+            return create_task(alert.enterprise, kind, user=user, organisation=organisation, assignee=assignee,
+                               due_on=due_on, title=_("Alert follow-up · %(alert)s") % {"alert": alert},
+                               instructions=getattr(alert, "instructions", "") or alert.summary,
+                               source=TaskSource.ALERT, source_ref=str(alert.pk))
+    except IntegrityError:  # one open follow-up per warning is a constraint: a concurrent one won
+        return Task.objects.get(source=TaskSource.ALERT, source_ref=str(alert.pk), kind=kind,
+                                status__in=list(OPEN_TASK_STATUSES))
