@@ -11,7 +11,7 @@ from . import divisions
 
 ROLES = [
     ("system_admin", "系统管理员", "用户、角色、机构、区划、字典、参数、模板、审计日志、任务调度",
-     ["core.*", "*.view_*"]),
+     ["core.*", "*.view_*", "sharing.add_clientsystem", "sharing.change_clientsystem"]),
     ("data_admin", "数据管理员", "数据归集、清洗、隔离区修正、实体匹配复核、企业档案维护",
      ["enterprises.*", "records.*", "ingest.*", "core.view_region", "core.view_organisation", "core.view_job",
       "core.view_dictionarytype", "core.export_data"]),
@@ -28,11 +28,12 @@ ROLES = [
       "core.approve_exportrequest"]),
     # the second person of every two-person rule: grade adjustments, indicator sets, models, sensitive exports
     # (each service refuses an approval by the person who asked)
-    ("approver", "审核人（科室负责人）", "审批人工评级调整、指标版本启用、模型上线与回退、含敏感字段的导出；不能审批本人提交的申请",
+    ("approver", "审核人（科室负责人）", "审批人工评级调整、指标版本启用、模型上线与回退、含敏感字段的导出、共享接口接入；不能审批本人提交的申请",
      ["scoring.approve_gradeadjustment", "indicators.approve_indicatorset", "indicators.activate_indicatorset",
       "indicators.preview_indicatorset", "scoring.promote_modelversion", "core.approve_exportrequest",
       "core.view_exportrequest", "enterprises.view_*", "records.view_*", "scoring.view_*", "indicators.view_*",
-      "alerts.view_alert", "supervision.view_*", "core.view_region", "core.view_organisation", "core.view_job"]),
+      "alerts.view_alert", "supervision.view_*", "core.view_region", "core.view_organisation", "core.view_job",
+      "sharing.approve_clientsystem", "sharing.view_*"]),
     ("handler", "处置人员", "接收派发的预警与任务，反馈处置结果",
      ["enterprises.view_enterprise", "enterprises.view_recordversion", "records.view_*", "alerts.view_alert",
       "alerts.handle_alert",
@@ -138,6 +139,8 @@ PARAMETERS = [
     ("generated_file_days", "生成文件保留天数", "security", "int", 7,
      "导出与报表文件在生成后保留的天数，到期由定时任务删除，需要时重新生成。", "系统默认"),
     ("session_timeout_minutes", "会话超时（分钟）", "security", "int", 30, "由环境变量 FOODRISK_SESSION_SECONDS 设置。", "系统默认"),
+    ("sharing_secret_overlap_hours", "共享接口密钥轮换重叠期（小时）", "security", "int", 24,
+     "为接入系统签发新密钥后，旧密钥继续有效的小时数，便于对方无缝切换。", "系统默认"),
 ]
 
 TEMPLATES = [

@@ -1,0 +1,89 @@
+"""The signed pull API (/api/sharing/v1/…): no session, no token — each request is signed by its client
+system (signing.py); each answer carries a result code and is signed back; each call is logged."""
+
+import time
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from .. import services, signing
+from ..errors import CODES, SharingError
+from ..models import SharingCall
+
+ERROR = inline_serializer("SharingError", {"code": serializers.ChoiceField(choices=list(CODES)),
+                                           "message": serializers.CharField()})
+SIGNED = [OpenApiParameter(h, OpenApiTypes.STR, OpenApiParameter.HEADER, required=True)
+          for h in (signing.KEY_HEADER, signing.TIMESTAMP_HEADER, signing.NONCE_HEADER, signing.SIGNATURE_HEADER)]
+FIELDS = OpenApiParameter("fields", OpenApiTypes.STR, description="comma-separated granted fields (default: all)")
+REFUSALS = {status: ERROR for status in sorted({s for s, _m in CODES.values() if s >= 400})}
+
+
+class SignedView(APIView):
+    """Checks the signature before the handler; logs and signs every answer, refusals included."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    throttle_classes = []
+
+    def initial(self, request, *args, **kwargs):
+        self.started, self.rows = time.perf_counter(), 0
+        super().initial(request, *args, **kwargs)
+        self.client = services.authenticate(request._request, request._request.body)
+
+    def handle_exception(self, exc):
+        if isinstance(exc, SharingError):
+            return Response(exc.body(), status=exc.status)
+        return super().handle_exception(exc)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        raw = request._request if hasattr(request, "_request") else request
+        client = getattr(raw, "sharing_client", None)
+        code = response.data.get("code", "BAD_REQUEST") if isinstance(response.data, dict) else "BAD_REQUEST"
+        if response.status_code < 400:
+            code = "OK"
+        secret = getattr(raw, "sharing_secret", None)
+        if secret is not None:  # only a client that proved it holds the secret gets a signed answer
+            response.render()
+            stamp = str(int(time.time()))
+            response[signing.TIMESTAMP_HEADER] = stamp
+            response[signing.SIGNATURE_HEADER] = signing.sign(
+                client.algorithm, secret, signing.response_message(response.status_code, stamp, response.content))
+        SharingCall.objects.create(
+            client=client, app_key=raw.headers.get(signing.KEY_HEADER, "")[:40], method=raw.method[:8],
+            path=raw.path[:300], query=raw.META.get("QUERY_STRING", "")[:500], status=response.status_code,
+            code=code[:32], rows=getattr(self, "rows", 0),
+            latency_ms=int((time.perf_counter() - getattr(self, "started", time.perf_counter())) * 1000),
+            ip=services._client_ip(raw))
+        return response
+
+
+class EnterpriseLookupView(SignedView):
+    @extend_schema(operation_id="sharing_enterprise_lookup", parameters=[*SIGNED, FIELDS],
+                   responses={200: OpenApiTypes.OBJECT, **REFUSALS})
+    def get(self, request, uscc):
+        row = services.lookup(self.client, uscc, request.query_params.get("fields", ""))
+        self.rows = 1
+        return Response({"code": "OK", "dataset": "enterprise_grade", "version": 1, "data": row})
+
+
+class DatasetPageView(SignedView):
+    @extend_schema(operation_id="sharing_dataset_page", parameters=[
+        *SIGNED, FIELDS,
+        OpenApiParameter("after", OpenApiTypes.INT, description="the last enterprise id received (full pages)"),
+        OpenApiParameter("since", OpenApiTypes.INT, description="the last change number received (changes)"),
+        OpenApiParameter("limit", OpenApiTypes.INT, description="rows per page, 1–1000 (100)")],
+        responses={200: OpenApiTypes.OBJECT, **REFUSALS})
+    def get(self, request, code):
+        from ..catalogue import DATASETS
+
+        q = request.query_params
+        rows, cursor = services.page(self.client, code, after=q.get("after"), since=q.get("since"),
+                                     limit=q.get("limit"), requested_fields=q.get("fields", ""))
+        self.rows = len(rows)
+        return Response({"code": "OK", "dataset": code, "version": DATASETS[code].version, "count": len(rows),
+                         "next": cursor, "data": rows})

@@ -1,0 +1,78 @@
+"""The reference client of the sharing API: signs requests and verifies signed answers (stdlib + signing.py only,
+so a receiving system can take these two files as they are).
+
+    client = SharingClient("https://foodrisk.example/", app_key, secret)
+    row = client.get("/api/sharing/v1/enterprises/91330102MA2B3C4D5E/")["data"]
+    for row in client.pull("enterprise_grade", since=0):   # every change since the cursor, page by page
+        ...
+"""
+
+import json
+import secrets
+import time
+import urllib.error
+import urllib.request
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
+
+from . import signing
+
+
+class SharingRefused(Exception):
+    def __init__(self, status, body):
+        super().__init__(f"{status} {body.get('code')}: {body.get('message')}")
+        self.status, self.code, self.body = status, body.get("code"), body
+
+
+class BadResponseSignature(Exception):
+    pass
+
+
+class SharingClient:
+    def __init__(self, base_url, app_key, secret, algorithm="hmac-sha256", timeout=30):
+        self.base_url, self.app_key, self.secret = base_url, app_key, secret
+        self.algorithm, self.timeout = algorithm, timeout
+
+    def signed_headers(self, method, path, query="", body=b"", timestamp=None, nonce=None):
+        stamp = str(int(time.time()) if timestamp is None else timestamp)
+        nonce = nonce or secrets.token_urlsafe(18)
+        message = signing.canonical_request(method, path, parse_qsl(query, keep_blank_values=True), body, stamp,
+                                            nonce)
+        return {signing.KEY_HEADER: self.app_key, signing.TIMESTAMP_HEADER: stamp, signing.NONCE_HEADER: nonce,
+                signing.SIGNATURE_HEADER: signing.sign(self.algorithm, self.secret, message)}
+
+    def request(self, method, path, params=None, *, headers=None):
+        """(status, parsed body, response headers); the answer's signature is verified when present."""
+        query = urlencode(params or {})
+        url = urljoin(self.base_url, path) + (f"?{query}" if query else "")
+        sent = headers if headers is not None else self.signed_headers(method, urlsplit(url).path, query)
+        req = urllib.request.Request(url, method=method, headers=sent)
+        try:
+            with urllib.request.urlopen(req, timeout=self.timeout) as resp:
+                status, body, answer_headers = resp.status, resp.read(), resp.headers
+        except urllib.error.HTTPError as exc:
+            status, body, answer_headers = exc.code, exc.read(), exc.headers
+        signature = answer_headers.get(signing.SIGNATURE_HEADER)
+        if signature is not None:
+            message = signing.response_message(status, answer_headers.get(signing.TIMESTAMP_HEADER, ""), body)
+            if not signing.matches(self.algorithm, self.secret, message, signature):
+                raise BadResponseSignature(url)
+        return status, json.loads(body or b"{}"), answer_headers
+
+    def get(self, path, params=None):
+        status, body, _headers = self.request("GET", path, params)
+        if status >= 400:
+            raise SharingRefused(status, body)
+        return body
+
+    def pull(self, dataset, *, since=None, limit=500, fields=None):
+        """Every row of a dataset (or, with `since`, of its changes since that cursor), page by page; the
+        cursor to keep for the next pull is in self.cursor afterwards."""
+        params = {"limit": limit, **({"fields": ",".join(fields)} if fields else {})}
+        cursor = {"since": since} if since is not None else {}
+        while True:
+            page = self.get(f"/api/sharing/v1/datasets/{dataset}/", {**params, **cursor})
+            yield from page["data"]
+            self.cursor = page["next"] or cursor
+            if not page["data"] or page["next"] is None or page["next"] == cursor:
+                return
+            cursor = page["next"]

@@ -1,0 +1,360 @@
+"""Every write of the sharing app, and the checks and reads of the signed pull API.
+
+Clients (ClientSystem): register → pending → a second person approves (active) or rejects; a change that widens
+what a client receives (a dataset, a field, an unmasked field, a wider region) sends it back to pending; suspend;
+rotate the secret (the previous one stays valid for `sharing_secret_overlap_hours`). All through core.workflow
+or one transaction with an audit entry; the secret is never in an audit entry or a log.
+
+Calls: authenticate() checks a request's headers (SIGNATURE_MISSING, APP_KEY_UNKNOWN, CLIENT_INACTIVE,
+IP_NOT_ALLOWED, TIMESTAMP_EXPIRED, NONCE_INVALID, SIGNATURE_INVALID, NONCE_REPLAYED, RATE_EXCEEDED — errors.py),
+the reads answer only granted fields of enterprises in the client's region, sensitive ones masked unless granted
+unmasked; every call is logged (SharingCall) by the API view.
+"""
+
+import ipaddress
+import random
+import re
+import secrets
+import time
+from datetime import timedelta
+
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from foodrisk.core import params
+from foodrisk.core.crypto import mask
+from foodrisk.core.services import audit
+from foodrisk.core.workflow import Transition, Workflow
+
+from . import signing
+from .catalogue import DATASETS, SENSITIVE
+from .errors import SharingError
+from .models import ClientStatus, ClientSystem, Nonce
+
+S = ClientStatus
+CLOCK_TOLERANCE_S = 300
+NONCE_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+MAX_LIMIT = 1000
+CHANGE_HORIZON_S = 5  # changes younger than this are served by the next pull (a later commit of an earlier number)
+
+CLIENTS = Workflow(
+    ClientSystem,
+    {"approve": Transition({S.PENDING}, "sharing.approve_clientsystem", second_person="created_by",
+                           label=gettext_lazy("approve")),
+     "reject": Transition({S.PENDING}, "sharing.approve_clientsystem", second_person="created_by",
+                          label=gettext_lazy("reject")),
+     "suspend": Transition({S.ACTIVE, S.PENDING}, "sharing.change_clientsystem", label=gettext_lazy("suspend")),
+     "reactivate": Transition({S.SUSPENDED, S.REJECTED}, "sharing.change_clientsystem",
+                              label=gettext_lazy("reactivate"))},
+    audit_as="sharing.clientsystem",
+    state_fields=("name", "organisation", "status", "grants", "unmasked", "region", "rate_per_minute", "ip_allow",
+                  "valid_from", "valid_until", "algorithm", "approved_by"))
+
+
+# ------------------------------------------------------------------------------------------------- clients
+def _clean(grants, unmasked, ip_allow):
+    """The grant as stored; ValidationError naming what the catalogue does not have."""
+    errors, clean = {}, {}
+    for code, fields in (grants or {}).items():
+        dataset = DATASETS.get(code)
+        if dataset is None:
+            errors["grants"] = _("Unknown dataset %(code)s.") % {"code": code}
+            continue
+        unknown = [f for f in fields if dataset.field(f) is None]
+        if unknown:
+            errors["grants"] = _("Dataset %(code)s has no field %(fields)s.") % {"code": code,
+                                                                               "fields": "、".join(unknown)}
+        clean[code] = [f for f in dataset.field_names if f in fields]  # catalogue order
+    clean = {k: v for k, v in clean.items() if v}
+    if not clean and "grants" not in errors:
+        errors["grants"] = _("Grant at least one field of one dataset.")
+    sensitive = {f"{c}.{f.name}" for c, fs in clean.items() for f in DATASETS[c].fields
+                 if f.sensitivity == SENSITIVE and f.name in fs}
+    unmasked = sorted(set(unmasked or ()))
+    if set(unmasked) - sensitive:
+        errors["unmasked"] = _("Only granted sensitive fields can be sent unmasked.")
+    networks = []
+    for entry in ip_allow or ():
+        try:
+            networks.append(str(ipaddress.ip_network(str(entry).strip(), strict=False)))
+        except ValueError:
+            errors["ip_allow"] = _("%(entry)s is not an IP address or network.") % {"entry": entry}
+    if errors:
+        raise ValidationError(errors)
+    return clean, unmasked, networks
+
+
+def _check_region(user, region):
+    prefix = user.scope_prefix
+    if region is None and prefix != "":
+        raise ValidationError({"region": _("Only a nationwide administrator can register a nationwide client.")})
+    if region is not None and not user.in_scope(region.code):
+        raise ValidationError({"region": _("The region lies outside your jurisdiction.")})
+
+
+def register(*, user, name, organisation, grants, unmasked=(), region=None, contact="", algorithm="hmac-sha256",
+             rate_per_minute=60, ip_allow=(), valid_from=None, valid_until=None, note=""):
+    """A new client system, pending approval. Returns (client, secret): the secret is shown this once."""
+    if not user.has_perm("sharing.add_clientsystem"):
+        raise PermissionDenied
+    grants, unmasked, ip_allow = _clean(grants, unmasked, ip_allow)
+    _check_region(user, region)
+    if algorithm not in signing.ALGORITHMS:
+        raise ValidationError({"algorithm": _("Unknown signature algorithm.")})
+    if valid_from and valid_until and valid_until < valid_from:
+        raise ValidationError({"valid_until": _("The end lies before the start.")})
+    secret = secrets.token_urlsafe(32)
+    with transaction.atomic():
+        client = ClientSystem.objects.create(
+            name=name.strip(), organisation=organisation.strip(), contact=contact.strip(),
+            app_key="fr" + secrets.token_hex(15), secret=secret, algorithm=algorithm, grants=grants,
+            unmasked=unmasked, region=region, rate_per_minute=rate_per_minute, ip_allow=ip_allow,
+            valid_from=valid_from, valid_until=valid_until, note=note.strip(), created_by=user)
+        audit.record("sharing.clientsystem.register", client, after=CLIENTS.snapshot(client), user=user)
+    return client, secret
+
+
+def widens(client, grants, unmasked, region):
+    """Does the change give the client anything it did not have (the approval it had does not cover it)?"""
+    before = {(c, f) for c, fs in client.grants.items() for f in fs}
+    after = {(c, f) for c, fs in grants.items() for f in fs}
+    wider_region = client.region_id is not None and (region is None or not region.code.startswith(
+        _prefix(client.region_id)))
+    return bool(after - before or set(unmasked) - set(client.unmasked) or wider_region)
+
+
+def _prefix(code):
+    from foodrisk.core.querysets import region_prefix
+
+    return region_prefix(code)
+
+
+def change(client, *, user, grants, unmasked=(), region=None, rate_per_minute=None, ip_allow=(), valid_from=None,
+           valid_until=None, note=None):
+    """Change what a client receives and how it may call. A wider grant goes back to approval."""
+    if not user.has_perm("sharing.change_clientsystem"):
+        raise PermissionDenied
+    grants, unmasked, ip_allow = _clean(grants, unmasked, ip_allow)
+    _check_region(user, region)
+    with transaction.atomic():
+        locked = ClientSystem.objects.select_for_update().get(pk=client.pk)
+        before = CLIENTS.snapshot(locked)
+        wider = widens(locked, grants, unmasked, region)
+        locked.grants, locked.unmasked, locked.region, locked.ip_allow = grants, unmasked, region, ip_allow
+        locked.valid_from, locked.valid_until = valid_from, valid_until
+        if rate_per_minute:
+            locked.rate_per_minute = rate_per_minute
+        if note is not None:
+            locked.note = note.strip()
+        if wider and locked.status == S.ACTIVE:
+            locked.status, locked.created_by = S.PENDING, user  # the person asking; a second one approves
+        locked.save()
+        audit.record("sharing.clientsystem.update", locked, before=before, after=CLIENTS.snapshot(locked), user=user,
+                     details={"widened": wider})
+    return locked
+
+
+def approve(client, *, user, note=""):
+    with CLIENTS.step(client, "approve", user=user, note=note) as step:
+        step.obj.status, step.obj.approved_by, step.obj.approved_at = S.ACTIVE, user, timezone.now()
+        step.details = {"note": note}
+    return step.obj
+
+
+def reject(client, *, user, note):
+    if not (note or "").strip():
+        raise ValidationError({"note": _("Give the reason for the rejection.")})
+    with CLIENTS.step(client, "reject", user=user, note=note) as step:
+        step.obj.status, step.obj.approved_by, step.obj.approved_at = S.REJECTED, user, timezone.now()
+        step.details = {"note": note}
+    return step.obj
+
+
+def suspend(client, *, user, note=""):
+    with CLIENTS.step(client, "suspend", user=user, note=note) as step:
+        step.obj.status = S.SUSPENDED
+        step.details = {"note": note}
+    return step.obj
+
+
+def reactivate(client, *, user):
+    """Back to approval: a second person decides again."""
+    with CLIENTS.step(client, "reactivate", user=user) as step:
+        step.obj.status, step.obj.created_by = S.PENDING, user
+    return step.obj
+
+
+def rotate_secret(client, *, user):
+    """A new secret (returned, shown once); the previous one stays valid for the overlap."""
+    if not user.has_perm("sharing.change_clientsystem"):
+        raise PermissionDenied
+    hours = int(params.get("sharing_secret_overlap_hours", 24))
+    secret = secrets.token_urlsafe(32)
+    with transaction.atomic():
+        locked = ClientSystem.objects.select_for_update().get(pk=client.pk)
+        locked.previous_secret, locked.secret = locked.secret, secret
+        locked.previous_valid_until = timezone.now() + timedelta(hours=hours)
+        locked.save()
+        audit.record("sharing.clientsystem.rotate", locked, user=user,
+                     details={"previous_valid_until": locked.previous_valid_until})
+    return locked, secret
+
+
+# ------------------------------------------------------------------------------------------------- calls
+def _client_ip(request):
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def authenticate(request, body):
+    """The ClientSystem a signed request comes from, or SharingError with the reason (checked in the order of
+    the code table: what needs no secret first, the nonce only once the signature holds)."""
+    key = request.headers.get(signing.KEY_HEADER, "")
+    stamp = request.headers.get(signing.TIMESTAMP_HEADER, "")
+    nonce = request.headers.get(signing.NONCE_HEADER, "")
+    signature = request.headers.get(signing.SIGNATURE_HEADER, "")
+    if not (key and stamp and nonce and signature):
+        raise SharingError("SIGNATURE_MISSING")
+    client = ClientSystem.objects.filter(app_key=key).first()
+    if client is None:
+        raise SharingError("APP_KEY_UNKNOWN")
+    request.sharing_client = client  # logged from here on
+    today = timezone.localdate()
+    if client.status != S.ACTIVE or (client.valid_from and today < client.valid_from) or \
+            (client.valid_until and today > client.valid_until):
+        raise SharingError("CLIENT_INACTIVE")
+    if client.ip_allow:
+        try:
+            address = ipaddress.ip_address(_client_ip(request) or "")
+        except ValueError:
+            address = None
+        if address is None or not any(address in ipaddress.ip_network(n) for n in client.ip_allow):
+            raise SharingError("IP_NOT_ALLOWED")
+    if not stamp.isascii() or not stamp.isdigit() or abs(int(stamp) - time.time()) > CLOCK_TOLERANCE_S:
+        raise SharingError("TIMESTAMP_EXPIRED")
+    if not NONCE_RE.match(nonce):
+        raise SharingError("NONCE_INVALID")
+    message = signing.canonical_request(request.method, request.path, _query_pairs(request), body, stamp, nonce)
+    secrets_ok = [client.secret]
+    if client.previous_secret and client.previous_valid_until and client.previous_valid_until > timezone.now():
+        secrets_ok.append(client.previous_secret)
+    secret = next((s for s in secrets_ok if signing.matches(client.algorithm, s, message, signature)), None)
+    if secret is None:
+        raise SharingError("SIGNATURE_INVALID")
+    request.sharing_secret = secret  # the answer is signed with the secret the request was signed with
+    try:
+        with transaction.atomic():
+            Nonce.objects.create(client=client, nonce=nonce, at=timezone.now())
+    except IntegrityError:
+        raise SharingError("NONCE_REPLAYED") from None
+    if random.random() < 0.01:  # sweep: a nonce older than twice the tolerance can no longer be replayed
+        Nonce.objects.filter(at__lt=timezone.now() - timedelta(seconds=2 * CLOCK_TOLERANCE_S)).delete()
+    minute = int(time.time() // 60)
+    counter = f"sharing:rate:{client.pk}:{minute}"
+    cache.add(counter, 0, timeout=120)
+    if cache.incr(counter) > client.rate_per_minute:
+        raise SharingError("RATE_EXCEEDED")
+    return client
+
+
+def _query_pairs(request):
+    return [(k, v) for k, values in request.GET.lists() for v in values]
+
+
+def fields_for(client, dataset_code, requested):
+    """The fields to answer: the requested ones (all granted when none), each one granted."""
+    if dataset_code not in DATASETS:
+        raise SharingError("NOT_FOUND")
+    granted = client.grants.get(dataset_code) or []
+    if not granted:
+        raise SharingError("DATASET_NOT_GRANTED")
+    if not requested:
+        return granted
+    names = [f.strip() for f in requested.split(",") if f.strip()]
+    refused = [f for f in names if f not in granted]
+    if refused:
+        raise SharingError("FIELD_NOT_GRANTED", "、".join(refused)[:200])
+    return names
+
+
+def _in_client_scope(client, qs, field="region__code"):
+    if client.region_id is None:
+        return qs
+    return qs.filter(**{f"{field}__startswith": _prefix(client.region_id)})
+
+
+def enterprise_row(client, enterprise, fields):
+    values = {
+        "uscc": enterprise.uscc, "name": enterprise.name, "region": enterprise.region_id,
+        "business_form": enterprise.business_form, "status": enterprise.status,
+        "grade": enterprise.current_grade or None, "score": enterprise.current_score,
+        "graded_at": timezone.localtime(enterprise.graded_at).isoformat() if enterprise.graded_at else None,
+        "risk_labels": enterprise.risk_labels, "key_supervision": enterprise.key_supervision,
+    }
+    row = {}
+    for f in fields:
+        if f == "legal_representative":
+            value = enterprise.legal_representative or ""
+            row[f] = value if f"enterprise_grade.{f}" in client.unmasked else mask(value)
+        else:
+            row[f] = values[f]
+    return row
+
+
+def lookup(client, uscc, requested_fields=""):
+    from foodrisk.enterprises.models import Enterprise
+
+    fields = fields_for(client, "enterprise_grade", requested_fields)
+    enterprise = Enterprise.objects.filter(uscc=uscc.upper()).select_related("region").first()
+    if enterprise is None:
+        raise SharingError("NOT_FOUND")
+    if client.region_id and not enterprise.region_id.startswith(_prefix(client.region_id)):
+        raise SharingError("OUT_OF_SCOPE")
+    return enterprise_row(client, enterprise, fields)
+
+
+def _limit(raw):
+    if raw in (None, ""):
+        return 100
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_LIMIT:
+        raise SharingError("BAD_REQUEST", f"limit: 1–{MAX_LIMIT}")
+    return int(raw)
+
+
+def _cursor(raw, name):
+    if raw in (None, ""):
+        return 0
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
+        raise SharingError("BAD_REQUEST", name)
+    return int(raw)
+
+
+def page(client, dataset_code, *, after=None, since=None, limit=None, requested_fields=""):
+    """One page of a dataset: in enterprise order (`after` = the last id received) or, with `since`, the
+    enterprises whose grade changed after that change number, in change order. Returns (rows, next cursor)."""
+    from foodrisk.enterprises.models import Enterprise
+    from foodrisk.scoring.models import GradeChange
+
+    fields = fields_for(client, dataset_code, requested_fields)
+    limit = _limit(limit)
+    if after not in (None, "") and since not in (None, ""):
+        raise SharingError("BAD_REQUEST", "after / since")
+    enterprises = _in_client_scope(client, Enterprise.objects.all())
+    if since in (None, ""):
+        start = _cursor(after, "after")
+        chunk = list(enterprises.filter(pk__gt=start).order_by("pk")[:limit])
+        rows = [enterprise_row(client, e, fields) for e in chunk]
+        return rows, ({"after": chunk[-1].pk} if len(chunk) == limit else None)
+    start = _cursor(since, "since")
+    horizon = timezone.now() - timedelta(seconds=CHANGE_HORIZON_S)
+    changes = list(_in_client_scope(client, GradeChange.objects.filter(pk__gt=start, at__lte=horizon),
+                                    "enterprise__region__code").order_by("pk").values_list("pk", "enterprise_id")
+                   [:limit])
+    order = list(dict.fromkeys(e for _pk, e in changes))
+    by_id = enterprises.in_bulk(order)
+    rows = [enterprise_row(client, by_id[e], fields) for e in order if e in by_id]
+    last = changes[-1][0] if changes else start
+    return rows, {"since": last}

@@ -1,0 +1,68 @@
+"""Request and response signatures of the sharing API — pure Python (no Django), so the reference client
+(sharing/client.py) and a receiving system can use this very file.
+
+A request is signed over its canonical form, one item per line:
+
+    METHOD              upper case, e.g. GET
+    PATH                the URL path as sent, e.g. /api/sharing/v1/enterprises/91330102MA2B3C4D5E/
+    QUERY               the query's parameters sorted by name then value, each name=value percent-encoded
+                        (RFC 3986, UTF-8), joined by &; empty when there is none
+    BODY DIGEST         lower-case hex SHA-256 of the body bytes (of b"" for a GET)
+    TIMESTAMP           Unix seconds, the X-Foodrisk-Timestamp header
+    NONCE               the X-Foodrisk-Nonce header: 16–64 characters [A-Za-z0-9_-], never used twice
+
+signature = base64(HMAC(secret, canonical)), HMAC-SHA256 or HMAC-SM3 (GB/T 32905) as the client is registered.
+A response is signed over "STATUS\\nTIMESTAMP\\nBODY DIGEST" with the same secret and algorithm, in the
+response's X-Foodrisk-Timestamp and X-Foodrisk-Signature headers, so the receiver can check it came from us
+and was not changed on the way.
+"""
+
+import base64
+import hashlib
+import hmac
+from urllib.parse import quote
+
+ALGORITHMS = ("hmac-sha256", "hmac-sm3")
+KEY_HEADER = "X-Foodrisk-Key"
+TIMESTAMP_HEADER = "X-Foodrisk-Timestamp"
+NONCE_HEADER = "X-Foodrisk-Nonce"
+SIGNATURE_HEADER = "X-Foodrisk-Signature"
+
+
+def body_digest(body: bytes) -> str:
+    return hashlib.sha256(body or b"").hexdigest()
+
+
+def canonical_query(pairs) -> str:
+    """pairs: (name, value) of the query as sent (repeated names allowed)."""
+    return "&".join(f"{quote(k, safe='-_.~')}={quote(v, safe='-_.~')}" for k, v in sorted(pairs))
+
+
+def canonical_request(method, path, query_pairs, body, timestamp, nonce) -> str:
+    return "\n".join([method.upper(), path, canonical_query(query_pairs), body_digest(body), str(timestamp), nonce])
+
+
+def _mac(algorithm, secret: str, message: str) -> bytes:
+    key, data = secret.encode(), message.encode()
+    if algorithm == "hmac-sha256":
+        return hmac.new(key, data, hashlib.sha256).digest()
+    if algorithm == "hmac-sm3":  # the system's OpenSSL may lack SM3; cryptography's bundled one has it
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives import hmac as crypto_hmac
+
+        mac = crypto_hmac.HMAC(key, hashes.SM3())
+        mac.update(data)
+        return mac.finalize()
+    raise ValueError(f"unknown algorithm {algorithm!r}")
+
+
+def sign(algorithm, secret, message) -> str:
+    return base64.b64encode(_mac(algorithm, secret, message)).decode()
+
+
+def matches(algorithm, secret, message, signature) -> bool:
+    return hmac.compare_digest(sign(algorithm, secret, message), signature or "")
+
+
+def response_message(status, timestamp, body) -> str:
+    return f"{int(status)}\n{timestamp}\n{body_digest(body)}"

@@ -1,0 +1,16 @@
+from django.urls import path
+
+from . import views
+
+app_name = "sharing"
+
+urlpatterns = [
+    path("clients/", views.ClientSystemListView.as_view(), name="clientsystem_list"),
+    path("clients/add/", views.ClientSystemFormView.as_view(), name="clientsystem_add"),
+    path("clients/<int:pk>/", views.ClientSystemDetailView.as_view(), name="clientsystem_detail"),
+    path("clients/<int:pk>/edit/", views.ClientSystemFormView.as_view(), name="clientsystem_edit"),
+    path("clients/<int:pk>/rotate/", views.ClientSystemRotateView.as_view(), name="clientsystem_rotate"),
+    path("clients/<int:pk>/<str:action>/", views.ClientSystemActionView.as_view(), name="clientsystem_action"),
+    path("catalogue/", views.CatalogueView.as_view(), name="catalogue"),
+    path("calls/", views.SharingCallListView.as_view(), name="sharingcall_list"),
+]
