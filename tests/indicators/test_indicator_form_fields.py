@@ -11,6 +11,7 @@ from django.utils import translation
 from scoring_testkit import people
 
 from foodrisk.core.models import AuditEntry
+from foodrisk.core.testing import english_words
 from foodrisk.indicators import services as isvc
 from foodrisk.indicators.forms import ROW_LISTS, JSONTextField
 from foodrisk.indicators.models import IndicatorSet
@@ -145,6 +146,8 @@ def test_the_form_shows_rows_not_json_and_no_english(client, draft):
     text = re.sub(r"<[^>]+>|\{\w+\}", " ", text)  # tags and the explanation's placeholders
     words = {w for w in re.findall(r"(?<![\w./])[A-Za-z]{3,}(?![\w.])", text)} - {"JSON", "YYYY"}
     assert not words, text
+    assert "<code>{weight}</code>" in form  # the explanation's placeholders read as code, not as English words
+    assert not english_words(page, {author.username})  # the page crawl's checker, placeholders left in
 
 
 def test_add_rows_shows_more_empty_rows_and_saves_nothing(client, draft):

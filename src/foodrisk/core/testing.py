@@ -22,6 +22,24 @@ from .models import AuditEntry, Organisation, Region, User
 
 PASSWORD = "Test-pass-2026!"
 
+# English on a Chinese page: a word of three or more letters (lower case after the first) that is not part of a
+# code, file name, path or identifier (those hold digits, underscores, dots or capitals only). Product names a
+# Chinese UI writes in Latin letters are allowed.
+ALLOWED_WORDS = frozenset({"English", "Excel"})  # the language switcher names English in English
+ENGLISH_WORD = re.compile(r"(?<![\w./:@#%&=?-])([A-Za-z][a-z]{2,})(?![\w./:@-])")
+
+
+def visible_text(html):
+    """The text a person reads on a page: no head, scripts, styles, code, preformatted text or form values."""
+    html = re.sub(r"(?is)<(head|script|style|code|pre|textarea)\b.*?</\1>", " ", html)
+    html = re.sub(r"(?s)<[^>]+>", " ", html)  # tags and their attributes
+    return re.sub(r"&[a-z]+;|&#\d+;", " ", html)
+
+
+def english_words(html, allowed=()):
+    """The English words in a page's visible text, outside ALLOWED_WORDS and `allowed` (e.g. usernames)."""
+    return set(ENGLISH_WORD.findall(visible_text(html))) - ALLOWED_WORDS - set(allowed)
+
 
 def make_regions():
     """浙江省 › 杭州市 › 上城区 / 西湖区, and 宁波市 › 海曙区: enough to test scope."""
@@ -292,18 +310,9 @@ def capture_events(*names):
         yield captured
 
 
-# English words on a zh-hans page: the visible text (no tags, attributes, code, scripts or JSON boxes), words of
-# three letters or more that are no code, file name or identifier (those hold digits, _, dots or capitals only)
-ENGLISH_WORD = re.compile(r"(?<![\w./:@#%&=?-])([A-Za-z][a-z]{2,})(?![\w./:@-])")
+def run_worker():
+    """Run every ready task as the worker would (user-visible jobs included; tests drain only the reactions):
+    what they queue in turn runs too. Returns the number of tasks run."""
+    from .worker import run_ready
 
-
-def visible_text(html):
-    html = re.sub(r"(?is)<(head|script|style|code|pre|textarea)\b.*?</\1>", " ", html)
-    html = re.sub(r"(?s)<[^>]+>", " ", html)  # tags and their attributes
-    return re.sub(r"&[a-z]+;|&#\d+;", " ", html)
-
-
-def english_words(html, allowed=("English",)):
-    """The English words a person reads on the page (the language switcher names English in English)."""
-    return set(ENGLISH_WORD.findall(visible_text(html))) - set(allowed)
-
+    return run_ready()

@@ -6,6 +6,8 @@ the engine's SpecError issues are shown next to the field they name (`apply_issu
 import re
 
 from django import forms
+from django.utils.safestring import mark_safe
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from foodrisk.core.models import Region
@@ -70,6 +72,8 @@ OP_LABELS = {"=": _("equals"), "!=": _("does not equal"), "in": _("is one of"), 
              "is_null": _("is empty"), "not_null": _("is not empty")}
 OP_CHOICES = [(op, OP_LABELS[op]) for op in FILTER_OPS]
 BAND_KINDS = [("range", _("From … to")), ("equals", _("Equals")), ("missing", _("No value"))]
+# what an explanation may hold, shown as code (the names are the engine's, never translated)
+PLACEHOLDERS = " ".join(f"<code>{{{name}}}</code>" for name in ("value", "label", "points", "name", "code", "weight"))
 AGGREGATION_CHOICES = [(a, labels.AGGREGATIONS.get(a, a)) for a in AGGREGATIONS]
 
 
@@ -150,7 +154,7 @@ class IndicatorForm(RowListsMixin, forms.Form):
                                            help_text=_("Empty = every business form."))
     enabled = forms.BooleanField(label=_("Enabled"), required=False, initial=True)
     explanation = forms.CharField(label=_("Explanation"), required=False, max_length=300,
-                                  help_text=_("Placeholders: {value} {label} {points} {name} {code} {weight}"))
+                                  help_text=mark_safe(format_lazy("{} {}", _("Placeholders:"), PLACEHOLDERS)))
     denominator_filter = JSONTextField(label=_("Denominator filter (JSON)"), help_text=ADVANCED_HELP)
     trend_mode = forms.ChoiceField(label=_("Trend mode"), choices=[("diff", _("Difference (recent − previous)")),
                                                                    ("ratio", _("Ratio (recent ÷ previous)"))],

@@ -14,6 +14,7 @@ import logging
 from contextlib import contextmanager
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from foodrisk.core import outbox
 
@@ -66,7 +67,8 @@ def on_indicator_set_activated(indicator_set_id=None, retired_id=None, user_id=N
     indicator_set = IndicatorSet.objects.get(pk=indicator_set_id)
     from foodrisk.core.services import jobs
 
-    title = f"Full scoring run after activating {indicator_set.code} v{indicator_set.version}"
+    title = _("Full scoring run after activating %(code)s v%(version)s") % {
+        "code": indicator_set.code, "version": indicator_set.version}
     user = User.objects.filter(pk=user_id).first() if user_id else None
     return {"job": jobs.start("scoring.full", user=user, params={}, title=title).pk}
 

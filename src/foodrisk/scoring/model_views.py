@@ -36,8 +36,15 @@ CHECK_LABELS = {
 }
 
 
+# The shortest history the page may ask for: the training's validation folds with their defaults (a 12-month
+# label, 3 folds 3 months apart, 6 months of history before the first training date) fail in the engine on
+# less (on the demo city: 16–22 months fail, "not enough history for rolling-origin validation").
+MIN_TRAIN_MONTHS = 24
+
+
 class TrainForm(forms.Form):
-    months = forms.IntegerField(label=gettext_lazy("Monthly snapshots"), min_value=16, max_value=120, initial=24)
+    months = forms.IntegerField(label=gettext_lazy("Monthly snapshots"), min_value=MIN_TRAIN_MONTHS, max_value=120,
+                                initial=24)
     as_of = forms.DateField(label=gettext_lazy("Labels complete up to"), required=False, widget=forms.DateInput,
                             help_text=gettext_lazy("Empty = today."))
 
@@ -121,6 +128,23 @@ def candidate_label(key):
     return _("%(h)s-month label · %(m)s") % {"h": horizon.removeprefix("h"), "m": model}
 
 
+def model_kind(artifact):
+    """What the model is, in Chinese (the engine's card names it in English): its kind and its calibration."""
+    if artifact.winner == "logistic":
+        kind = _("L2 logistic regression (chosen over LightGBM on the validation folds)")
+    else:
+        kind = _("LightGBM binary classifier (gradient-boosted trees)")
+    method = (artifact.calibrator or {}).get("method")
+    calibration = {"platt": _("Platt scaling"), "isotonic": _("isotonic regression")}.get(method)
+    return _("%(kind)s, calibrated by %(method)s") % {"kind": kind, "method": calibration} if calibration else kind
+
+
+def training_rows(rows):
+    """The rows of each part of the data: {'train': 3730, …} → [('训练', 3730), …]."""
+    names = {"train": _("Training"), "calibration": _("Calibration"), "holdout": _("Hold-out")}
+    return [(names.get(part, part), n) for part, n in (rows or {}).items()]
+
+
 def validation_context(validation):
     """Fold-by-fold AUC of every candidate (the winner first), whom the model targets, blend choices."""
     if not validation:
@@ -158,15 +182,17 @@ class ModelVersionDetailView(ObjectDetailView):
         ctx["calibration_chart"] = calibration_chart(ctx["calibration"])
         stab = card.get("stability") or {}
         feats = card.get("features") or []
-        medians = {}
+        artifact = None
         with contextlib.suppress(Exception):  # a damaged artifact still shows its card
-            medians = model_services.load_artifact(mv).feature_medians
+            artifact = model_services.load_artifact(mv)
+        medians = artifact.feature_medians if artifact else {}
+        ctx["model_kind"] = model_kind(artifact) if artifact else "—"
         ctx["features"] = [{**f, "median": medians.get(f["name"]),
                             "psi": (stab.get("features") or {}).get(f["name"], {}).get("psi")} for f in feats]
         ctx["card"] = card
         ctx["top10"] = card.get("top10_vs_random") or {}
         ctx["holdout"] = card.get("holdout") or {}
-        ctx["training_metrics"] = card.get("training_metrics") or {}
+        ctx["training_rows"] = training_rows((card.get("training_metrics") or {}).get("rows"))
         ctx.update(validation_context(card.get("validation")))
         reports = list(mv.drift_reports.order_by("-as_of", "-pk")[:24])
         ctx["drift_reports"] = reports

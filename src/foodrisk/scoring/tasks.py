@@ -4,9 +4,30 @@ from django.utils.translation import gettext_lazy as _
 
 from foodrisk.core import jobs
 
+# the stages that scoring and training report (their services speak in codes); the job page shows them
+STAGES = {
+    "snapshot": _("Reading the archive"),
+    "model": _("Loading the model"),
+    "engine": _("Computing the scores"),
+    "explain": _("Explaining the grades"),
+    "publish": _("Publishing the results"),
+    "evaluate": _("Evaluating the model"),
+    "candidate stored": _("Candidate model stored"),
+}
+
+
+def stage_label(message):
+    """A stage code as the person reads it: 'snapshot 2026-03-31' → '读取 2026-03-31 的档案快照'."""
+    if message in STAGES:
+        return str(STAGES[message])
+    code, _sep, day = message.partition(" ")
+    if code == "snapshot" and day:
+        return str(_("Reading the archive as of %(date)s") % {"date": day})
+    return message
+
 
 def _progress(job):
-    return lambda done, total=None, message="": job.progress(done, total, message)
+    return lambda done, total=None, message="": job.progress(done, total, stage_label(message))
 
 
 def _run(job, kind, as_of=None, enterprise_ids=None):
