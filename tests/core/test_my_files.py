@@ -51,3 +51,14 @@ class MyFiles(ScopedTestCase):
         assert AuditEntry.objects.filter(action="core.job.purge_files").count() == 1
         seed_purge_schedule(Schedule)  # as migration 0007 does (a flushed test database lost its rows)
         assert Schedule.objects.filter(job_kind="core.purge_files", frequency="daily").count() == 1
+
+    def test_the_job_page_names_the_kind_and_keeps_codes_for_administrators(self):
+        job = finished_job(self.user)
+        job.params, job.result = {"source": "enterprises:enterprise_list"}, {"rows": 12}
+        job.save()
+        page = self.client.get(job.get_absolute_url()).content.decode()
+        from foodrisk.core import jobs as registry
+        from foodrisk.core.testing import english_words
+
+        assert str(registry.get("core.export").title) in page and "core.export" not in page
+        assert "enterprises:enterprise_list" not in page and not english_words(page, {self.user.username})

@@ -144,3 +144,17 @@ def test_every_workflow_app_declares_its_transitions():
     for workflow in (alert_services.WORKFLOW, scoring.ADJUSTMENTS, isvc.SETS, model_services.MODELS, tasks.TASKS,
                      repairs.REPAIRS, exports.EXPORTS):
         assert isinstance(workflow, Workflow) and workflow.transitions
+
+
+def test_a_request_for_approval_reaches_the_approvers_not_the_requester(scored):
+    """Issue 13 (first week): a submitted indicator set or a proposed adjustment waited unseen in a list."""
+    from foodrisk.core.models import Notification
+
+    author, approver, ents = scored
+    s = isvc.create_from_profile("food_2016", user=author)
+    isvc.submit(s, user=author)
+    scoring.propose_adjustment(ents[2], "D", "现场核查发现隐患", user=author)
+    titles = list(Notification.objects.filter(recipient=approver).values_list("title", flat=True))
+    assert f"待您审批：等级调整“{ents[2]} → D”" in titles, titles
+    assert f"待您审批：指标体系“{s.name} v{s.version}”" in titles, titles
+    assert not Notification.objects.filter(recipient=author, title__startswith="待您审批").exists()

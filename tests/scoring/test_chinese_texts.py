@@ -69,3 +69,19 @@ def test_the_training_form_asks_for_a_history_the_folds_can_use():
 
     assert not TrainForm({"months": 16}).is_valid()
     assert TrainForm({"months": 24}).is_valid()
+
+
+def test_training_failures_read_in_chinese():
+    """The engine says why it could not train in English; the job and the page say it in Chinese."""
+    from django.utils import translation
+
+    from foodrisk.core.testing import english_words
+    from foodrisk.scoring.model_services import training_problem
+
+    with translation.override("zh-hans"):
+        for text in ("not enough history for rolling-origin validation (no candidate could be fitted on 3 folds "
+                     "before 2026-01-01); give a longer archive or shorter horizons",
+                     "need at least three as-of dates for a train / calibration / hold-out split",
+                     "something the engine never said before"):
+            message = str(training_problem(ValueError(text)))
+            assert message and not english_words(message), message

@@ -15,13 +15,13 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def people():
     regions = make_regions()
-    admin = grant(User.objects.create_user("admin", national_scope=True), "sharing.add_clientsystem",
+    admin = grant(User.objects.create_user("admin1", national_scope=True), "sharing.add_clientsystem",
                   "sharing.change_clientsystem", "sharing.view_clientsystem", "sharing.view_sharingcall")
-    approver = grant(User.objects.create_user("approver", national_scope=True), "sharing.approve_clientsystem",
+    approver = grant(User.objects.create_user("approver1", national_scope=True), "sharing.approve_clientsystem",
                      "sharing.view_clientsystem")
-    district = grant(User.objects.create_user("district", scope_region=regions["330102"]),
+    district = grant(User.objects.create_user("district1", scope_region=regions["330102"]),
                      "sharing.add_clientsystem", "sharing.view_clientsystem")
-    nobody = User.objects.create_user("nobody", national_scope=True)
+    nobody = User.objects.create_user("nobody1", national_scope=True)
     return regions, admin, approver, district, nobody
 
 

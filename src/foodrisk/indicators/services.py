@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.utils.translation import gettext_noop as N_
 
-from foodrisk.core.services import audit
+from foodrisk.core.services import audit, notifications
 from foodrisk.core.workflow import Transition, Workflow
 from foodrisk.engine import IndicatorSet as EngineSet
 from foodrisk.engine import SpecError, list_profiles, profile_dict
@@ -233,6 +233,8 @@ def submit(obj, *, user, note=""):
         validate_spec(obj.spec)
         obj.status, obj.submitted_by, obj.submitted_at = SetStatus.SUBMITTED, user, timezone.now()
         step.details = {"note": note}
+        notifications.ask_approval(obj, "indicators.approve_indicatorset", requester=user,
+                                   region_code=obj.scope_region_id)
     return obj
 
 
@@ -324,7 +326,7 @@ def bootstrap_profile(profile="food_2016"):
     with transaction.atomic():
         if IndicatorSet.objects.filter(status__in=APPROVED_STATUSES).exists():
             raise ValidationError(_("The indicator library is already in use: bootstrap is refused."))
-        obj = create_from_profile(profile, user=None, note="bootstrap (first installation)")
+        obj = create_from_profile(profile, user=None, note=_("Activated at the first installation (no second person yet)."))
         now = timezone.now()
         obj.status, obj.approved_at, obj.activated_at = SetStatus.ACTIVE, now, now
         obj.save()

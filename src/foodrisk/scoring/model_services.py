@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 import time
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -22,7 +23,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from foodrisk.core.services import audit
 from foodrisk.core.workflow import Transition, Workflow
@@ -238,7 +239,8 @@ def train_candidate(*, months=60, as_of=None, user=None, job=None, progress=None
                               threads=int(threads), spec=spec, spec_code=spec.code, spec_version=spec.version,
                               grade_shares=grade_shares)
     except ValueError as exc:  # too little history / a single class
-        raise ValidationError(_("Training failed: %(e)s") % {"e": exc}) from exc
+        logger.warning("training failed: %s", exc)  # the engine's own words, for the operator
+        raise ValidationError(_("Training failed: %(e)s") % {"e": training_problem(exc)}) from exc
     art = fit.artifact
     t1 = time.perf_counter()
     progress(0.85, 1, "evaluate")
@@ -273,6 +275,23 @@ def train_candidate(*, months=60, as_of=None, user=None, job=None, progress=None
             "sha256": mv.artifact_sha256})
     progress(1.0, 1, "candidate stored")
     return mv
+
+
+# The engine (a library without translations) says why it could not train; people read it in Chinese.
+TRAINING_PROBLEMS = [
+    (re.compile(r"not enough history for rolling-origin validation.*", re.S),
+     gettext_noop("the archive's history is too short to validate the model on several cut-offs: choose more "
+                  "monthly snapshots (at least 24) or shorter horizons.")),
+    (re.compile(r"(need at least three as-of dates|not enough as-of dates).*", re.S),
+     gettext_noop("too few monthly snapshots to train, calibrate and test the model: choose more.")),
+]
+
+
+def training_problem(exc):
+    for pattern, text in TRAINING_PROBLEMS:
+        if pattern.match(str(exc)):
+            return _(text)
+    return _("the engine could not fit a model on this archive (details in the server log).")
 
 
 def card_auc(card, which):

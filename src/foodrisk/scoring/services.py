@@ -37,7 +37,7 @@ from django.utils.translation import gettext_lazy
 
 from foodrisk import engine
 from foodrisk.core.querysets import region_prefix
-from foodrisk.core.services import audit
+from foodrisk.core.services import audit, notifications
 from foodrisk.core.workflow import InvalidTransition, Transition, Workflow, unique_or
 from foodrisk.enterprises.models import Enterprise
 from foodrisk.indicators.services import active_sets
@@ -617,6 +617,7 @@ def propose_adjustment(enterprise, proposed_grade, reason, *, user, valid_until=
         with unique_or(ValidationError(_("This enterprise already has an adjustment awaiting approval."))):
             adj.save()
         audit.record("scoring.gradeadjustment.propose", adj, after=ADJUSTMENTS.snapshot(adj), user=user)
+        notifications.ask_approval(adj, APPROVER, requester=user, region_code=enterprise.region_id)
     return adj
 
 

@@ -27,7 +27,7 @@ from django.utils.translation import gettext_lazy
 
 from foodrisk.core import params
 from foodrisk.core.crypto import mask
-from foodrisk.core.services import audit
+from foodrisk.core.services import audit, notifications
 from foodrisk.core.workflow import Transition, Workflow
 
 from . import signing
@@ -115,6 +115,7 @@ def register(*, user, name, organisation, grants, unmasked=(), region=None, cont
             unmasked=unmasked, region=region, rate_per_minute=rate_per_minute, ip_allow=ip_allow,
             valid_from=valid_from, valid_until=valid_until, note=note.strip(), created_by=user)
         audit.record("sharing.clientsystem.register", client, after=CLIENTS.snapshot(client), user=user)
+        _ask_approval(client, user)
     return client, secret
 
 
@@ -153,9 +154,15 @@ def change(client, *, user, grants, unmasked=(), region=None, rate_per_minute=No
         if wider and locked.status == S.ACTIVE:
             locked.status, locked.created_by = S.PENDING, user  # the person asking; a second one approves
         locked.save()
+        if locked.status == S.PENDING:
+            _ask_approval(locked, user)
         audit.record("sharing.clientsystem.update", locked, before=before, after=CLIENTS.snapshot(locked), user=user,
                      details={"widened": wider})
     return locked
+
+
+def _ask_approval(client, user):
+    notifications.ask_approval(client, "sharing.approve_clientsystem", requester=user, region_code=client.region_id)
 
 
 def approve(client, *, user, note=""):
@@ -185,6 +192,7 @@ def reactivate(client, *, user):
     """Back to approval: a second person decides again."""
     with CLIENTS.step(client, "reactivate", user=user) as step:
         step.obj.status, step.obj.created_by = S.PENDING, user
+        _ask_approval(step.obj, user)
     return step.obj
 
 

@@ -126,14 +126,9 @@ def start_job(req):
 
 def _notify_approvers(req):
     from . import notifications
-    from .accounts import users_with_perm
 
-    approvers = users_with_perm(APPROVE_PERMISSION, include_superusers=False).exclude(pk=req.requested_by_id)
-    people = [u for u in approvers[:50]
-              if (req.region_id is None and u.scope_prefix == "") or (req.region_id and u.in_scope(req.region_id))]
-    context = {"subject": str(req), "requester": req.requested_by}
-    link = req.get_absolute_url()
-    notifications.notify(people, "approval_requested", context, link=link)  # in-app now, mail/SMS by the worker
+    notifications.ask_approval(req, APPROVE_PERMISSION, requester=req.requested_by, region_code=req.region_id,
+                               subject=str(req))
 
 
 EXPORTS = Workflow(

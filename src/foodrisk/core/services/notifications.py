@@ -123,3 +123,17 @@ def mark_read(user, ids=None):
     if ids is not None:
         qs = qs.filter(pk__in=ids)
     return qs.update(read_at=timezone.now())
+
+
+def ask_approval(obj, permission, *, requester, region_code=None, subject=None):
+    """Tell the people who may approve `obj` (holding `permission`, with `region_code` in their scope — None:
+    nationwide people only) that it waits for them; never the requester (the second-person rule)."""
+    from .accounts import users_with_perm
+
+    approvers = users_with_perm(permission, include_superusers=False)
+    if requester is not None:
+        approvers = approvers.exclude(pk=requester.pk)
+    people = [u for u in approvers[:50]
+              if (region_code is None and u.scope_prefix == "") or (region_code and u.in_scope(region_code))]
+    context = {"subject": subject or f"{obj._meta.verbose_name}“{obj}”", "requester": requester}
+    return notify(people, "approval_requested", context, link=obj.get_absolute_url())

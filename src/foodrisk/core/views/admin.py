@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 
 from .. import filtersets, forms, tables
+from .. import jobs as jobs_registry
 from ..models import (
     Announcement,
     AuditEntry,
@@ -286,6 +287,10 @@ class JobDetailView(ObjectDetailView):
 
         ctx = super().get_context_data(**kwargs)
         ctx["may_download"] = bool(self.object.result_file) and may_download(self.object, self.request.user)
+        try:  # the kind by its registered title (评分批次), not its code
+            ctx["kind_title"] = jobs_registry.get(self.object.kind).title
+        except KeyError:
+            ctx["kind_title"] = self.object.kind
         return ctx
 
     def get_template_names(self):

@@ -125,11 +125,13 @@ class ExportRequestActionView(LoginRequiredMixin, View):
         try:
             if op == "approve":
                 exports.approve_export(req, user=request.user, note=note)
+                messages.success(request, _("Approved: the export runs now; the file reaches %(user)s on the home "
+                                            "page (my files).") % {"user": req.requested_by})
             elif op == "reject":
                 exports.reject_export(req, user=request.user, note=note)
+                messages.success(request, _("Rejected; the request shows the reason."))
             else:
                 raise Http404
-            messages.success(request, _("Saved."))
         except (ValidationError, PermissionDenied) as exc:
             for msg in _messages(exc):
                 messages.error(request, msg)

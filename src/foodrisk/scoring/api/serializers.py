@@ -120,6 +120,6 @@ class ModelPreviewSerializer(serializers.Serializer):
 
 
 class TrainSerializer(serializers.Serializer):
-    months = serializers.IntegerField(min_value=16, max_value=120, default=24)
+    months = serializers.IntegerField(min_value=24, max_value=120, default=24)  # as the page: fewer fail
     as_of = serializers.DateField(required=False, allow_null=True)
     horizon_months = serializers.IntegerField(min_value=1, max_value=36, default=12)
