@@ -70,23 +70,29 @@ class AlertTable(tables.Table):
 
 # What a page shows (the pilot's 15 columns wrapped every cell at 1,440 px). Someone working alerts in one
 # county sees what to act on; someone whose scope spans several counties (a city bureau, a leader) also
-# where and whose. Checkboxes only for those who may review (bulk confirm / dismiss).
+# where and whose. Checkboxes only for those who may review (bulk confirm / dismiss). Each person may choose
+# other columns (the page's column menu, kept per person); these are the default of his role.
 WORK_COLUMNS = ("level", "enterprise", "rule", "status", "deadline", "raised_at")
 WIDE_COLUMNS = (*WORK_COLUMNS, "region", "organisation")
 COUNTY_CODE_LENGTH = 6
+CHOOSABLE_COLUMNS = tuple(name for name in (*AlertTable.Meta.sequence[1:-1], *AlertTable.Meta.fields)
+                          if name != "select" and name in AlertTable.base_columns)
+CHOOSABLE_COLUMNS = tuple(dict.fromkeys(CHOOSABLE_COLUMNS))  # the page's order, each once
+
+
+def default_columns(user):
+    prefix = user.scope_prefix
+    wide = prefix is not None and len(prefix) < COUNTY_CODE_LENGTH
+    return WIDE_COLUMNS if wide else WORK_COLUMNS
+
+
+def fixed_columns(user):
+    return ("select",) if user.has_perm("alerts.review_alert") else ()
 
 
 def visible_columns(user):
-    prefix = user.scope_prefix
-    wide = prefix is not None and len(prefix) < COUNTY_CODE_LENGTH
-    columns = WIDE_COLUMNS if wide else WORK_COLUMNS
-    return (("select",) if user.has_perm("alerts.review_alert") else ()) + columns
-
-
-def hidden_columns(user):
-    """For django-tables2's `exclude`: every column of the table the user's page does not show."""
-    shown = set(visible_columns(user))
-    return tuple(name for name in AlertTable.base_columns if name not in shown)
+    """The columns a person's page shows by default: the checkboxes he may use, then his role's columns."""
+    return fixed_columns(user) + default_columns(user)
 
 
 class WarningRuleTable(tables.Table):

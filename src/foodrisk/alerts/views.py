@@ -36,8 +36,14 @@ class AlertListView(ObjectListView):
     def get_queryset(self):
         return services.queue(self.request.user, self.queue)
 
-    def get_table_kwargs(self):
-        return {**super().get_table_kwargs(), "exclude": tables.hidden_columns(self.request.user)}
+    # each person chooses his columns (core.views.generic.ObjectListView); until then his role's
+    choosable_columns = tables.CHOOSABLE_COLUMNS
+
+    def default_columns(self):
+        return tables.default_columns(self.request.user)
+
+    def fixed_columns(self):
+        return tables.fixed_columns(self.request.user)
 
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)

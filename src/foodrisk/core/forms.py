@@ -3,6 +3,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.models import Permission
 from django.utils.translation import gettext_lazy as _
 
+from foodrisk.core.rows import ADVANCED_HELP, RowListsMixin, parse_value, plain, show_value
 from foodrisk.core.validators import is_digits
 
 from .models import (
@@ -17,7 +18,7 @@ from .models import (
     Schedule,
     User,
 )
-from .models.config import Channel
+from .models.config import PARAMETER_CATEGORIES, Channel
 from .models.tokens import TokenScope
 
 
@@ -128,19 +129,112 @@ DictionaryItemFormSet = forms.inlineformset_factory(
 )
 
 
-class ParameterForm(forms.ModelForm):
+# the form field of a parameter's value, by the parameter's type (a "json" value that is a list: rows)
+VALUE_FIELDS = {
+    "int": lambda: forms.IntegerField(label=_("value"), required=False),
+    "decimal": lambda: forms.FloatField(label=_("value"), required=False),
+    "text": lambda: forms.CharField(label=_("value"), required=False, strip=False),
+    "bool": lambda: forms.BooleanField(label=_("value"), required=False),
+}
+SHOWN_TYPE = "shown_type"  # hidden: the type the value field was shown for
+
+
+class ParameterForm(RowListsMixin, forms.ModelForm):
+    """A parameter; its value in a field of the parameter's type (number, whole number, yes/no, text) or, for a
+    list, as rows. The JSON stays available to experts as the collapsed advanced field `value`: when it is
+    edited, it wins."""
+
     class Meta:
         model = Parameter
         fields = ["key", "name", "category", "value_type", "value", "description", "source"]
+        labels = {"value": _("Value (JSON)")}
+        help_texts = {"value": ADVANCED_HELP}
+
+    typed_value = forms.Field(required=False)  # replaced in __init__ by the field of the shown type
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["value"].required = False
+        current = self.instance.category  # by its Chinese name; a category of the bureau's own is kept
+        self.fields["category"] = forms.ChoiceField(
+            label=self.fields["category"].label, required=False,
+            choices=[("", "—"), *PARAMETER_CATEGORIES.items(),
+                     *([(current, current)] if current and current not in PARAMETER_CATEGORIES else [])])
+        stored = self.instance.value_type if self.instance.pk else (self.initial.get("value_type") or "text")
+        self.shown_type = stored
+        posted_shown = self.data.get(SHOWN_TYPE) if self.is_bound else None
+        if self.is_bound and posted_shown:
+            self.shown_type = posted_shown
+        self.type_changed = self.is_bound and posted_shown is not None and self.data.get("value_type") != posted_shown
+        if self.type_changed:  # the type changed: show the new type's field (its value typed again), save nothing
+            self.data = self.data.copy()
+            self.shown_type = self.data.get("value_type")
+            self.data[SHOWN_TYPE] = self.shown_type
+        value = self.instance.value
+        if self.shown_type in VALUE_FIELDS:
+            self.fields["typed_value"] = VALUE_FIELDS[self.shown_type]()
+            self.initial.setdefault("typed_value", value)
+        else:
+            del self.fields["typed_value"]
+        # a list (or no value yet) of a structured parameter is edited as rows; anything else in the JSON alone
+        self.row_lists = ({"items": ("value",)} if self.shown_type == "json" and isinstance(value, (list, type(None)))
+                          else {})
+        self.fields[SHOWN_TYPE] = forms.CharField(widget=forms.HiddenInput, required=False, initial=self.shown_type)
+        self.init_rows()
+        if self.is_bound and SHOWN_TYPE not in self.data and "typed_value" in self.fields:
+            del self.fields["typed_value"]  # a post without the typed field (a script): the JSON alone counts
+
+    def json_field(self, name):
+        return "value"
+
+    def row_items(self, name):
+        return self.instance.value if isinstance(self.instance.value, list) else []
+
+    def add_row(self, name, i, item):
+        key = self.row_key(name, i, "value")
+        self.fields[key] = forms.CharField(label=_("Item"), required=False)
+        if item is not None:
+            self.initial[key] = show_value(item)
+
+    def clean_row(self, name, i, values):
+        text = (values["value"] or "").strip()
+        if not text:
+            return None
+        texts = all(isinstance(v, str) for v in self.row_items(name))  # a list of texts stays texts ("12315")
+        try:
+            return parse_value(text, "text" if texts and self.row_items(name) else None)
+        except forms.ValidationError as exc:
+            raise forms.ValidationError({"value": exc}) from exc
+
+    def layout(self):
+        head = [n for n in ("key", "name", "category", "value_type", "typed_value", SHOWN_TYPE, "items-rows")
+                if n in self.fields]
+        blocks = [self.fields_block(*head)]
+        if self.row_lists:
+            blocks.append(self.rows_block("items", _("Value"), _("One item per row; empty rows are left out.")))
+        advanced = self.advanced_block("value")
+        advanced["open"] |= "typed_value" not in self.fields and not self.row_lists  # the JSON is the only editor
+        return [*blocks, self.fields_block("description", "source"), advanced]
 
     def clean(self):
         data = super().clean()
+        if self.type_changed:
+            raise forms.ValidationError(_("The type changed: enter the value in the field of the new type, then "
+                                          "save."))
+        if "value" not in self.changed_data:
+            if "typed_value" in self.fields and "typed_value" not in self.errors:
+                typed = data.get("typed_value")
+                data["value"] = plain(typed) if self.shown_type == "decimal" else typed
+                if self.shown_type == "text" and typed == "":
+                    data["value"] = ""
+            self.clean_rows(data)
         value, kind = data.get("value"), data.get("value_type")
         checks = {"int": int, "decimal": (int, float), "text": str, "bool": bool}
         if kind in checks and value is not None and not isinstance(value, checks[kind]) or (
             kind == "int" and isinstance(value, bool)
         ):
-            self.add_error("value", _("The value does not match the parameter's type."))
+            self.add_error("typed_value" if "typed_value" in self.fields and "value" not in self.changed_data
+                           else "value", _("The value does not match the parameter's type."))
         return data
 
 
@@ -163,10 +257,17 @@ class MessageTemplateForm(forms.ModelForm):
         return body
 
 
-class ScheduleForm(forms.ModelForm):
+class ScheduleForm(RowListsMixin, forms.ModelForm):
+    """A schedule; the parameters of its job as rows (parameter, value) — the parameters the job kind takes, by
+    their Chinese names — the JSON kept as the collapsed advanced field `params`: when it is edited, it wins."""
+
     class Meta:
         model = Schedule
         fields = ["name", "job_kind", "params", "frequency", "at_time", "weekday", "day_of_month", "enabled"]
+        labels = {"params": _("Parameters (JSON)")}
+        help_texts = {"params": ADVANCED_HELP}
+
+    row_lists = {"params": ("name", "value")}
 
     def __init__(self, *args, **kwargs):
         from . import jobs
@@ -175,6 +276,54 @@ class ScheduleForm(forms.ModelForm):
         self.fields["job_kind"] = forms.ChoiceField(
             label=_("job kind"), choices=[(k, str(v.title)) for k, v in jobs.kinds().items()]
         )
+        self.fields["params"].required = False
+        # changed or not is told against the schedule's stored parameters, not a hidden copy the post may lack
+        self.fields["params"].show_hidden_initial = False
+        kind = (self.data.get("job_kind") if self.is_bound else None) or self.instance.job_kind
+        stored = self.instance.params if isinstance(self.instance.params, dict) else {}
+        self.param_choices = [("", "—"), *jobs.param_choices(kind, extra=stored)]
+        self.init_rows()
+
+    def row_items(self, name):
+        params = self.instance.params
+        return [{"name": k, "value": v} for k, v in params.items()] if isinstance(params, dict) else []
+
+    def add_row(self, name, i, item):
+        key = lambda k: self.row_key(name, i, k)  # noqa: E731
+        self.fields[key("name")] = forms.ChoiceField(label=_("Parameter"), choices=self.param_choices,
+                                                     required=False)
+        self.fields[key("value")] = forms.CharField(label=_("Value"), required=False)
+        if item:
+            self.initial.update({key("name"): item["name"], key("value"): show_value(item["value"])})
+
+    def clean_row(self, name, i, values):
+        if not values["name"]:
+            if (values["value"] or "").strip():
+                raise forms.ValidationError({"name": _("Choose the parameter of this value.")})
+            return None
+        try:
+            return values["name"], parse_value(values["value"])
+        except forms.ValidationError as exc:
+            raise forms.ValidationError({"value": exc}) from exc
+
+    def rows_value(self, name, items):
+        names = [n for n, _v in items]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            labels = dict(self.param_choices)
+            self.add_error(None, _("A parameter is given twice: %(names)s") % {
+                "names": "、".join(str(labels.get(n, n)) for n in twice)})
+        return dict(items)
+
+    def clean(self):
+        return self.clean_rows(super().clean())
+
+    def layout(self):
+        return [self.fields_block("name", "job_kind", "params-rows"),
+                self.rows_block("params", _("Parameters"),
+                                _("What the job is run with; none = its defaults. Dates: YYYY-MM-DD; yes/no: 是 or 否.")),
+                self.fields_block("frequency", "at_time", "weekday", "day_of_month", "enabled"),
+                self.advanced_block("params")]
 
 
 class AnnouncementForm(forms.ModelForm):

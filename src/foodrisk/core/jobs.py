@@ -8,7 +8,10 @@ JSON-able result, and may attach a file with job.attach(name, bytes). retry=True
 simply run again (its work is atomic or idempotent); otherwise such a job is marked failed.
 """
 
+import inspect
 from dataclasses import dataclass
+
+from django.utils.translation import gettext_lazy as _
 
 _registry = {}
 
@@ -43,3 +46,28 @@ def get(code):
 
 def kinds():
     return dict(sorted(_registry.items()))
+
+
+# Chinese names of the parameters job functions take (a schedule's parameters are chosen by these)
+PARAM_LABELS = {
+    "as_of": _("as-of date"), "today": _("as-of date"), "months": _("training months"),
+    "horizon_months": _("horizon (months)"), "seed": _("random seed"), "threads": _("threads"),
+    "out": _("output folder"), "include_media": _("include uploaded files"), "target": _("target model"),
+    "enterprise_ids": _("enterprises"), "kind": _("kind"), "run_id": _("scoring run"),
+    "grade_changes": _("grade changes"), "batch_id": _("import batch"), "indicator_set": _("indicator set"),
+    "request": _("export request"),
+}
+
+
+def param_choices(code, extra=()):
+    """(name, label) of the keyword parameters of a job kind's function (after `job`), then the names in
+    `extra` it does not know (kept so that a stored schedule shows what it has)."""
+    try:
+        func = get(code).func
+    except KeyError:
+        names = []
+    else:
+        names = [p.name for p in list(inspect.signature(func).parameters.values())[1:]
+                 if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+    names += [n for n in extra if n not in names]
+    return [(n, PARAM_LABELS.get(n, n)) for n in names]

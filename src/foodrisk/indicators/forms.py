@@ -3,16 +3,22 @@
 Every form builds a piece of the spec, the service validates the whole spec with the engine, and
 the engine's SpecError issues are shown next to the field they name (`apply_issues`)."""
 
-import json
 import re
 
 from django import forms
 from django.utils.safestring import mark_safe
 from django.utils.text import format_lazy
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from foodrisk.core.models import Region
+from foodrisk.core.rows import (
+    ADVANCED_HELP,
+    JSONTextField,
+    RowListsMixin,
+    parse_value,
+    plain,
+    show_value,
+)
 from foodrisk.engine import list_profiles
 from foodrisk.engine.profiles import profile_dict
 from foodrisk.engine.schema import BUSINESS_FORMS, LABELS, SCHEMAS, column_family, columns
@@ -20,30 +26,6 @@ from foodrisk.engine.spec import AGGREGATIONS, FILTER_OPS, RULE_TYPES
 
 from . import labels
 from .models import IndicatorSet
-
-
-class JSONTextField(forms.CharField):
-    """A textarea holding JSON (filters, bands, conditions)."""
-
-    def __init__(self, *args, empty=None, **kwargs):
-        self.empty = [] if empty is None else empty
-        kwargs.setdefault("required", False)
-        kwargs.setdefault("widget", forms.Textarea(attrs={"rows": 4, "class": "font-monospace"}))
-        super().__init__(*args, **kwargs)
-
-    def prepare_value(self, value):
-        if isinstance(value, (list, dict)):
-            return json.dumps(value, ensure_ascii=False, indent=1)
-        return value
-
-    def to_python(self, value):
-        value = super().to_python(value)
-        if not value or not value.strip():
-            return self.empty
-        try:
-            return json.loads(value)
-        except json.JSONDecodeError as exc:
-            raise forms.ValidationError(_("Not valid JSON: %(e)s") % {"e": exc})
 
 
 def _field_of(issue_field):
@@ -84,8 +66,7 @@ class ProfileForm(forms.Form):
 
 # lists of the indicator spec edited as rows: conditions (field, operator, value) or bands (→ points)
 ROW_LISTS = {"filter": "conditions", "bands": "bands", "denominator_filter": "conditions"}
-EXTRA_ROWS = 2  # empty rows shown below the existing ones (more after a save)
-MAX_ROWS = 50
+ROW_KEYS = {"conditions": ("field", "op", "value"), "bands": ("kind", "min", "max", "equals", "points")}
 OP_LABELS = {"=": _("equals"), "!=": _("does not equal"), "in": _("is one of"), "not_in": _("is none of"),
              ">": _("greater than"), ">=": _("at least"), "<": _("less than"), "<=": _("at most"),
              "is_null": _("is empty"), "not_null": _("is not empty")}
@@ -93,17 +74,40 @@ OP_CHOICES = [(op, OP_LABELS[op]) for op in FILTER_OPS]
 BAND_KINDS = [("range", _("From … to")), ("equals", _("Equals")), ("missing", _("No value"))]
 # what an explanation may hold, shown as code (the names are the engine's, never translated)
 PLACEHOLDERS = " ".join(f"<code>{{{name}}}</code>" for name in ("value", "label", "points", "name", "code", "weight"))
-ADVANCED_HELP = _("For experts. Leave it unchanged to use the rows; once edited, it replaces them.")
 AGGREGATION_CHOICES = [(a, labels.AGGREGATIONS.get(a, a)) for a in AGGREGATIONS]
-LIST_SEPARATORS = r"\s*[,，、;；]\s*"
 
 
 SOURCE_CHOICES = [(t, labels.source_label(t)) for t in SCHEMAS]
 
 
-def _plain(value):
-    """8.0 from a number input is kept as 8, as it was written in the JSON."""
-    return int(value) if isinstance(value, float) and value.is_integer() else value
+def add_condition_row(form, name, i, item, subject, choices, labels_of):
+    """A condition row: what is tested (`subject`: a record's "field" or a rule's "indicator", a select of
+    `choices`), the operator and the value (codes shown by their labels, `labels_of(subject)`). The row's keys
+    are "field", "op" and "value" whatever the subject (a rule's rows name the indicator in "field")."""
+    key = lambda k: form.row_key(name, i, k)  # noqa: E731
+    label = _("Field") if subject == "field" else _("Indicator")
+    form.fields[key("field")] = forms.ChoiceField(label=label, choices=choices, required=False)
+    form.fields[key("op")] = forms.ChoiceField(label=_("Condition"), choices=OP_CHOICES, required=False)
+    form.fields[key("value")] = forms.CharField(label=_("Value"), required=False)
+    if item:
+        form.initial.update({key("field"): item.get(subject), key("op"): item.get("op"),
+                             key("value"): show_value(item.get("value"), labels_of(item.get(subject)))})
+
+
+def clean_condition_row(values, subject, family_and_labels):
+    """A condition from its row ({subject, op, value}); None for an empty row. `family_and_labels(name)`: the
+    value family of what is tested (None = guessed) and the labels of its codes."""
+    name, op, text = values["field"], values["op"] or "=", values["value"]
+    if not name:
+        return None
+    condition = {subject: name, "op": op}
+    if op not in ("is_null", "not_null"):
+        family, labels = family_and_labels(name)
+        try:
+            condition["value"] = parse_value(text, family, labels, many=op in ("in", "not_in"))
+        except forms.ValidationError as exc:
+            raise forms.ValidationError({"value": exc}) from exc
+    return condition
 
 
 def _column_label(table, column):
@@ -127,52 +131,7 @@ def _column_choices(source):
     return [("", "—"), *own, *([(_("Other tables"), others)] if others else [])]
 
 
-def show_value(value, labels):
-    """A filter / band value as typed in the row: 是/否, Chinese labels of codes, lists joined by 、."""
-    if isinstance(value, list):
-        return "、".join(show_value(v, labels) for v in value)
-    if isinstance(value, bool):
-        return gettext("Yes") if value else gettext("No")
-    if isinstance(value, dict):  # e.g. {"as_of_offset_days": 90}: shown (and accepted) as JSON
-        return json.dumps(value, ensure_ascii=False)
-    if value is None:
-        return ""
-    return str(labels.get(str(value), value))
-
-
-def parse_value(text, family, labels, many=False):
-    """The value of a row: numbers for numeric columns, 是/否 for yes/no, codes for their Chinese labels;
-    `many`: a list separated by 、 or commas. family None = guessed (number, yes/no, else text)."""
-    text = (text or "").strip()
-    if text.startswith(("{", "[")):
-        try:
-            return json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise forms.ValidationError(_("Not valid JSON: %(e)s") % {"e": exc}) from exc
-    if many:
-        return [parse_value(t, family, labels) for t in re.split(LIST_SEPARATORS, text) if t]
-    if not text:
-        raise forms.ValidationError(_("Enter a value."))
-    codes = {str(label): code for code, label in labels.items()}
-    text = codes.get(text, text)
-    yes_no = {"true": True, "false": False, gettext("Yes").lower(): True, gettext("No").lower(): False}
-    if family in ("int", "float", None):
-        try:
-            return int(text)
-        except ValueError:
-            try:
-                return float(text)
-            except ValueError:
-                if family is not None:
-                    raise forms.ValidationError(_("Enter a number.")) from None
-    if family in ("bool", None) and text.lower() in yes_no:
-        return yes_no[text.lower()]
-    if family == "bool":
-        raise forms.ValidationError(_("Enter yes or no."))
-    return text
-
-
-class IndicatorForm(forms.Form):
+class IndicatorForm(RowListsMixin, forms.Form):
     code = forms.CharField(label=_("Code"), max_length=63)
     name = forms.CharField(label=_("Name"), max_length=200)
     category = forms.CharField(label=_("Category"), max_length=100, help_text=_("e.g. dynamic.inspection"))
@@ -201,143 +160,82 @@ class IndicatorForm(forms.Form):
                                                                    ("ratio", _("Ratio (recent ÷ previous)"))],
                                    initial="diff")
 
+    row_lists = {name: ROW_KEYS[kind] for name, kind in ROW_LISTS.items()}
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         source = (self.data.get("source") if self.is_bound else self.initial.get("source")) or "inspections"
-        field_choices = _column_choices(source)
-        self.fields["field"].choices = field_choices
-        self.row_counts = {}
-        for name, kind in ROW_LISTS.items():
-            items = self.initial.get(name) or []
-            items = items if isinstance(items, list) else []
-            count = self._posted_rows(name)
-            if count is None:
-                count = len(items) + EXTRA_ROWS
-            self.row_counts[name] = count
-            self.fields[f"{name}-rows"] = forms.IntegerField(widget=forms.HiddenInput, initial=count, required=False)
-            for i in range(count):
-                item = items[i] if i < len(items) and isinstance(items[i], dict) else None
-                if kind == "conditions":
-                    self._add_condition_row(name, i, item, field_choices)
-                else:
-                    self._add_band_row(name, i, item)
+        self.field_choices = _column_choices(source)
+        self.fields["field"].choices = self.field_choices
+        self.init_rows()
 
-    def _posted_rows(self, name):
-        """How many rows were shown (the hidden count); None when the post has no rows (a script posting JSON)."""
-        if not self.is_bound:
-            return None
-        try:
-            return min(int(self.data[f"{name}-rows"]), MAX_ROWS)
-        except (KeyError, TypeError, ValueError):
-            return None
-
-    def _add_condition_row(self, name, i, item, field_choices):
-        p = f"{name}-{i}-"
-        self.fields[p + "field"] = forms.ChoiceField(label=_("Field"), choices=field_choices, required=False)
-        self.fields[p + "op"] = forms.ChoiceField(label=_("Condition"), choices=OP_CHOICES, required=False)
-        self.fields[p + "value"] = forms.CharField(label=_("Value"), required=False)
-        if item:
-            self.initial.update({p + "field": item.get("field"), p + "op": item.get("op"),
-                                 p + "value": show_value(item.get("value"), LABELS.get(item.get("field"), {}))})
+    def add_row(self, name, i, item):
+        item = item if isinstance(item, dict) else None
+        if ROW_LISTS[name] == "conditions":
+            add_condition_row(self, name, i, item, "field", self.field_choices,
+                              lambda column: LABELS.get(column, {}))
+        else:
+            self._add_band_row(name, i, item)
 
     def _add_band_row(self, name, i, item):
-        p = f"{name}-{i}-"
-        self.fields[p + "kind"] = forms.ChoiceField(label=_("Band"), choices=BAND_KINDS, required=False)
-        self.fields[p + "min"] = forms.FloatField(label=_("From (inclusive)"), required=False)
-        self.fields[p + "max"] = forms.FloatField(label=_("To (exclusive)"), required=False)
-        self.fields[p + "equals"] = forms.CharField(label=_("Equals"), required=False)
-        self.fields[p + "points"] = forms.FloatField(label=_("Points"), required=False)
+        key = lambda k: self.row_key(name, i, k)  # noqa: E731
+        self.fields[key("kind")] = forms.ChoiceField(label=_("Band"), choices=BAND_KINDS, required=False)
+        self.fields[key("min")] = forms.FloatField(label=_("From (inclusive)"), required=False)
+        self.fields[key("max")] = forms.FloatField(label=_("To (exclusive)"), required=False)
+        self.fields[key("equals")] = forms.CharField(label=_("Equals"), required=False)
+        self.fields[key("points")] = forms.FloatField(label=_("Points"), required=False)
         if item:
             kind = "range" if "equals" not in item else "missing" if item["equals"] is None else "equals"
             labels = LABELS.get(self.initial.get("field") or "", {})
-            self.initial.update({p + "kind": kind, p + "min": item.get("min"), p + "max": item.get("max"),
-                                 p + "points": item.get("points"),
-                                 p + "equals": show_value(item.get("equals"), labels) if kind == "equals" else ""})
+            self.initial.update({key("kind"): kind, key("min"): item.get("min"), key("max"): item.get("max"),
+                                 key("points"): item.get("points"),
+                                 key("equals"): show_value(item.get("equals"), labels) if kind == "equals" else ""})
 
-    def rows(self, name):
-        """The bound fields of each row of a list (for the template's table)."""
-        keys = ("field", "op", "value") if ROW_LISTS[name] == "conditions" else ("kind", "min", "max", "equals",
-                                                                                  "points")
-        return [[self[f"{name}-{i}-{k}"] for k in keys] for i in range(self.row_counts[name])]
-
-    def part(self, *names):
-        """Some of the form's fields, for generic/form_fields.html (the template lays out the rows itself)."""
-        fields = [self[name] for name in names if name in self.fields]
-        return {"visible_fields": [f for f in fields if not f.is_hidden],
-                "hidden_fields": [f for f in fields if f.is_hidden]}
-
-    def sections(self):
-        """The form in the order of the page; rows of filter, bands and denominator filter between the fields."""
-        return {"head": self.part("code", "name", "category", "description", "source", "field",
-                                  *(f"{name}-rows" for name in ROW_LISTS)),
-                "filter": self.rows("filter"), "mid": self.part("window_months", "aggregation"),
-                "bands": self.rows("bands"), "tail": self.part("weight", "applies_to", "enabled", "explanation"),
-                "denominator_filter": self.rows("denominator_filter"), "trend": self.part("trend_mode"),
-                "advanced": self.part(*ROW_LISTS)}
-
-    def json_edited(self, name):
-        """The expert changed the advanced JSON of `name` (then it wins over the rows)."""
-        field = self.fields[name]
-        try:
-            posted = field.to_python(self.data.get(name))
-        except forms.ValidationError:
-            return True
-        initial = self.get_initial_for_field(field, name)
-        return posted != (field.empty if initial in (None, "") else initial)
+    def layout(self):
+        """The form in the order of the page (generic/_layout.html); rows of filter, bands and denominator filter
+        between the fields, their JSON collapsed at the end."""
+        return [
+            self.fields_block("code", "name", "category", "description", "source", "field",
+                              *(f"{name}-rows" for name in ROW_LISTS)),
+            self.rows_block("filter", _("Records counted"), _(
+                "Only records meeting every condition count. Several values: separate them with 、; yes/no columns: "
+                "是 or 否; dates: YYYY-MM-DD.")),
+            self.fields_block("window_months", "aggregation"),
+            self.rows_block("bands", _("Points"), _(
+                "Tried in order: the first band that matches gives its points. From … to: from ≤ value < to, either "
+                "may be empty (open). No value: the value is missing (e.g. never inspected).")),
+            self.fields_block("weight", "applies_to", "enabled", "explanation"),
+            self.rows_block("denominator_filter", _("Denominator (rate only)"), _(
+                "Which records form the denominator of a rate; no condition = all records in the window.")),
+            self.fields_block("trend_mode"),
+            self.advanced_block(*ROW_LISTS),
+        ]
 
     def clean(self):
-        data = super().clean()
-        source, field = data.get("source"), data.get("field") or None
-        for name, kind in ROW_LISTS.items():
-            if self._posted_rows(name) is None or name in self.errors or self.json_edited(name):
-                continue
-            rows = self._condition_rows(name, source) if kind == "conditions" else self._band_rows(name, source,
-                                                                                                  field)
-            data[name] = rows
-        return data
+        return self.clean_rows(super().clean())
 
-    def _condition_rows(self, name, source):
-        out = []
-        for i in range(self.row_counts[name]):
-            p = f"{name}-{i}-"
-            column, op, text = (self.cleaned_data.get(p + k) for k in ("field", "op", "value"))
-            if not column:
-                continue
-            op = op or "="
-            condition = {"field": column, "op": op}
-            if op not in ("is_null", "not_null"):
-                try:
-                    condition["value"] = parse_value(text, column_family(source, column) if source else None,
-                                                     LABELS.get(column, {}), many=op in ("in", "not_in"))
-                except forms.ValidationError as exc:
-                    self.add_error(p + "value", exc)
-                    continue
-            out.append(condition)
-        return out
+    def clean_row(self, name, i, values):
+        source = self.cleaned_data.get("source")
+        if ROW_LISTS[name] == "conditions":
+            return clean_condition_row(values, "field", lambda column: (
+                column_family(source, column) if source else None, LABELS.get(column, {})))
+        return self._band(values, source, self.cleaned_data.get("field") or None)
 
-    def _band_rows(self, name, source, field):
-        out = []
-        family = column_family(source, field) if source and field else None
-        for i in range(self.row_counts[name]):
-            p = f"{name}-{i}-"
-            kind, low, high, text, points = (self.cleaned_data.get(p + k) for k in ("kind", "min", "max", "equals",
-                                                                                   "points"))
-            if points is None and low is None and high is None and not text and kind != "missing":
-                continue  # an empty row
-            if points is None:
-                self.add_error(p + "points", _("Enter the points of this band."))
-                continue
-            if kind == "missing":
-                out.append({"equals": None, "points": _plain(points)})
-            elif kind == "equals":
-                try:
-                    out.append({"equals": parse_value(text, family, LABELS.get(field or "", {})),
-                                "points": _plain(points)})
-                except forms.ValidationError as exc:
-                    self.add_error(p + "equals", exc)
-            else:
-                out.append({"min": _plain(low), "max": _plain(high), "points": _plain(points)})
-        return out
+    def _band(self, values, source, field):
+        kind, low, high, text, points = (values[k] for k in ("kind", "min", "max", "equals", "points"))
+        if points is None and low is None and high is None and not text and kind != "missing":
+            return None  # an empty row
+        if points is None:
+            raise forms.ValidationError({"points": _("Enter the points of this band.")})
+        if kind == "missing":
+            return {"equals": None, "points": plain(points)}
+        if kind == "equals":
+            family = column_family(source, field) if source and field else None
+            try:
+                return {"equals": parse_value(text, family, LABELS.get(field or "", {})), "points": plain(points)}
+            except forms.ValidationError as exc:
+                raise forms.ValidationError({"equals": exc}) from exc
+        return {"min": plain(low), "max": plain(high), "points": plain(points)}
 
     def to_spec(self):
         d = {k: v for k, v in self.cleaned_data.items() if k in self.base_fields}  # not the rows' fields
@@ -345,28 +243,63 @@ class IndicatorForm(forms.Form):
         return d
 
 
-class RuleForm(forms.Form):
+class RuleForm(RowListsMixin, forms.Form):
+    """A policy rule; its conditions are rows (indicator, operator, value), their JSON the advanced field."""
+
     code = forms.CharField(label=_("Code"), max_length=63)
     name = forms.CharField(label=_("Name"), max_length=200)
-    type = forms.ChoiceField(label=_("Type"), choices=[(t, t) for t in RULE_TYPES])
+    type = forms.ChoiceField(label=_("Type"), choices=[(t, labels.RULE_TYPES.get(t, t)) for t in RULE_TYPES])
     description = forms.CharField(label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
-    when = JSONTextField(label=_("Conditions"), help_text=_('[{"indicator": "x_serious_listed", "op": "=", '
-                                                             '"value": true}]'))
+    when = JSONTextField(label=_("Conditions (JSON)"), help_text=ADVANCED_HELP)
     match = forms.ChoiceField(label=_("Match"), choices=[("all", _("all conditions")), ("any", _("any condition"))])
     grade = forms.ChoiceField(label=_("Grade (veto)"), required=False,
                               choices=[("", "—"), ("A", "A"), ("B", "B"), ("C", "C"), ("D", "D")])
     steps = forms.IntegerField(label=_("Steps (raise / lower)"), required=False, min_value=1, initial=1)
     max_age_months = forms.IntegerField(label=_("Maximum age in months (new enterprise)"), required=False)
-    categories = forms.CharField(label=_("Categories (new enterprise)"), required=False,
-                                 help_text=_("Comma-separated, e.g. static"))
+    categories = forms.MultipleChoiceField(label=_("Categories (new enterprise)"), required=False, choices=[],
+                                           widget=forms.CheckboxSelectMultiple,
+                                           help_text=_("The categories whose points a new enterprise gets scaled."))
     factor = forms.FloatField(label=_("Factor (new enterprise)"), required=False, initial=1.0)
     explanation = forms.CharField(label=_("Explanation"), required=False, max_length=300)
     enabled = forms.BooleanField(label=_("Enabled"), required=False, initial=True)
 
+    row_lists = {"when": ROW_KEYS["conditions"]}
+
+    def __init__(self, *args, indicators=(), categories=None, **kwargs):
+        """`indicators`: the set's indicators (their codes and names for the conditions' select); `categories`:
+        the set's categories (spec["categories"]) and those its indicators name."""
+        super().__init__(*args, **kwargs)
+        codes = [*(categories or {}), *(str(i.get("category") or "").split(".", 1)[0] for i in indicators
+                                        if isinstance(i, dict)), *(self.initial.get("categories") or [])]
+        self.fields["categories"].choices = [(c, labels.category_label(c, categories)) for c in dict.fromkeys(codes)
+                                             if c]
+        self.indicator_choices = [("", "—"), *((i.get("code"), f"{i.get('name') or ''}（{i.get('code')}）")
+                                               for i in indicators if isinstance(i, dict) and i.get("code"))]
+        self.init_rows()
+
+    def add_row(self, name, i, item):
+        add_condition_row(self, name, i, item if isinstance(item, dict) else None, "indicator",
+                          self.indicator_choices, lambda _code: {})
+
+    def clean_row(self, name, i, values):
+        return clean_condition_row(values, "indicator", lambda _code: (None, {}))
+
+    def clean(self):
+        return self.clean_rows(super().clean())
+
+    def layout(self):
+        head = ("code", "name", "type", "description", "when-rows")
+        return [self.fields_block(*head),
+                self.rows_block("when", _("Conditions"), _(
+                    "Each row tests one indicator of this set. Several values: separate them with 、; yes/no: 是 or 否.")),
+                self.fields_block(*(n for n in self.base_fields if n not in head and n != "when")),
+                self.advanced_block("when")]
+
     @classmethod
     def initial_from(cls, rule):
         data = dict(rule)
-        data["categories"] = ", ".join(rule.get("categories") or [])
+        data["match"] = data.get("match") or "all"  # a new-enterprise rule has none (the select needs one)
+        data["categories"] = list(rule.get("categories") or [])
         return data
 
     def to_spec(self):
@@ -374,7 +307,7 @@ class RuleForm(forms.Form):
         rule = {k: d[k] for k in ("code", "name", "type", "description", "explanation", "enabled")}
         if d["type"] == "new_enterprise":
             rule.update(max_age_months=d["max_age_months"], factor=d["factor"] if d["factor"] is not None else 1.0,
-                        categories=[c.strip() for c in (d["categories"] or "").split(",") if c.strip()])
+                        categories=list(d["categories"] or []))
             if d["when"]:
                 rule["when"] = d["when"]  # not used by this type: let the engine say so rather than drop it
         else:
@@ -386,8 +319,9 @@ class RuleForm(forms.Form):
         return rule
 
 
-class SettingsForm(forms.Form):
-    """Name, scope, cut-offs, blend weights and the other set-level values."""
+class SettingsForm(RowListsMixin, forms.Form):
+    """Name, scope, cut-offs, blend weights and the other set-level values; the categories as rows (code, name,
+    cap), their JSON the advanced field."""
 
     name = forms.CharField(label=_("Name"), max_length=200)
     description = forms.CharField(label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
@@ -399,8 +333,7 @@ class SettingsForm(forms.Form):
     blend_model = forms.FloatField(label=_("Blend weight: model"), min_value=0)
     exclude_repaired = forms.BooleanField(label=_("Repaired records stop counting"), required=False)
     top_reasons = forms.IntegerField(label=_("Reasons shown per enterprise"), min_value=0, max_value=20)
-    categories = JSONTextField(label=_("Categories"), empty={},
-                               help_text=_('{"static": {"name": "静态风险因素", "cap": 40}}'))
+    categories = JSONTextField(label=_("Categories (JSON)"), empty={}, help_text=ADVANCED_HELP)
     change_note = forms.CharField(label=_("Change note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
     def __init__(self, *args, grades=("A", "B", "C", "D"), **kwargs):
@@ -410,6 +343,55 @@ class SettingsForm(forms.Form):
         for g in self.grades[:-1]:
             self.fields[f"cutoff_{g}"] = forms.FloatField(
                 label=_("Cut-off: highest score of grade %(g)s") % {"g": g})
+        self.init_rows()
+
+    row_lists = {"categories": ("code", "name", "cap")}
+
+    def row_items(self, name):
+        """{"static": {"name": …, "cap": 40}} as rows; a value that is no object stays in the JSON alone."""
+        categories = self.initial.get(name)
+        if not isinstance(categories, dict):
+            return []
+        return [{"code": code, **(c if isinstance(c, dict) else {})} for code, c in categories.items()]
+
+    def add_row(self, name, i, item):
+        key = lambda k: self.row_key(name, i, k)  # noqa: E731
+        self.fields[key("code")] = forms.SlugField(label=_("Code"), required=False, max_length=63)
+        self.fields[key("name")] = forms.CharField(label=_("Name"), required=False, max_length=100)
+        self.fields[key("cap")] = forms.FloatField(label=_("Maximum points"), required=False, min_value=0)
+        if item:
+            self.initial.update({key("code"): item.get("code"), key("name"): item.get("name"),
+                                 key("cap"): item.get("cap")})
+
+    def clean_row(self, name, i, values):
+        code, label, cap = values["code"], values["name"], values["cap"]
+        if not code:
+            if label or cap is not None:
+                raise forms.ValidationError({"code": _("Enter the code of this category.")})
+            return None
+        category = {"name": label or ""}
+        if cap is not None:
+            category["cap"] = plain(cap)
+        return code, category
+
+    def rows_value(self, name, items):
+        codes = [code for code, _c in items]
+        duplicates = sorted({c for c in codes if codes.count(c) > 1})
+        if duplicates:
+            self.add_error(None, _("Category codes appear twice: %(codes)s") % {"codes": "、".join(duplicates)})
+        return dict(items)
+
+    def clean(self):
+        return self.clean_rows(super().clean())
+
+    def layout(self):
+        fields = [n for n in self.fields if n != "categories" and not n.startswith("categories-")]
+        at = fields.index("top_reasons") + 1
+        return [self.fields_block(*fields[:at], "categories-rows"),
+                self.rows_block("categories", _("Categories"), _(
+                    "The top-level categories of the indicators (e.g. static, dynamic): their name on the pages and the "
+                    "most points their indicators together give; an empty maximum = no cap.")),
+                self.fields_block(*fields[at:]), self.advanced_block("categories")]
 
     @classmethod
     def initial_from(cls, obj):

@@ -15,6 +15,7 @@ from django.views import generic
 
 from foodrisk.core.forms import add_service_errors
 from foodrisk.core.models import Job
+from foodrisk.core.rows import MoreRowsMixin
 from foodrisk.core.security import require_confirmation
 from foodrisk.core.services import jobs
 from foodrisk.core.views.generic import ObjectDetailView, ObjectListView, ScopedMixin
@@ -161,24 +162,14 @@ class _SpecPartEditView(_DraftEditMixin, generic.FormView):
                          where=f"{self.noun} '{new['code']}'")
 
 
-class IndicatorEditView(_SpecPartEditView):
+class IndicatorEditView(MoreRowsMixin, _SpecPartEditView):
     form_class = forms.IndicatorForm
-    template_name = "indicators/indicator_form.html"  # filter and bands as rows, their JSON as advanced fields
     part, noun, title = "indicators", "indicator", gettext_lazy("Indicator")
     defaults = {"weight": 1.0, "enabled": True, "trend_mode": "diff"}
     service = "replace_indicator"
 
-    def post(self, request, *args, **kwargs):
-        more = request.POST.get("_more")
-        if more in forms.ROW_LISTS:  # "add rows" (htmx): the same form with more empty rows, nothing saved
-            data = request.POST.copy()
-            data[f"{more}-rows"] = str(int(data.get(f"{more}-rows") or 0) + forms.EXTRA_ROWS)
-            form = bootstrap(self.get_form_class()(data=data, initial=self.get_initial()))
-            return self.render_to_response(self.get_context_data(form=form))
-        return super().post(request, *args, **kwargs)
 
-
-class RuleEditView(_SpecPartEditView):
+class RuleEditView(MoreRowsMixin, _SpecPartEditView):
     form_class = forms.RuleForm
     part, noun, title = "rules", "rule", gettext_lazy("Policy rule")
     defaults = {"enabled": True, "match": "all", "steps": 1, "factor": 1.0}
@@ -187,8 +178,13 @@ class RuleEditView(_SpecPartEditView):
     def initial_from(self, item):
         return forms.RuleForm.initial_from(item)
 
+    def get_form_kwargs(self):
+        spec = self.set.spec
+        return {**super().get_form_kwargs(), "indicators": spec.get("indicators") or [],
+                "categories": spec.get("categories") if isinstance(spec.get("categories"), dict) else {}}
 
-class SettingsEditView(_DraftEditMixin, generic.FormView):
+
+class SettingsEditView(MoreRowsMixin, _DraftEditMixin, generic.FormView):
     form_class = forms.SettingsForm
     template_name = "indicators/part_form.html"
 

@@ -3,6 +3,7 @@ from .audit import AuditChainHead, AuditEntry
 from .config import Delivery, DictionaryItem, DictionaryType, MessageTemplate, Notification, Parameter
 from .exports import ExportRequest
 from .jobs import Job, Schedule, WorkerProcess
+from .preferences import ColumnChoice
 from .regions import Organisation, Region
 from .tokens import ApiToken
 from .users import Role, User
@@ -13,6 +14,7 @@ __all__ = [
     "ApiToken",
     "AuditChainHead",
     "AuditEntry",
+    "ColumnChoice",
     "Delivery",
     "DictionaryItem",
     "DictionaryType",

@@ -26,6 +26,7 @@ from ..models import (
     Schedule,
     User,
 )
+from ..rows import MoreRowsMixin
 from ..services import accounts, announcements, audit, notifications, objects
 from .generic import ObjectDeleteView, ObjectDetailView, ObjectEditView, ObjectListView
 
@@ -228,7 +229,7 @@ class ParameterDetailView(ObjectDetailView):
     model = Parameter
 
 
-class ParameterEditView(ObjectEditView):
+class ParameterEditView(MoreRowsMixin, ObjectEditView):
     model = Parameter
     form_class = forms.ParameterForm
 
@@ -258,7 +259,7 @@ class ScheduleDetailView(ObjectDetailView):
     model = Schedule
 
 
-class ScheduleEditView(ObjectEditView):
+class ScheduleEditView(MoreRowsMixin, ObjectEditView):
     model = Schedule
     form_class = forms.ScheduleForm
 

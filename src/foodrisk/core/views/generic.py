@@ -20,7 +20,7 @@ from django_tables2 import RequestConfig, SingleTableMixin
 
 from ..crypto import mask
 from ..paginators import CachedCountPaginator
-from ..services import audit, objects
+from ..services import audit, objects, preferences
 from ..validators import MAX_ID, is_digits
 from ..widgets import bootstrap
 
@@ -138,6 +138,51 @@ class ObjectListView(ScopedMixin, SingleTableMixin, FilterView):
     # person's approval); "" = the list has no sensitive columns.
     sensitive_permission = ""
 
+    # Columns a person may choose to see (a small menu on the page, kept per person: core.services.preferences).
+    # () = no menu, the table shows its columns. Until he chooses, default_columns() (e.g. his role's) are
+    # shown; fixed_columns() always (e.g. the checkboxes of a bulk action). Exports keep every column.
+    choosable_columns = ()
+
+    def default_columns(self):
+        return list(self.choosable_columns)
+
+    def fixed_columns(self):
+        return ()
+
+    def columns_key(self):
+        """The list whose choice this is: the model and the table (the queues of one table share it)."""
+        return f"{self.model._meta.label_lower}.{self.get_table_class().__name__}"[:100]
+
+    def shown_columns(self):
+        chosen = preferences.chosen_columns(self.request.user, self.columns_key())
+        chosen = [c for c in chosen or () if c in self.choosable_columns]  # columns since removed are dropped
+        return chosen or list(self.default_columns())
+
+    def get_table_kwargs(self):
+        kwargs = super().get_table_kwargs()
+        if self.choosable_columns:
+            shown = {*self.fixed_columns(), *self.shown_columns()}
+            kwargs["exclude"] = tuple(c for c in self.get_table_class().base_columns if c not in shown)
+        return kwargs
+
+    def column_menu(self):
+        """(name, header, shown) of each choosable column, for the page's menu."""
+        table = self.get_table_class()(self.model.objects.none())
+        shown = set(self.shown_columns())
+        return [(name, table.columns[name].header, name in shown) for name in self.choosable_columns
+                if name in table.columns]
+
+    def post(self, request, *args, **kwargs):
+        """The column menu: keep the ticked columns as the person's choice (or forget it: back to the default)."""
+        if not self.choosable_columns:
+            return self.http_method_not_allowed(request, *args, **kwargs)
+        columns = None if "reset" in request.POST else request.POST.getlist("columns")
+        try:
+            preferences.choose_columns(request.user, self.columns_key(), columns, allowed=self.choosable_columns)
+        except ValidationError as exc:
+            messages.error(request, "；".join(exc.messages))
+        return redirect(request.get_full_path())
+
     def get(self, request, *args, **kwargs):
         export = request.GET.get("_export")
         if export in self.export_formats:  # every export goes through the one export path (confirm, approve…)
@@ -159,6 +204,8 @@ class ObjectListView(ScopedMixin, SingleTableMixin, FilterView):
         ctx = super().get_context_data(**kwargs)
         if self.request.user.has_perm("core.export_data") and self.request.resolver_match:
             ctx["export_urls"] = {fmt: self.export_url(fmt) for fmt in self.export_formats}
+        if self.choosable_columns:
+            ctx["column_menu"] = self.column_menu()
         return ctx
 
     # --- the export path (core.services.exports) builds files from these ---------------------------------
