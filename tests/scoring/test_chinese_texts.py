@@ -10,7 +10,7 @@ from model_testkit import load_world, trained_candidate
 from scoring_testkit import ALL_SCORING_PERMS, activate_profile, make_user, people
 
 from foodrisk.core.testing import english_words
-from foodrisk.scoring import handlers
+from foodrisk.scoring import handlers, model_services
 from foodrisk.scoring.model_views import model_kind, training_rows
 from foodrisk.scoring.tasks import STAGES, stage_label
 
@@ -60,6 +60,8 @@ def test_the_model_card_has_no_english(client):
     page = client.get(mv.get_absolute_url()).content.decode()
     assert "基尼系数" in page and "训练 " in page
     assert not english_words(page, allowed={"trainer"}), english_words(page)
+    logistic = model_services.load_artifact(mv).winner == "logistic"
+    assert ("棵树" in page) != logistic  # trees and depth only for the boosted trees
 
 
 def test_the_training_form_asks_for_a_history_the_folds_can_use():

@@ -187,6 +187,7 @@ class ModelVersionDetailView(ObjectDetailView):
             artifact = model_services.load_artifact(mv)
         medians = artifact.feature_medians if artifact else {}
         ctx["model_kind"] = model_kind(artifact) if artifact else "—"
+        ctx["trees"] = artifact is not None and artifact.winner != "logistic"  # a regression has no trees
         ctx["features"] = [{**f, "median": medians.get(f["name"]),
                             "psi": (stab.get("features") or {}).get(f["name"], {}).get("psi")} for f in feats]
         ctx["card"] = card
