@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "foodrisk.scoring",
     "foodrisk.alerts",
     "foodrisk.supervision",
+    "foodrisk.analytics",
     "foodrisk.demo",
     # after foodrisk.core: core's `db_worker` (heartbeat, recovery, reconnection) takes precedence over the stock one
     "django_tasks_db",
