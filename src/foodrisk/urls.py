@@ -22,6 +22,7 @@ urlpatterns = [
     path("api/scoring/", include("foodrisk.scoring.api.urls")),
     path("api/alerts/", include("foodrisk.alerts.api.urls")),
     path("api/supervision/", include("foodrisk.supervision.api.urls")),
+    path("api/analytics/", include("foodrisk.analytics.api.urls")),
     path("enterprises/", include("foodrisk.enterprises.urls")),
     path("records/", include("foodrisk.records.urls")),
     path("ingest/", include("foodrisk.ingest.urls")),
@@ -29,6 +30,7 @@ urlpatterns = [
     path("scoring/", include("foodrisk.scoring.urls")),
     path("alerts/", include("foodrisk.alerts.urls")),
     path("supervision/", include("foodrisk.supervision.urls")),
+    path("analytics/", include("foodrisk.analytics.urls")),
     path("", include("foodrisk.core.urls")),
 ]
 
