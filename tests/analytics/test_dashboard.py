@@ -193,3 +193,19 @@ def test_the_full_dashboard_is_in_chinese(world, client):
     usernames = set(User.objects.values_list("username", flat=True))
     assert not set(WORD.findall(visible_text(html))) - ALLOWED - usernames
     assert "统计分析看板" in html
+
+
+def test_enterprises_on_the_parent_region_itself_are_a_row_without_drill_down(world, client):
+    Enterprise.objects.filter(pk=world[1][0].pk).update(region_id=CITY)
+    services.refresh_month()
+    client.force_login(city_leader())
+    rows = client.get(URL).context["figures"]["matrix"]["rows"]
+    assert [(r["region"].pk, r["exact"]) for r in rows] == [(DISTRICT, True), (NEIGHBOUR, True), (CITY, False)]
+    assert rows[2]["total"] == 1 and not any(url for _g, _n, url in rows[2]["cells"])
+    assert sum(r["total"] for r in rows) == 9
+
+
+def test_a_national_user_sees_provinces(world, client):
+    client.force_login(make_user("national", None, "analytics.view_dashboard", national=True))
+    rows = client.get(URL).context["figures"]["matrix"]["rows"]
+    assert [(r["region"].pk, r["exact"], r["total"]) for r in rows] == [("330000", True, 9)]

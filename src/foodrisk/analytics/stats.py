@@ -102,7 +102,7 @@ def matrix(user, query):
     rows.sort(key=lambda r: (r["region"] is not None and root is not None and r["region"].pk == root.pk,
                              r["region"].pk if r["region"] is not None else ""))
     for row in rows:
-        row["exact"] = len(rows) == 1 or root is None or row["region"] is None or row["region"].pk != root.pk
+        row["exact"] = row["region"] is not None and (len(rows) == 1 or root is None or row["region"].pk != root.pk)
     return {"month": source, "root": root, "rows": rows}
 
 
