@@ -71,6 +71,7 @@ class DashboardView(DashboardPermissionMixin, generic.TemplateView):
         if not form.is_valid():
             return self.render_to_response(self.get_context_data(form=form, errors=form.error_list()), status=400)
         query = form.query()
+        form.data = {**form.data.dict(), "start": f"{query.start:%Y-%m}", "end": f"{query.end:%Y-%m}"}  # shown
         figures = stats.dashboard(request.user, query)
         for row in figures["matrix"]["rows"]:
             region = row["region"]

@@ -21,7 +21,7 @@
         type: "pie", radius: ["40%", "70%"],
         data: data.grades.map((g, i) => ({ name: data.grade_names[i], value: data.now[i],
                                             itemStyle: { color: data.colours[i] } })),
-        label: { formatter: "{b}\n{c}" },
+        label: { formatter: (p) => data.grades[p.dataIndex] + "\n" + p.value },
       }],
     });
     chart("analytics-trend", {
