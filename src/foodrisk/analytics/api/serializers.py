@@ -51,4 +51,4 @@ class AlertFiguresSerializer(FilterEchoSerializer):
 
 
 class ErrorSerializer(serializers.Serializer):
-    detail = serializers.ListField(child=serializers.CharField())
+    detail = serializers.CharField()

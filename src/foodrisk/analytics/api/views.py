@@ -16,6 +16,13 @@ from ..views import PERMISSION, drill_down_url
 from .serializers import AlertFiguresSerializer, ErrorSerializer, GradesSerializer, MatrixSerializer
 
 
+class BadFilter(exceptions.APIException):
+    """400 {"detail": "…"}: the filter messages of the page in one text (the shape of every other 400 detail)."""
+
+    status_code = 400
+    default_code = "invalid"
+
+
 class CanViewDashboard(permissions.BasePermission):
     def has_permission(self, request, view):
         return bool(request.user and request.user.is_authenticated and request.user.has_perm(PERMISSION))
@@ -40,7 +47,7 @@ class FiguresView(APIView):
     def query(self):
         form = DashboardFilterForm(self.request.query_params, user=self.request.user)
         if not form.is_valid():
-            raise exceptions.ValidationError({"detail": form.error_list()})
+            raise BadFilter("；".join(form.error_list()))
         return form.query()
 
     def echo(self, query):
