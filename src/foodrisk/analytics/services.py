@@ -14,7 +14,7 @@ import datetime as dt
 import logging
 from collections import Counter
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Case, Count, DateField, F, When
 from django.db.models.functions import TruncDate
 from django.utils import timezone
@@ -41,9 +41,20 @@ def current_month():
     return month_start(timezone.localdate())
 
 
+SNAPSHOT_LOCK = 14_0001  # PostgreSQL advisory lock: two refreshes of a month (a run, an adjustment) take turns
+
+
+def _lock():
+    """Inside a transaction: wait for any other refresh of the snapshot (PostgreSQL; SQLite has one writer)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [SNAPSHOT_LOCK])
+
+
 def _replace(month, counts, now):
     """The month's rows become `counts` ({(region code, business form, grade): n}, zeros dropped)."""
     with transaction.atomic():
+        _lock()
         GradeSnapshot.objects.filter(month=month).delete()
         GradeSnapshot.objects.bulk_create(
             [GradeSnapshot(month=month, region_id=region, business_form=form, grade=grade, count=n, computed_at=now)
@@ -59,8 +70,11 @@ def live_counts():
 
 
 def refresh_month(month=None):
-    """The current month's snapshot from the published grades; returns the number of rows written."""
-    return _replace(month or current_month(), live_counts(), timezone.now())
+    """The current month's snapshot from the published grades; returns the number of rows written. The grades
+    are counted after the lock, so of two refreshes at once the later one writes the later counts."""
+    with transaction.atomic():
+        _lock()
+        return _replace(month or current_month(), live_counts(), timezone.now())
 
 
 def _history():
