@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "foodrisk.alerts",
     "foodrisk.supervision",
     "foodrisk.sharing",
+    "foodrisk.analytics",
     "foodrisk.demo",
     # after foodrisk.core: core's `db_worker` (heartbeat, recovery, reconnection) takes precedence over the stock one
     "django_tasks_db",

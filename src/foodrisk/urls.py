@@ -23,6 +23,7 @@ urlpatterns = [
     path("api/alerts/", include("foodrisk.alerts.api.urls")),
     path("api/supervision/", include("foodrisk.supervision.api.urls")),
     path("api/sharing/", include("foodrisk.sharing.api.urls")),
+    path("api/analytics/", include("foodrisk.analytics.api.urls")),
     path("enterprises/", include("foodrisk.enterprises.urls")),
     path("records/", include("foodrisk.records.urls")),
     path("ingest/", include("foodrisk.ingest.urls")),
@@ -31,6 +32,7 @@ urlpatterns = [
     path("alerts/", include("foodrisk.alerts.urls")),
     path("supervision/", include("foodrisk.supervision.urls")),
     path("sharing/", include("foodrisk.sharing.urls")),
+    path("analytics/", include("foodrisk.analytics.urls")),
     path("", include("foodrisk.core.urls")),
 ]
 

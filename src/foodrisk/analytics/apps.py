@@ -1,0 +1,21 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class AnalyticsConfig(AppConfig):
+    """Statistics (统计分析). Only reads the other apps; keeps its own precomputed figures current by reacting
+    to their events (core.outbox), so no page scans the record tables."""
+
+    name = "foodrisk.analytics"
+    label = "analytics"
+    verbose_name = _("Statistics and analysis")
+
+    def ready(self):
+        from foodrisk.core import navigation as nav
+        from foodrisk.core import outbox
+        from foodrisk.scoring.events import GRADE_CHANGED
+
+        outbox.react(GRADE_CHANGED, "foodrisk.analytics.handlers.on_grade_changed")
+
+        nav.section("analytics", _("Statistics and analysis"), "bi-bar-chart-line", order=45)
+        nav.add("analytics", _("Statistics dashboard"), "analytics:dashboard", "analytics.view_dashboard")
