@@ -182,16 +182,15 @@ def test_the_api_is_in_the_schema(world, client):
 
 def test_the_full_dashboard_is_in_chinese(world, client):
     """The crawl of tests/loop sees the dashboard before any snapshot exists; here with every part filled."""
-    from test_pages_in_chinese import ALLOWED, WORD, visible_text
-
     from foodrisk.core.models import User
+    from foodrisk.core.testing import english_words
 
     client.force_login(city_leader())
     services.backfill()
     html = client.get(URL, {"business_form": "sales"}).content.decode()
     assert 'id="analytics-trend-table"' in html and 'id="analytics-matrix-table"' in html
     usernames = set(User.objects.values_list("username", flat=True))
-    assert not set(WORD.findall(visible_text(html))) - ALLOWED - usernames
+    assert not english_words(html, usernames), english_words(html, usernames)
     assert "统计分析看板" in html
 
 
