@@ -14,12 +14,16 @@ from .. import services, signing
 from ..errors import CODES, SharingError
 from ..models import SharingCall
 
-ERROR = inline_serializer("SharingError", {"code": serializers.ChoiceField(choices=list(CODES)),
-                                           "message": serializers.CharField()})
+# A refusal of the sharing API ({code, message}); a request refused before it reaches the API (a NUL in the URL:
+# core's middleware) answers {detail} like the rest of /api/.
+ERROR = inline_serializer("SharingError", {"code": serializers.ChoiceField(choices=list(CODES), required=False),
+                                           "message": serializers.CharField(required=False),
+                                           "detail": serializers.CharField(required=False)})
 SIGNED = [OpenApiParameter(h, OpenApiTypes.STR, OpenApiParameter.HEADER, required=True)
           for h in (signing.KEY_HEADER, signing.TIMESTAMP_HEADER, signing.NONCE_HEADER, signing.SIGNATURE_HEADER)]
 FIELDS = OpenApiParameter("fields", OpenApiTypes.STR, description="comma-separated granted fields (default: all)")
-REFUSALS = {status: ERROR for status in sorted({s for s, _m in CODES.values() if s >= 400})}
+# 404 left out: a path the URL patterns do not match (a "/" inside the USCC) is Django's own 404 page
+REFUSALS = {status: ERROR for status in sorted({s for s, _m in CODES.values() if s >= 400} - {404})}
 
 
 class SignedView(APIView):
