@@ -1,6 +1,7 @@
 import logging
 import time
 
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.http import HttpResponseBadRequest, JsonResponse, QueryDict
 from django.http.multipartparser import MultiPartParserError
 from django.utils.translation import gettext_lazy as _
@@ -92,6 +93,7 @@ class DefaultLanguageMiddleware:
 
 
 NUL_MESSAGE = _("The request contains a NUL character (\\0), which no field accepts.")
+TOO_LARGE_MESSAGE = _("The request has more fields, files or data than the server accepts.")
 
 
 def has_nul(value):
@@ -125,6 +127,8 @@ class RejectNulMiddleware:
             refused = has_nul(request.path) or has_nul(request.GET) or (form and has_nul(request.POST))
         except MultiPartParserError as exc:  # a form body that cannot be read (no boundary…) is bad input too
             return self.bad_request(request, str(exc))
+        except (TooManyFieldsSent, TooManyFilesSent, RequestDataTooBig):  # over Django's limits: a 400, not a
+            return self.bad_request(request, str(TOO_LARGE_MESSAGE))   # traceback in the security log
         if refused:
             return self.bad_request(request, str(NUL_MESSAGE))
         return self.get_response(request)
