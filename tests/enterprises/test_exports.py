@@ -133,6 +133,17 @@ class ExportPathTests(ScopedTestCase):
         self.assertEqual(self.client.get(req.get_absolute_url()).status_code, 200)
         self.assertIn(self.client.get(reverse("core:job_download", args=[job.pk])).status_code, (403, 404))
 
+    def test_the_request_page_names_the_list_and_its_filters_in_words(self):
+        self.grant(*EXPORTER, "enterprises.unmask_enterprise")
+        export_list(self.client, self.url() + "?business_form=catering&current_grade=D", include_sensitive="on",
+                    reason="年度报送")
+        req = ExportRequest.objects.get()
+        assert req.filters == {"business_form": "catering", "current_grade": "D"}
+        fields = dict(self.client.get(req.get_absolute_url()).context["fields"])
+        shown = " ".join(str(v) for v in fields.values())
+        assert LIST not in shown and "{" not in shown, shown
+        assert "主体业态：餐饮服务" in shown and "风险等级：D" in shown, shown
+
     def test_sensitive_request_rules(self):
         self.grant(*EXPORTER)  # may export, may not see the field in clear
         page = self.client.get(reverse("core:export_new") + f"?source={LIST}&format=csv")

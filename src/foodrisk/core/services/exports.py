@@ -74,6 +74,34 @@ def list_view(source, user, filters=None):
     return view
 
 
+def describe(req, user):
+    """(the list's title, its filters in words) of an export request, as the list page names them — the
+    request page showed `enterprises:enterprise_list` and `{'region': '330102'}`."""
+    try:
+        view = list_view(req.source, user, req.filters)
+        form = view.get_filterset(view.get_filterset_class()).form
+        title = getattr(view, "heading", None) or view.model._meta.verbose_name_plural
+    except (ValidationError, PermissionDenied):  # a list gone, or no longer the viewer's: the codes as kept
+        return req.source, req.filters or _("none")
+    words = []
+    for name, value in (req.filters or {}).items():
+        field = form.fields.get(name)
+        if field is None:
+            words.append(f"{name}：{value}")
+            continue
+        shown = value
+        try:
+            cleaned = field.clean(value)
+        except ValidationError:
+            cleaned = None
+        if cleaned not in (None, "", []):
+            choices = dict(getattr(field, "choices", None) or ()) if not hasattr(field, "queryset") else {}
+            shown = choices.get(cleaned, cleaned) if not isinstance(cleaned, list) else \
+                "、".join(str(choices.get(v, v)) for v in cleaned)
+        words.append(f"{field.label}：{shown}")
+    return title, "；".join(words) or _("none")
+
+
 def check_may_export(user):
     if user is None or not user.is_authenticated or not user.has_perm(EXPORT_PERMISSION):
         raise PermissionDenied(_("You have no permission to export data."))

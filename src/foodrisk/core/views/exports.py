@@ -115,6 +115,11 @@ class ExportRequestDetailView(_RequesterMixin, ObjectDetailView):
         ctx["can_decide"] = (req.status == exports.E.PENDING and user.has_perm(exports.APPROVE_PERMISSION)
                              and req.requested_by_id != user.pk)
         ctx["decision_form"] = bootstrap(forms.ExportDecisionForm())
+        source, filters = exports.describe(req, user)
+        shown = {"source": source, "filters": filters}
+        opts = ExportRequest._meta
+        ctx["fields"] = [(label, shown.get(name, value)) for (label, value), name in
+                         zip(ctx["fields"], [f.name for f in opts.concrete_fields if not f.primary_key], strict=True)]
         return ctx
 
 
