@@ -5,33 +5,18 @@ the JSON stays the collapsed advanced field; without the permission the page is 
 
 import re
 
-from django.forms import BooleanField
 from django.test import override_settings
 from django.utils import translation
 
 from foodrisk.core.models import AuditEntry, Parameter, Schedule
-from foodrisk.core.rows import JSONTextField
 from foodrisk.core.seeds import PARAMETERS, seed_parameters
-from foodrisk.core.testing import ScopedTestCase, english_words
+from foodrisk.core.testing import ScopedTestCase, english_words, form_as_posted
 from foodrisk.supervision.seeds import PARAMETERS as SUPERVISION_PARAMETERS
 
 
 def form_data(client, url, rows=True):
-    """The form as the browser posts it (rows=False: as a script posts it — no typed field, no rows)."""
-    form = client.get(url).context["form"]
-    data = {}
-    for name, field in form.fields.items():
-        if not rows and (re.match(r"^\w+-(\d+-\w+|rows)$", name) or name in ("typed_value", "shown_type")):
-            continue
-        value = form[name].value()
-        if isinstance(field, JSONTextField):
-            value = field.prepare_value(value)
-        elif isinstance(field, BooleanField):
-            if not value:
-                continue
-            value = "on"
-        data[name] = "" if value is None else value
-    return data
+    """As the browser posts it (rows=False: as a script posts it — no typed field, no rows)."""
+    return form_as_posted(client, url, rows=rows, without=() if rows else ("typed_value", "shown_type"))
 
 
 @override_settings(LANGUAGE_CODE="zh-hans")

@@ -6,15 +6,14 @@ from unittest import mock
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.forms import BooleanField
 from django.urls import reverse
 from django.utils.html import escape
 from django.utils.translation import gettext
 from scoring_testkit import make_user, people
 
 from foodrisk.core.models import AuditEntry
+from foodrisk.core.testing import form_as_posted
 from foodrisk.indicators import services as isvc
-from foodrisk.indicators.forms import JSONTextField
 from foodrisk.indicators.models import IndicatorSet
 from foodrisk.indicators.services import SpecValidationError
 
@@ -39,21 +38,6 @@ def indicator_url(s, code=INDICATOR):
     return reverse("indicators:indicator_edit", args=[s.pk, code])
 
 
-def form_data(client, url):
-    """The editor form's current values as the browser would post them."""
-    form = client.get(url).context["form"]
-    data = {}
-    for name, field in form.fields.items():
-        value = form[name].value()
-        if isinstance(field, JSONTextField):
-            value = field.prepare_value(value)
-        elif isinstance(field, BooleanField):
-            if not value:
-                continue
-            value = "on"
-        data[name] = "" if value is None else value
-    return data
-
 
 def unchanged(s, before):
     """Nothing saved: same spec and timestamp, no update audit entry."""
@@ -69,7 +53,7 @@ def errors(response):
 def test_rule_naming_an_unknown_indicator_is_a_form_error_and_nothing_is_saved(client, draft):
     s, author, _ = draft
     client.force_login(author)
-    data = form_data(client, rule_url(s))
+    data = form_as_posted(client, rule_url(s))
     data["when"] = '[{"indicator": "x_nope", "op": "=", "value": true}]'
     r = client.post(rule_url(s), data)
     assert r.status_code == 200
@@ -87,7 +71,7 @@ def test_rule_naming_an_unknown_indicator_is_a_form_error_and_nothing_is_saved(c
 def test_unknown_rule_codes_are_form_errors(client, draft, field, value, error_on):
     s, author, _ = draft
     client.force_login(author)
-    data = form_data(client, rule_url(s))
+    data = form_as_posted(client, rule_url(s))
     data[field] = value
     r = client.post(rule_url(s), data)
     assert r.status_code == 200 and r.context["form"].errors[error_on]
@@ -105,7 +89,7 @@ def test_unknown_rule_codes_are_form_errors(client, draft, field, value, error_o
 def test_unknown_indicator_codes_are_form_errors(client, draft, field, value):
     s, author, _ = draft
     client.force_login(author)
-    data = form_data(client, indicator_url(s))
+    data = form_as_posted(client, indicator_url(s))
     data[field] = value
     r = client.post(indicator_url(s), data)
     assert r.status_code == 200 and r.context["form"].errors[field]
@@ -116,7 +100,7 @@ def test_renaming_an_indicator_a_rule_uses_is_refused(client, draft):
     s, author, _ = draft
     client.force_login(author)
     url = indicator_url(s, "x_serious_listed")
-    data = form_data(client, url)
+    data = form_as_posted(client, url)
     data["code"] = "x_renamed"
     r = client.post(url, data)
     assert r.status_code == 200
@@ -130,7 +114,7 @@ def test_unknown_code_in_the_url(client, draft):
     assert client.get(rule_url(s, "no_such_rule")).status_code == 404
     assert client.get(indicator_url(s, "no_such_indicator")).status_code == 404
     # a post (e.g. the rule was removed meanwhile) was silently dropped with "Saved": now an error
-    data = form_data(client, rule_url(s))
+    data = form_as_posted(client, rule_url(s))
     data["code"] = "brand_new"
     r = client.post(rule_url(s, "no_such_rule"), data)
     assert r.status_code == 200
@@ -146,7 +130,7 @@ def test_unknown_code_in_the_url(client, draft):
 def test_valid_edit_goes_through_the_service(client, draft):
     s, author, _ = draft
     client.force_login(author)
-    data = form_data(client, rule_url(s))
+    data = form_as_posted(client, rule_url(s))
     data["grade"] = "C"
     with mock.patch.object(isvc, "replace_rule", wraps=isvc.replace_rule) as spy:
         r = client.post(rule_url(s), data)
@@ -173,7 +157,7 @@ def test_valid_edit_goes_through_the_service(client, draft):
 def test_a_submitted_set_is_not_edited(client, draft):
     s, author, _ = draft
     client.force_login(author)
-    data = form_data(client, rule_url(s))
+    data = form_as_posted(client, rule_url(s))
     data["grade"] = "C"
     isvc.submit(s, user=author)
     s.refresh_from_db()
@@ -198,7 +182,7 @@ def test_a_submitted_set_is_not_edited(client, draft):
 def test_editing_needs_the_change_permission(client, draft):
     s, author, _ = draft
     client.force_login(author)
-    data = form_data(client, rule_url(s))
+    data = form_as_posted(client, rule_url(s))
     viewer = make_user("viewer", None, "indicators.view_indicatorset", national=True)
     client.force_login(viewer)
     assert client.get(s.get_absolute_url()).status_code == 200
@@ -289,7 +273,7 @@ def test_settings_editor_keeps_an_indicator_saved_meanwhile(client, draft):
     s, author, _ = draft
     client.force_login(author)
     url = reverse("indicators:indicatorset_settings", args=[s.pk])
-    data = dict(form_data(client, url), name="renamed")
+    data = dict(form_as_posted(client, url), name="renamed")
     ind = next(x for x in s.indicators if x["code"] == INDICATOR)
     real, done = isvc.change_spec, []
 

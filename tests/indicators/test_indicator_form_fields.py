@@ -5,15 +5,14 @@ JSON stays as the collapsed advanced fields."""
 import re
 
 import pytest
-from django.forms import BooleanField
 from django.urls import reverse
 from django.utils import translation
 from scoring_testkit import people
 
 from foodrisk.core.models import AuditEntry
-from foodrisk.core.testing import english_words
+from foodrisk.core.testing import english_words, form_as_posted
 from foodrisk.indicators import services as isvc
-from foodrisk.indicators.forms import ROW_LISTS, JSONTextField
+from foodrisk.indicators.forms import ROW_LISTS
 from foodrisk.indicators.models import IndicatorSet
 
 pytestmark = pytest.mark.django_db
@@ -40,21 +39,6 @@ def is_row_field(name):
     return any(name.startswith(f"{lst}-") for lst in ROW_LISTS)
 
 
-def form_data(client, url):
-    """The form as the browser posts it: the rows with what they show, the JSON boxes untouched."""
-    form = client.get(url).context["form"]
-    data = {}
-    for name, field in form.fields.items():
-        value = form[name].value()
-        if isinstance(field, JSONTextField):
-            value = field.prepare_value(value)
-        elif isinstance(field, BooleanField):
-            if not value:
-                continue
-            value = "on"
-        data[name] = "" if value is None else value
-    return data
-
 
 def item(s, code):
     return next(i for i in IndicatorSet.objects.get(pk=s.pk).spec["indicators"] if i["code"] == code)
@@ -74,7 +58,7 @@ def test_posting_the_rows_saves_what_the_json_saved(client, profile):
     client.force_login(author)
     codes = [i["code"] for i in s.spec["indicators"]]
     for code in codes:
-        data = form_data(client, url(s, code))
+        data = form_as_posted(client, url(s, code))
         as_json = {k: v for k, v in data.items() if not is_row_field(k)}  # a post with the JSON alone
         assert client.post(url(s, code), as_json).status_code == 302, code
         from_json = item(s, code)
@@ -88,7 +72,7 @@ def test_posting_the_rows_saves_what_the_json_saved(client, profile):
 def test_rows_edit_the_filter_and_the_bands(client, draft):
     s, author = draft
     client.force_login(author)
-    data = form_data(client, url(s, "d_pen_heavy_36m"))
+    data = form_as_posted(client, url(s, "d_pen_heavy_36m"))
     assert data["filter-0-field"] == "severity" and data["filter-0-value"] == "较重、严重"
     data.update({"filter-0-op": "=", "filter-0-value": "严重",
                  "filter-1-field": "fine", "filter-1-op": ">=", "filter-1-value": "10000",
@@ -114,7 +98,7 @@ def test_rows_edit_the_filter_and_the_bands(client, draft):
 def test_bad_values_are_chinese_errors_next_to_the_cell(client, draft, changes, cell, message):
     s, author = draft
     client.force_login(author)
-    data = {**form_data(client, url(s, "d_pen_heavy_36m")), **changes}
+    data = {**form_as_posted(client, url(s, "d_pen_heavy_36m")), **changes}
     r = client.post(url(s, "d_pen_heavy_36m"), data)
     assert r.status_code == 200
     assert message in str(r.context["form"].errors[cell])
@@ -124,7 +108,7 @@ def test_bad_values_are_chinese_errors_next_to_the_cell(client, draft, changes, 
 def test_engine_issues_about_a_row_are_shown_and_nothing_is_saved(client, draft):
     s, author = draft
     client.force_login(author)
-    data = {**form_data(client, url(s, "d_pen_heavy_36m")), "filter-0-op": "=", "filter-0-value": "极重"}
+    data = {**form_as_posted(client, url(s, "d_pen_heavy_36m")), "filter-0-op": "=", "filter-0-value": "极重"}
     r = client.post(url(s, "d_pen_heavy_36m"), data)
     assert r.status_code == 200 and r.context["form"].errors["filter"]
     assert unchanged(s)
@@ -153,7 +137,7 @@ def test_the_form_shows_rows_not_json_and_no_english(client, draft):
 def test_add_rows_shows_more_empty_rows_and_saves_nothing(client, draft):
     s, author = draft
     client.force_login(author)
-    data = form_data(client, url(s, "d_pen_heavy_36m"))
+    data = form_as_posted(client, url(s, "d_pen_heavy_36m"))
     shown = int(data["bands-rows"])
     r = client.post(url(s, "d_pen_heavy_36m"), {**data, "_more": "bands"}, headers={"HX-Request": "true"})
     assert r.status_code == 200

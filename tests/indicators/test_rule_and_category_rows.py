@@ -5,14 +5,12 @@ again), the JSON stays the collapsed advanced field, and only a person who may c
 import re
 
 import pytest
-from django.forms import BooleanField, MultipleChoiceField
 from django.urls import reverse
 from django.utils import translation
 from scoring_testkit import people
 
 from foodrisk.core.models import AuditEntry, User
-from foodrisk.core.rows import JSONTextField
-from foodrisk.core.testing import english_words
+from foodrisk.core.testing import english_words, form_as_posted
 from foodrisk.indicators import services as isvc
 from foodrisk.indicators.models import IndicatorSet
 
@@ -40,25 +38,6 @@ def settings_url(s):
     return reverse("indicators:indicatorset_settings", args=[s.pk])
 
 
-def form_data(client, url, rows=True):
-    """The form as the browser posts it (rows=False: as a script posts it, the JSON alone)."""
-    form = client.get(url).context["form"]
-    data = {}
-    for name, field in form.fields.items():
-        if not rows and re.match(r"^\w+-(\d+-\w+|rows)$", name):
-            continue
-        value = form[name].value()
-        if isinstance(field, JSONTextField):
-            value = field.prepare_value(value)
-        elif isinstance(field, BooleanField):
-            if not value:
-                continue
-            value = "on"
-        elif isinstance(field, MultipleChoiceField) and not value:
-            continue  # no box ticked: nothing posted
-        data[name] = "" if value is None else value
-    return data
-
 
 def fresh(s):
     return IndicatorSet.objects.get(pk=s.pk).spec
@@ -77,10 +56,10 @@ def test_posting_the_condition_rows_saves_what_the_json_saved(client, draft):
     client.force_login(author)
     for original in s.spec["rules"]:
         code = original["code"]
-        r = client.post(rule_url(s, code), form_data(client, rule_url(s, code), rows=False))
+        r = client.post(rule_url(s, code), form_as_posted(client, rule_url(s, code), rows=False))
         assert r.status_code == 302, (code, r.context and r.context["form"].errors)
         from_json = rule(s, code)
-        assert client.post(rule_url(s, code), form_data(client, rule_url(s, code))).status_code == 302, code
+        assert client.post(rule_url(s, code), form_as_posted(client, rule_url(s, code))).status_code == 302, code
         assert rule(s, code) == from_json, code
         assert from_json.get("when") == original.get("when"), code
 
@@ -89,7 +68,7 @@ def test_condition_rows_show_indicators_by_name_and_edit_the_rule(client, draft)
     s, author = draft
     client.force_login(author)
     url = rule_url(s, "lower_clean_3y")
-    data = form_data(client, url)
+    data = form_as_posted(client, url)
     assert data["when-0-field"] == "x_age_months" and data["when-0-op"] == ">=" and data["when-0-value"] == "36"
     assert data["when-4-value"] == "否"  # x_serious_listed = false
     page = client.get(url).content.decode()
@@ -112,7 +91,7 @@ def test_a_new_rule_from_rows(client, draft):
     s, author = draft
     client.force_login(author)
     url = reverse("indicators:rule_add", args=[s.pk])
-    data = {**form_data(client, url), "code": "raise_listed", "name": "列入经营异常名录上调", "type": "raise",
+    data = {**form_as_posted(client, url), "code": "raise_listed", "name": "列入经营异常名录上调", "type": "raise",
             "match": "all", "steps": "1", "when-0-field": "x_serious_listed", "when-0-op": "=", "when-0-value": "是"}
     r = client.post(url, data)
     assert r.status_code == 302, r.context and r.context["form"].errors
@@ -125,7 +104,7 @@ def test_a_value_without_an_indicator_is_not_dropped_silently(client, draft):
     s, author = draft
     client.force_login(author)
     url = rule_url(s, "raise_sampling_np")
-    data = {**form_data(client, url), "when-0-value": "[1, 2", "name": "已改名称"}
+    data = {**form_as_posted(client, url), "when-0-value": "[1, 2", "name": "已改名称"}
     r = client.post(url, data)
     assert r.status_code == 200
     assert "JSON" in str(r.context["form"].errors["when-0-value"])
@@ -138,7 +117,7 @@ def test_engine_issue_about_a_condition_is_shown_and_nothing_saved(client, draft
     s, author = draft
     client.force_login(author)
     url = rule_url(s, "raise_sampling_np")
-    r = client.post(url, {**form_data(client, url), "when-0-value": "很多"})  # a count compared with a text
+    r = client.post(url, {**form_as_posted(client, url), "when-0-value": "很多"})  # a count compared with a text
     assert r.status_code == 200 and r.context["form"].errors
     assert unchanged(s)
 
@@ -152,7 +131,7 @@ def test_the_conditions_json_stays_for_experts_and_wins_when_edited(client, draf
     before, advanced = form.split("<details", 1)
     assert not re.search(r'<textarea[^>]*name="when"', before)
     assert re.search(r'<textarea[^>]*name="when"', advanced)
-    data = {**form_data(client, url),
+    data = {**form_as_posted(client, url),
             "when": '[{"indicator": "d_sampling_fail_np_12m", "op": ">=", "value": 2}]'}
     assert client.post(url, data).status_code == 302
     assert rule(s, "raise_sampling_np")["when"] == [{"indicator": "d_sampling_fail_np_12m", "op": ">=", "value": 2}]
@@ -162,11 +141,11 @@ def test_category_rows_save_what_the_json_saved_and_edit(client, draft):
     s, author = draft
     client.force_login(author)
     url = settings_url(s)
-    assert client.post(url, form_data(client, url, rows=False)).status_code == 302
+    assert client.post(url, form_as_posted(client, url, rows=False)).status_code == 302
     from_json = fresh(s)["categories"]
-    assert client.post(url, form_data(client, url)).status_code == 302
+    assert client.post(url, form_as_posted(client, url)).status_code == 302
     assert fresh(s)["categories"] == from_json == s.spec["categories"]
-    data = form_data(client, url)
+    data = form_as_posted(client, url)
     assert (data["categories-0-code"], data["categories-0-name"], data["categories-0-cap"]) == ("static",
                                                                                              "静态风险因素", 40)
     data.update({"categories-0-cap": "45", "categories-1-cap": "55"})
@@ -185,7 +164,7 @@ def test_bad_category_rows_are_chinese_errors(client, draft, changes, cell, mess
     s, author = draft
     client.force_login(author)
     url = settings_url(s)
-    r = client.post(url, {**form_data(client, url), **changes})
+    r = client.post(url, {**form_as_posted(client, url), **changes})
     assert r.status_code == 200
     assert message in str(r.context["form"].errors[cell])
     assert unchanged(s)
@@ -195,7 +174,7 @@ def test_a_category_code_twice_is_refused(client, draft):
     s, author = draft
     client.force_login(author)
     url = settings_url(s)
-    r = client.post(url, {**form_data(client, url), "categories-1-code": "static"})
+    r = client.post(url, {**form_as_posted(client, url), "categories-1-code": "static"})
     assert r.status_code == 200 and "static" in str(r.context["form"].non_field_errors())
     assert unchanged(s)
 
@@ -204,7 +183,7 @@ def test_add_rows_on_the_rule_page_saves_nothing(client, draft):
     s, author = draft
     client.force_login(author)
     url = rule_url(s, "lower_clean_3y")
-    data = form_data(client, url)
+    data = form_as_posted(client, url)
     r = client.post(url, {**data, "_more": "when"}, headers={"HX-Request": "true"})
     assert r.status_code == 200 and len(r.context["form"].rows("when")) == int(data["when-rows"]) + 2
     assert unchanged(s)
@@ -229,7 +208,7 @@ def test_new_enterprise_categories_are_checkboxes_by_name(client, draft):
     html = client.get(url).content.decode()
     assert re.search(r'type="checkbox" name="categories" value="static"[^>]*checked', html)
     assert "静态风险因素" in html
-    data = form_data(client, url)
+    data = form_as_posted(client, url)
     data["categories"] = ["static", "dynamic"]
     assert client.post(url, data).status_code == 302
     assert rule(s, "new_enterprise")["categories"] == ["static", "dynamic"]

@@ -316,3 +316,32 @@ def run_worker():
     from .worker import run_ready
 
     return run_ready()
+
+
+ROW_CELL = re.compile(r"^\w+-(\d+-\w+|rows)$")  # a row editor's cell or row count (core.rows)
+
+
+def form_as_posted(client, url, *, rows=True, without=()):
+    """The form of the page at `url` with its current values, as the browser posts it: JSON boxes as their text,
+    ticked boxes as "on", unticked and empty multiple choices left out. rows=False: as a script posts it — no
+    row cells (the JSON alone); `without`: further fields a script does not send."""
+    from django.forms import BooleanField, MultipleChoiceField
+
+    from .rows import JSONTextField
+
+    form = client.get(url).context["form"]
+    data = {}
+    for name, field in form.fields.items():
+        if name in without or (not rows and ROW_CELL.match(name)):
+            continue
+        value = form[name].value()
+        if isinstance(field, JSONTextField):
+            value = field.prepare_value(value)
+        elif isinstance(field, BooleanField):
+            if not value:
+                continue
+            value = "on"
+        elif isinstance(field, MultipleChoiceField) and not value:
+            continue  # no box ticked: nothing posted
+        data[name] = "" if value is None else value
+    return data
