@@ -27,13 +27,14 @@ from django.utils.translation import gettext_lazy
 
 from foodrisk.core import params
 from foodrisk.core.crypto import mask
+from foodrisk.core.querysets import region_prefix
 from foodrisk.core.services import audit, notifications
 from foodrisk.core.workflow import Transition, Workflow
 
 from . import signing
 from .catalogue import DATASETS, SENSITIVE
 from .errors import SharingError
-from .models import ClientStatus, ClientSystem, Nonce
+from .models import ClientStatus, ClientSystem, Nonce, SharingCall
 
 S = ClientStatus
 CLOCK_TOLERANCE_S = 300
@@ -124,14 +125,8 @@ def widens(client, grants, unmasked, region):
     before = {(c, f) for c, fs in client.grants.items() for f in fs}
     after = {(c, f) for c, fs in grants.items() for f in fs}
     wider_region = client.region_id is not None and (region is None or not region.code.startswith(
-        _prefix(client.region_id)))
+        region_prefix(client.region_id)))
     return bool(after - before or set(unmasked) - set(client.unmasked) or wider_region)
-
-
-def _prefix(code):
-    from foodrisk.core.querysets import region_prefix
-
-    return region_prefix(code)
 
 
 def change(client, *, user, grants, unmasked=(), region=None, rate_per_minute=None, ip_allow=(), valid_from=None,
@@ -213,8 +208,16 @@ def rotate_secret(client, *, user):
 
 
 # ------------------------------------------------------------------------------------------------- calls
-def _client_ip(request):
+def client_ip(request):
     return request.META.get("REMOTE_ADDR") or None
+
+
+def log_call(request, client, *, status, code, rows, latency_ms):
+    """The call log (调用审计): one row per call, answered or refused; the secret and the signature never."""
+    return SharingCall.objects.create(
+        client=client, app_key=request.headers.get(signing.KEY_HEADER, "")[:40], method=request.method[:8],
+        path=request.path[:300], query=request.META.get("QUERY_STRING", "")[:500], status=status, code=code[:32],
+        rows=rows, latency_ms=latency_ms, ip=client_ip(request))
 
 
 def authenticate(request, body):
@@ -236,7 +239,7 @@ def authenticate(request, body):
         raise SharingError("CLIENT_INACTIVE")
     if client.ip_allow:
         try:
-            address = ipaddress.ip_address(_client_ip(request) or "")
+            address = ipaddress.ip_address(client_ip(request) or "")
         except ValueError:
             address = None
         if address is None or not any(address in ipaddress.ip_network(n) for n in client.ip_allow):
@@ -291,7 +294,7 @@ def fields_for(client, dataset_code, requested):
 def _in_client_scope(client, qs, field="region__code"):
     if client.region_id is None:
         return qs
-    return qs.filter(**{f"{field}__startswith": _prefix(client.region_id)})
+    return qs.filter(**{f"{field}__startswith": region_prefix(client.region_id)})
 
 
 def enterprise_row(client, enterprise, fields):
@@ -319,7 +322,7 @@ def lookup(client, uscc, requested_fields=""):
     enterprise = Enterprise.objects.filter(uscc=uscc.upper()).select_related("region").first()
     if enterprise is None:
         raise SharingError("NOT_FOUND")
-    if client.region_id and not enterprise.region_id.startswith(_prefix(client.region_id)):
+    if client.region_id and not enterprise.region_id.startswith(region_prefix(client.region_id)):
         raise SharingError("OUT_OF_SCOPE")
     return enterprise_row(client, enterprise, fields)
 

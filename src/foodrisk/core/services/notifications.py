@@ -130,7 +130,7 @@ def ask_approval(obj, permission, *, requester, region_code=None, subject=None):
     nationwide people only) that it waits for them; never the requester (the second-person rule)."""
     from .accounts import users_with_perm
 
-    approvers = users_with_perm(permission, include_superusers=False)
+    approvers = users_with_perm(permission, include_superusers=False).select_related("organisation")  # scope
     if requester is not None:
         approvers = approvers.exclude(pk=requester.pk)
     people = [u for u in approvers[:50]

@@ -12,7 +12,6 @@ from rest_framework.views import APIView
 
 from .. import services, signing
 from ..errors import CODES, SharingError
-from ..models import SharingCall
 
 # A refusal of the sharing API ({code, message}); a request refused before it reaches the API (a NUL in the URL:
 # core's middleware) answers {detail} like the rest of /api/.
@@ -57,12 +56,8 @@ class SignedView(APIView):
             response[signing.TIMESTAMP_HEADER] = stamp
             response[signing.SIGNATURE_HEADER] = signing.sign(
                 client.algorithm, secret, signing.response_message(response.status_code, stamp, response.content))
-        SharingCall.objects.create(
-            client=client, app_key=raw.headers.get(signing.KEY_HEADER, "")[:40], method=raw.method[:8],
-            path=raw.path[:300], query=raw.META.get("QUERY_STRING", "")[:500], status=response.status_code,
-            code=code[:32], rows=getattr(self, "rows", 0),
-            latency_ms=int((time.perf_counter() - getattr(self, "started", time.perf_counter())) * 1000),
-            ip=services._client_ip(raw))
+        services.log_call(raw, client, status=response.status_code, code=code, rows=getattr(self, "rows", 0),
+                          latency_ms=int((time.perf_counter() - getattr(self, "started", time.perf_counter())) * 1000))
         return response
 
 
