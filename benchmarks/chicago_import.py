@@ -21,8 +21,11 @@ HERE = Path(__file__).resolve().parent
 DATA = Path(os.environ.get("CHICAGO_DIR") or next(
     (p for p in (HERE.parent.parent / "shared/data/chicago", HERE.parent.parent.parent / "shared/data/chicago")
      if p.exists()), HERE.parent.parent / "shared/data/chicago"))
+# the inspection file twice: its records, then what it says of each premises (facility type → business form,
+# Chicago's risk class → static tier) onto the enterprises its licence numbers name
 FILES = (("business_licenses.csv", "enterprises", "chicago_licenses"),
-         ("food_inspections.csv", "inspections", "chicago_inspections"))
+         ("food_inspections.csv", "inspections", "chicago_inspections"),
+         ("food_inspections.csv", "enterprises", "chicago_inspection_premises"))
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "foodrisk.settings")
 if "FOODRISK_DATABASE_URL" not in os.environ:
@@ -53,6 +56,13 @@ def main(out=HERE / "results" / "chicago-import.json"):
     if not Region.objects.exists():
         seeds.load_regions()
     seeds.seed_all()
+    from foodrisk.ingest import mapping
+    from foodrisk.ingest.models import MappingProfile
+    from foodrisk.ingest.services.profiles import ensure_builtin_profiles
+
+    ensure_builtin_profiles()  # the profiles as shipped, also in a database an earlier version of them was used in
+    for _name, _kind, code in FILES:
+        MappingProfile.objects.filter(code=code, builtin=True).update(config=mapping.BUILTIN_PROFILES[code])
     reset_archive(connection)
     CrosswalkEntry.objects.all().delete()
     org, _ = Organisation.objects.get_or_create(code="CHI", defaults={"name": "芝加哥公共卫生局",

@@ -2,9 +2,12 @@
 with the designer's service: the licences file creates the enterprises and ties each licence number to its
 enterprise in the crosswalk; inspections link by that licence number, or by name + address, or wait for review."""
 
+import csv
+import io
 from pathlib import Path
 
 import pytest
+from django.db.models import Count
 
 from foodrisk.core.models import Region
 from foodrisk.core.testing import ScopedTestCase
@@ -61,6 +64,7 @@ def chicago_profiles(user=None):
     cfg["derive"]["region_code"] = {"from_uscc": "uscc"}  # when the ZIP code is blank
     # the ZIP code is the region: each Chicago ZIP area is a station; a ZIP outside the city is the county
     cfg["columns"]["ZIP_CODE"] = ["region_code"]
+    cfg["columns"]["BUSINESS_ACTIVITY"] = ["food_categories"]  # "A | B": a list cell split on the bar
     cfg["values"]["region_code"] = {**{r.code[6:]: r.code for r in Region.objects.filter(
         code__startswith="110105", level="station")}, "*": "110105"}
     licences = designer.save_profile(config=cfg, user=user, code="chicago-licenses", name="芝加哥营业执照")
@@ -113,6 +117,41 @@ def test_chicago_files_import_unedited_through_designer_profiles(chicago):
                        profile=inspections.code, kind="inspections")
     assert (again.unchanged, again.accepted_new) == (426, 0)
     assert again.report["links"] == {"crosswalk": 426, "queued": 2}
+
+
+def test_the_inspection_file_tells_each_premises_type_and_risk_class(chicago, monkeypatch):
+    """The inspection file imported a second time with the built-in premises profile: the enterprise its licence
+    number names (crosswalk → USCC) takes the facility type (主体业态) and Chicago's risk class (静态风险等级) of
+    its latest inspection; what the file does not carry (established, status, food categories, licences' name
+    history) stays as the licence file delivered it; a licence number no enterprise holds is quarantined."""
+    from foodrisk.ingest.services import batches
+
+    licences, _inspections = chicago
+    run_import((FIXTURES / "business_licenses.csv").read_bytes(), "business_licenses.csv", source="芝加哥",
+               profile=licences.code, kind="enterprises")
+    school = Enterprise.objects.get(crosswalk__scheme="chicago_license", crosswalk__local_id="23441")
+    before = {f: getattr(school, f) for f in ("established_on", "status", "food_categories", "uscc")}
+    assert school.static_tier is None
+    categories = dict(Enterprise.objects.values_list("id", "food_categories"))
+    assert sum(1 for c in categories.values() if c) > 100
+    assert all("|" not in c for e in Enterprise.objects.all() for c in e.food_categories)
+    monkeypatch.setattr(batches, "CHUNK", 50)  # the same premises in several chunks of one batch
+    batch = run_import((FIXTURES / "food_inspections.csv").read_bytes(), "food_inspections-premises.csv",
+                       source="芝加哥", profile="chicago_inspection_premises", kind="enterprises")
+    assert_counts(batch)
+    assert batch.accepted_new == 0 and batch.accepted_updated > 100 and batch.merged_duplicates > 100
+    held = set(CrosswalkEntry.objects.values_list("local_id", flat=True))
+    rows = list(csv.DictReader(io.StringIO((FIXTURES / "food_inspections.csv").read_text(encoding="utf-8"))))
+    # a licence number no enterprise holds (no licence row, or one of another trade) finds no USCC
+    assert batch.report["reasons"]["required_missing:uscc"] == sum(r["License"] not in held for r in rows) > 0
+    school.refresh_from_db()
+    assert (school.business_form, school.static_tier) == ("canteen", 3)  # School, Risk 1 (High)
+    grocer = Enterprise.objects.get(crosswalk__scheme="chicago_license", crosswalk__local_id="32284")
+    assert (grocer.business_form, grocer.static_tier) == ("sales", 1)  # Grocery Store, Risk 3 (Low)
+    assert {f: getattr(school, f) for f in before} == before
+    assert dict(Enterprise.objects.values_list("id", "food_categories")) == categories
+    tiers = dict(Enterprise.objects.values_list("static_tier").annotate(n=Count("id")).values_list("static_tier", "n"))
+    assert set(tiers) <= {1, 2, 3, None} and sum(n for t, n in tiers.items() if t) > 100
 
 
 def test_the_enterprise_profile_shows_its_identifiers_in_other_systems(chicago, admin_client):

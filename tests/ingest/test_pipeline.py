@@ -41,6 +41,20 @@ def test_enterprises_import_and_reimport_is_idempotent(enterprises):
     assert e1.name == "杭州老王面馆(上城)有限公司" and "杭州老王面馆有限责任公司" in e1.former_names
 
 
+def test_a_file_without_a_column_never_erases_what_another_delivered(enterprises):
+    """A second system's enterprise file lacks 静态风险等级, 重点监管, 食品类别 and 成立日期: the update takes its name
+    and form and keeps the rest as the first system delivered it (a file's missing column is not a blank)."""
+    e = Enterprise.objects.get(uscc=make_uscc(3))
+    kept = {f: getattr(e, f) for f in ("static_tier", "key_supervision", "food_categories", "established_on",
+                                       "scale", "legal_representative")}
+    assert kept["static_tier"] == 2 and kept["food_categories"]
+    headers = ["统一社会信用代码", "企业名称", "行政区划代码", "主体业态"]
+    batch = run_import(csv_bytes(headers, [[make_uscc(3), "德正便利店有限公司", "330102", "食品销售"]]), "other.csv")
+    assert batch.accepted_updated == 1, batch.report
+    e.refresh_from_db()
+    assert e.name == "德正便利店有限公司" and {f: getattr(e, f) for f in kept} == kept
+
+
 @pytest.mark.django_db
 def test_records_counts_duplicates_and_reimport(enterprises):
     rows = [insp("JC1", 1), insp("JC2", 2, result="不符合"), insp("JC1", 1),  # duplicate of row 1

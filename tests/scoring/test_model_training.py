@@ -8,7 +8,7 @@ from model_testkit import TRAIN_MONTHS, WORLD_AS_OF, load_world, trained_candida
 from scoring_testkit import activate_profile, make_enterprise, penalty, people
 
 from foodrisk.core.models import AuditEntry
-from foodrisk.enterprises.models import Licence
+from foodrisk.enterprises.models import Enterprise, Licence
 from foodrisk.records.services import save_record
 from foodrisk.scoring import model_services
 from foodrisk.scoring.handlers import no_auto_rescore
@@ -91,3 +91,24 @@ def test_snapshot_at_is_point_in_time():
     assert sorted(later["licences"]["status"].to_pylist()) == ["expired", "revoked"]
     # the scoring snapshot keeps the stored (current) licence status, as before
     assert sorted(build_snapshot(as_of)["licences"]["status"].to_pylist()) == ["expired", "revoked"]
+
+
+def test_an_enterprise_closed_since_was_operating_when_it_had_records_after():
+    """A stored "cancelled" has no date: at a past as-of it counts only if nothing the enterprise did is dated
+    after as-of (an inspection, a penalty… after it proves it was operating then); today it counts as stored."""
+    people()
+    as_of = date(2025, 6, 30)
+    inspected_later, closed_long_ago, open_now = make_enterprise(1), make_enterprise(2), make_enterprise(3)
+    with no_auto_rescore():
+        save_record(penalty(inspected_later, "P-1", on=as_of + timedelta(days=30)))
+        save_record(penalty(closed_long_ago, "P-2", on=as_of - timedelta(days=30)))
+    Enterprise.objects.filter(pk__in=[inspected_later.pk, closed_long_ago.pk]).update(status="cancelled")
+
+    def status(snap):
+        return dict(zip(snap["enterprises"]["enterprise_id"].to_pylist(), snap["enterprises"]["status"].to_pylist(),
+                        strict=True))
+
+    assert status(snapshot_at(as_of)) == {inspected_later.pk: "active", closed_long_ago.pk: "cancelled",
+                                          open_now.pk: "active"}
+    assert status(snapshot_at(date(2026, 12, 31)))[inspected_later.pk] == "cancelled"
+    assert status(build_snapshot(as_of))[inspected_later.pk] == "cancelled"  # scoring: the stored status

@@ -205,12 +205,19 @@ def parse_count(value):
 _CENTS = Decimal("0.01")
 
 
-def split_list(value):
-    """`a；b;c` → ["a", "b", "c"] (the template separator is the full-width semicolon)."""
+_LIST_SEPARATORS = re.compile(r"[;；]")
+_LIST_CELL_SEPARATORS = re.compile(r"[;；|｜]")
+
+
+def split_list(value, *, pipes=False):
+    """`a；b;c` → ["a", "b", "c"] (the template separator is the full-width semicolon). pipes: a list cell
+    (food categories, former names) also splits on `|` (`Retail Sales | Tavern`, as other systems write it);
+    failed items keep `|` for their own inner separator."""
     raw = text(value)
     if not raw:
         return []
-    return [part.strip() for part in re.split(r"[;；]", raw) if part.strip()]
+    sep = _LIST_CELL_SEPARATORS if pipes else _LIST_SEPARATORS
+    return [part.strip() for part in sep.split(raw) if part.strip()]
 
 
 def failed_items(value):

@@ -220,7 +220,7 @@ def validate(config, *, kind=None, regions=None):
     errors.extend(_read_errors(cfg["read"]))
     for field, rule in cfg["derive"].items():
         known(field, _("Derived field “%(field)s”") % {"field": field})
-        errors.extend(_derive_errors(field, rule, types, labels))
+        errors.extend(_derive_errors(field, rule, types, labels, mapped))
         mapped.add(field)
     if not errors:
         missing = [f for f in required_fields(kind) if f not in mapped]
@@ -260,7 +260,7 @@ def read_options(config):
     return {"sheet": read.get("sheet"), "header_row": read.get("header_row") or 1}
 
 
-def _derive_errors(field, rule, types, labels):
+def _derive_errors(field, rule, types, labels, mapped=frozenset()):
     if not isinstance(rule, dict):
         return [_("The rule of the derived field “%(field)s” must be an object.") % {"field": field}]
     if "hash" in rule:
@@ -276,11 +276,15 @@ def _derive_errors(field, rule, types, labels):
         if types.get(field) != "region" or rule["from_uscc"] not in types or types[rule["from_uscc"]] != "uscc":
             return [_("“Region from the USCC” applies to the region field only and must name the USCC field.")]
         return []
+    if "from_crosswalk" in rule:
+        if types.get(field) != "uscc" or CROSSWALK + str(rule["from_crosswalk"]) not in mapped:
+            return [_("“USCC from a source system identifier” applies to the USCC field only and must name an identifier scheme a column maps to.")]
+        return []
     if "from" in rule:
         return [] if rule["from"] in types else [_("The derived field “%(field)s” names an unknown source field.") % {"field": field}]
     if "failed_if_present" in rule:
         return [] if rule["failed_if_present"] in types else [_("The derived field “%(field)s” names an unknown source field.") % {"field": field}]
-    return [_("The rule of the derived field “%(field)s” is unknown (use hash, from_uscc, from or failed_if_present).") % {"field": field}]
+    return [_("The rule of the derived field “%(field)s” is unknown (use hash, from_uscc, from_crosswalk, from or failed_if_present).") % {"field": field}]
 
 
 def required_fields(kind):

@@ -24,7 +24,11 @@ as-of date, for model training and monitoring:
 * penalties.repaired: as above (repaired_on ≤ as-of, or an approved credit repair decided by then);
 * list_entries.repaired: an approved credit repair decided by as-of counts; the stored ``repaired`` flag
   has no date (ListEntry has no repair date) and is **current state** — a known, documented leak;
-* enterprises.status: current state (the archive keeps no status history).
+* enterprises.status: the archive keeps no status history, so a stored ``cancelled`` / ``revoked`` /
+  ``suspended`` has no date. At a past as-of it counts only if the enterprise has no record dated after as-of:
+  an inspection, a sampling test, a penalty or a complaint after as-of proves that it was still operating then
+  (without this, every enterprise closed since would vanish from the training history and from a past
+  window's ranking — a survivorship leak).
 """
 
 from __future__ import annotations
@@ -37,7 +41,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
-from django.db.models import BooleanField, ExpressionWrapper, F, FloatField, Q
+from django.db.models import BooleanField, Exists, ExpressionWrapper, F, FloatField, OuterRef, Q
 from django.db.models.functions import Cast
 
 from foodrisk.engine.schema import SCHEMAS
@@ -193,6 +197,8 @@ def build_snapshot(as_of: date, enterprise_ids=None, *, point_in_time=False) -> 
     else:
         tables = _build_rows(as_of, ids, point_in_time)
     tables["enterprises"] = _with_food_categories(tables["enterprises"], ids)
+    if point_in_time:
+        tables["enterprises"] = _status_at(tables["enterprises"], as_of, ids)
     if ids is not None and len(ids) > MAX_IN_LIST:
         keep = pa.array(ids, pa.int64())
         tables = {k: t.filter(pc.is_in(t["enterprise_id"], value_set=keep)) for k, t in tables.items()}
@@ -209,6 +215,21 @@ def _with_food_categories(ents, ids):
     if "food_categories" in ents.schema.names:
         return ents.set_column(ents.schema.get_field_index("food_categories"), "food_categories", col)
     return ents.append_column("food_categories", col)
+
+
+def _status_at(ents, as_of, ids):
+    """The enterprises table with the status at a past as-of (see the module docstring)."""
+    later = [Exists(model.objects.filter(enterprise_id=OuterRef("pk"), **{f"{field}__gt": as_of}))
+             for model, field in ((Inspection, "inspected_on"), (SamplingTest, "sampled_on"),
+                                  (Penalty, "decided_on"), (Complaint, "received_on"))]
+    qs = _subset(Enterprise.objects.order_by().exclude(status="active"), ids, "id").filter(
+        later[0] | later[1] | later[2] | later[3])
+    (operating,) = _rows(qs, ["id"])
+    if not operating:
+        return ents
+    i = ents.schema.get_field_index("status")
+    mask = pc.is_in(ents["enterprise_id"], value_set=pa.array(operating, pa.int64()))
+    return ents.set_column(i, "status", pc.if_else(mask, "active", ents["status"]))
 
 
 ENT_FIELDS = ["id", "uscc", "business_form", "scale", "region_id", "status", "static_tier", "established_on",

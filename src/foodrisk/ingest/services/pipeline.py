@@ -102,6 +102,7 @@ class Pipeline:
         self.seen = {}  # natural key → the row this batch holds for it
         self._memo = {}  # type → {cell: (value, reason code)}: see clean()
         self._row_plan = self._make_row_plan()
+        self.unmapped = ()  # see absent_fields
         self.counts = {"new": 0, "updated": 0, "unchanged": 0, "merged": 0, "quarantined": 0, "review": 0}
         self.reason_counts = {}
         self.note_counts = {}
@@ -305,7 +306,7 @@ class Pipeline:
         if t == "address":
             return N.address(v) or None, None
         if t == "list":
-            return N.split_list(v), None
+            return N.split_list(v, pipes=True), None
         if t == "items":
             return N.failed_items(v), None
         if t == "code_text":
@@ -334,6 +335,11 @@ class Pipeline:
                 uscc = values.get(rule["from_uscc"])
                 if uscc and len(uscc) == 18 and uscc[2:8] in self.regions and uscc[2:8].startswith(self.scope):
                     values[f] = uscc[2:8]
+            elif "from_crosswalk" in rule:  # a file that names the enterprise only by the source's own id
+                scheme = rule["from_crosswalk"]
+                pk = self.crosswalk[scheme].get(values.get(profile_format.CROSSWALK + scheme))
+                if pk is not None:
+                    values[f] = self.uscc_of(pk)
 
     # ---------------------------------------------------------------- resolution
     def resolve(self, values, reasons, notes, forced_enterprise=None):
@@ -411,11 +417,21 @@ class Pipeline:
             for e in entries:
                 if isinstance(e.enterprise_id, str):
                     e.enterprise_id = ids.get(e.enterprise_id)
+            if self._uscc_of is not None:  # a later chunk naming these ids finds their USCC (from_crosswalk)
+                self._uscc_of.update({pk: u for u, pk in ids.items()})
             entries = [e for e in entries if e.enterprise_id is not None]
         if entries:
             CrosswalkEntry.objects.bulk_create(entries, ignore_conflicts=True, batch_size=5000)
             for e in entries:
                 self.crosswalk[e.scheme].setdefault(e.local_id, e.enterprise_id)
+
+    def absent_fields(self, columns):
+        """The kind's fields this file does not fill (no column of it, no constant, no derive rule): an update
+        keeps what the archive holds, so a file from a system that lacks a column never erases what another
+        system delivered. Former names are left out: they grow by the name change (_write)."""
+        present = {f for _i, f, _formats in columns} | set(self.profile.constants) | set(self.profile.derive)
+        return tuple(f for f in FILE_FIELDS[self.kind] if f in self.types and f not in present
+                     and f != "former_names")
 
     # ---------------------------------------------------------------- model rows
     def _make_row_plan(self):
@@ -471,8 +487,9 @@ class Pipeline:
             self.crosswalk  # noqa: B018
         if any(t == "region" for t in self.types.values()) and self.kind == "enterprises":
             self.region_names  # noqa: B018
+        if self.kind != "enterprises" or any("from_crosswalk" in r for r in self.profile.derive.values()):
+            self.uscc_of(None)  # reads ent_ids
         if self.kind != "enterprises":
-            self.ent_ids  # noqa: B018
             if self.profile.maps("licence_no") and self.kind != "licences":
                 self.licence_ids  # noqa: B018
             if self.profile.maps("enterprise_name"):
@@ -505,6 +522,7 @@ class Pipeline:
     def prepare(self, headers, numbered_rows, *, forced_enterprise=None):
         """Clean, validate and resolve a chunk (no writes): [(outcome, model row or None)]."""
         columns = self.profile.columns(headers)
+        self.unmapped = self.absent_fields(columns)
         plan = self.cell_plan(columns)
         sealed = {i for i, f, _dates in columns if f in SENSITIVE_FIELDS}
         schemes = self.profile.schemes
@@ -600,6 +618,8 @@ class Pipeline:
                 row["former_names"] = former
             for f in preserve:
                 row[f] = old[f]
+            for f in self.unmapped:
+                row[f] = old[f]
             same = self.fingerprint(row) == self.fingerprint(old)
             if not is_dup:
                 outcome.status = "unchanged" if same else "updated"
@@ -613,6 +633,8 @@ class Pipeline:
               "new_keys": new_keys,  # just looked up: no history to compare with
               "stored": existing if locked else None}  # the history's "before": not read again
         if kind == "enterprises":
+            # copies: `seen` keeps the rows as cleaned, to compare with the same USCC in a later chunk
+            rows = [{**row} for row in rows]
             for row in rows:  # only rows that are written, with a new name, pay for the pinyin initials
                 row["region"] = _region(row.pop("region_id"))
                 old = existing.get(row["uscc"])
