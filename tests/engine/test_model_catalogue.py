@@ -62,6 +62,27 @@ def test_values_on_a_hand_made_archive():
     assert e2["listed_now"] == 0 and e2["n_listed_ever"] == 1  # removed before as_of
 
 
+def test_region_shares_are_what_inspectors_of_the_area_found_lately():
+    """Every enterprise of a region gets the region's recent share (its own records included); another region's
+    records and those before the window or after as-of count for nothing; a region without inspections is NULL."""
+    ents = [{"enterprise_id": 1, "region_code": "330102"}, {"enterprise_id": 2, "region_code": "330102"},
+            {"enterprise_id": 3, "region_code": "330106"}, {"enterprise_id": 4, "region_code": "330108"}]
+    ins = [
+        {"enterprise_id": 1, "inspected_on": date(2026, 5, 1), "result": "fail", "key_items_failed": 1},
+        {"enterprise_id": 2, "inspected_on": date(2026, 6, 20), "result": "pass"},
+        {"enterprise_id": 2, "inspected_on": date(2026, 1, 5), "result": "fail", "key_items_failed": 0},
+        {"enterprise_id": 3, "inspected_on": date(2026, 6, 1), "result": "pass"},
+        {"enterprise_id": 3, "inspected_on": date(2026, 7, 1), "result": "fail", "key_items_failed": 3},  # after
+        {"enterprise_id": 3, "inspected_on": date(2024, 1, 1), "result": "fail", "key_items_failed": 3},  # before
+    ]
+    t = {r["enterprise_id"]: r for r in catalogue_table(snapshot(enterprises=ents, inspections=ins), AS_OF).to_pylist()}
+    assert t[1]["region_insp_key_share_3m"] == t[2]["region_insp_key_share_3m"] == pytest.approx(1 / 2)
+    assert t[1]["region_insp_key_share_12m"] == pytest.approx(1 / 3)
+    assert t[1]["region_insp_fail_share_12m"] == pytest.approx(2 / 3) and t[1]["region_insp_fail_share_3m"] == 0.5
+    assert t[3]["region_insp_key_share_3m"] == 0 and t[3]["region_insp_key_share_12m"] == 0
+    assert t[4]["region_insp_key_share_3m"] is None
+
+
 def test_point_in_time_records_after_as_of_change_nothing():
     a = catalogue_table(archive(), AS_OF)
     b = catalogue_table(archive(extra_after=True), AS_OF)
@@ -79,7 +100,8 @@ def test_catalogue_is_consistent():
     assert len(FEATURES) == len(CATALOGUE)  # unique names
     assert all(f.label and not f.label.isascii() for f in CATALOGUE)  # Chinese labels
     for f in CATALOGUE:
-        assert f.kind in {"count", "sum", "share", "trend", "days_since", "last", "attribute", "category"}
+        assert f.kind in {"count", "sum", "share", "trend", "days_since", "last", "attribute", "category",
+                          "region_share"}
         assert f.direction in (0, 1)
         if f.direction:  # monotone only where the regulation fixes the direction: adverse records
             assert f.kind in ("count", "sum") and f.table in (

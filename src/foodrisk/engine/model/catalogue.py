@@ -18,7 +18,12 @@ Feature kinds (``kind``):
 * ``days_since`` — days from the latest matching record to as_of (NULL when there is none);
 * ``last`` — value of ``column`` on the latest record (ties: the larger value);
 * ``attribute`` — an SQL expression over the enterprise row (``e``) or its licences (``l``);
-* ``category`` — a text attribute of the enterprise (region); training encodes it as a number.
+* ``category`` — a text attribute of the enterprise (region); training encodes it as a number;
+* ``region_share`` — ``share`` over every enterprise of the enterprise's region (its own records included):
+  what inspectors of that area have been finding lately. A region's identity, encoded once over the whole
+  training history, goes stale when inspection areas are reassigned (Chicago, winter 2013/14: the ZIP areas'
+  rates of critical findings over the previous 12 months ranked the next window's inspections worse than
+  chance, those of the previous 3 months at AUC 0.62–0.63); the recent rate at each as-of date moves with them.
 
 ``direction`` is +1 where a regulation fixes the direction (more failed inspections, penalties, verified
 complaints, listings can never mean less risk): those become monotone constraints, nothing else.
@@ -27,7 +32,7 @@ complaints, listings can never mean less risk): those become monotone constraint
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 import pyarrow as pa
@@ -108,6 +113,10 @@ CATALOGUE: tuple[Feature, ...] = (
             unit="share"),
     Feature("insp_fail_share_all", "历次检查不符合比例", "share", "inspections", _FAIL, unit="share"),
     Feature("insp_fail_trend_12m", "近12个月检查不符合次数较上一年增减", "trend", "inspections", _FAIL, 12),
+    *[Feature(f"region_insp_key_share_{m}m", f"所在区域近{m}个月检查发现关键项问题比例", "region_share",
+              "inspections", _KEY, m, unit="share") for m in (3, 12)],
+    *[Feature(f"region_insp_fail_share_{m}m", f"所在区域近{m}个月检查不符合比例", "region_share",
+              "inspections", _FAIL, m, unit="share") for m in (3, 12)],
     Feature("days_since_insp", "距最近一次检查天数", "days_since", "inspections", unit="days"),
     Feature("days_since_insp_fail", "距最近一次检查不符合天数", "days_since", "inspections", _FAIL, unit="days"),
     Feature("days_since_insp_key", "距最近一次发现关键项问题天数", "days_since", "inspections", _KEY,
@@ -230,11 +239,20 @@ def compile_features(as_of: date, tables: Sequence[str], names: Sequence[str] | 
                 selects += [f"CAST(NULL AS DOUBLE) AS {f.name}" for f in group]
             continue
         alias = f"t_{table}"
-        aggs_f = [f for f in group if f.kind != "last"]
+        aggs_f = [f for f in group if f.kind not in ("last", "region_share")]
         last_f = [f for f in group if f.kind == "last"]
+        region_f = [f for f in group if f.kind == "region_share"]
         if not present:
             selects += [f"CAST(NULL AS DOUBLE) AS {f.name}" for f in group]
             continue
+        if region_f:
+            ra = f"r_{table}"
+            aggs = ", ".join(f"{_aggregate(replace(f, kind='share'), as_of)} AS {f.name}" for f in region_f)
+            joins.append(f"LEFT JOIN (SELECT rg.region_code AS region_code, {aggs} FROM {table} x JOIN (SELECT "
+                         f"enterprise_id AS rg_id, region_code FROM enterprises) rg ON x.enterprise_id = rg.rg_id "
+                         f"WHERE {EVENT_DATE[table]} <= {a} GROUP BY rg.region_code) {ra} "
+                         f"ON {ra}.region_code = e.region_code")
+            selects += [f"CAST({ra}.{f.name} AS DOUBLE) AS {f.name}" for f in region_f]
         if aggs_f:
             aggs = ", ".join(f"{_aggregate(f, as_of)} AS {f.name}" for f in aggs_f)
             joins.append(f"LEFT JOIN (SELECT enterprise_id, {aggs} FROM {table} WHERE {EVENT_DATE[table]} <= {a} "
