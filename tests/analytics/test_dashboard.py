@@ -152,8 +152,9 @@ def test_warning_figures(world, client):
 
     client.force_login(district_leader())
     figures = client.get(URL).context["figures"]["alerts"]
-    assert figures == {"raised": 5, "confirmed": 3, "dismissed": 1, "closed": 3, "closed_measured": 3,
-                       "days_to_close_median": 3.0, "days_to_close_p90": 3.8}
+    expected = {"raised": 5, "confirmed": 3, "dismissed": 1, "closed": 3, "closed_measured": 3,
+                "days_to_close_median": 3.0, "days_to_close_p90": 3.8}
+    assert {k: figures[k] for k in expected} == expected
     api = client.get("/api/analytics/alerts/").json()
     assert api["raised"] == 5 and api["days_to_close_p90"] == 3.8
     client.force_login(city_leader())

@@ -7,7 +7,7 @@ import re
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
-from analytics_testkit import CITY, DISTRICT, NEIGHBOUR, DASHBOARD, moment, months_ago
+from analytics_testkit import CITY, DASHBOARD, DISTRICT, NEIGHBOUR, moment, months_ago
 from django.utils import timezone
 from scoring_testkit import make_enterprise, make_user
 
@@ -364,8 +364,8 @@ def test_without_the_permission_every_page_and_api_is_refused(world, client):
 
 
 @pytest.mark.parametrize("params, message", [
-    ({"first_date": "2026-13-01"}, "日期"), ({"second_date": "2999-01-01"}, "未来"),
-    ({"first_date": "2026-03-01", "second_date": "2026-02-01"}, "之前"), ({"grade": "E"}, "选择"),
+    ({"first_date": "2026-13-01"}, "日期"), ({"second_date": "2999-01-01"}, "不能晚于今天"),
+    ({"first_date": "2026-03-01", "second_date": "2026-02-01"}, "必须早于对比日期"), ({"grade": "E"}, "选择"),
 ])
 def test_bad_dates_are_a_chinese_error(world, client, params, message):
     client.force_login(city_user())

@@ -68,8 +68,10 @@ class DashboardView(DashboardPermissionMixin, generic.TemplateView):
         form = DashboardFilterForm(request.GET, user=request.user)  # empty: the default period, everything
         form.compact = True
         bootstrap(form)
+        fields = [form[name] for name in DashboardFilterForm.PERIOD_FIELDS]
         if not form.is_valid():
-            return self.render_to_response(self.get_context_data(form=form, errors=form.error_list()), status=400)
+            return self.render_to_response(self.get_context_data(form=form, fields=fields, errors=form.error_list()),
+                                           status=400)
         query = form.query()
         form.data = {**form.data.dict(), "start": f"{query.start:%Y-%m}", "end": f"{query.end:%Y-%m}"}  # shown
         figures = stats.dashboard(request.user, query)
@@ -81,7 +83,8 @@ class DashboardView(DashboardPermissionMixin, generic.TemplateView):
             row["cells"] = [(g, row[g], links[g]) for g in stats.GRADES]
             row["total_url"] = links[""]
         return self.render_to_response(self.get_context_data(
-            form=form, query=query, figures=figures, grades=stats.GRADES, chart=chart_data(figures, query),
+            form=form, fields=fields, query=query, figures=figures, grades=stats.GRADES,
+            chart=chart_data(figures, query), grade_filter_label=dict(Grade.choices).get(query.grade),
             root=figures["matrix"]["root"], business_form_label=dict(BusinessForm.choices).get(query.business_form), now_cells=[(g, figures["now"][g]) for g in stats.GRADES]
             if figures["now"] else []))
 
