@@ -3,7 +3,17 @@
 Grades come from the precomputed monthly snapshot (GradeSnapshot), never from the enterprises or their records.
 A month without snapshot rows had no grade change: it holds the last earlier month's figures. The region ×
 grade matrix is the snapshot of the last month asked for, grouped by the children of the region asked for (or
-of the person's jurisdiction); warning figures are counted over the alerts of the period.
+of the person's jurisdiction); warning figures are counted over the alerts raised in the period.
+
+The pages behind the dashboard read aggregates over indexed columns, never a record table row by row:
+- migration(): the grade each enterprise held on two days, point in time from the grade history (GradeChange,
+  one indexed lookup per enterprise), counted in the database by (first grade, second grade);
+- ranking_by_form() / ranking_by_category(), highest_risk(): the published grades and scores now
+  (Enterprise.current_grade / current_score); largest_rise(): the published scores on two days (Score);
+- alert_figures(): the warnings raised in the period, their steps and timestamps, per responsible organisation;
+- supervision(): per current grade, the frequency the active supervision profile asks for against the
+  inspection records dated in the period (COUNT by grade), coverage, non-compliant share, rectification orders.
+Every figure is filtered like the page: the person's scope, a region subtree, a business form, a grade.
 """
 
 import datetime as dt

@@ -1,7 +1,13 @@
 """The statistics dashboard (统计分析): grade distribution now and month by month, a region × grade matrix whose
 cells open the enterprise list filtered to exactly those enterprises, and the handling of warnings. Charts are
 drawn by static/analytics/dashboard.js from a JSON script element (no inline script); every figure is also in
-a plain table."""
+a plain table.
+
+The pages behind it (FiguresPage, same filters, charts by static/analytics/figures.js): the grade migration
+matrix between two days (/analytics/migration/), risk rankings and TOP-N lists (/analytics/rankings/), the
+handling of warnings per organisation (/analytics/warnings/) and supervision effectiveness per grade
+(/analytics/supervision/). Each number links to the list behind it: the enterprise list (with the filters
+analytics contributes to it: analytics.filtersets), the alerts, the inspection records or the tasks."""
 
 from urllib.parse import urlencode
 
