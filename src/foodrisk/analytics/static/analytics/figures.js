@@ -25,8 +25,8 @@
       if (!b) return;
       chart(id, {
         tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
-        grid: { top: 20, left: 110, right: 30, bottom: 30 },
-        xAxis: { type: "value", name: name, nameLocation: "middle", nameGap: 22, max: 100 },
+        grid: { top: 10, left: 110, right: 45, bottom: 45 },
+        xAxis: { type: "value", name: name, nameLocation: "middle", nameGap: 28, max: 100 },
         yAxis: { type: "category", data: b.names, inverse: true },
         series: [{ type: "bar", name: name, data: b.values, itemStyle: { color: "#ef6c00" },
                    label: { show: true, position: "right", formatter: "{c}%" } }],
@@ -36,8 +36,8 @@
     if (m) {
       chart("analytics-migration", {
         tooltip: { position: "top", formatter: (p) => m.y[p.value[1]] + " → " + m.x[p.value[0]] + "：" + p.value[2] },
-        grid: { top: 30, left: 90, right: 20, bottom: 70 },
-        xAxis: { type: "category", data: m.x, name: m.x_name, nameLocation: "middle", nameGap: 25, position: "top",
+        grid: { top: 50, left: 90, right: 20, bottom: 70 },
+        xAxis: { type: "category", data: m.x, name: m.x_name, nameLocation: "middle", nameGap: 30, position: "top",
                  splitArea: { show: true } },
         yAxis: { type: "category", data: m.y, inverse: true, splitArea: { show: true } },
         visualMap: { min: 0, max: Math.max(1, m.max), calculable: true, orient: "horizontal", left: "center",
