@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from django_filters.constants import EMPTY_VALUES
 
 from foodrisk.enterprises.choices import Grade
+from foodrisk.records.models import Inspection
 
 from .stats import NOT_GRADED, grade_on
 
@@ -54,8 +55,6 @@ class InspectedFilter(django_filters.BooleanFilter):
     def filter(self, qs, value):
         if value is None:
             return qs
-        from foodrisk.records.models import Inspection
-
         data = self.parent.form.cleaned_data
         inspections = Inspection.objects.filter(enterprise=OuterRef("pk"))
         if data.get(self.since):
@@ -79,16 +78,18 @@ class FoodCategoryFilter(django_filters.CharFilter):
 
 
 def contribute():
-    from foodrisk.enterprises.filtersets import EnterpriseFilterSet as F
+    from foodrisk.enterprises.filtersets import EnterpriseFilterSet
 
-    F.contribute("grades", django_filters.MultipleChoiceFilter(label=_("grades"), field_name="current_grade",
-                                                              choices=Grade.choices))
-    F.contribute("food_category", FoodCategoryFilter(label=_("food category")))
-    F.contribute("first_date", DayParameter(label=_("first date")))
-    F.contribute("first_grade", GradeOnFilter(label=_("grade on the first date"), day="first_date"))
-    F.contribute("second_date", DayParameter(label=_("second date")))
-    F.contribute("second_grade", GradeOnFilter(label=_("grade on the second date"), day="second_date"))
-    F.contribute("inspected_since", DayParameter(label=_("inspected from")))
-    F.contribute("inspected_until", DayParameter(label=_("inspected until")))
-    F.contribute("inspected", InspectedFilter(label=_("inspected in these days"), since="inspected_since",
-                                              until="inspected_until"))
+    add = EnterpriseFilterSet.contribute
+
+    add("grades", django_filters.MultipleChoiceFilter(label=_("grades"), field_name="current_grade",
+                                                     choices=Grade.choices))
+    add("food_category", FoodCategoryFilter(label=_("food category")))
+    add("first_date", DayParameter(label=_("first date")))
+    add("first_grade", GradeOnFilter(label=_("grade on the first date"), day="first_date"))
+    add("second_date", DayParameter(label=_("second date")))
+    add("second_grade", GradeOnFilter(label=_("grade on the second date"), day="second_date"))
+    add("inspected_since", DayParameter(label=_("inspected from")))
+    add("inspected_until", DayParameter(label=_("inspected until")))
+    add("inspected", InspectedFilter(label=_("inspected in these days"), since="inspected_since",
+                                     until="inspected_until"))
