@@ -209,3 +209,14 @@ def test_a_national_user_sees_provinces(world, client):
     client.force_login(make_user("national", None, "analytics.view_dashboard", national=True))
     rows = client.get(URL).context["figures"]["matrix"]["rows"]
     assert [(r["region"].pk, r["exact"], r["total"]) for r in rows] == [("330000", True, 9)]
+
+
+def test_the_grade_filter_keeps_one_grade(world, client):
+    client.force_login(city_leader())
+    live = live_counts(CITY[:4])
+    grade = max(live, key=live.get)
+    figures = client.get(URL, {"grade": grade}).context["figures"]
+    assert {g: figures["now"][g] for g in "ABCD"} == {g: live[g] if g == grade else 0 for g in "ABCD"}
+    assert sum(row["total"] for row in figures["matrix"]["rows"]) == live[grade]
+    html = client.get(URL, {"grade": grade}).content.decode()
+    assert "统计期间" in html and "等级迁移" in html  # the page tabs
