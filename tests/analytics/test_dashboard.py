@@ -152,8 +152,9 @@ def test_warning_figures(world, client):
 
     client.force_login(district_leader())
     figures = client.get(URL).context["figures"]["alerts"]
-    assert figures == {"raised": 5, "confirmed": 3, "dismissed": 1, "closed": 3, "closed_measured": 3,
-                       "days_to_close_median": 3.0, "days_to_close_p90": 3.8}
+    expected = {"raised": 5, "confirmed": 3, "dismissed": 1, "closed": 3, "closed_measured": 3,
+                "days_to_close_median": 3.0, "days_to_close_p90": 3.8}
+    assert {k: figures[k] for k in expected} == expected
     api = client.get("/api/analytics/alerts/").json()
     assert api["raised"] == 5 and api["days_to_close_p90"] == 3.8
     client.force_login(city_leader())
@@ -208,3 +209,14 @@ def test_a_national_user_sees_provinces(world, client):
     client.force_login(make_user("national", None, "analytics.view_dashboard", national=True))
     rows = client.get(URL).context["figures"]["matrix"]["rows"]
     assert [(r["region"].pk, r["exact"], r["total"]) for r in rows] == [("330000", True, 9)]
+
+
+def test_the_grade_filter_keeps_one_grade(world, client):
+    client.force_login(city_leader())
+    live = live_counts(CITY[:4])
+    grade = max(live, key=live.get)
+    figures = client.get(URL, {"grade": grade}).context["figures"]
+    assert {g: figures["now"][g] for g in "ABCD"} == {g: live[g] if g == grade else 0 for g in "ABCD"}
+    assert sum(row["total"] for row in figures["matrix"]["rows"]) == live[grade]
+    html = client.get(URL, {"grade": grade}).content.decode()
+    assert "统计期间" in html and "等级迁移" in html  # the page tabs

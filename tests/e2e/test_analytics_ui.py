@@ -54,3 +54,35 @@ def test_leader_sees_the_dashboard_and_drills_down(page, live_server, shot):
     page.locator("#analytics-matrix canvas").click(position={"x": 110 + cell_w / 2, "y": 10 + cell_h / 2})
     page.wait_for_url(f"{live_server.url}/enterprises/?region={DISTRICT}&current_grade=A")
     assert f"共 {expected} 条记录" in page.content()
+
+
+def test_leader_opens_the_migration_matrix_and_drills_down(page, live_server, shot):
+    """The migration page's heat map draws under the CSP; a click on a cell lists exactly the enterprises that
+    made that move (here: not graded on the first date → A on the second)."""
+    from analytics_testkit import CITY, graded_world, make_user
+
+    graded_world(committed)
+    seed_roles()
+    leader = make_user("leader", None)
+    leader.groups.add(Role.objects.get(code="leader"))
+    User.objects.filter(pk=leader.pk).update(scope_region_id=CITY)
+    errors = []
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("#id_username", "leader")
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/")
+    page.click(".app-sidebar a[href='/analytics/migration/']")
+    page.wait_for_selector("#analytics-migration canvas")
+    shot(page, "analytics-migration")
+    assert not errors, errors
+    expected = Enterprise.objects.filter(current_grade="A").count()
+    assert expected
+    # the grid's top-left cell: 未定级 (the first row) × A (the first column); grid top 50, left 90, right 20,
+    # bottom 70, five rows
+    box = page.locator("#analytics-migration canvas").bounding_box()
+    cell_w, cell_h = (box["width"] - 110) / 4, (box["height"] - 120) / 5
+    page.locator("#analytics-migration canvas").click(position={"x": 90 + cell_w / 2, "y": 50 + cell_h / 2})
+    page.wait_for_url("**/enterprises/?*first_grade=none*second_grade=A*")
+    assert f"共 {expected} 条记录" in page.content()

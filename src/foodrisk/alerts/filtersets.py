@@ -5,10 +5,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from foodrisk.core.filtersets import RegionSubtreeFilter
-from foodrisk.enterprises.choices import Grade
+from foodrisk.core.models import Organisation
+from foodrisk.enterprises.choices import BusinessForm, Grade
 
-from .choices import OPEN_STATUSES, AlertLevel, AlertStatus, RuleKind
-from .models import Alert, WarningRule
+from .choices import OPEN_STATUSES, AlertLevel, AlertStatus, EventAction, RuleKind
+from .models import Alert, AlertEvent, WarningRule
 
 
 class AlertFilterSet(django_filters.FilterSet):
@@ -26,11 +27,21 @@ class AlertFilterSet(django_filters.FilterSet):
                                                 lookup_expr="lte")
     raised_after = django_filters.DateFilter(label=_("Raised on or after"), field_name="raised_at__date",
                                              lookup_expr="gte")
+    raised_before = django_filters.DateFilter(label=_("Raised on or before"), field_name="raised_at__date",
+                                              lookup_expr="lte")
+    business_form = django_filters.ChoiceFilter(label=_("Business form"), field_name="enterprise__business_form",
+                                                choices=BusinessForm.choices)
+    organisation = django_filters.ModelChoiceFilter(label=_("Responsible organisation"), method="responsible",
+                                                    queryset=Organisation.objects.all())
+    step = django_filters.ChoiceFilter(label=_("Went through the step"), method="went_through",
+                                       choices=[(a, label) for a, label in EventAction.choices
+                                                if a in ("confirm", "dismiss", "dispatch", "handle", "close")])
+    late = django_filters.BooleanFilter(label=_("Handled past the deadline"), method="is_late")
 
     class Meta:
         model = Alert
         fields = ["q", "status", "open", "level", "rule", "kind", "region", "grade", "overdue", "deadline_before",
-                  "raised_after"]
+                  "raised_after", "raised_before", "business_form", "organisation", "step", "late"]
 
     def search(self, qs, name, value):
         return qs.filter(enterprise__name__icontains=value) | qs.filter(enterprise__uscc__iexact=value)
@@ -45,6 +56,18 @@ class AlertFilterSet(django_filters.FilterSet):
             return qs
         late = qs.filter(status__in=OPEN_STATUSES, deadline__lt=timezone.localdate())
         return late if value else qs.exclude(pk__in=late.values("pk"))
+
+    def responsible(self, qs, name, value):
+        return qs.responsible(value) if value else qs
+
+    def went_through(self, qs, name, value):
+        return qs.filter(pk__in=AlertEvent.objects.filter(action=value).values("alert_id")) if value else qs
+
+    def is_late(self, qs, name, value):
+        if value is None:
+            return qs
+        late = Alert.objects.late().values("pk")
+        return qs.filter(pk__in=late) if value else qs.exclude(pk__in=late)
 
 
 class WarningRuleFilterSet(django_filters.FilterSet):

@@ -63,6 +63,21 @@ class AlertQuerySet(RestrictedQuerySet):
     def overdue(self, today=None):
         return self.open().filter(deadline__lt=today or timezone.localdate())
 
+    def late(self, today=None):
+        """Handled past the deadline: closed or dismissed after the deadline day, or still open after it (the
+        overdue rate of the statistics; the `overdue` flag is cleared on closing, this is not)."""
+        today = today or timezone.localdate()
+        return self.filter(
+            Q(deadline__isnull=False)
+            & (Q(status__in=list(OPEN_STATUSES), deadline__lt=today)
+               | Q(status=AlertStatus.CLOSED, closed_at__date__gt=models.F("deadline"))
+               | Q(status=AlertStatus.DISMISSED, reviewed_at__date__gt=models.F("deadline"))))
+
+    def responsible(self, organisation):
+        """The alerts an organisation answers for: dispatched to it, or not dispatched and raised for it."""
+        return self.filter(Q(assigned_organisation=organisation)
+                           | Q(assigned_organisation__isnull=True, organisation=organisation))
+
 
 class Alert(models.Model):
     """One warning about one enterprise from one rule. At most one open alert per (enterprise, rule):

@@ -15,7 +15,14 @@ class AnalyticsConfig(AppConfig):
         from foodrisk.core import outbox
         from foodrisk.scoring.events import GRADE_CHANGED
 
+        from . import filtersets
+
         outbox.react(GRADE_CHANGED, "foodrisk.analytics.handlers.on_grade_changed")
+        filtersets.contribute()  # the enterprise list's filters behind the figures (grade on a day, …)
 
         nav.section("analytics", _("Statistics and analysis"), "bi-bar-chart-line", order=45)
         nav.add("analytics", _("Statistics dashboard"), "analytics:dashboard", "analytics.view_dashboard")
+        nav.add("analytics", _("Grade migration"), "analytics:migration", "analytics.view_dashboard")
+        nav.add("analytics", _("Risk rankings"), "analytics:rankings", "analytics.view_dashboard")
+        nav.add("analytics", _("Warning handling"), "analytics:warnings", "analytics.view_dashboard")
+        nav.add("analytics", _("Supervision effectiveness"), "analytics:supervision", "analytics.view_dashboard")

@@ -77,12 +77,17 @@ def refresh_month(month=None):
         return _replace(month or current_month(), live_counts(), timezone.now())
 
 
+def effective_day():
+    """The day a grade change's grade describes (an expression over GradeChange): its run's as-of date when that
+    lies before the day it was published, else the day it was published (in local time)."""
+    published = TruncDate("at")
+    return Case(When(run__as_of__isnull=False, run__as_of__lt=published, then=F("run__as_of")),
+                default=published, output_field=DateField())
+
+
 def _history():
     """(enterprise id, new grade, effective date) of every grade change, in the order they took effect."""
-    published = TruncDate("at")
-    effective = Case(When(run__as_of__isnull=False, run__as_of__lt=published, then=F("run__as_of")),
-                     default=published, output_field=DateField())
-    return (GradeChange.objects.annotate(effective=effective).order_by("effective", "at", "pk")
+    return (GradeChange.objects.annotate(effective=effective_day()).order_by("effective", "at", "pk")
             .values_list("enterprise_id", "new_grade", "effective").iterator(chunk_size=20_000))
 
 

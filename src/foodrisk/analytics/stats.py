@@ -3,21 +3,40 @@
 Grades come from the precomputed monthly snapshot (GradeSnapshot), never from the enterprises or their records.
 A month without snapshot rows had no grade change: it holds the last earlier month's figures. The region ×
 grade matrix is the snapshot of the last month asked for, grouped by the children of the region asked for (or
-of the person's jurisdiction); warning figures are counted over the alerts of the period.
+of the person's jurisdiction); warning figures are counted over the alerts raised in the period.
+
+The pages behind the dashboard read aggregates over indexed columns, never a record table row by row:
+- migration(): the grade each enterprise held on two days, point in time from the grade history (GradeChange,
+  one indexed lookup per enterprise), counted in the database by (first grade, second grade);
+- ranking_by_form() / ranking_by_category(), highest_risk(): the published grades and scores now
+  (Enterprise.current_grade / current_score); largest_rise(): the published scores on two days (Score);
+- alert_figures(): the warnings raised in the period, their steps and timestamps, per responsible organisation;
+- supervision(): per current grade, the frequency the active supervision profile asks for against the
+  inspection records dated in the period (COUNT by grade), coverage, non-compliant share, rectification orders.
+Every figure is filtered like the page: the person's scope, a region subtree, a business form, a grade.
 """
 
 import datetime as dt
 from collections import defaultdict
+from decimal import Decimal
+from types import SimpleNamespace
 
-from django.db.models import Max, Sum
+from django.db.models import CharField, Count, Exists, F, FloatField, Max, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from foodrisk.alerts.choices import AlertStatus, EventAction
 from foodrisk.alerts.models import Alert, AlertEvent
-from foodrisk.core.models import Region
+from foodrisk.core.models import Organisation, Region
+from foodrisk.enterprises.models import Enterprise
+from foodrisk.records.choices import InspectionResult
+from foodrisk.records.models import Inspection
+from foodrisk.scoring.models import GradeChange, Score
+from foodrisk.supervision.choices import TaskKind, TaskStatus
+from foodrisk.supervision.models import SupervisionProfile, Task
 
 from .models import GradeSnapshot
-from .services import add_months
+from .services import add_months, effective_day
 
 GRADES = ("A", "B", "C", "D")
 
@@ -43,6 +62,8 @@ def _snapshots(user, query):
         qs = qs.filter(region__code__startswith=prefix)
     if query.business_form:
         qs = qs.filter(business_form=query.business_form)
+    if query.grade:
+        qs = qs.filter(grade=query.grade)
     return qs
 
 
@@ -123,30 +144,252 @@ def quantile(values, q):
     return values[low] + (values[high] - values[low]) * (position - low)
 
 
-def alert_figures(user, query):
-    """Warnings in the period: raised, confirmed, dismissed, closed (alerts with such a step in the period) and
-    the days from raising to closing of the alerts closed in it (median, 90th percentile)."""
-    start, end = _period(query)
+def _alerts(user, query):
     alerts = Alert.objects.in_scope(user).order_by()
     prefix = _prefix(user, query)
     if prefix:
         alerts = alerts.filter(enterprise__region__code__startswith=prefix)
     if query.business_form:
         alerts = alerts.filter(enterprise__business_form=query.business_form)
-    events = AlertEvent.objects.filter(alert__in=alerts.values("pk"), at__gte=start, at__lt=end).order_by()
+    if query.grade:
+        alerts = alerts.filter(enterprise__current_grade=query.grade)
+    return alerts
 
-    def stepped(action):
-        return events.filter(action=action).values("alert_id").distinct().count()
 
-    durations = sorted((closed - raised).total_seconds() / 86400 for raised, closed in
-                       alerts.filter(status=AlertStatus.CLOSED, closed_at__gte=start, closed_at__lt=end)
-                       .values_list("raised_at", "closed_at"))
+def _days(start, end):
+    return (end - start).total_seconds() / 86400
+
+
+def _spread(durations, prefix):
+    durations = sorted(durations)
     median, p90 = quantile(durations, 0.5), quantile(durations, 0.9)
-    return {"raised": alerts.filter(raised_at__gte=start, raised_at__lt=end).count(),
-            "confirmed": stepped(EventAction.CONFIRM), "dismissed": stepped(EventAction.DISMISS),
-            "closed": stepped(EventAction.CLOSE), "closed_measured": len(durations),
-            "days_to_close_median": None if median is None else round(median, 1),
-            "days_to_close_p90": None if p90 is None else round(p90, 1)}
+    return {f"{prefix}_median": None if median is None else round(median, 1),
+            f"{prefix}_p90": None if p90 is None else round(p90, 1)}
+
+
+def share(part, whole):
+    """part / whole in per cent, one decimal (None: nothing to divide by)."""
+    return round(100 * part / whole, 1) if whole else None
+
+
+def _went(action):
+    return Exists(AlertEvent.objects.filter(alert=OuterRef("pk"), action=action))
+
+
+def alert_figures(user, query):
+    """The warnings raised in the period (a cohort, so that each figure lists its alerts): how many went through
+    confirming, dismissing, closing (by now); the days from raising to review, to dispatch and to closing
+    (median, 90th percentile); how many were handled past their deadline (alerts.late: closed or dismissed
+    after it, or open after it) — in all and per responsible organisation (dispatched to, else raised for)."""
+    start, end = _period(query)
+    cohort = _alerts(user, query).filter(raised_at__gte=start, raised_at__lt=end)
+    late = set(cohort.late().values_list("pk", flat=True))
+    rows = (cohort.annotate(org=Coalesce("assigned_organisation", "organisation"),
+                            confirmed=_went(EventAction.CONFIRM), dismissed=_went(EventAction.DISMISS),
+                            closed=_went(EventAction.CLOSE))
+            .values_list("pk", "org", "raised_at", "reviewed_at", "dispatched_at", "closed_at", "status",
+                         "confirmed", "dismissed", "closed"))
+    total = {"raised": 0, "confirmed": 0, "dismissed": 0, "closed": 0, "late": 0}
+    review, dispatch, close = [], [], []
+    orgs = defaultdict(lambda: {"raised": 0, "closed": 0, "late": 0, "close": []})
+    for pk, org, raised, reviewed, dispatched, closed_at, status, confirmed, dismissed, closed in rows:
+        total["raised"] += 1
+        total["confirmed"] += confirmed
+        total["dismissed"] += dismissed
+        total["closed"] += closed
+        total["late"] += pk in late
+        row = orgs[org]
+        row["raised"] += 1
+        row["closed"] += closed
+        row["late"] += pk in late
+        if reviewed:
+            review.append(_days(raised, reviewed))
+        if dispatched:
+            dispatch.append(_days(raised, dispatched))
+        if closed and closed_at and status == AlertStatus.CLOSED:
+            close.append(_days(raised, closed_at))
+            row["close"].append(_days(raised, closed_at))
+    names = Organisation.objects.in_bulk([pk for pk in orgs if pk is not None])
+    organisations = []
+    for pk, row in orgs.items():
+        organisations.append({"organisation": names.get(pk), "raised": row["raised"], "closed": row["closed"],
+                              "late": row["late"], "late_share": share(row["late"], row["raised"]),
+                              **_spread(row["close"], "days_to_close")})
+    organisations.sort(key=lambda r: (-(r["late_share"] or 0), -r["raised"], r["organisation"] is None,
+                                      r["organisation"].name if r["organisation"] else ""))
+    return {**total, "late_share": share(total["late"], total["raised"]), "closed_measured": len(close),
+            "reviewed_measured": len(review), "dispatched_measured": len(dispatch),
+            **_spread(review, "days_to_review"), **_spread(dispatch, "days_to_dispatch"),
+            **_spread(close, "days_to_close"), "organisations": organisations}
+
+
+# --- the enterprises now and on a day (grade history, published scores) ---------------------------------------
+NOT_GRADED = "none"  # the first day's "grade" of an enterprise graded only later
+
+
+def _enterprises(user, query, grade=True):
+    """The enterprises the figures are about (scope, region subtree, business form, current grade)."""
+    qs = Enterprise.objects.in_scope(user).order_by()
+    prefix = _prefix(user, query)
+    if prefix:
+        qs = qs.filter(region__code__startswith=prefix)
+    if query.business_form:
+        qs = qs.filter(business_form=query.business_form)
+    if grade and query.grade:
+        qs = qs.filter(current_grade=query.grade)
+    return qs
+
+
+def grade_on(day, ref="pk"):
+    """An expression: the published grade an enterprise held at the end of `day` ("" before its first grade) —
+    its last grade change effective on or before that day (services.effective_day, as the monthly snapshot)."""
+    changes = (GradeChange.objects.filter(enterprise=OuterRef(ref)).annotate(effective=effective_day())
+               .filter(effective__lte=day).order_by("-effective", "-at", "-pk").values("new_grade")[:1])
+    return Coalesce(Subquery(changes), Value(""), output_field=CharField())
+
+
+def score_on(day, ref="pk"):
+    """An expression: the enterprise's published total score as of `day` (the last published run scoring a day on
+    or before it); None when none had scored it by then."""
+    scores = (Score.objects.filter(enterprise=OuterRef(ref), as_of__lte=day, run__published_at__isnull=False)
+              .order_by("-as_of", "-run_id").values("total_score")[:1])
+    return Subquery(scores, output_field=FloatField())
+
+
+def migration(user, query):
+    """The grades of the first day × those of the second day (point in time, from the grade history), of the
+    enterprises graded on the second day: {first, second, rows: [{grade, cells: {grade: n}, total}],
+    columns: {grade: n}, total, stayed, worse (a higher-risk grade), better, new (not graded on the first day)}.
+    A grade filter keeps the enterprises holding that grade on either day."""
+    qs = (_enterprises(user, query, grade=False)
+          .annotate(first=grade_on(query.first_day), second=grade_on(query.second_day)).exclude(second=""))
+    if query.grade:
+        qs = qs.filter(Q(first=query.grade) | Q(second=query.grade))
+    counts = {(first or NOT_GRADED, second): n
+              for first, second, n in qs.values_list("first", "second").annotate(n=Count("pk"))}
+    rows = [{"grade": g, "cells": {to: counts.get((g, to), 0) for to in GRADES}} for g in (NOT_GRADED, *GRADES)]
+    for row in rows:
+        row["total"] = sum(row["cells"].values())
+    moved = {"stayed": 0, "worse": 0, "better": 0, "new": 0}
+    for (first, second), n in counts.items():
+        kind = ("new" if first == NOT_GRADED else "stayed" if first == second
+                else "worse" if second > first else "better")
+        moved[kind] += n
+    return {"first": query.first_day, "second": query.second_day, "rows": rows,
+            "columns": {to: sum(row["cells"][to] for row in rows) for to in GRADES},
+            "total": sum(counts.values()), **moved}
+
+
+def _ranked(groups):
+    """Rows {key, A…D, total, high (C + D), high_share, mean_score} from (key, grade, n, score sum, scored),
+    the riskiest first (share of C + D, then mean score)."""
+    rows = {}
+    for key, grade, n, score_sum, scored in groups:
+        row = rows.setdefault(key, {"key": key, **{g: 0 for g in GRADES}, "score_sum": 0.0, "scored": 0})
+        row[grade] += n
+        row["score_sum"] += score_sum or 0
+        row["scored"] += scored
+    out = []
+    for row in rows.values():
+        total = sum(row[g] for g in GRADES)
+        high = row["C"] + row["D"]
+        scored, score_sum = row.pop("scored"), row.pop("score_sum")
+        out.append({**row, "total": total, "high": high, "high_share": share(high, total),
+                    "mean_score": round(score_sum / scored, 1) if scored else None})
+    out.sort(key=lambda r: (-(r["high_share"] or 0), -(r["mean_score"] or 0), str(r["key"])))
+    return out
+
+
+def ranking_by_form(user, query):
+    """Business forms by risk now (current grades and scores)."""
+    groups = (_enterprises(user, query).exclude(current_grade="").values_list("business_form", "current_grade")
+              .annotate(n=Count("pk"), score_sum=Sum("current_score"), scored=Count("current_score")))
+    return _ranked(groups)
+
+
+def ranking_by_category(user, query):
+    """Food categories by risk now; an enterprise counts in each of its categories ("" = none given). The
+    enterprises are grouped by their list of categories in the database, the few lists split here."""
+    groups = (_enterprises(user, query).exclude(current_grade="").values_list("food_categories", "current_grade")
+              .annotate(n=Count("pk"), score_sum=Sum("current_score"), scored=Count("current_score")))
+    split = []
+    for categories, grade, n, score_sum, scored in groups:
+        for category in dict.fromkeys(categories or [""]):
+            split.append((str(category), grade, n, score_sum, scored))
+    return _ranked(split)
+
+
+TOP_N = 10
+
+
+def highest_risk(user, query, n=TOP_N):
+    """The n enterprises with the highest risk score now."""
+    return list(_enterprises(user, query).exclude(current_score=None).select_related("region")
+                .order_by("-current_score", "pk")[:n])
+
+
+def largest_rise(user, query, n=TOP_N):
+    """The n enterprises whose published score rose most from the first day to the second (score_on)."""
+    qs = (_enterprises(user, query).annotate(before=score_on(query.first_day), after=score_on(query.second_day))
+          .filter(before__isnull=False, after__isnull=False).annotate(rise=F("after") - F("before"))
+          .filter(rise__gt=0).select_related("region").order_by("-rise", "pk"))
+    return list(qs[:n])
+
+
+# --- supervision effectiveness -----------------------------------------------------------------------------------
+def supervision(user, query):
+    """Per current grade, over the period: the enterprises (key supervision among them), the inspections the
+    active supervision profile asks for (its per-year frequency × the period's months / 12; key-supervision
+    enterprises at the upper frequency), the inspections done (inspection records dated in the period), the
+    enterprises inspected (coverage), the non-compliant inspections (problem-finding rate) and the
+    rectification orders due in the period done (completion). Rows A…D and one for C and D together."""
+    first, last = query.start, query.last_day
+    months = len(query.months())
+    profile = SupervisionProfile.objects.filter(active=True).first()
+    rows = {g: {"grade": g, "enterprises": 0, "key": 0, "required": Decimal(0) if profile else None, "done": 0,
+                "inspected": 0, "failed": 0, "rectifications": 0, "rectified": 0} for g in GRADES}
+    ents = _enterprises(user, query).exclude(current_grade="")
+    for grade, form, key, n in (ents.values_list("current_grade", "business_form", "key_supervision")
+                                .annotate(n=Count("pk"))):
+        row = rows[grade]
+        row["enterprises"] += n
+        is_key = bool(profile) and profile.is_key(SimpleNamespace(key_supervision=key, business_form=form), grade)
+        row["key"] += n if is_key else 0
+        if profile:
+            row["required"] += profile.frequency(grade, key=is_key) * n * months / 12
+    prefix = _prefix(user, query)
+    where = {"enterprise__region__code__startswith": prefix} if prefix else {}
+    if query.business_form:
+        where["enterprise__business_form"] = query.business_form
+    grades = [query.grade] if query.grade else list(GRADES)
+    inspections = (Inspection.objects.in_scope(user).order_by()
+                   .filter(inspected_on__gte=first, inspected_on__lte=last, enterprise__current_grade__in=grades,
+                           **where))
+    for grade, done, inspected, failed in (inspections.values_list("enterprise__current_grade")
+                                           .annotate(done=Count("pk"), inspected=Count("enterprise", distinct=True),
+                                                     failed=Count("pk", filter=Q(result=InspectionResult.FAIL)))):
+        rows[grade].update(done=done, inspected=inspected, failed=failed)
+    tasks = (Task.objects.in_scope(user).order_by()
+             .filter(kind=TaskKind.RECTIFICATION, due_on__gte=first, due_on__lte=last,
+                     enterprise__current_grade__in=grades, **where).exclude(status=TaskStatus.CANCELLED))
+    for grade, total, done in (tasks.values_list("enterprise__current_grade")
+                               .annotate(total=Count("pk"), done=Count("pk", filter=Q(status=TaskStatus.DONE)))):
+        rows[grade].update(rectifications=total, rectified=done)
+    out = [rows[g] for g in grades]
+    if not query.grade:
+        high = {"grade": "CD"}
+        for field in ("enterprises", "key", "required", "done", "inspected", "failed", "rectifications", "rectified"):
+            values = [rows[g][field] for g in ("C", "D")]
+            high[field] = None if None in values else sum(values)
+        out.append(high)
+    for row in out:
+        required = row["required"]
+        row["required"] = None if required is None else round(float(required), 1)
+        row["done_share"] = share(row["done"], row["required"]) if required is not None else None
+        row["coverage"] = share(row["inspected"], row["enterprises"])
+        row["failed_share"] = share(row["failed"], row["done"])
+        row["rectified_share"] = share(row["rectified"], row["rectifications"])
+    return {"first": first, "last": last, "profile": profile, "rows": out}
 
 
 def dashboard(user, query):

@@ -39,6 +39,16 @@ class EnterpriseFilterSet(filters.FilterSet):
     def search(self, qs, name, value):
         return search_enterprises(qs, value)
 
+    @classmethod
+    def contribute(cls, name, filter_):
+        """Add a filter that an app above enterprises knows how to apply (e.g. analytics: the grade held on a
+        date, from scoring's grade history), called from that app's AppConfig.ready() like profile.register:
+        the list page, its API and its exports then share it, and enterprises imports nothing above it."""
+        if filter_.field_name is None:
+            filter_.field_name = name
+        cls.base_filters[name] = filter_
+        return filter_
+
 
 class LicenceFilterSet(filters.FilterSet):
     q = filters.CharFilter(label=_("search"), method="search")

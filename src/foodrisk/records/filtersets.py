@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from foodrisk.core.filtersets import RegionSubtreeFilter
 from foodrisk.core.validators import is_digits
+from foodrisk.enterprises.choices import BusinessForm, Grade
 from foodrisk.enterprises.filtersets import search_enterprises
 
 from .choices import (
@@ -55,10 +56,14 @@ COMMON = ["q", "enterprise", "region", "since", "until"]
 class InspectionFilterSet(RecordFilterSet):
     kind = filters.ChoiceFilter(label=_("kind"), choices=InspectionKind.choices)
     result = filters.ChoiceFilter(label=_("result"), choices=InspectionResult.choices)
+    grade = filters.ChoiceFilter(label=_("enterprise's grade"), field_name="enterprise__current_grade",
+                                 choices=Grade.choices)
+    business_form = filters.ChoiceFilter(label=_("business form"), field_name="enterprise__business_form",
+                                         choices=BusinessForm.choices)
 
     class Meta:
         model = Inspection
-        fields = [*COMMON, "kind", "result", "rectification_ordered"]
+        fields = [*COMMON, "kind", "result", "rectification_ordered", "grade", "business_form"]
 
 
 class SamplingTestFilterSet(RecordFilterSet):

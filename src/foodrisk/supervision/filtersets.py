@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from foodrisk.core.filtersets import RegionSubtreeFilter
 from foodrisk.core.models import Organisation, Region
 from foodrisk.core.validators import MAX_ID
+from foodrisk.enterprises.choices import BusinessForm, Grade
 
 from .choices import RepairStatus, TaskKind, TaskSource, TaskStatus
 from .models import (
@@ -36,11 +37,15 @@ class TaskFilterSet(EnterpriseSearchMixin):
     due_after = django_filters.DateFilter(field_name="due_on", lookup_expr="gte", label=_("Due from"))
     due_before = django_filters.DateFilter(field_name="due_on", lookup_expr="lte", label=_("Due until"))
     mine = django_filters.BooleanFilter(label=_("Assigned to me"), method="assigned_to_me")
+    grade = django_filters.ChoiceFilter(label=_("Enterprise's grade"), field_name="enterprise__current_grade",
+                                        choices=Grade.choices)
+    business_form = django_filters.ChoiceFilter(label=_("Business form"), field_name="enterprise__business_form",
+                                                choices=BusinessForm.choices)
 
     class Meta:
         model = Task
         fields = ["q", "kind", "status", "source", "overdue", "organisation", "region", "due_after", "due_before",
-                  "mine", "enterprise"]
+                  "mine", "enterprise", "grade", "business_form"]
 
     def is_overdue(self, qs, name, value):
         if value is None:

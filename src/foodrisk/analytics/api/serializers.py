@@ -52,3 +52,98 @@ class AlertFiguresSerializer(FilterEchoSerializer):
 
 class ErrorSerializer(serializers.Serializer):
     detail = serializers.CharField()
+
+
+class AlertOrganisationSerializer(serializers.Serializer):
+    organisation = serializers.IntegerField(allow_null=True, help_text="organisation id; null: none responsible")
+    name = serializers.CharField()
+    raised = serializers.IntegerField(min_value=0)
+    closed = serializers.IntegerField(min_value=0)
+    late = serializers.IntegerField(min_value=0, help_text="handled past the deadline (or open after it)")
+    late_share = serializers.FloatField(allow_null=True, help_text="late / raised, per cent")
+    days_to_close_median = serializers.FloatField(allow_null=True)
+    days_to_close_p90 = serializers.FloatField(allow_null=True)
+
+
+class AlertHandlingSerializer(AlertFiguresSerializer):
+    late = serializers.IntegerField(min_value=0)
+    late_share = serializers.FloatField(allow_null=True)
+    reviewed_measured = serializers.IntegerField(min_value=0)
+    dispatched_measured = serializers.IntegerField(min_value=0)
+    days_to_review_median = serializers.FloatField(allow_null=True)
+    days_to_review_p90 = serializers.FloatField(allow_null=True)
+    days_to_dispatch_median = serializers.FloatField(allow_null=True)
+    days_to_dispatch_p90 = serializers.FloatField(allow_null=True)
+    organisations = AlertOrganisationSerializer(many=True)
+
+
+class DaysEchoSerializer(FilterEchoSerializer):
+    grade = serializers.CharField(allow_blank=True)
+    first_date = serializers.DateField()
+    second_date = serializers.DateField()
+
+
+class MigrationRowSerializer(serializers.Serializer):
+    grade = serializers.CharField(help_text="the grade on the first date; none: not graded then")
+    cells = GradeCountsSerializer(help_text="enterprises by their grade on the second date (total: the row's)")
+    enterprises_url = serializers.CharField(help_text="the enterprise list of the row; add second_grade=A…D for "
+                                            "a cell")
+
+
+class MigrationSerializer(DaysEchoSerializer):
+    rows = MigrationRowSerializer(many=True)
+    total = serializers.IntegerField(min_value=0)
+    stayed = serializers.IntegerField(min_value=0)
+    worse = serializers.IntegerField(min_value=0, help_text="moved to a higher-risk grade")
+    better = serializers.IntegerField(min_value=0, help_text="moved to a lower-risk grade")
+    new = serializers.IntegerField(min_value=0, help_text="not graded on the first date")
+
+
+class RankingRowSerializer(GradeCountsSerializer):
+    key = serializers.CharField(allow_blank=True, help_text="business form code or food category ('' = none)")
+    label = serializers.CharField()
+    high = serializers.IntegerField(min_value=0, help_text="grades C and D")
+    high_share = serializers.FloatField(allow_null=True, help_text="per cent")
+    mean_score = serializers.FloatField(allow_null=True)
+
+
+class TopEnterpriseSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    uscc = serializers.CharField()
+    name = serializers.CharField()
+    region = serializers.CharField()
+    grade = serializers.CharField(allow_blank=True)
+    score = serializers.FloatField(allow_null=True)
+    before = serializers.FloatField(required=False, help_text="score on the first date (largest rise)")
+    after = serializers.FloatField(required=False, help_text="score on the second date (largest rise)")
+    rise = serializers.FloatField(required=False)
+
+
+class RankingsSerializer(DaysEchoSerializer):
+    by_business_form = RankingRowSerializer(many=True)
+    by_food_category = RankingRowSerializer(many=True)
+    highest_risk = TopEnterpriseSerializer(many=True)
+    largest_rise = TopEnterpriseSerializer(many=True)
+
+
+class SupervisionRowSerializer(serializers.Serializer):
+    grade = serializers.CharField(help_text="A…D, or CD for grades C and D together")
+    enterprises = serializers.IntegerField(min_value=0)
+    key = serializers.IntegerField(min_value=0, help_text="of them under key supervision")
+    required = serializers.FloatField(allow_null=True, help_text="inspections the active profile asks for in "
+                                      "the period; null: no active profile")
+    done = serializers.IntegerField(min_value=0)
+    done_share = serializers.FloatField(allow_null=True)
+    inspected = serializers.IntegerField(min_value=0, help_text="enterprises with an inspection in the period")
+    coverage = serializers.FloatField(allow_null=True)
+    failed = serializers.IntegerField(min_value=0, help_text="non-compliant inspections")
+    failed_share = serializers.FloatField(allow_null=True, help_text="problem-finding rate, per cent")
+    rectifications = serializers.IntegerField(min_value=0, help_text="rectification orders due in the period")
+    rectified = serializers.IntegerField(min_value=0)
+    rectified_share = serializers.FloatField(allow_null=True)
+
+
+class SupervisionSerializer(FilterEchoSerializer):
+    grade = serializers.CharField(allow_blank=True)
+    profile = serializers.CharField(allow_null=True, help_text="the active supervision profile's code")
+    rows = SupervisionRowSerializer(many=True)

@@ -6,4 +6,7 @@ urlpatterns = [
     path("grades/", views.GradesView.as_view(), name="analytics-api-grades"),
     path("matrix/", views.MatrixView.as_view(), name="analytics-api-matrix"),
     path("alerts/", views.AlertFiguresView.as_view(), name="analytics-api-alerts"),
+    path("migration/", views.MigrationView.as_view(), name="analytics-api-migration"),
+    path("rankings/", views.RankingsView.as_view(), name="analytics-api-rankings"),
+    path("supervision/", views.SupervisionView.as_view(), name="analytics-api-supervision"),
 ]

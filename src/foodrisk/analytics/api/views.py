@@ -8,12 +8,21 @@ from rest_framework import exceptions, permissions
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from foodrisk.enterprises.choices import BusinessForm
+from foodrisk.enterprises.choices import BusinessForm, Grade
 
 from .. import stats
+from .. import views as page_views
 from ..forms import DashboardFilterForm
 from ..views import PERMISSION, drill_down_url
-from .serializers import AlertFiguresSerializer, ErrorSerializer, GradesSerializer, MatrixSerializer
+from .serializers import (
+    AlertHandlingSerializer,
+    ErrorSerializer,
+    GradesSerializer,
+    MatrixSerializer,
+    MigrationSerializer,
+    RankingsSerializer,
+    SupervisionSerializer,
+)
 
 
 class BadFilter(exceptions.APIException):
@@ -33,6 +42,13 @@ PARAMETERS = [
     OpenApiParameter("end", OpenApiTypes.STR, description="last month, YYYY-MM (default: this month)"),
     OpenApiParameter("region", OpenApiTypes.STR, description="region code: that subtree (inside the caller's scope)"),
     OpenApiParameter("business_form", OpenApiTypes.STR, enum=[c for c, _label in BusinessForm.choices]),
+    OpenApiParameter("grade", OpenApiTypes.STR, enum=[c for c, _label in Grade.choices],
+                     description="the enterprises' current grade (the migration: held on either date)"),
+]
+DAYS = [
+    OpenApiParameter("first_date", OpenApiTypes.DATE, description="default: the day before the period"),
+    OpenApiParameter("second_date", OpenApiTypes.DATE, description="default: the period's last day (today at the "
+                     "latest)"),
 ]
 
 
@@ -53,7 +69,14 @@ class FiguresView(APIView):
     def echo(self, query):
         return {"start": _month(query.start), "end": _month(query.end),
                 "region": query.region.pk if query.region is not None else None,
-                "business_form": query.business_form}
+                "business_form": query.business_form, "grade": query.grade, "first_date": query.first_day,
+                "second_date": query.second_day}
+
+    def page(self, view_class, query):
+        """The page's figures with its drill-down links (one definition for the page and the API)."""
+        page = view_class()
+        page.request = self.request
+        return page.figures(query)
 
 
 def _grades(row):
@@ -90,12 +113,54 @@ class MatrixView(FiguresView):
 
 
 class AlertFiguresView(FiguresView):
-    """Warnings raised, confirmed, dismissed and closed in the period; days from raising to closing."""
+    """The warnings raised in the period: confirmed, dismissed, closed, handled past the deadline; days from
+    raising to review, dispatch and closing (median, p90); the same per responsible organisation."""
 
-    @extend_schema(parameters=PARAMETERS, responses={200: AlertFiguresSerializer, 400: ErrorSerializer})
+    @extend_schema(parameters=PARAMETERS, responses={200: AlertHandlingSerializer, 400: ErrorSerializer})
     def get(self, request):
         query = self.query()
-        return Response(AlertFiguresSerializer({**self.echo(query), **stats.alert_figures(request.user, query)}).data)
+        figures = stats.alert_figures(request.user, query)
+        for row in figures["organisations"]:
+            org = row.pop("organisation")
+            row["organisation"], row["name"] = (org.pk, org.name) if org is not None else (None, "")
+        return Response(AlertHandlingSerializer({**self.echo(query), **figures}).data)
 
 
+class MigrationView(FiguresView):
+    """Grades on the first date × grades on the second (point in time from the grade history)."""
 
+    @extend_schema(parameters=[*PARAMETERS, *DAYS], responses={200: MigrationSerializer, 400: ErrorSerializer})
+    def get(self, request):
+        query = self.query()
+        m = self.page(page_views.MigrationView, query)
+        rows = [{"grade": row["grade"], "cells": {**row["cells"], "total": row["total"]},
+                 "enterprises_url": request.build_absolute_uri(row["total_url"])} for row in m["rows"]]
+        return Response(MigrationSerializer({**self.echo(query), **m, "rows": rows}).data)
+
+
+def _top(e):
+    return {"id": e.pk, "uscc": e.uscc, "name": e.name, "region": e.region.name, "grade": e.current_grade,
+            "score": e.current_score, **{k: getattr(e, k) for k in ("before", "after", "rise") if hasattr(e, k)}}
+
+
+class RankingsView(FiguresView):
+    """Business forms and food categories by risk now; the TOP-N highest risk and largest rise of the score."""
+
+    @extend_schema(parameters=[*PARAMETERS, *DAYS], responses={200: RankingsSerializer, 400: ErrorSerializer})
+    def get(self, request):
+        query = self.query()
+        f = self.page(page_views.RankingView, query)
+        return Response(RankingsSerializer({
+            **self.echo(query), "by_business_form": f["by_form"], "by_food_category": f["by_category"],
+            "highest_risk": [_top(e) for e in f["highest"]], "largest_rise": [_top(e) for e in f["rise"]]}).data)
+
+
+class SupervisionView(FiguresView):
+    """Supervision effectiveness per current grade in the period."""
+
+    @extend_schema(parameters=PARAMETERS, responses={200: SupervisionSerializer, 400: ErrorSerializer})
+    def get(self, request):
+        query = self.query()
+        f = stats.supervision(request.user, query)
+        return Response(SupervisionSerializer({**self.echo(query), "rows": f["rows"],
+                                               "profile": f["profile"].code if f["profile"] else None}).data)

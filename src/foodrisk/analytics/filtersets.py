@@ -1,0 +1,95 @@
+"""Filters analytics contributes to the enterprise list (enterprises.filtersets.EnterpriseFilterSet.contribute),
+so that every figure of the statistics pages opens the list of exactly its enterprises: the grade held on a day
+(the grade history, point in time: the migration matrix), inspected between two days (coverage), several grades
+at once (C + D) and a food category (the ranking). Registered in AnalyticsConfig.ready()."""
+
+import json
+
+import django_filters
+from django.db import connection
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_filters.constants import EMPTY_VALUES
+
+from foodrisk.enterprises.choices import Grade
+from foodrisk.records.models import Inspection
+
+from .stats import NOT_GRADED, grade_on
+
+GRADE_OR_NONE = [(NOT_GRADED, _("not graded")), *Grade.choices]
+
+
+class DayParameter(django_filters.DateFilter):
+    """A day another filter of the set reads; filters nothing itself."""
+
+    def filter(self, qs, value):
+        return qs
+
+
+class GradeOnFilter(django_filters.ChoiceFilter):
+    """The grade an enterprise held at the end of the day given in the set's `day` field (today without one);
+    "none": not graded yet on that day."""
+
+    def __init__(self, *args, day, **kwargs):
+        kwargs.setdefault("choices", GRADE_OR_NONE)
+        super().__init__(*args, **kwargs)
+        self.day = day
+
+    def filter(self, qs, value):
+        if value in EMPTY_VALUES:
+            return qs
+        day = self.parent.form.cleaned_data.get(self.day) or timezone.localdate()
+        alias = f"_{self.field_name}_held"
+        return qs.alias(**{alias: grade_on(day)}).filter(**{alias: "" if value == NOT_GRADED else value})
+
+
+class InspectedFilter(django_filters.BooleanFilter):
+    """Has (yes) or has not (no) an inspection record dated between the set's `since` and `until` days (either
+    may be left open)."""
+
+    def __init__(self, *args, since, until, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.since, self.until = since, until
+
+    def filter(self, qs, value):
+        if value is None:
+            return qs
+        data = self.parent.form.cleaned_data
+        inspections = Inspection.objects.filter(enterprise=OuterRef("pk"))
+        if data.get(self.since):
+            inspections = inspections.filter(inspected_on__gte=data[self.since])
+        if data.get(self.until):
+            inspections = inspections.filter(inspected_on__lte=data[self.until])
+        return qs.filter(Exists(inspections)) if value else qs.exclude(Exists(inspections))
+
+
+class FoodCategoryFilter(django_filters.CharFilter):
+    """Enterprises listing exactly this food category among theirs."""
+
+    def filter(self, qs, value):
+        value = (value or "").strip()
+        if not value:
+            return qs
+        if connection.features.supports_json_field_contains:
+            return qs.filter(food_categories__contains=[value])
+        # SQLite: the stored list as text (UnicodeJSONEncoder: no escapes), the element with its quotes
+        return qs.filter(food_categories__icontains=json.dumps(value, ensure_ascii=False))
+
+
+def contribute():
+    from foodrisk.enterprises.filtersets import EnterpriseFilterSet
+
+    add = EnterpriseFilterSet.contribute
+
+    add("grades", django_filters.MultipleChoiceFilter(label=_("grades"), field_name="current_grade",
+                                                     choices=Grade.choices))
+    add("food_category", FoodCategoryFilter(label=_("food category")))
+    add("first_date", DayParameter(label=_("first date")))
+    add("first_grade", GradeOnFilter(label=_("grade on the first date"), day="first_date"))
+    add("second_date", DayParameter(label=_("second date")))
+    add("second_grade", GradeOnFilter(label=_("grade on the second date"), day="second_date"))
+    add("inspected_since", DayParameter(label=_("inspected from")))
+    add("inspected_until", DayParameter(label=_("inspected until")))
+    add("inspected", InspectedFilter(label=_("inspected in these days"), since="inspected_since",
+                                     until="inspected_until"))
