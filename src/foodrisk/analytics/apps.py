@@ -13,9 +13,14 @@ class AnalyticsConfig(AppConfig):
     def ready(self):
         from foodrisk.core import navigation as nav
         from foodrisk.core import outbox
+        from foodrisk.enterprises import profile
         from foodrisk.scoring.events import GRADE_CHANGED
+
+        from .enterprise_report import profile_section
 
         outbox.react(GRADE_CHANGED, "foodrisk.analytics.handlers.on_grade_changed")
 
         nav.section("analytics", _("Statistics and analysis"), "bi-bar-chart-line", order=45)
         nav.add("analytics", _("Statistics dashboard"), "analytics:dashboard", "analytics.view_dashboard")
+        nav.add("analytics", _("Statistical reports"), "analytics:report_list", "analytics.view_report")
+        profile.register(profile_section, order=5)
