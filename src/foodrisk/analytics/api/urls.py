@@ -1,9 +1,16 @@
 from django.urls import path
+from rest_framework.routers import SimpleRouter
 
-from . import views
+from . import reports, views
+
+router = SimpleRouter()
+router.register("reports", reports.ReportViewSet, basename="analytics-report")
 
 urlpatterns = [
     path("grades/", views.GradesView.as_view(), name="analytics-api-grades"),
     path("matrix/", views.MatrixView.as_view(), name="analytics-api-matrix"),
     path("alerts/", views.AlertFiguresView.as_view(), name="analytics-api-alerts"),
+    path("enterprises/<int:pk>/credit-report/", reports.EnterpriseCreditReportView.as_view(),
+         name="analytics-api-enterprise-report"),
+    *router.urls,
 ]
