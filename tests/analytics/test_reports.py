@@ -249,3 +249,17 @@ def test_the_api_gives_the_enterprise_report_in_scope(world, client):
     assert client.get(f"/api/analytics/enterprises/{ents[6].pk}/credit-report/").status_code == 404
     client.force_login(make_user("plain", _region(DISTRICT), "enterprises.view_enterprise"))
     assert client.get(f"/api/analytics/enterprises/{ents[0].pk}/credit-report/").status_code == 403
+
+
+def test_the_report_pages_are_chinese(world, client):
+    from foodrisk.core.testing import english_words
+
+    _author, ents, _run = world
+    user = make_user("reporter", _region(CITY), *REPORT_PERMS, "analytics.enterprise_report",
+                     "enterprises.view_enterprise")
+    client.force_login(user)
+    report = request_monthly(client, topic="校园周边")
+    run_worker()
+    for url in (reverse("analytics:report_list"), report.get_absolute_url(), ents[0].get_absolute_url()):
+        html = client.get(url).content.decode()
+        assert not english_words(html, allowed={"reporter", "PDF"}), (url, english_words(html))

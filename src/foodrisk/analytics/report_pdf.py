@@ -19,7 +19,7 @@ def stacked_bars(trend, width=640, height=220):
     top = max((r["total"] for r in trend), default=0) or 1
     left, bottom, plot_h = 40, 30, height - 60
     step = (width - left - 10) / len(trend)
-    bar = max(4.0, step * 0.6)
+    bar = min(48.0, max(4.0, step * 0.6))
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
              f'viewBox="0 0 {width} {height}" font-size="10">',
              f'<line x1="{left}" y1="{height - bottom}" x2="{width - 5}" y2="{height - bottom}" stroke="#888"/>',
