@@ -2,12 +2,12 @@
 name the report kind and optionally the region (a region code), business form and topic. Each runs monthly; the
 job reports on the last complete period of its kind and makes nothing when that report exists, so the quarterly
 and annual ones make one report per quarter and per year. Seeded disabled by migration 0003: an administrator
-sets the region (empty: nationwide) and enables them on /schedules/."""
+adds the region parameter (a region code; none: nationwide) and enables them on /schedules/."""
 
 SCHEDULES = [
-    {"name": "统计月报", "params": {"kind": "monthly", "region": ""}, "day_of_month": 2, "at_time": "06:00"},
-    {"name": "统计季报", "params": {"kind": "quarterly", "region": ""}, "day_of_month": 3, "at_time": "06:00"},
-    {"name": "统计年报", "params": {"kind": "annual", "region": ""}, "day_of_month": 5, "at_time": "06:00"},
+    {"name": "统计月报", "params": {"kind": "monthly"}, "day_of_month": 2, "at_time": "06:00"},
+    {"name": "统计季报", "params": {"kind": "quarterly"}, "day_of_month": 3, "at_time": "06:00"},
+    {"name": "统计年报", "params": {"kind": "annual"}, "day_of_month": 5, "at_time": "06:00"},
 ]
 
 
