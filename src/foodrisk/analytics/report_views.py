@@ -85,7 +85,6 @@ class EnterpriseReportView(ScopedMixin, generic.View):
         try:
             name, content = enterprise_report.produce(enterprise, request.user)
         except pdf.PDFUnavailable as exc:
-            messages.error(request, str(exc))
             return HttpResponse(str(exc), status=503, content_type="text/plain; charset=utf-8")
         response = HttpResponse(content, content_type="application/pdf")
         response["Content-Disposition"] = enterprise_report.disposition(name)
