@@ -45,6 +45,7 @@ def test_leader_generates_and_downloads_a_report_and_an_enterprise_report(page, 
     from django.utils import timezone
 
     page.fill("#id_month", f"{timezone.localdate():%Y-%m}")
+    shot(page, "report-list")
     page.click("#report-request-form button")
     page.wait_for_selector("#report-status")
     run_worker()
@@ -59,6 +60,7 @@ def test_leader_generates_and_downloads_a_report_and_an_enterprise_report(page, 
             page.click("#report-pdf")
         assert Path(download.value.path()).read_bytes().startswith(b"%PDF")
         page.goto(f"{live_server.url}{ents[0].get_absolute_url()}")
+        shot(page, "enterprise-profile-report")
         with page.expect_download() as download:
             page.click("#enterprise-report-pdf")
         assert Path(download.value.path()).read_bytes().startswith(b"%PDF")
