@@ -262,4 +262,28 @@ def test_the_report_pages_are_chinese(world, client):
     run_worker()
     for url in (reverse("analytics:report_list"), report.get_absolute_url(), ents[0].get_absolute_url()):
         html = client.get(url).content.decode()
-        assert not english_words(html, allowed={"reporter", "PDF"}), (url, english_words(html))
+        assert not english_words(html, allowed={"reporter", "PDF", "WeasyPrint", "Pango"}), (url, english_words(html))
+
+
+def test_without_the_pdf_engine_a_report_is_excel_and_says_why(world, client):
+    """A server without Pango (or without a CJK font): the XLSX is made, the report says why there is no PDF, the
+    enterprise report answers 503 and the profile shows the reason instead of the button."""
+    from unittest import mock
+
+    from foodrisk.core.testing import english_words
+
+    _author, ents, _run = world
+    client.force_login(make_user("reporter", _region(CITY), *REPORT_PERMS, "analytics.enterprise_report",
+                                 "enterprises.view_enterprise"))
+    with mock.patch.object(pdf, "_engine", return_value=(None, "cannot load library 'libpangoft2-1.0.so.0'")):
+        report = request_monthly(client)
+        run_worker()
+        report.refresh_from_db()
+        assert report.status == ReportStatus.READY and report.xlsx and not report.pdf
+        assert "PDF" in report.pdf_note
+        assert client.get(reverse("analytics:report_download", args=[report.pk, "pdf"])).status_code == 404
+        assert client.get(reverse("analytics:report_download", args=[report.pk, "xlsx"])).status_code == 200
+        assert client.get(reverse("analytics:enterprise_report", args=[ents[0].pk])).status_code == 503
+        for url in (report.get_absolute_url(), reverse("analytics:report_list"), ents[0].get_absolute_url()):
+            html = client.get(url).content.decode()
+            assert "cannot" not in html and not english_words(html, allowed={"reporter", "PDF", "WeasyPrint", "Pango"})

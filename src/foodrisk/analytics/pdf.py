@@ -60,8 +60,7 @@ def engine_status():
     """(True, "") when a PDF can be made here; else (False, why, in Chinese)."""
     engine, error = _engine()
     if engine is None:
-        return False, _("The PDF engine is not installed on the server (WeasyPrint with Pango): %(error)s") % {
-            "error": error[:150]}
+        return False, _("The PDF engine is not installed on the server (WeasyPrint with Pango).")
     if not cjk_font():
         return False, _("No Chinese font is installed on the server (e.g. the Debian package fonts-wqy-microhei).")
     return True, ""
