@@ -13,9 +13,11 @@ class AnalyticsConfig(AppConfig):
     def ready(self):
         from foodrisk.core import navigation as nav
         from foodrisk.core import outbox
+        from foodrisk.enterprises import profile
         from foodrisk.scoring.events import GRADE_CHANGED
 
         from . import filtersets
+        from .enterprise_report import profile_section
 
         outbox.react(GRADE_CHANGED, "foodrisk.analytics.handlers.on_grade_changed")
         filtersets.contribute()  # the enterprise list's filters behind the figures (grade on a day, …)
@@ -26,3 +28,5 @@ class AnalyticsConfig(AppConfig):
         nav.add("analytics", _("Risk rankings"), "analytics:rankings", "analytics.view_dashboard")
         nav.add("analytics", _("Warning handling"), "analytics:warnings", "analytics.view_dashboard")
         nav.add("analytics", _("Supervision effectiveness"), "analytics:supervision", "analytics.view_dashboard")
+        nav.add("analytics", _("Statistical reports"), "analytics:report_list", "analytics.view_report")
+        profile.register(profile_section, order=5)

@@ -33,3 +33,6 @@ class GradeSnapshot(models.Model):
 
     def __str__(self):
         return f"{self.month:%Y-%m} {self.region_id} {self.business_form} {self.grade}: {self.count}"
+
+
+from .report_models import Report, ReportPeriod, ReportStatus  # noqa: E402,F401  (the reports' own module)

@@ -6,10 +6,15 @@ project's own column for a model field type).
 
 The stock DateColumn and DateTimeColumn are template columns: they compile a small template for every cell
 they render, about half of a list page's cell time when a table has a date. These render the same text in
-Python, exactly as the `date` filter would (the value in local time, the locale's short format); exports keep
-the stock ISO values.
+Python, exactly as the `date` filter would (the value in local time, the locale's short format).
+
+Exports get the values themselves, not text: a date column's cell is the date, a date-time column's the time
+stamp, a boolean column's the bool (django-tables2's own `value()` gives ISO text and "True"/"False"); the one
+export writer (core.spreadsheets) makes them Excel dates, Beijing time and 是/否. Patched on the stock classes,
+so a table declaring `tables.BooleanColumn(...)` itself exports the same way.
 """
 
+import datetime as dt
 import types
 
 import django_tables2 as tables
@@ -38,6 +43,19 @@ class DateColumn(_RenderedInPython, tables.DateColumn):
 @library.register
 class DateTimeColumn(_RenderedInPython, tables.DateTimeColumn):
     short_format, long_format = "SHORT_DATETIME_FORMAT", "DATETIME_FORMAT"
+
+
+def _date_value(self, value, **kwargs):
+    return value if isinstance(value, dt.date) else tables.Column.value(self, value=value, **kwargs)
+
+
+def _bool_value(self, record, value, bound_column):
+    return self._get_bool_value(record, value, bound_column)
+
+
+tables.DateColumn.value = _date_value  # DateTimeColumn too: a datetime is a date
+tables.DateTimeColumn.value = _date_value
+tables.BooleanColumn.value = _bool_value
 
 
 # django-tables2 asks `inspect.signature` of a cell's render (or link, or attribute) callable for every cell it

@@ -55,7 +55,8 @@ PARAM_LABELS = {
     "out": _("output folder"), "include_media": _("include uploaded files"), "target": _("target model"),
     "enterprise_ids": _("enterprises"), "kind": _("kind"), "run_id": _("scoring run"),
     "grade_changes": _("grade changes"), "batch_id": _("import batch"), "indicator_set": _("indicator set"),
-    "request": _("export request"),
+    "request": _("export request"), "report": _("report"), "region": _("region"),
+    "business_form": _("business form"), "topic": _("topic"),
 }
 
 

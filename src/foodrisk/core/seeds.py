@@ -25,7 +25,7 @@ ROLES = [
      ["enterprises.view_*", "enterprises.unmask_enterprise", "records.view_*", "records.add_*", "scoring.view_*", "scoring.add_gradeadjustment",
       "alerts.view_alert", "alerts.review_alert", "alerts.dispatch_alert", "alerts.handle_alert", "alerts.close_alert",
       "supervision.*", "core.view_region", "core.view_organisation", "core.export_data", "core.view_exportrequest",
-      "core.approve_exportrequest"]),
+      "core.approve_exportrequest", "analytics.enterprise_report"]),
     # the second person of every two-person rule: grade adjustments, indicator sets, models, sensitive exports
     # (each service refuses an approval by the person who asked)
     ("approver", "审核人（科室负责人）", "审批人工评级调整、指标版本启用、模型上线与回退、含敏感字段的导出、共享接口接入；不能审批本人提交的申请",

@@ -1,6 +1,10 @@
 from django.urls import path
+from rest_framework.routers import SimpleRouter
 
-from . import views
+from . import reports, views
+
+router = SimpleRouter()
+router.register("reports", reports.ReportViewSet, basename="analytics-report")
 
 urlpatterns = [
     path("grades/", views.GradesView.as_view(), name="analytics-api-grades"),
@@ -9,4 +13,7 @@ urlpatterns = [
     path("migration/", views.MigrationView.as_view(), name="analytics-api-migration"),
     path("rankings/", views.RankingsView.as_view(), name="analytics-api-rankings"),
     path("supervision/", views.SupervisionView.as_view(), name="analytics-api-supervision"),
+    path("enterprises/<int:pk>/credit-report/", reports.EnterpriseCreditReportView.as_view(),
+         name="analytics-api-enterprise-report"),
+    *router.urls,
 ]
