@@ -60,7 +60,7 @@ def engine_status():
     """(True, "") when a PDF can be made here; else (False, why, in Chinese)."""
     engine, error = _engine()
     if engine is None:
-        return False, _("The PDF engine is not installed on the server (WeasyPrint with Pango).")
+        return False, _("The PDF engine is not installed on the server (ask the administrator to install it as docs/deployment.md says).")
     if not cjk_font():
         return False, _("No Chinese font is installed on the server (e.g. the Debian package fonts-wqy-microhei).")
     return True, ""
