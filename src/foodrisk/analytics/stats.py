@@ -55,16 +55,22 @@ def _prefix(user, query):
     return root.prefix if root is not None else (user.scope_prefix or "")
 
 
-def _snapshots(user, query):
-    qs = GradeSnapshot.objects.in_scope(user).order_by()
+def _narrowed(qs, user, query, *, via="", grade_field="current_grade"):
+    """qs narrowed to the query's region subtree, business form and grade. via: the path from qs's model to the
+    enterprise's fields ("enterprise__"; "" when they are its own); grade_field None: the grade is not filtered."""
+    where = {}
     prefix = _prefix(user, query)
     if prefix:
-        qs = qs.filter(region__code__startswith=prefix)
+        where[f"{via}region__code__startswith"] = prefix
     if query.business_form:
-        qs = qs.filter(business_form=query.business_form)
-    if query.grade:
-        qs = qs.filter(grade=query.grade)
-    return qs
+        where[f"{via}business_form"] = query.business_form
+    if query.grade and grade_field:
+        where[f"{via}{grade_field}"] = query.grade
+    return qs.filter(**where)
+
+
+def _snapshots(user, query):
+    return _narrowed(GradeSnapshot.objects.in_scope(user).order_by(), user, query, grade_field="grade")
 
 
 def source_months(query):
@@ -145,15 +151,7 @@ def quantile(values, q):
 
 
 def _alerts(user, query):
-    alerts = Alert.objects.in_scope(user).order_by()
-    prefix = _prefix(user, query)
-    if prefix:
-        alerts = alerts.filter(enterprise__region__code__startswith=prefix)
-    if query.business_form:
-        alerts = alerts.filter(enterprise__business_form=query.business_form)
-    if query.grade:
-        alerts = alerts.filter(enterprise__current_grade=query.grade)
-    return alerts
+    return _narrowed(Alert.objects.in_scope(user).order_by(), user, query, via="enterprise__")
 
 
 def _days(start, end):
@@ -229,15 +227,8 @@ NOT_GRADED = "none"  # the first day's "grade" of an enterprise graded only late
 
 def _enterprises(user, query, grade=True):
     """The enterprises the figures are about (scope, region subtree, business form, current grade)."""
-    qs = Enterprise.objects.in_scope(user).order_by()
-    prefix = _prefix(user, query)
-    if prefix:
-        qs = qs.filter(region__code__startswith=prefix)
-    if query.business_form:
-        qs = qs.filter(business_form=query.business_form)
-    if grade and query.grade:
-        qs = qs.filter(current_grade=query.grade)
-    return qs
+    return _narrowed(Enterprise.objects.in_scope(user).order_by(), user, query,
+                     grade_field="current_grade" if grade else None)
 
 
 def grade_on(day, ref="pk"):
@@ -357,21 +348,17 @@ def supervision(user, query):
         row["key"] += n if is_key else 0
         if profile:
             row["required"] += profile.frequency(grade, key=is_key) * n * months / 12
-    prefix = _prefix(user, query)
-    where = {"enterprise__region__code__startswith": prefix} if prefix else {}
-    if query.business_form:
-        where["enterprise__business_form"] = query.business_form
     grades = [query.grade] if query.grade else list(GRADES)
-    inspections = (Inspection.objects.in_scope(user).order_by()
-                   .filter(inspected_on__gte=first, inspected_on__lte=last, enterprise__current_grade__in=grades,
-                           **where))
+    inspections = (_narrowed(Inspection.objects.in_scope(user).order_by(), user, query, via="enterprise__",
+                             grade_field=None)
+                   .filter(inspected_on__gte=first, inspected_on__lte=last, enterprise__current_grade__in=grades))
     for grade, done, inspected, failed in (inspections.values_list("enterprise__current_grade")
                                            .annotate(done=Count("pk"), inspected=Count("enterprise", distinct=True),
                                                      failed=Count("pk", filter=Q(result=InspectionResult.FAIL)))):
         rows[grade].update(done=done, inspected=inspected, failed=failed)
-    tasks = (Task.objects.in_scope(user).order_by()
+    tasks = (_narrowed(Task.objects.in_scope(user).order_by(), user, query, via="enterprise__", grade_field=None)
              .filter(kind=TaskKind.RECTIFICATION, due_on__gte=first, due_on__lte=last,
-                     enterprise__current_grade__in=grades, **where).exclude(status=TaskStatus.CANCELLED))
+                     enterprise__current_grade__in=grades).exclude(status=TaskStatus.CANCELLED))
     for grade, total, done in (tasks.values_list("enterprise__current_grade")
                                .annotate(total=Count("pk"), done=Count("pk", filter=Q(status=TaskStatus.DONE)))):
         rows[grade].update(rectifications=total, rectified=done)
