@@ -47,6 +47,9 @@ def test_train_stores_candidate_with_model_card(monkeypatch):
     assert len(val["folds"]) == 2 and all(len(f["auc"]) == 5 for f in val["folds"])
     assert val["chosen"]["mean_auc_lightgbm"] is not None and val["chosen"]["mean_auc_logistic"] is not None
     assert {"business_form", "scale", "region"} <= set(val["segments"])
+    # the region is segmented on the card, never a model input (its encoding goes stale when areas change)
+    assert val["segments"]["region"] and "region" not in art.features and "region" not in (art.encodings or {})
+    assert "food_category" in art.features and "region_insp_key_share_3m" in art.features
     assert art.grade_thresholds["points"] and len(art.grade_thresholds["blend_folds"]) == 5
     assert mv.data_window["months"] == TRAIN_MONTHS and mv.data_window["holdout"]
     # the card's cross-section lies a full label horizon before the as-of date: its labels are complete

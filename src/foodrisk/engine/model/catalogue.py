@@ -56,6 +56,7 @@ class Feature:
     sql: str | None = None  # attribute expression
     direction: int = 0  # +1: regulation says more = riskier (monotone constraint)
     unit: str = "count"  # count | days | months | share | flag | tier | ordinal | amount
+    model_input: bool = True  # False: computed for the model card's segments, never fed to the model
 
 
 def _windowed(prefix: str, label: str, table: str, where: str, *, direction: int = 0,
@@ -79,9 +80,11 @@ CATALOGUE: tuple[Feature, ...] = (
             sql="CASE WHEN e.key_supervision THEN 1 ELSE 0 END", unit="flag"),
     *[Feature(f"form_{f}", f"主体业态为{LABELS['business_form'][f]}", "attribute",
               sql=f"CASE WHEN e.business_form = '{f}' THEN 1 ELSE 0 END", unit="flag") for f in BUSINESS_FORMS],
-    # region: a category, turned into a number by the training (smoothed log-odds of its outcome rate,
-    # fitted on the training rows only; unknown regions → 0)
-    Feature("region", "所在区域", "category", sql="e.region_code", unit="category"),
+    # region: the model card's per-region segments read it; it is not a model input. Encoded as a number
+    # (its outcome rate over the whole training history) it goes stale when inspection areas are reassigned:
+    # on Chicago's six windows dropping it raised the mean AUC from 0.59 to 0.61 and beat date order in every
+    # window (benchmarks/results/validity.json); the recent region shares below carry what the area says.
+    Feature("region", "所在区域", "category", sql="e.region_code", unit="category", model_input=False),
     # food categories / business activities: what the enterprise handles (current state — the archive keeps
     # no history of them); the combination is a category the training encodes like the region
     Feature("n_food_categories", "经营食品类别项数", "attribute",
@@ -159,6 +162,8 @@ FEATURES: dict[str, Feature] = {f.name: f for f in CATALOGUE}
 CATALOGUE_LABELS: dict[str, str] = {f.name: f.label for f in CATALOGUE}
 CATALOGUE_MONOTONE: dict[str, int] = {f.name: f.direction for f in CATALOGUE if f.direction}
 CATEGORY_FEATURES: tuple[str, ...] = tuple(f.name for f in CATALOGUE if f.kind == "category")
+# the category features the model reads (encoded by the training), in catalogue order
+MODEL_CATEGORIES: tuple[str, ...] = tuple(f.name for f in CATALOGUE if f.kind == "category" and f.model_input)
 
 
 def _d(day: date) -> str:

@@ -5,7 +5,8 @@ history, then for several cut-offs c (the latest ``folds`` dates whose target wi
 candidate on the as-of dates whose *training* label window ends by c (expanding window) and scores the
 enterprises at c against the *target* outcome in (c, c + target horizon]. Chosen on those folds, not fixed:
 
-* the training label horizon (``horizons``): a shorter horizon gives more, fresher training dates;
+* the training label horizon (``horizons``, and always the target's own): a shorter horizon gives more,
+  fresher training dates;
 * the model: LightGBM (two regularisation settings) or the challenger, an L2 logistic regression on the
   same features (log counts, missing indicators, standardised; ``C`` from ``lr_C``);
 * nothing else is tuned, so three folds are enough to choose honestly.
@@ -39,6 +40,7 @@ from .catalogue import (
     CATALOGUE_MONOTONE,
     CATEGORY_FEATURES,
     FEATURES,
+    MODEL_CATEGORIES,
     catalogue_table,
 )
 from .dataset import LabelSpec, encode, fit_encoding, outcomes
@@ -190,9 +192,15 @@ def _stack(cache: FeatureCache, dates: Sequence[date], horizon: int, max_rows: i
 
 
 def with_categories(X: np.ndarray, C: np.ndarray, encodings: Mapping[str, dict]) -> np.ndarray:
-    """The numeric features followed by the encoded category features (the model's column order)."""
-    cols = [encode(C[:, j], encodings[n]) for j, n in enumerate(CATEGORY_FEATURES)]
+    """The numeric features followed by the encoded model categories (the model's column order); ``C`` holds
+    every category feature (CATEGORY_FEATURES order)."""
+    cols = [encode(C[:, CATEGORY_FEATURES.index(n)], encodings[n]) for n in MODEL_CATEGORIES]
     return np.column_stack([X, *cols]) if cols else X
+
+
+def category_encodings(C: np.ndarray, y: np.ndarray) -> dict[str, dict]:
+    """Each model category's encoding, fitted on the training rows."""
+    return {n: fit_encoding(C[:, CATEGORY_FEATURES.index(n)], y) for n in MODEL_CATEGORIES}
 
 
 def grade_thresholds(prob: np.ndarray, shares: Mapping[str, float]) -> list[float]:
@@ -322,6 +330,7 @@ def fit_validated(
     lgbm: Mapping[str, dict] | None = None,
     grade_shares: Mapping[str, float] | None = None,
     max_rows: int = 400_000,
+    fold_max_rows: int = 100_000,
     seed: int = 0,
     threads: int = 2,
     spec_code: str = "",
@@ -336,6 +345,11 @@ def fit_validated(
     the product's label, 12 months). Returns a :class:`ValidatedFit` whose artifact scores like any other.
     ``shared``: a FeatureCache of an earlier fit on the same archive and target (back-tests over several
     as-of dates): features at a date and labels whose window closed before as_of do not change.
+    ``fold_max_rows`` / ``max_rows``: seeded subsamples of the training rows for each fold's candidates and
+    for the final fits. The folds only rank the candidates, and 45 fits (3 folds × 3 horizons × 5
+    candidates) on 400,000 rows each took ~19 of the 21 minutes of a 20,000-enterprise fit; on 100,000 rows
+    the synthetic hold-out chose the same candidate (AUC 0.8098 against 0.8097); the final fits keep the
+    larger sample.
     """
     from .train import ModelArtifact, distribution, fit_calibrator
 
@@ -347,7 +361,7 @@ def fit_validated(
     cache = FeatureCache(snapshot_at, label_snapshot, target, threads)
     if shared is not None:
         cache.features, cache.labels = shared.features, shared.labels
-    names = NUMERIC_FEATURES + list(CATEGORY_FEATURES)
+    names = NUMERIC_FEATURES + list(MODEL_CATEGORIES)
     earliest = shift_months(first_data, min_history_months) if first_data else shift_months(as_of, -60)
 
     def train_dates(cut: date, h: int) -> list[date]:
@@ -369,14 +383,14 @@ def fit_validated(
         ids_v, Xv_num, Cv, yv = cache.rows(cut, target.horizon_months)
         row = {"cutoff": cut.isoformat(), "validation_rows": int(len(yv)), "events": int(yv.sum()),
                "auc": {}}
-        for h in horizons:
+        for h in sorted({*horizons, target.horizon_months}):
             dates = train_dates(cut, h)
             if len(dates) < min_train_dates:
                 continue
-            X, C, y = _stack(cache, dates, h, max_rows, seed)
+            X, C, y = _stack(cache, dates, h, fold_max_rows, seed)
             if len(np.unique(y)) < 2 or len(np.unique(yv)) < 2:
                 continue
-            enc = {n: fit_encoding(C[:, j], y) for j, n in enumerate(CATEGORY_FEATURES)}
+            enc = category_encodings(C, y)
             X, Xv = with_categories(X, C, enc), with_categories(Xv_num, Cv, enc)
             for kind, cname, p in candidates:
                 if kind == "lgbm":
@@ -425,8 +439,8 @@ def fit_validated(
     # final fits on every date whose training window is complete by as_of: the winner and the challenger
     t_fit = time.perf_counter()
     dates = train_dates(as_of, best_h)
-    X, C, y = _stack(cache, dates, best_h, max_rows * 2, seed)
-    encodings = {n: fit_encoding(C[:, j], y) for j, n in enumerate(CATEGORY_FEATURES)}
+    X, C, y = _stack(cache, dates, best_h, max_rows, seed)
+    encodings = category_encodings(C, y)
     X = with_categories(X, C, encodings)
     lgbm_name = best_name if best_kind == "lgbm" else (best_lgbm.split("_", 1)[1] if best_lgbm else
                                                          next(iter(lgbm)))
