@@ -290,6 +290,9 @@ class SupervisionView(FiguresPage):
                 "rectified": list_url("supervision:task_list", **tasks, status="done") if one else "",
             }
             row["uninspected"] = row["enterprises"] - row["inspected"]
+        from .data_views import repair_figures  # it builds on this module's links
+
+        figures["repairs"] = repair_figures(self.request.user, query)
         return figures
 
     def chart(self, figures, query):
