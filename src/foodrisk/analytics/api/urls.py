@@ -13,6 +13,8 @@ urlpatterns = [
     path("migration/", views.MigrationView.as_view(), name="analytics-api-migration"),
     path("rankings/", views.RankingsView.as_view(), name="analytics-api-rankings"),
     path("supervision/", views.SupervisionView.as_view(), name="analytics-api-supervision"),
+    path("repairs/", views.RepairsView.as_view(), name="analytics-api-repairs"),
+    path("data/", views.DataQualityView.as_view(), name="analytics-api-data"),
     path("enterprises/<int:pk>/credit-report/", reports.EnterpriseCreditReportView.as_view(),
          name="analytics-api-enterprise-report"),
     *router.urls,
