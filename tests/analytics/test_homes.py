@@ -130,13 +130,13 @@ def test_the_leader_sees_the_city_figures(city, client, django_assert_max_num_qu
     assert response.context["home"].key == "leader"
     f = response.context["panel"]
     live = {g: Enterprise.objects.filter(current_grade=g).count() for g in "ABCD"}
-    assert {g: n for g, _label, n, _url in f["grades"]} == live == {"A": 1, "B": 0, "C": 1, "D": 2}
+    assert {g: n for g, _label, n, _url, _tone in f["grades"]} == live == {"A": 1, "B": 0, "C": 1, "D": 2}
     assert f["high_share"] == 75.0
     assert f["open_alerts"] == 3 and f["overdue_alerts"] == 2  # both districts
     assert f["cd"]["enterprises"] == 3
     assert f["repairs"]["applied"] == 1 and f["repairs"]["approved"] == 1
     html = response.content.decode()
-    for grade, _label, _n, url in f["grades"]:
+    for grade, _label, _n, url, _tone in f["grades"]:
         assert listed(client, url.replace("&amp;", "&")) == set(
             Enterprise.objects.filter(current_grade=grade).values_list("pk", flat=True))
     n, url = href(html, "home-alerts", "当前逾期")
@@ -149,7 +149,7 @@ def test_a_district_leader_sees_his_district_only(city, client):
     district = with_role("districtleader", DISTRICT, "leader")
     client.force_login(district)
     f = client.get("/").context["panel"]
-    assert {g: n for g, _label, n, _url in f["grades"]} == {"A": 1, "B": 0, "C": 1, "D": 1}
+    assert {g: n for g, _label, n, _url, _tone in f["grades"]} == {"A": 1, "B": 0, "C": 1, "D": 1}
     assert f["open_alerts"] == 2
 
 

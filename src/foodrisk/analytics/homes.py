@@ -30,6 +30,7 @@ from . import data_figures, stats
 from .forms import DashboardFilterForm
 from .views import PERMISSION, SupervisionView, WarningHandlingView, drill_down_url, list_url
 
+GRADE_TONES = {"A": "success", "B": "primary", "C": "warning", "D": "danger"}  # Bootstrap colours of the cards
 SOON_DAYS = 7  # "due soon": a task due within the coming week
 
 
@@ -55,8 +56,8 @@ def leader(request):
     series = stats.trend(user, query)
     now = series[-1] if series else None
     names = dict(Grade.choices)
-    grades = [(g, names[g], now[g] if now else 0, drill_down_url(root, g, "")) for g in stats.GRADES]
-    high = sum(n for g, _label, n, _url in grades if g in ("C", "D"))
+    grades = [(g, names[g], now[g] if now else 0, drill_down_url(root, g, ""), GRADE_TONES[g]) for g in stats.GRADES]
+    high = sum(n for g, _label, n, _url, _tone in grades if g in ("C", "D"))
     alerts = _page(WarningHandlingView, request, query)
     supervision = _page(SupervisionView, request, query)
     high_row = next(r for r in supervision["rows"] if r["grade"] == "CD")
