@@ -125,7 +125,7 @@ def test_the_leader_sees_the_city_figures(city, client, django_assert_max_num_qu
     CreditRepair.objects.create(enterprise=city.e1, repair_no="XF-1", target_kind="penalties", target_no="罚-1",
                                 applied_on=timezone.localdate() - 5 * DAY, decision="approved")
     client.force_login(city.leader)
-    with django_assert_max_num_queries(45):
+    with django_assert_max_num_queries(30):
         response = client.get("/")
     assert response.context["home"].key == "leader"
     f = response.context["panel"]
