@@ -272,3 +272,17 @@ def test_credit_repairs_in_the_supervision_figures(city, client):
     api = client.get("/api/analytics/repairs/").json()
     assert api["total"]["applied"] == 3 and sum(m["applied"] for m in api["months"]) == 3
     assert {g["grade"]: g["applied"] for g in api["grades"]} == {"C": 1, "D": 2}
+
+
+def test_the_home_over_the_api(city, client):
+    client.force_login(city.inspector)
+    api = client.get("/api/analytics/home/").json()
+    assert api["home"] == "inspector" and [h["key"] for h in api["homes"]] == ["inspector"]
+    assert api["figures"]["tasks"] == {"mine": 3, "mine_overdue": 1, "mine_soon": 1, "overdue": 2}
+    assert listed(client, api["figures"]["links"]["mine_overdue"]) == {city.t_overdue.pk}
+    assert client.get("/api/analytics/home/", {"home": "leader"}).status_code == 400  # not one of his
+    client.force_login(city.leader)
+    api = client.get("/api/analytics/home/").json()
+    assert api["home"] == "leader" and api["figures"]["open_alerts"] == 3
+    client.logout()
+    assert client.get("/api/analytics/home/").status_code in (401, 403)
