@@ -95,7 +95,7 @@ def listed(client, url):
 
 def test_the_inspector_sees_his_warnings_and_tasks_only(city, client, django_assert_max_num_queries):
     client.force_login(city.inspector)
-    with django_assert_max_num_queries(30):
+    with django_assert_max_num_queries(22):
         response = client.get("/")
     assert response.context["home"].key == "inspector"
     f = response.context["panel"]
@@ -125,7 +125,7 @@ def test_the_leader_sees_the_city_figures(city, client, django_assert_max_num_qu
     CreditRepair.objects.create(enterprise=city.e1, repair_no="XF-1", target_kind="penalties", target_no="罚-1",
                                 applied_on=timezone.localdate() - 5 * DAY, decision="approved")
     client.force_login(city.leader)
-    with django_assert_max_num_queries(30):
+    with django_assert_max_num_queries(35):
         response = client.get("/")
     assert response.context["home"].key == "leader"
     f = response.context["panel"]
@@ -173,7 +173,7 @@ def test_the_data_administrator_sees_batches_quarantine_and_freshness(city, clie
     b2 = make_batch(there, status="failed", quarantined=0)
     b3 = make_batch(there, kind="penalties", quarantined=1, days_ago=1)
     client.force_login(data)
-    with django_assert_max_num_queries(30):
+    with django_assert_max_num_queries(22):
         response = client.get("/")
     assert response.context["home"].key == "data"
     f = response.context["panel"]
@@ -208,7 +208,7 @@ def test_the_system_administrator_sees_jobs_and_health(city, client, django_asse
     failed = Job.objects.create(kind="t", title="失败的任务", status="failed", region_id=CITY)
     Job.objects.create(kind="t", title="排队的任务", status="queued", region_id=CITY)
     client.force_login(admin)
-    with django_assert_max_num_queries(30):
+    with django_assert_max_num_queries(25):
         response = client.get("/")
     assert response.context["home"].key == "system"
     f = response.context["panel"]

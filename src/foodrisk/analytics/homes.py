@@ -29,7 +29,15 @@ from foodrisk.supervision.models import Task
 
 from . import data_figures, stats
 from .forms import DashboardFilterForm
-from .views import PERMISSION, SupervisionView, WarningHandlingView, drill_down_url, list_url
+from .views import (
+    PERMISSION,
+    SupervisionView,
+    WarningHandlingView,
+    chart_data,
+    drill_down_url,
+    list_url,
+    with_links,
+)
 
 GRADE_TONES = {"A": "success", "B": "primary", "C": "warning", "D": "danger"}  # Bootstrap colours of the cards
 SOON_DAYS = 7  # "due soon": a task due within the coming week
@@ -69,7 +77,9 @@ def leader(request):
     open_alerts = Alert.objects.restrict(user, "view").order_by().aggregate(
         open=Count("pk", filter=Q(status__in=OPEN_STATUSES)),
         overdue=Count("pk", filter=Q(status__in=OPEN_STATUSES, deadline__lt=timezone.localdate())))
+    matrix = with_links(stats.matrix(user, query), query)
     return {"allowed": True, "query": query, "root": root, "month": now["month"] if now else None,
+            "matrix": matrix, "chart": chart_data({"trend": series, "now": now, "matrix": matrix}, query),
             "grades": grades, "graded": now["total"] if now else 0, "high": high,
             "high_share": stats.share(high, now["total"]) if now else None,
             "trend": series, "alerts": alerts, "cd": high_row, "repairs": supervision["repairs"]["total"],
