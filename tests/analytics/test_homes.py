@@ -232,8 +232,8 @@ def test_several_roles_a_primary_home_and_the_others_as_tabs(city, client):
     links = client.get("/", {"home": "links"})
     assert links.context["home"] is None and "id=\"home-tabs\"" in links.content.decode()
     # a role without a home of its own: the page of links
-    approver = with_role("approver", CITY, "approver")
-    client.force_login(approver)
+    author = with_role("author", CITY, "indicator_admin")
+    client.force_login(author)
     response = client.get("/")
     assert response.context["home"] is None and not response.context["homes"]
 
@@ -286,3 +286,19 @@ def test_the_home_over_the_api(city, client):
     assert api["home"] == "leader" and api["figures"]["open_alerts"] == 3
     client.logout()
     assert client.get("/api/analytics/home/").status_code in (401, 403)
+
+
+def test_the_approver_sees_what_waits_for_his_decision(city, client):
+    from foodrisk.indicators.models import IndicatorSet
+    from foodrisk.scoring.models import GradeAdjustment
+
+    waiting = IndicatorSet.objects.create(code="t-set", version=2, name="测试指标", spec={}, status="submitted")
+    IndicatorSet.objects.create(code="t-set", version=1, name="测试指标", spec={}, status="active")
+    approver = with_role("approver", CITY, "approver")
+    client.force_login(approver)
+    response = client.get("/")
+    assert response.context["home"].key == "approver"
+    found = {key: (n, url) for key, _label, n, url in response.context["panel"]["waiting"]}
+    assert found["indicator_sets"][0] == 1 and listed(client, found["indicator_sets"][1]) == {waiting.pk}
+    assert found["adjustments"][0] == GradeAdjustment.objects.filter(status="pending").count() == 0
+    assert set(found) == {"adjustments", "indicator_sets", "exports", "models"}

@@ -6,7 +6,9 @@ click lists exactly what was counted, inside the person's region scope. Few quer
   coverage of C and D enterprises), each reused from the statistics pages;
 - inspector (supervisor, handler): his warnings waiting for him, overdue; his open, overdue and soon-due tasks;
 - data administrator: import batches (failed, running), open quarantine, pending matches, freshness per kind;
-- system administrator: jobs by status, the readiness checks, the recent failed jobs."""
+- system administrator: jobs by status, the readiness checks, the recent failed jobs;
+- approver (the second person): what waits for his decision — grade adjustments, indicator set versions, export
+  requests awaiting approval, candidate models."""
 
 import dataclasses
 import datetime as dt
@@ -161,6 +163,32 @@ def system_admin(request):
             "failed": list(jobs_qs.filter(status=JobStatus.FAILED).order_by("-created_at", "-pk")[:5])}
 
 
+def _waiting(user, model, status, url_name):
+    """(n, link) of the rows of `model` in `status` the user may see; None without the model's view permission."""
+    opts = model._meta
+    if not user.has_perm(f"{opts.app_label}.view_{opts.model_name}"):
+        return None
+    return (model.objects.restrict(user, "view").order_by().filter(status=status).count(),
+            list_url(url_name, status=status))
+
+
+def approver(request):
+    from foodrisk.core.models import ExportRequest
+    from foodrisk.indicators.models import IndicatorSet
+    from foodrisk.scoring.models import GradeAdjustment, ModelVersion
+
+    user = request.user
+    rows = [("adjustments", gettext_lazy("grade adjustments awaiting approval"),
+             _waiting(user, GradeAdjustment, "pending", "scoring:gradeadjustment_list")),
+            ("indicator_sets", gettext_lazy("indicator set versions awaiting approval"),
+             _waiting(user, IndicatorSet, "submitted", "indicators:indicatorset_list")),
+            ("exports", gettext_lazy("export requests awaiting approval"),
+             _waiting(user, ExportRequest, "pending", "core:exportrequest_list")),
+            ("models", gettext_lazy("candidate models"),
+             _waiting(user, ModelVersion, "candidate", "scoring:modelversion_list"))]
+    return {"waiting": [(key, label, *found) for key, label, found in rows if found is not None]}
+
+
 def register():
     from foodrisk.core import homes
 
@@ -168,5 +196,7 @@ def register():
     homes.register("inspector", gettext_lazy("My work"), "analytics/home_inspector.html", inspector,
                    roles=["supervisor", "handler"], order=20)
     homes.register("data", gettext_lazy("Data desk"), "analytics/home_data.html", data_admin, roles=["data_admin"], order=30)
+    homes.register("approver", gettext_lazy("Awaiting my approval"), "analytics/home_approver.html", approver,
+                   roles=["approver"], order=35)
     homes.register("system", gettext_lazy("System desk"), "analytics/home_system.html", system_admin, roles=["system_admin"],
                    order=40, superuser=True)
