@@ -16,7 +16,7 @@ class AnalyticsConfig(AppConfig):
         from foodrisk.enterprises import profile
         from foodrisk.scoring.events import GRADE_CHANGED
 
-        from . import filtersets
+        from . import filtersets, homes
         from .enterprise_report import profile_section
 
         outbox.react(GRADE_CHANGED, "foodrisk.analytics.handlers.on_grade_changed")
@@ -28,5 +28,7 @@ class AnalyticsConfig(AppConfig):
         nav.add("analytics", _("Risk rankings"), "analytics:rankings", "analytics.view_dashboard")
         nav.add("analytics", _("Warning handling"), "analytics:warnings", "analytics.view_dashboard")
         nav.add("analytics", _("Supervision effectiveness"), "analytics:supervision", "analytics.view_dashboard")
+        nav.add("analytics", _("Data freshness and quality"), "analytics:data_quality", "ingest.view_batch")
         nav.add("analytics", _("Statistical reports"), "analytics:report_list", "analytics.view_report")
         profile.register(profile_section, order=5)
+        homes.register()  # the home page of each role (core.homes)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import report_views, views
+from . import data_views, report_views, views
 
 app_name = "analytics"
 
@@ -10,6 +10,7 @@ urlpatterns = [
     path("rankings/", views.RankingView.as_view(), name="rankings"),
     path("warnings/", views.WarningHandlingView.as_view(), name="warnings"),
     path("supervision/", views.SupervisionView.as_view(), name="supervision"),
+    path("data/", data_views.DataQualityView.as_view(), name="data_quality"),
     path("reports/", report_views.ReportListView.as_view(), name="report_list"),
     path("reports/<int:pk>/", report_views.ReportDetailView.as_view(), name="report_detail"),
     path("reports/<int:pk>/<str:fmt>/", report_views.ReportDownloadView.as_view(), name="report_download"),

@@ -41,6 +41,19 @@ def drill_down_url(region, grade, business_form):
     return f"{reverse('enterprises:enterprise_list')}?{urlencode({k: v for k, v in params.items() if v})}"
 
 
+def with_links(matrix, query):
+    """stats.matrix's rows with their names and the drill-down link of each cell (the dashboard, the leader's
+    home)."""
+    for row in matrix["rows"]:
+        region = row["region"]
+        row["name"] = region.name if region is not None else _("other")
+        links = {g: drill_down_url(region, g, query.business_form) if row["exact"] else ""
+                 for g in (*stats.GRADES, "")}
+        row["cells"] = [(g, row[g], links[g]) for g in stats.GRADES]
+        row["total_url"] = links[""]
+    return matrix
+
+
 def _month(month):
     return f"{month:%Y-%m}" if month else ""
 
@@ -81,13 +94,7 @@ class DashboardView(DashboardPermissionMixin, generic.TemplateView):
         query = form.query()
         form.data = {**form.data.dict(), "start": f"{query.start:%Y-%m}", "end": f"{query.end:%Y-%m}"}  # shown
         figures = stats.dashboard(request.user, query)
-        for row in figures["matrix"]["rows"]:
-            region = row["region"]
-            row["name"] = region.name if region is not None else _("other")
-            links = {g: drill_down_url(region, g, query.business_form) if row["exact"] else ""
-                     for g in (*stats.GRADES, "")}
-            row["cells"] = [(g, row[g], links[g]) for g in stats.GRADES]
-            row["total_url"] = links[""]
+        with_links(figures["matrix"], query)
         return self.render_to_response(self.get_context_data(
             form=form, fields=fields, query=query, figures=figures, grades=stats.GRADES,
             chart=chart_data(figures, query), grade_filter_label=dict(Grade.choices).get(query.grade),
@@ -290,6 +297,9 @@ class SupervisionView(FiguresPage):
                 "rectified": list_url("supervision:task_list", **tasks, status="done") if one else "",
             }
             row["uninspected"] = row["enterprises"] - row["inspected"]
+        from .data_views import repair_figures  # it builds on this module's links
+
+        figures["repairs"] = repair_figures(self.request.user, query)
         return figures
 
     def chart(self, figures, query):

@@ -53,13 +53,18 @@ class RecordFilterSet(filters.FilterSet):
 COMMON = ["q", "enterprise", "region", "since", "until"]
 
 
-class InspectionFilterSet(RecordFilterSet):
-    kind = filters.ChoiceFilter(label=_("kind"), choices=InspectionKind.choices)
-    result = filters.ChoiceFilter(label=_("result"), choices=InspectionResult.choices)
+class GradedRecordFilterSet(RecordFilterSet):
+    """The enterprise's current grade and business form: the lists behind the statistics figures."""
+
     grade = filters.ChoiceFilter(label=_("enterprise's grade"), field_name="enterprise__current_grade",
                                  choices=Grade.choices)
     business_form = filters.ChoiceFilter(label=_("business form"), field_name="enterprise__business_form",
                                          choices=BusinessForm.choices)
+
+
+class InspectionFilterSet(GradedRecordFilterSet):
+    kind = filters.ChoiceFilter(label=_("kind"), choices=InspectionKind.choices)
+    result = filters.ChoiceFilter(label=_("result"), choices=InspectionResult.choices)
 
     class Meta:
         model = Inspection
@@ -97,13 +102,13 @@ class ComplaintFilterSet(RecordFilterSet):
         fields = [*COMMON, "channel", "verified", "status"]
 
 
-class CreditRepairFilterSet(RecordFilterSet):
+class CreditRepairFilterSet(GradedRecordFilterSet):
     target_kind = filters.ChoiceFilter(label=_("target kind"), choices=RepairTarget.choices)
     decision = filters.ChoiceFilter(label=_("decision"), choices=RepairDecision.choices)
 
     class Meta:
         model = CreditRepair
-        fields = [*COMMON, "target_kind", "decision"]
+        fields = [*COMMON, "target_kind", "decision", "grade", "business_form"]
 
 
 class ListEntryFilterSet(RecordFilterSet):

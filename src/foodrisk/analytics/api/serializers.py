@@ -147,3 +147,64 @@ class SupervisionSerializer(FilterEchoSerializer):
     grade = serializers.CharField(allow_blank=True)
     profile = serializers.CharField(allow_null=True, help_text="the active supervision profile's code")
     rows = SupervisionRowSerializer(many=True)
+
+
+class RepairCountsSerializer(serializers.Serializer):
+    applied = serializers.IntegerField(min_value=0, help_text="applications made in the period")
+    pending = serializers.IntegerField(min_value=0)
+    approved = serializers.IntegerField(min_value=0)
+    rejected = serializers.IntegerField(min_value=0)
+    decided = serializers.IntegerField(min_value=0, help_text="approved + rejected")
+    approval_rate = serializers.FloatField(allow_null=True, help_text="approved / decided, per cent")
+    list_url = serializers.CharField(help_text="the credit repair list of these applications (add decision=…)")
+
+
+class RepairMonthSerializer(RepairCountsSerializer):
+    month = serializers.CharField(help_text="YYYY-MM, the month applied")
+
+
+class RepairGradeSerializer(RepairCountsSerializer):
+    grade = serializers.CharField(allow_blank=True, help_text="the enterprises' current grade ('' = not graded)")
+
+
+class RepairsSerializer(FilterEchoSerializer):
+    grade = serializers.CharField(allow_blank=True)
+    total = RepairCountsSerializer()
+    months = RepairMonthSerializer(many=True)
+    grades = RepairGradeSerializer(many=True)
+
+
+class FreshnessRowSerializer(serializers.Serializer):
+    source = serializers.IntegerField(help_text="source id")
+    source_name = serializers.CharField()
+    kind = serializers.CharField(help_text="record kind of the batches")
+    last_import = serializers.DateTimeField(allow_null=True, help_text="end of the last successful import")
+    age_days = serializers.FloatField(allow_null=True, help_text="days since then; null: never succeeded")
+    batches = serializers.IntegerField(min_value=0)
+    failed = serializers.IntegerField(min_value=0)
+    rows_read = serializers.IntegerField(min_value=0)
+    quarantined = serializers.IntegerField(min_value=0)
+    quarantine_share = serializers.FloatField(allow_null=True, help_text="quarantined / rows read, per cent")
+
+
+class DataMonthSerializer(serializers.Serializer):
+    month = serializers.CharField(help_text="YYYY-MM, the month the batches were started")
+    batches = serializers.IntegerField(min_value=0)
+    failed = serializers.IntegerField(min_value=0)
+    rows_read = serializers.IntegerField(min_value=0)
+    quarantined = serializers.IntegerField(min_value=0)
+    quarantine_share = serializers.FloatField(allow_null=True)
+
+
+class OpenQuarantineSerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    open = serializers.IntegerField(min_value=0, help_text="quarantined rows waiting for a correction")
+
+
+class DataQualitySerializer(serializers.Serializer):
+    start = serializers.CharField(help_text="YYYY-MM")
+    end = serializers.CharField(help_text="YYYY-MM")
+    region = serializers.CharField(allow_null=True, help_text="region code of the subtree; null: the whole scope")
+    freshness = FreshnessRowSerializer(many=True)
+    months = DataMonthSerializer(many=True)
+    quarantine = OpenQuarantineSerializer(many=True)

@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from . import reports, views
+from . import homes, reports, views
 
 router = SimpleRouter()
 router.register("reports", reports.ReportViewSet, basename="analytics-report")
@@ -13,6 +13,9 @@ urlpatterns = [
     path("migration/", views.MigrationView.as_view(), name="analytics-api-migration"),
     path("rankings/", views.RankingsView.as_view(), name="analytics-api-rankings"),
     path("supervision/", views.SupervisionView.as_view(), name="analytics-api-supervision"),
+    path("home/", homes.HomeView.as_view(), name="analytics-api-home"),
+    path("repairs/", views.RepairsView.as_view(), name="analytics-api-repairs"),
+    path("data/", views.DataQualityView.as_view(), name="analytics-api-data"),
     path("enterprises/<int:pk>/credit-report/", reports.EnterpriseCreditReportView.as_view(),
          name="analytics-api-enterprise-report"),
     *router.urls,

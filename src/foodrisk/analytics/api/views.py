@@ -10,17 +10,19 @@ from rest_framework.views import APIView
 
 from foodrisk.enterprises.choices import BusinessForm, Grade
 
-from .. import stats
+from .. import data_views, stats
 from .. import views as page_views
 from ..forms import DashboardFilterForm
 from ..views import PERMISSION, drill_down_url
 from .serializers import (
     AlertHandlingSerializer,
+    DataQualitySerializer,
     ErrorSerializer,
     GradesSerializer,
     MatrixSerializer,
     MigrationSerializer,
     RankingsSerializer,
+    RepairsSerializer,
     SupervisionSerializer,
 )
 
@@ -164,3 +166,42 @@ class SupervisionView(FiguresView):
         f = stats.supervision(request.user, query)
         return Response(SupervisionSerializer({**self.echo(query), "rows": f["rows"],
                                                "profile": f["profile"].code if f["profile"] else None}).data)
+
+
+class RepairsView(FiguresView):
+    """Credit repairs applied for in the period, per month applied and per current grade, and their decisions."""
+
+    @extend_schema(parameters=PARAMETERS, responses={200: RepairsSerializer, 400: ErrorSerializer})
+    def get(self, request):
+        query = self.query()
+        f = data_views.repair_figures(request.user, query)
+
+        def counts(row):
+            return {**row, "list_url": request.build_absolute_uri(row["links"]["applied"]) if row["links"] else ""}
+
+        return Response(RepairsSerializer({
+            **self.echo(query), "total": counts(f["total"]),
+            "months": [{**counts(r), "month": _month(r["month"])} for r in f["months"]],
+            "grades": [counts(r) for r in f["grades"]]}).data)
+
+
+class CanViewBatches(permissions.BasePermission):
+    def has_permission(self, request, view):
+        return bool(request.user and request.user.is_authenticated
+                    and request.user.has_perm(data_views.DATA_PERMISSION))
+
+
+class DataQualityView(FiguresView):
+    """Data freshness and quality over time: the last successful import per source and record kind, the batches
+    and quarantine share per month, the open quarantine per kind (the caller's batches; ingest.view_batch)."""
+
+    permission_classes = [permissions.IsAuthenticated, CanViewBatches]
+
+    @extend_schema(parameters=PARAMETERS[:3], responses={200: DataQualitySerializer, 400: ErrorSerializer})
+    def get(self, request):
+        query = self.query()
+        f = data_views.data_quality_figures(request.user, query)
+        return Response(DataQualitySerializer({
+            "start": _month(query.start), "end": _month(query.end),
+            "region": query.region.pk if query.region is not None else None, "freshness": f["freshness"],
+            "months": [{**r, "month": _month(r["month"])} for r in f["months"]], "quarantine": f["quarantine"]}).data)

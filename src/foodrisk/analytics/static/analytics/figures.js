@@ -71,6 +71,19 @@
         series: s.series.map((x, i) => ({ type: "bar", name: x.name, data: x.values, itemStyle: { color: colours[i] } })),
       }, (p) => s.series[p.seriesIndex].links[p.dataIndex]);
     }
+    const q = data.quality;
+    if (q) {
+      chart("analytics-data-quality", {
+        tooltip: { trigger: "axis" },
+        legend: { data: [q.rows_name, q.quarantined_name, q.share_name], top: 0 },
+        grid: { top: 30, left: 60, right: 50, bottom: 30 },
+        xAxis: { type: "category", data: q.months },
+        yAxis: [{ type: "value" }, { type: "value", max: 100, axisLabel: { formatter: "{value}%" } }],
+        series: [{ type: "bar", name: q.rows_name, data: q.rows, itemStyle: { color: "#1565c0" } },
+                 { type: "bar", name: q.quarantined_name, data: q.quarantined, itemStyle: { color: "#c62828" } },
+                 { type: "line", name: q.share_name, data: q.share, yAxisIndex: 1, itemStyle: { color: "#ef6c00" } }],
+      });
+    }
     window.addEventListener("resize", () => charts.forEach((c) => c.resize()));
   }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", draw);
