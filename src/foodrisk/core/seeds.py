@@ -11,7 +11,8 @@ from . import divisions
 
 ROLES = [
     ("system_admin", "系统管理员", "用户、角色、机构、区划、字典、参数、模板、审计日志、任务调度",
-     ["core.*", "*.view_*", "sharing.add_clientsystem", "sharing.change_clientsystem"]),
+     ["core.*", "*.view_*", "sharing.add_clientsystem", "sharing.change_clientsystem",
+      "sharing.redeliver_delivery"]),
     ("data_admin", "数据管理员", "数据归集、清洗、隔离区修正、实体匹配复核、企业档案维护",
      ["enterprises.*", "records.*", "ingest.*", "core.view_region", "core.view_organisation", "core.view_job",
       "core.view_dictionarytype", "core.export_data"]),
