@@ -23,7 +23,7 @@ from foodrisk.core.testing import grant, make_regions, run_worker
 from foodrisk.enterprises.testing import make_enterprise
 from foodrisk.sharing import services, signing, webhooks
 from foodrisk.sharing.client import BadWebhook, verify_webhook
-from foodrisk.sharing.models import ClientSystem, Delivery, DeliveryAttempt, EventType
+from foodrisk.sharing.models import ClientSystem, Delivery, DeliveryAttempt, EventType, Subscription
 
 pytestmark = pytest.mark.django_db
 
@@ -387,3 +387,115 @@ def test_permissions_and_region(world, receiver):
         with pytest.raises(PermissionDenied):
             services.rotate_subscription_secret(sub, user=person)
     assert AuditEntry.objects.filter(action="sharing.subscription.create").count() == 1
+
+
+# ------------------------------------------------------------------------------------------------- pages and API
+def test_pages_create_rotate_switch_off_and_redeliver_in_chinese(world, receiver, client):
+    from django.utils import translation
+
+    from foodrisk.core.testing import english_words
+
+    _regions, admin, _approver, hz, _nb = world
+    sc = active_client(world)
+    client.force_login(admin)
+    headers = {"Accept-Language": "zh-hans"}
+    with translation.override("zh-hans"):
+        form = client.get(f"/sharing/clients/{sc.pk}/subscriptions/add/", headers=headers)
+        assert form.status_code == 200 and not english_words(form.content.decode(), {"admin", "approver"})
+        r = client.post(f"/sharing/clients/{sc.pk}/subscriptions/add/",
+                        {"url": receiver.url, "event_types": ["grade.changed", "warning.raised"]}, headers=headers)
+        assert r.status_code == 200, r.content
+        sub = sc.subscriptions.get()
+        page = r.content.decode()
+        assert sub.secret in page and not english_words(page, {"admin", "approver"})
+        detail = client.get(sub.get_absolute_url(), headers=headers).content.decode()
+        assert sub.secret not in detail and "信用风险等级变动" in detail
+        assert not english_words(detail, {"admin", "approver"})
+        client_page = client.get(sc.get_absolute_url(), headers=headers).content.decode()
+        assert sub.get_absolute_url() in client_page and not english_words(client_page, {"admin", "approver"})
+        r = client.post(f"/sharing/subscriptions/{sub.pk}/rotate/", headers=headers)
+        sub.refresh_from_db()
+        assert r.status_code == 200 and sub.secret in r.content.decode() and sub.previous_secret
+        receiver.default = (500, {})
+        delivery = one_delivery(world, sub, hz)
+        run_worker()
+        for path in ("/sharing/deliveries/", "/sharing/deliveries/?status=pending&event_type=grade.changed",
+                     delivery.get_absolute_url()):
+            r = client.get(path, headers=headers)
+            words = english_words(r.content.decode(), {"admin", "approver"})
+            assert r.status_code == 200 and not words, (path, words)
+        assert "重新投递" in client.get(delivery.get_absolute_url(), headers=headers).content.decode()
+        receiver.default = (200, {})
+        r = client.post(f"/sharing/deliveries/{delivery.pk}/redeliver/", headers=headers)
+        assert r.status_code == 302
+        run_worker()
+        delivery.refresh_from_db()
+        assert delivery.status == "succeeded"
+        r = client.post(f"/sharing/subscriptions/{sub.pk}/disable/", headers=headers)
+        sub.refresh_from_db()
+        assert r.status_code == 302 and not sub.active
+    assert AuditEntry.objects.filter(action="sharing.subscription.update").exists()
+
+
+def test_pages_refuse_others(world, receiver, client):
+    regions, admin, _approver, _hz, _nb = world
+    sc = active_client(world)
+    sub, _secret = services.create_subscription(sc, user=admin, url=receiver.url, event_types=["grade.changed"])
+    delivery = one_delivery(world, sub)
+    run_worker()
+    nobody = User.objects.create_user("nobody", national_scope=True)
+    ningbo = grant(User.objects.create_user("ningbo", scope_region=regions["330200"]),
+                   "sharing.change_clientsystem", "sharing.view_clientsystem", "sharing.view_delivery",
+                   "sharing.view_subscription", "sharing.redeliver_delivery")
+    client.force_login(nobody)
+    assert client.get("/sharing/deliveries/").status_code == 403
+    assert client.get(sub.get_absolute_url()).status_code == 403
+    assert client.post(f"/sharing/deliveries/{delivery.pk}/redeliver/").status_code == 404
+    client.force_login(ningbo)  # another region: the objects do not exist for him
+    assert client.get(sub.get_absolute_url()).status_code == 404
+    assert client.get(delivery.get_absolute_url()).status_code == 404
+    assert client.get(f"/sharing/clients/{sc.pk}/subscriptions/add/").status_code == 404
+    assert client.post(f"/sharing/deliveries/{delivery.pk}/redeliver/").status_code == 404
+    assert client.post(f"/sharing/subscriptions/{sub.pk}/rotate/").status_code == 404
+    assert delivery.event_id not in client.get("/sharing/deliveries/").content.decode()
+    assert DeliveryAttempt.objects.count() == 1
+
+
+def test_api_create_rotate_change_list_and_redeliver(world, receiver, client):
+    regions, admin, _approver, _hz, _nb = world
+    sc = active_client(world)
+    client.force_login(admin)
+    r = client.post("/api/sharing/subscriptions/", {"client": sc.pk, "url": receiver.url,
+                                                    "event_types": ["grade.changed"]}, content_type="application/json")
+    assert r.status_code == 201, r.content
+    secret = r.json()["secret"]
+    sub_id = r.json()["subscription"]["id"]
+    assert secret.startswith("whsec_") and "secret" not in client.get(f"/api/sharing/subscriptions/{sub_id}/").json()
+    r = client.post("/api/sharing/subscriptions/", {"client": sc.pk, "url": "ftp://x/", "event_types": ["x"]},
+                    content_type="application/json")
+    assert r.status_code == 400
+    r = client.post(f"/api/sharing/subscriptions/{sub_id}/rotate/")
+    assert r.status_code == 200 and r.json()["secret"] != secret
+    receiver.default = (400, {})
+    delivery = one_delivery(world, Subscription.objects.get(pk=sub_id))
+    run_worker()
+    listed = client.get("/api/sharing/deliveries/?status=failed").json()
+    assert [d["id"] for d in listed["results"]] == [delivery.pk]
+    detail = client.get(f"/api/sharing/deliveries/{delivery.pk}/").json()
+    assert detail["attempts_made"][0]["status_code"] == 400 and detail["payload"]["type"] == "grade.changed"
+    receiver.default = (200, {})
+    r = client.post(f"/api/sharing/deliveries/{delivery.pk}/redeliver/")
+    assert r.status_code == 200, r.content
+    run_worker()
+    assert Delivery.objects.get(pk=delivery.pk).status == "succeeded"
+    r = client.patch(f"/api/sharing/subscriptions/{sub_id}/", {"active": False}, content_type="application/json")
+    assert r.status_code == 200 and r.json()["active"] is False
+    ningbo = grant(User.objects.create_user("ningbo", scope_region=regions["330200"]),
+                   "sharing.change_clientsystem", "sharing.view_clientsystem", "sharing.view_delivery",
+                   "sharing.view_subscription", "sharing.redeliver_delivery")
+    client.force_login(ningbo)
+    assert client.post(f"/api/sharing/deliveries/{delivery.pk}/redeliver/").status_code == 404
+    assert client.get(f"/api/sharing/subscriptions/{sub_id}/").status_code == 404
+    r = client.post("/api/sharing/subscriptions/", {"client": sc.pk, "url": receiver.url,
+                                                    "event_types": ["grade.changed"]}, content_type="application/json")
+    assert r.status_code == 400  # a client outside his jurisdiction is no valid choice
