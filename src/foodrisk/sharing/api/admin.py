@@ -2,14 +2,13 @@
 create (the whsec_ secret in the answer, once), change or switch off, rotate the secret; deliveries with their
 attempts, and redelivery. Every write through sharing.services, which checks the permission and region."""
 
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import ValidationError
 from drf_spectacular.utils import extend_schema
-from rest_framework import exceptions, permissions
+from rest_framework import permissions
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from foodrisk.core.api.generic import ReadOnlyScopedViewSet
+from foodrisk.core.api.views import call_service
 
 from .. import services
 from ..models import Delivery, Subscription
@@ -21,15 +20,6 @@ from .serializers import (
     SubscriptionSecretSerializer,
     SubscriptionSerializer,
 )
-
-
-def _call(func, *args, **kwargs):
-    try:
-        return func(*args, **kwargs)
-    except ValidationError as exc:
-        raise exceptions.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages})
-    except DjangoPermissionDenied as exc:
-        raise exceptions.PermissionDenied(str(exc) or None)
 
 
 class SubscriptionViewSet(ReadOnlyScopedViewSet):
@@ -56,7 +46,7 @@ class SubscriptionViewSet(ReadOnlyScopedViewSet):
         s = SubscriptionCreateSerializer(data=request.data, user=request.user)
         s.is_valid(raise_exception=True)
         d = s.validated_data
-        sub, secret = _call(services.create_subscription, d["client"], user=request.user, url=d["url"],
+        sub, secret = call_service(services.create_subscription, d["client"], user=request.user, url=d["url"],
                             event_types=d["event_types"], description=d["description"])
         return self._secret(sub, secret, status=201)
 
@@ -65,13 +55,13 @@ class SubscriptionViewSet(ReadOnlyScopedViewSet):
         sub = self.get_object()
         s = SubscriptionChangeSerializer(data=request.data)
         s.is_valid(raise_exception=True)
-        sub = _call(services.change_subscription, sub, user=request.user, **s.validated_data)
+        sub = call_service(services.change_subscription, sub, user=request.user, **s.validated_data)
         return Response(SubscriptionSerializer(sub).data)
 
     @extend_schema(request=None, responses=SubscriptionSecretSerializer)
     @action(detail=True, methods=["post"])
     def rotate(self, request, pk=None):
-        sub, secret = _call(services.rotate_subscription_secret, self.get_object(), user=request.user)
+        sub, secret = call_service(services.rotate_subscription_secret, self.get_object(), user=request.user)
         return self._secret(sub, secret)
 
 
@@ -97,5 +87,5 @@ class DeliveryViewSet(ReadOnlyScopedViewSet):
     @extend_schema(request=None, responses=DeliveryDetailSerializer)
     @action(detail=True, methods=["post"])
     def redeliver(self, request, pk=None):
-        delivery = _call(services.redeliver, self.get_object(), user=request.user)
+        delivery = call_service(services.redeliver, self.get_object(), user=request.user)
         return Response(DeliveryDetailSerializer(Delivery.objects.get(pk=delivery.pk)).data)
