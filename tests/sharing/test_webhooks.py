@@ -499,3 +499,17 @@ def test_api_create_rotate_change_list_and_redeliver(world, receiver, client):
     r = client.post("/api/sharing/subscriptions/", {"client": sc.pk, "url": receiver.url,
                                                     "event_types": ["grade.changed"]}, content_type="application/json")
     assert r.status_code == 400  # a client outside his jurisdiction is no valid choice
+
+
+def test_a_delivery_whose_worker_died_blocks_nothing_after_its_lease_and_can_be_redelivered(world, receiver):
+    sub, _secret = subscribe(world, receiver)
+    first = one_delivery(world, sub)
+    Delivery.objects.filter(pk=first.pk).update(status="delivering", attempts=1,
+                                                next_attempt_at=timezone.now() + dt.timedelta(minutes=1))
+    second = one_delivery(world, sub)
+    assert webhooks.send(second.pk) == "skipped"  # the first is still within its lease
+    Delivery.objects.filter(pk=first.pk).update(next_attempt_at=timezone.now() - dt.timedelta(seconds=1))
+    assert webhooks.send(second.pk) == "succeeded"
+    services.redeliver(Delivery.objects.get(pk=first.pk), user=world[1])
+    run_worker()
+    assert Delivery.objects.get(pk=first.pk).status == "succeeded"

@@ -482,7 +482,7 @@ def redeliver(delivery, *, user):
         locked = Delivery.objects.select_for_update().get(pk=delivery.pk)
         if locked.status in (DeliveryStatus.DELIVERING, DeliveryStatus.PENDING) and locked.attempts == locked.retry_from:
             raise ValidationError(_("The delivery is waiting to be sent already."))
-        if locked.status == DeliveryStatus.DELIVERING:
+        if locked.status == DeliveryStatus.DELIVERING and not webhooks.lease_expired(locked):
             raise ValidationError(_("The delivery is being sent right now."))
         before = {"status": locked.status, "attempts": locked.attempts}
         locked.status, locked.retry_from, locked.next_attempt_at, locked.finished_at = (

@@ -11,7 +11,7 @@ from foodrisk.core.forms import add_service_errors
 from foodrisk.core.views.generic import ObjectDetailView, ObjectListView, restrict_choices
 from foodrisk.core.widgets import bootstrap
 
-from . import services, signing
+from . import services, signing, webhooks
 from .catalogue import DATASETS, SENSITIVITY_LABELS
 from .errors import CODES
 from .forms import ClientSystemForm, DecisionForm, SubscriptionForm
@@ -249,8 +249,8 @@ class DeliveryDetailView(ObjectDetailView):
         ctx = super().get_context_data(**kwargs)
         ctx["attempts"] = self.object.attempt_rows.all()
         ctx["payload"] = json.dumps(self.object.payload, ensure_ascii=False, indent=2)
-        ctx["can_redeliver"] = self.request.user.has_perm("sharing.redeliver_delivery") and \
-            self.object.status != DeliveryStatus.DELIVERING
+        ctx["can_redeliver"] = self.request.user.has_perm("sharing.redeliver_delivery") and (
+            self.object.status != DeliveryStatus.DELIVERING or webhooks.lease_expired(self.object))
         return ctx
 
 

@@ -33,6 +33,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -288,8 +289,19 @@ def _blocked(delivery):
     """An older delivery of the same subscription and enterprise is not finished: keep the order."""
     if delivery.enterprise_id is None:
         return False
-    return Delivery.objects.filter(subscription_id=delivery.subscription_id, enterprise_id=delivery.enterprise_id,
-                                   pk__lt=delivery.pk, status__in=[D.PENDING, D.DELIVERING]).exists()
+    return Delivery.objects.filter(_unfinished(_now()), subscription_id=delivery.subscription_id,
+                                   enterprise_id=delivery.enterprise_id, pk__lt=delivery.pk).exists()
+
+
+def _unfinished(now):
+    """Pending, or being sent within its lease (a delivery whose worker died mid-request blocks nothing once the
+    lease is over; it waits for a redelivery)."""
+    return Q(status=D.PENDING) | Q(status=D.DELIVERING, next_attempt_at__gt=now)
+
+
+def lease_expired(delivery, now=None):
+    return delivery.status == D.DELIVERING and (delivery.next_attempt_at is None or
+                                                delivery.next_attempt_at <= (now or _now()))
 
 
 def _claim(delivery_id, now):
