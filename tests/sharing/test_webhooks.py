@@ -130,9 +130,10 @@ def test_a_loopback_receiver_gets_a_delivery_the_reference_client_verifies(world
     _regions, _admin, _approver, hz, _nb = world
     sub, secret = subscribe(world, receiver)
     assert secret.startswith("whsec_") and sub.secret == secret
-    grade_change(world, hz, "D")
+    adjustment = grade_change(world, hz, "D")
     run_worker()
     assert len(receiver.received) == 1
+    assert webhooks.on_grade_changed(adjustment_id=adjustment.pk) == {"deliveries": 0}  # a reaction run twice
     headers, body = receiver.received[0]
     event = verify_webhook(secret, headers, body)
     assert event["type"] == "grade.changed"
@@ -513,3 +514,40 @@ def test_a_delivery_whose_worker_died_blocks_nothing_after_its_lease_and_can_be_
     services.redeliver(Delivery.objects.get(pk=first.pk), user=world[1])
     run_worker()
     assert Delivery.objects.get(pk=first.pk).status == "succeeded"
+
+
+def test_warnings_and_measures_are_pushed(world, receiver):
+    """A D grade raises a warning (alerts' own rule) and a supervision task is created: both reach the receiver,
+    the task's start too; each payload names its event's codes."""
+    from foodrisk.core.models import Organisation
+    from foodrisk.supervision.services import tasks
+
+    regions, admin, _approver, hz, _nb = world
+    sub, secret = subscribe(world, receiver, types=(EventType.WARNING_RAISED, EventType.WARNING_CLOSED,
+                                                    EventType.MEASURE_CHANGED))
+    grade_change(world, hz, "D")
+    run_worker()
+    organisation = Organisation.objects.create(code="O-330102", name="上城区市场监管局", region=regions["330102"])
+    inspector = grant(User.objects.create_user("inspector", organisation=organisation,
+                                               scope_region=regions["330102"]), "supervision.change_task")
+    task = tasks.create_task(hz, "inspection", user=inspector, organisation=organisation, assignee=inspector,
+                             notify=False)
+    tasks.start(task, user=inspector)
+    run_worker()
+    events = [verify_webhook(secret, h, b) for h, b in receiver.received]
+    types = [e["type"] for e in events]
+    warning = events[types.index("warning.raised")]["data"]["warning"]  # alerts' rule for a grade turned D
+    assert warning["status"] == "raised" and warning["level"]
+    measures = [e["data"]["measure"] for e in events if e["type"] == "measure.changed"]
+    assert [(m["action"], m["status"]) for m in measures] == [("create", "assigned"), ("start", "in_progress")]
+    assert all(m["kind"] == "inspection" and m["id"] == task.pk for m in measures)
+    from foodrisk.alerts import services as alerts
+    from foodrisk.alerts.models import Alert
+
+    reviewer = grant(User.objects.create_user("reviewer", national_scope=True), "alerts.review_alert",
+                     "alerts.view_alert")
+    alerts.review(Alert.objects.get(pk=warning["id"]), user=reviewer, confirm=False, note="经核实为误报")
+    run_worker()
+    closed = verify_webhook(secret, *receiver.received[-1])
+    assert closed["type"] == "warning.closed"
+    assert closed["data"]["warning"]["status"] == "dismissed" and closed["data"]["warning"]["closed_by"] == "dismiss"

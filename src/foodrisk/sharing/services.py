@@ -430,7 +430,8 @@ def create_subscription(client, *, user, url, event_types, description=""):
         sub = Subscription.objects.create(client=client, url=url.strip(), event_types=types, secret=secret,
                                           description=description.strip(), created_by=user,
                                           secret_rotated_at=timezone.now())
-        audit.record("sharing.subscription.create", sub, after=_subscription_state(sub), user=user)
+        audit.record("sharing.subscription.create", sub, after=_subscription_state(sub), user=user,
+                     region_code=client.region_id or "")
     return sub, secret
 
 
@@ -449,7 +450,7 @@ def change_subscription(sub, *, user, url=None, event_types=None, description=No
             locked.active = bool(active)
         locked.save()
         audit.record("sharing.subscription.update", locked, before=before, after=_subscription_state(locked),
-                     user=user)
+                     user=user, region_code=locked.client.region_id or "")
     return locked
 
 
@@ -460,12 +461,12 @@ def rotate_subscription_secret(sub, *, user):
     hours = int(params.get("sharing_secret_overlap_hours", 24))
     secret = _webhook_secret()
     with transaction.atomic():
-        locked = Subscription.objects.select_for_update().get(pk=sub.pk)
+        locked = Subscription.objects.select_for_update().select_related("client").get(pk=sub.pk)
         now = timezone.now()
         locked.previous_secret, locked.secret = locked.secret, secret
         locked.previous_valid_until, locked.secret_rotated_at = now + timedelta(hours=hours), now
         locked.save()
-        audit.record("sharing.subscription.rotate", locked, user=user,
+        audit.record("sharing.subscription.rotate", locked, user=user, region_code=locked.client.region_id or "",
                      details={"previous_valid_until": locked.previous_valid_until})
     return locked, secret
 
@@ -479,7 +480,7 @@ def redeliver(delivery, *, user):
         raise PermissionDenied
     _may_manage(delivery.subscription.client, user)
     with transaction.atomic():
-        locked = Delivery.objects.select_for_update().get(pk=delivery.pk)
+        locked = Delivery.objects.select_for_update().select_related("subscription__client").get(pk=delivery.pk)
         if locked.status in (DeliveryStatus.DELIVERING, DeliveryStatus.PENDING) and locked.attempts == locked.retry_from:
             raise ValidationError(_("The delivery is waiting to be sent already."))
         if locked.status == DeliveryStatus.DELIVERING and not webhooks.lease_expired(locked):
@@ -489,6 +490,7 @@ def redeliver(delivery, *, user):
             DeliveryStatus.PENDING, locked.attempts, None, None)
         locked.save(update_fields=["status", "retry_from", "next_attempt_at", "finished_at"])
         audit.record("sharing.delivery.redeliver", locked, user=user, before=before,
+                     region_code=locked.subscription.client.region_id or "",
                      details={"event_id": locked.event_id, "subscription": locked.subscription_id})
         webhooks._queue(locked)
     return locked

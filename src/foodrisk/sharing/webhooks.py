@@ -140,19 +140,15 @@ def fan_out(event_type, events):
     subs = _subscriptions(event_type)
     if not subs:
         return []
-    created = []
+    wanted = [(message_id(sub, source), sub, enterprise, at, details)
+              for source, enterprise, at, details in events for sub in subs if _covers(sub.client, enterprise)]
     with transaction.atomic():
-        for source, enterprise, at, details in events:
-            for sub in subs:
-                if not _covers(sub.client, enterprise):
-                    continue
-                event_id = message_id(sub, source)
-                if Delivery.objects.filter(event_id=event_id).exists():
-                    continue  # this reaction ran before
-                extra = details(sub.client) if callable(details) else details
-                created.append(Delivery.objects.create(
-                    subscription=sub, event_id=event_id, event_type=event_type, enterprise=enterprise,
-                    payload=_payload(sub, event_type, enterprise, at, extra)))
+        known = set(Delivery.objects.filter(event_id__in=[w[0] for w in wanted]).values_list("event_id", flat=True))
+        created = Delivery.objects.bulk_create([  # the ones known: this reaction ran before
+            Delivery(subscription=sub, event_id=event_id, event_type=event_type, enterprise=enterprise,
+                     payload=_payload(sub, event_type, enterprise, at,
+                                      details(sub.client) if callable(details) else details))
+            for event_id, sub, enterprise, at, details in wanted if event_id not in known])
         for delivery in created:
             _queue(delivery)
     return created
@@ -181,7 +177,7 @@ def on_grade_changed(run_id=None, adjustment_id=None, changes=None, **_kwargs):
                                          {"adjustment_id": adjustment_id}))
     total, last = 0, 0
     while True:  # in chunks: a run may change a million grades
-        chunk = list(rows.filter(pk__gt=last).select_related("enterprise").order_by("pk")[:2000])
+        chunk = list(rows.filter(pk__gt=last).select_related("enterprise").order_by("pk")[:500])
         if not chunk:
             return {"deliveries": total}
         total += len(fan_out(EventType.GRADE_CHANGED, [
@@ -404,7 +400,7 @@ def _dead_letter(delivery):
     from foodrisk.core.services.accounts import users_with_perm
 
     client = delivery.subscription.client
-    audit.record("sharing.delivery.dead", delivery, details={
+    audit.record("sharing.delivery.dead", delivery, region_code=client.region_id or "", details={
         "event_id": delivery.event_id, "event_type": delivery.event_type, "attempts": delivery.attempts,
         "subscription": delivery.subscription_id, "client": client.pk})
     admins = [u for u in users_with_perm("sharing.change_clientsystem", include_superusers=False)[:50]
