@@ -316,6 +316,9 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",  # served from our static files, no CDN
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # one name for a choice set several fields use (a push's event type(s), a delivery's status)
+    "ENUM_NAME_OVERRIDES": {"WebhookEventTypeEnum": "foodrisk.sharing.models.EventType",
+                            "WebhookDeliveryStatusEnum": "foodrisk.sharing.models.DeliveryStatus"},
 }
 
 # --- background work ------------------------------------------------------------------------------
