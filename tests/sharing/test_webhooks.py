@@ -551,3 +551,31 @@ def test_warnings_and_measures_are_pushed(world, receiver):
     closed = verify_webhook(secret, *receiver.received[-1])
     assert closed["type"] == "warning.closed"
     assert closed["data"]["warning"]["status"] == "dismissed" and closed["data"]["warning"]["closed_by"] == "dismiss"
+
+
+def test_a_redirect_is_not_followed_and_fails(world, receiver):
+    receiver.default = (302, {"Location": "http://127.0.0.1:1/elsewhere"})
+    sub, _secret = subscribe(world, receiver)
+    delivery = one_delivery(world, sub)
+    assert webhooks.send(delivery.pk) == "failed"
+    assert len(receiver.received) == 1 and DeliveryAttempt.objects.get().status_code == 302
+
+
+def test_retry_after_as_seconds_or_http_date():
+    now = dt.datetime(2026, 12, 4, 12, 0, tzinfo=dt.UTC)
+    assert webhooks.retry_after_seconds("120", now) == 120
+    assert webhooks.retry_after_seconds("Fri, 04 Dec 2026 12:10:00 GMT", now) == 600
+    assert webhooks.retry_after_seconds("9999999", now) == 86400  # at most a day
+    assert webhooks.retry_after_seconds("soon", now) is None and webhooks.retry_after_seconds("", now) is None
+
+
+def test_the_signing_secret_is_stored_encrypted(world, receiver):
+    from django.db import connection
+
+    sub, secret = subscribe(world, receiver)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT secret FROM sharing_subscription WHERE id = %s", [sub.pk])
+        stored = cursor.fetchone()[0]
+    assert stored and secret not in stored and secret[6:] not in stored
+    created = AuditEntry.objects.get(action="sharing.subscription.create")
+    assert secret not in json.dumps([created.after, created.details])
