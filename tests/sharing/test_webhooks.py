@@ -579,3 +579,18 @@ def test_the_signing_secret_is_stored_encrypted(world, receiver):
     assert stored and secret not in stored and secret[6:] not in stored
     created = AuditEntry.objects.get(action="sharing.subscription.create")
     assert secret not in json.dumps([created.after, created.details])
+
+
+def test_nothing_leaves_for_a_suspended_client_or_a_switched_off_subscription(world, receiver):
+    _regions, admin, _approver, _hz, _nb = world
+    sub, _secret = subscribe(world, receiver)
+    first, second = one_delivery(world, sub), one_delivery(world, sub)
+    services.suspend(sub.client, user=admin, note="暂停对接")
+    assert webhooks.send(first.pk) == "failed"
+    services.reactivate(ClientSystem.objects.get(pk=sub.client_id), user=admin)
+    services.approve(ClientSystem.objects.get(pk=sub.client_id), user=world[2])
+    services.change_subscription(sub, user=admin, active=False)
+    assert webhooks.send(second.pk) == "failed"
+    assert not receiver.received
+    assert set(DeliveryAttempt.objects.values_list("error", flat=True)) == {
+        "refused: subscription or client inactive"}

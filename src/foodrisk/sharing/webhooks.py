@@ -357,7 +357,12 @@ def send(delivery_id):
         return "skipped"
     subscription = delivery.subscription
     manual = delivery.retry_from > 0 and delivery.attempts == delivery.retry_from + 1
-    status, latency, excerpt, error, retry_after = _post(subscription, delivery, int(now.timestamp()))
+    if not subscription.active or subscription.client.status != ClientStatus.ACTIVE:
+        # switched off or suspended since the event: nothing leaves; a redelivery sends it once allowed again
+        status, latency, excerpt, error, retry_after = None, 0, "", "refused: subscription or client inactive", \
+            "refused"
+    else:
+        status, latency, excerpt, error, retry_after = _post(subscription, delivery, int(now.timestamp()))
     done_at = _now()
     with transaction.atomic():
         DeliveryAttempt.objects.create(delivery=delivery, number=delivery.attempts, at=now, status_code=status,
