@@ -195,7 +195,7 @@ class DeliveryStatus(models.TextChoices):
     PENDING = "pending", _("Waiting to be sent")
     DELIVERING = "delivering", _("Being sent")
     SUCCEEDED = "succeeded", _("Delivered")
-    FAILED = "failed", _("Refused by the receiver")
+    FAILED = "failed", _("Failed, not retried")
     DEAD = "dead", _("Given up (dead letter)")
 
 

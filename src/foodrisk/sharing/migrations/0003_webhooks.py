@@ -33,7 +33,7 @@ class Migration(migrations.Migration):
                 ('event_id', models.CharField(max_length=64, unique=True, verbose_name='message id')),
                 ('event_type', models.CharField(choices=[('grade.changed', 'Credit-risk grade changed'), ('warning.raised', 'Warning raised'), ('warning.closed', 'Warning closed'), ('measure.changed', 'Supervision measure changed')], db_index=True, max_length=32, verbose_name='event type')),
                 ('payload', models.JSONField(encoder=foodrisk.enterprises.models.UnicodeJSONEncoder, verbose_name='payload')),
-                ('status', models.CharField(choices=[('pending', 'Waiting to be sent'), ('delivering', 'Being sent'), ('succeeded', 'Delivered'), ('failed', 'Refused by the receiver'), ('dead', 'Given up (dead letter)')], db_index=True, default='pending', max_length=12, verbose_name='status')),
+                ('status', models.CharField(choices=[('pending', 'Waiting to be sent'), ('delivering', 'Being sent'), ('succeeded', 'Delivered'), ('failed', 'Failed, not retried'), ('dead', 'Given up (dead letter)')], db_index=True, default='pending', max_length=12, verbose_name='status')),
                 ('attempts', models.PositiveSmallIntegerField(default=0, verbose_name='attempts')),
                 ('retry_from', models.PositiveSmallIntegerField(default=0, editable=False, verbose_name='attempts before redelivery')),
                 ('next_attempt_at', models.DateTimeField(blank=True, null=True, verbose_name='next attempt')),
