@@ -28,6 +28,7 @@ import socket
 import time
 import uuid
 from email.utils import parsedate_to_datetime
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -319,8 +320,19 @@ def _claim(delivery_id, now):
     return delivery
 
 
+class Outcome(NamedTuple):
+    """What one attempt came to: the HTTP status (None: no answer), or refused (not sent: not to be retried)."""
+
+    status: int | None = None
+    latency_ms: int = 0
+    excerpt: str = ""
+    error: str = ""
+    retry_after: str | None = None
+    refused: bool = False
+
+
 def _post(subscription, delivery, stamp):
-    """(status code, latency ms, excerpt, error, Retry-After) of one HTTP request; status None on a network error."""
+    """The Outcome of one HTTP request."""
     import requests
 
     body = json.dumps(delivery.payload, ensure_ascii=False, separators=(",", ":")).encode()
@@ -338,11 +350,11 @@ def _post(subscription, delivery, stamp):
                            timeout=(CONNECT_TIMEOUT_S, READ_TIMEOUT_S)) as response:
             raw = response.raw.read(EXCERPT_CHARS * 4, decode_content=True) or b""
             excerpt = raw.decode(response.encoding or "utf-8", errors="replace")[:EXCERPT_CHARS]
-            return (response.status_code, _ms(started), excerpt, "", response.headers.get("Retry-After"))
+            return Outcome(response.status_code, _ms(started), excerpt, retry_after=response.headers.get("Retry-After"))
     except Refused as exc:
-        return None, _ms(started), "", f"refused: {exc}"[:500], "refused"
+        return Outcome(latency_ms=_ms(started), error=f"refused: {exc}"[:500], refused=True)
     except (requests.RequestException, OSError, ValueError) as exc:
-        return None, _ms(started), "", f"{type(exc).__name__}: {exc}"[:500], None
+        return Outcome(latency_ms=_ms(started), error=f"{type(exc).__name__}: {exc}"[:500])
 
 
 def _ms(started):
@@ -359,17 +371,18 @@ def send(delivery_id):
     manual = delivery.retry_from > 0 and delivery.attempts == delivery.retry_from + 1
     if not subscription.active or subscription.client.status != ClientStatus.ACTIVE:
         # switched off or suspended since the event: nothing leaves; a redelivery sends it once allowed again
-        status, latency, excerpt, error, retry_after = None, 0, "", "refused: subscription or client inactive", \
-            "refused"
+        outcome = Outcome(error="refused: subscription or client inactive", refused=True)
     else:
-        status, latency, excerpt, error, retry_after = _post(subscription, delivery, int(now.timestamp()))
+        outcome = _post(subscription, delivery, int(now.timestamp()))
+    status = outcome.status
     done_at = _now()
     with transaction.atomic():
         DeliveryAttempt.objects.create(delivery=delivery, number=delivery.attempts, at=now, status_code=status,
-                                       latency_ms=latency, response_excerpt=excerpt, error=error, manual=manual)
+                                       latency_ms=outcome.latency_ms, response_excerpt=outcome.excerpt,
+                                       error=outcome.error, manual=manual)
         if status is not None and 200 <= status < 300:
             delivery.status, delivery.next_attempt_at, delivery.finished_at = D.SUCCEEDED, None, done_at
-        elif retry_after == "refused" or (status is not None and status < 500 and status not in RETRY_STATUSES):
+        elif outcome.refused or (status is not None and status < 500 and status not in RETRY_STATUSES):
             delivery.status, delivery.next_attempt_at, delivery.finished_at = D.FAILED, None, done_at
         else:
             waits = schedule()
@@ -378,7 +391,7 @@ def send(delivery_id):
                 delivery.status, delivery.next_attempt_at, delivery.finished_at = D.DEAD, None, done_at
             else:
                 wait = waits[index] * (1 + random.uniform(-jitter(), jitter()))
-                asked = retry_after_seconds(retry_after, done_at) if status is not None else None
+                asked = retry_after_seconds(outcome.retry_after, done_at)
                 wait = max(wait, asked or 0)
                 delivery.status, delivery.next_attempt_at = D.PENDING, done_at + dt.timedelta(seconds=wait)
                 _queue(delivery, run_after=delivery.next_attempt_at)
