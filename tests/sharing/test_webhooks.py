@@ -13,14 +13,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from unittest import mock
 
 import pytest
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from foodrisk.core.models import AuditEntry, Notification, User
-from foodrisk.core.testing import grant, make_regions, run_worker
-from foodrisk.enterprises.testing import make_enterprise
+from foodrisk.core.testing import grant, run_worker
 from foodrisk.sharing import services, signing, webhooks
 from foodrisk.sharing.client import BadWebhook, verify_webhook
 from foodrisk.sharing.models import ClientSystem, Delivery, DeliveryAttempt, EventType, Subscription
@@ -71,17 +69,8 @@ def receiver(settings):
 
 
 @pytest.fixture
-def world():
-    cache.clear()
-    regions = make_regions()
-    admin = grant(User.objects.create_user("admin", national_scope=True), "sharing.add_clientsystem",
-                  "sharing.change_clientsystem", "sharing.view_clientsystem", "sharing.view_delivery",
-                  "sharing.view_subscription", "sharing.redeliver_delivery")
-    approver = grant(User.objects.create_user("approver", national_scope=True), "sharing.approve_clientsystem",
-                     "sharing.view_clientsystem")
-    hz = make_enterprise(regions["330102"], name="杭州老王面馆", current_grade="C", current_score=61.5)
-    nb = make_enterprise(regions["330203"], name="宁波海鲜排档", current_grade="B", current_score=40.0)
-    return regions, admin, approver, hz, nb
+def world(make_world):
+    return make_world("sharing.view_delivery", "sharing.view_subscription", "sharing.redeliver_delivery")
 
 
 def active_client(world, fields=("uscc", "name", "grade", "score", "legal_representative"), **overrides):
