@@ -316,6 +316,9 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",  # served from our static files, no CDN
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # one name for a choice set several fields use (a push's event type(s), a delivery's status)
+    "ENUM_NAME_OVERRIDES": {"WebhookEventTypeEnum": "foodrisk.sharing.models.EventType",
+                            "WebhookDeliveryStatusEnum": "foodrisk.sharing.models.DeliveryStatus"},
 }
 
 # --- background work ------------------------------------------------------------------------------
@@ -333,6 +336,11 @@ WORKER_DEAD_AFTER_SECONDS = float(os.environ.get("FOODRISK_WORKER_DEAD_AFTER", 9
 # Tests run the reactions of a committed write right after the commit, in-process, through the same task rows
 # and runner the worker uses (deterministic, no worker process needed). Production leaves them to the worker.
 REACTIONS_ON_COMMIT = env_bool("FOODRISK_REACTIONS_ON_COMMIT", default=TESTING)
+
+# Push subscriptions (sharing webhooks): endpoints are https on public addresses. These open http to any host and
+# internal/loopback addresses (a receiver inside the government network, tests) — an SSRF door, off by default.
+SHARING_WEBHOOK_ALLOW_HTTP = env_bool("FOODRISK_WEBHOOK_ALLOW_HTTP", default=False)
+SHARING_WEBHOOK_ALLOW_PRIVATE = env_bool("FOODRISK_WEBHOOK_ALLOW_PRIVATE", default=False)
 
 # A delivery's files (foodrisk import --manifest) imported by this many processes at once once its
 # enterprises are in (PostgreSQL only: SQLite has one writer). Default: one per core, at most 4.

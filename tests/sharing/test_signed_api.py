@@ -6,12 +6,11 @@ import time
 from datetime import timedelta
 
 import pytest
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
-from foodrisk.core.models import AuditEntry, User
-from foodrisk.core.testing import grant, make_regions
+from foodrisk.core.models import AuditEntry
+from foodrisk.core.testing import grant
 from foodrisk.enterprises.testing import make_enterprise
 from foodrisk.scoring.models import GradeChange
 from foodrisk.sharing import services, signing
@@ -24,16 +23,8 @@ ALL_FIELDS = {"enterprise_grade": ["uscc", "name", "region", "grade", "score", "
 
 
 @pytest.fixture
-def world():
-    cache.clear()
-    regions = make_regions()
-    admin = grant(User.objects.create_user("admin", national_scope=True), "sharing.add_clientsystem",
-                  "sharing.change_clientsystem", "sharing.view_clientsystem")
-    approver = grant(User.objects.create_user("approver", national_scope=True), "sharing.approve_clientsystem",
-                     "sharing.view_clientsystem")
-    hz = make_enterprise(regions["330102"], name="杭州老王面馆", current_grade="C", current_score=61.5)
-    nb = make_enterprise(regions["330203"], name="宁波海鲜排档", current_grade="B", current_score=40.0)
-    return regions, admin, approver, hz, nb
+def world(make_world):
+    return make_world()
 
 
 def active_client(world, **overrides):

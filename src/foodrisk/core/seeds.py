@@ -11,7 +11,8 @@ from . import divisions
 
 ROLES = [
     ("system_admin", "系统管理员", "用户、角色、机构、区划、字典、参数、模板、审计日志、任务调度",
-     ["core.*", "*.view_*", "sharing.add_clientsystem", "sharing.change_clientsystem"]),
+     ["core.*", "*.view_*", "sharing.add_clientsystem", "sharing.change_clientsystem",
+      "sharing.redeliver_delivery"]),
     ("data_admin", "数据管理员", "数据归集、清洗、隔离区修正、实体匹配复核、企业档案维护",
      ["enterprises.*", "records.*", "ingest.*", "core.view_region", "core.view_organisation", "core.view_job",
       "core.view_dictionarytype", "core.export_data"]),
@@ -141,6 +142,10 @@ PARAMETERS = [
     ("session_timeout_minutes", "会话超时（分钟）", "security", "int", 30, "由环境变量 FOODRISK_SESSION_SECONDS 设置。", "系统默认"),
     ("sharing_secret_overlap_hours", "共享接口密钥轮换重叠期（小时）", "security", "int", 24,
      "为接入系统签发新密钥后，旧密钥继续有效的小时数，便于对方无缝切换。", "系统默认"),
+    ("sharing_webhook_retry_seconds", "订阅推送重试间隔（秒）", "security", "json", [5, 300, 1800, 7200, 18000, 36000],
+     "推送失败（网络错误、5xx、408、429）后依次等待的秒数；用完仍失败即转入死信，通知系统管理员。", "系统默认"),
+    ("sharing_webhook_jitter", "订阅推送重试间隔随机浮动比例", "security", "decimal", 0.1,
+     "每次等待在上述间隔上随机增减的比例（0.1 即 ±10%），避免大量推送同时重试。", "系统默认"),
 ]
 
 TEMPLATES = [

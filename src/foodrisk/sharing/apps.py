@@ -14,3 +14,8 @@ class SharingConfig(AppConfig):
         nav.add("sharing", _("Client systems"), "sharing:clientsystem_list", "sharing.view_clientsystem")
         nav.add("sharing", _("Share catalogue"), "sharing:catalogue", "sharing.view_clientsystem")
         nav.add("sharing", _("Call log"), "sharing:sharingcall_list", "sharing.view_sharingcall")
+        nav.add("sharing", _("Webhook deliveries"), "sharing:delivery_list", "sharing.view_delivery")
+
+        from . import webhooks
+
+        webhooks.connect()

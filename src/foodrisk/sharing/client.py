@@ -5,8 +5,13 @@ so a receiving system can take these two files as they are).
     row = client.get("/api/sharing/v1/enterprises/91330102MA2B3C4D5E/")["data"]
     for row in client.pull("enterprise_grade", since=0):   # every change since the cursor, page by page
         ...
+
+A receiver of pushes (webhooks) checks each one before it trusts it:
+
+    event = verify_webhook(WHSEC, request_headers, raw_body)   # raises BadWebhook; event["type"], event["data"]
 """
 
+import hmac
 import json
 import secrets
 import time
@@ -25,6 +30,31 @@ class SharingRefused(Exception):
 
 class BadResponseSignature(Exception):
     pass
+
+
+class BadWebhook(Exception):
+    """A push that must not be trusted: a header missing, a stale timestamp or no matching signature."""
+
+
+def verify_webhook(secret, headers, body, *, tolerance=signing.WEBHOOK_TOLERANCE_S, now=None):
+    """The event of a Standard Webhooks 1.0 push (parsed JSON) once its signature and timestamp hold.
+    `headers`: any mapping (names are matched case-insensitively), `body`: the raw bytes as received — parse
+    only after this check, re-serialised JSON would not match. Keep webhook-id to drop a repeated delivery."""
+    lower = {str(k).lower(): v for k, v in dict(headers).items()}
+    msg_id = lower.get(signing.WEBHOOK_ID_HEADER)
+    stamp = lower.get(signing.WEBHOOK_TIMESTAMP_HEADER)
+    sent = lower.get(signing.WEBHOOK_SIGNATURE_HEADER)
+    if not (msg_id and stamp and sent):
+        raise BadWebhook("missing webhook-id, webhook-timestamp or webhook-signature")
+    if not (stamp.isascii() and stamp.isdigit()):
+        raise BadWebhook("bad timestamp")
+    current = time.time() if now is None else now
+    if abs(int(stamp) - current) > tolerance:  # an old push replayed, or a clock far off
+        raise BadWebhook("timestamp outside the tolerance")
+    expected = signing.webhook_signature(secret, msg_id, stamp, body)
+    if not any(hmac.compare_digest(expected, entry) for entry in sent.split(" ") if entry.startswith("v1,")):
+        raise BadWebhook("no signature matches")
+    return json.loads(body)
 
 
 class SharingClient:

@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from foodrisk.core.models import Region
 
 from .catalogue import DATASETS, SENSITIVE
-from .models import ClientSystem
+from .models import ClientSystem, EventType
 
 FIELD_CHOICES = [(f"{d.code}.{f.name}", f"{d.label} · {f.label}") for d in DATASETS.values() for f in d.fields]
 SENSITIVE_CHOICES = [(f"{d.code}.{f.name}", f"{d.label} · {f.label}") for d in DATASETS.values() for f in d.fields
@@ -56,3 +56,14 @@ class ClientSystemForm(forms.ModelForm):
 
 class DecisionForm(forms.Form):
     note = forms.CharField(label=_("note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class SubscriptionForm(forms.Form):
+    """Where a client receives pushes and which events."""
+
+    url = forms.URLField(label=_("endpoint URL"), max_length=500, assume_scheme="https",
+                         help_text=_("An https address of the client system that answers 2xx to a push."))
+    event_types = forms.MultipleChoiceField(label=_("event types"), choices=EventType.choices,
+                                            widget=forms.CheckboxSelectMultiple)
+    description = forms.CharField(label=_("description"), max_length=200, required=False)
+

@@ -139,3 +139,123 @@ class SharingCall(models.Model):
 
     def __str__(self):
         return f"{self.method} {self.path} → {self.code}"
+
+
+# ------------------------------------------------------------------------------------------------- push (webhooks)
+class EventType(models.TextChoices):
+    """What a client may subscribe to; the code is the payload's `type` (Standard Webhooks' dotted style)."""
+
+    GRADE_CHANGED = "grade.changed", _("Credit-risk grade changed")
+    WARNING_RAISED = "warning.raised", _("Warning raised")
+    WARNING_CLOSED = "warning.closed", _("Warning closed")
+    MEASURE_CHANGED = "measure.changed", _("Supervision measure changed")
+
+
+class Subscription(models.Model):
+    """A client system's push endpoint: the events it wants, delivered per Standard Webhooks 1.0 and signed with
+    the subscription's own `whsec_` secret (stored encrypted, shown once, rotatable) — not the client's API
+    secret, so a receiver that only verifies webhooks never holds a key that can call our API."""
+
+    client = models.ForeignKey(ClientSystem, verbose_name=_("client system"), on_delete=models.PROTECT,
+                               related_name="subscriptions")
+    url = models.URLField(_("endpoint URL"), max_length=500)
+    event_types = models.JSONField(_("event types"), default=list, encoder=UnicodeJSONEncoder)
+    secret = EncryptedTextField(_("signing secret"), editable=False)
+    # after a rotation both secrets sign (Standard Webhooks' several `v1,` signatures) until the overlap ends
+    previous_secret = EncryptedTextField(_("previous signing secret"), blank=True, editable=False)
+    previous_valid_until = models.DateTimeField(_("previous secret valid until"), null=True, blank=True,
+                                                editable=False)
+    active = models.BooleanField(_("active"), default=True, db_index=True)
+    description = models.CharField(_("description"), max_length=200, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("created by"), null=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    secret_rotated_at = models.DateTimeField(_("secret issued"), null=True, blank=True)
+
+    scope_field = "client__region"
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["client", "pk"]
+        verbose_name = _("subscription")
+        verbose_name_plural = _("subscriptions")
+
+    def __str__(self):
+        return f"{self.client} · {self.url}"
+
+    def get_absolute_url(self):
+        return reverse("sharing:subscription_detail", args=[self.pk])
+
+    def display_event_types(self):
+        labels = dict(EventType.choices)
+        return "、".join(str(labels.get(code, code)) for code in self.event_types)
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting to be sent")
+    DELIVERING = "delivering", _("Being sent")
+    SUCCEEDED = "succeeded", _("Delivered")
+    FAILED = "failed", _("Failed, not retried")
+    DEAD = "dead", _("Given up (dead letter)")
+
+
+class Delivery(models.Model):
+    """One event for one subscription; `event_id` is the webhook-id, the same on every attempt and redelivery so
+    the receiver can drop duplicates. The payload is built when the event happens (the granted fields as they
+    were then), masked and limited to the client's grant and region."""
+
+    subscription = models.ForeignKey(Subscription, verbose_name=_("subscription"), on_delete=models.CASCADE,
+                                     related_name="deliveries")
+    event_id = models.CharField(_("message id"), max_length=64, unique=True)
+    event_type = models.CharField(_("event type"), max_length=32, choices=EventType.choices, db_index=True)
+    enterprise = models.ForeignKey("enterprises.Enterprise", verbose_name=_("enterprise"), null=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    payload = models.JSONField(_("payload"), encoder=UnicodeJSONEncoder)
+    status = models.CharField(_("status"), max_length=12, choices=DeliveryStatus.choices,
+                              default=DeliveryStatus.PENDING, db_index=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    # attempts made before the last redelivery: the retry schedule starts again from there
+    retry_from = models.PositiveSmallIntegerField(_("attempts before redelivery"), default=0, editable=False)
+    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    scope_field = "subscription__client__region"
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-pk"]
+        verbose_name = _("webhook delivery")
+        verbose_name_plural = _("webhook deliveries")
+        permissions = [("redeliver_delivery", _("Can redeliver webhook deliveries"))]
+        indexes = [models.Index(fields=["subscription", "enterprise", "status"])]
+
+    def __str__(self):
+        return self.event_id
+
+    def get_absolute_url(self):
+        return reverse("sharing:delivery_detail", args=[self.pk])
+
+
+class DeliveryAttempt(models.Model):
+    """One HTTP request of a delivery and what came back (the response cut short: a receiver's page is not ours
+    to keep)."""
+
+    delivery = models.ForeignKey(Delivery, verbose_name=_("webhook delivery"), on_delete=models.CASCADE,
+                                 related_name="attempt_rows")
+    number = models.PositiveSmallIntegerField(_("attempt"))
+    at = models.DateTimeField(_("time"))
+    status_code = models.PositiveSmallIntegerField(_("HTTP status"), null=True, blank=True)
+    latency_ms = models.PositiveIntegerField(_("latency (ms)"), default=0)
+    response_excerpt = models.TextField(_("response excerpt"), blank=True)
+    error = models.CharField(_("error"), max_length=500, blank=True)
+    manual = models.BooleanField(_("redelivery"), default=False)
+
+    class Meta:
+        ordering = ["delivery", "number"]
+        verbose_name = _("delivery attempt")
+        verbose_name_plural = _("delivery attempts")
+        default_permissions = ("view",)
+
+    def __str__(self):
+        return f"{self.delivery} #{self.number}"

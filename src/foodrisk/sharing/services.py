@@ -5,12 +5,17 @@ what a client receives (a dataset, a field, an unmasked field, a wider region) s
 rotate the secret (the previous one stays valid for `sharing_secret_overlap_hours`). All through core.workflow
 or one transaction with an audit entry; the secret is never in an audit entry or a log.
 
+Push subscriptions (Subscription): create (its whsec_ secret shown once), change, switch off, rotate the secret;
+redeliver a delivery. Each in one transaction with an audit entry; the fan-out and the sending are webhooks.py's,
+run by the worker.
+
 Calls: authenticate() checks a request's headers (SIGNATURE_MISSING, APP_KEY_UNKNOWN, CLIENT_INACTIVE,
 IP_NOT_ALLOWED, TIMESTAMP_EXPIRED, NONCE_INVALID, SIGNATURE_INVALID, NONCE_REPLAYED, RATE_EXCEEDED — errors.py),
 the reads answer only granted fields of enterprises in the client's region, sensitive ones masked unless granted
 unmasked; every call is logged (SharingCall) by the API view.
 """
 
+import base64
 import ipaddress
 import random
 import re
@@ -34,7 +39,16 @@ from foodrisk.core.workflow import Transition, Workflow
 from . import signing
 from .catalogue import DATASETS, SENSITIVE
 from .errors import SharingError
-from .models import ClientStatus, ClientSystem, Nonce, SharingCall
+from .models import (
+    ClientStatus,
+    ClientSystem,
+    Delivery,
+    DeliveryStatus,
+    EventType,
+    Nonce,
+    SharingCall,
+    Subscription,
+)
 
 S = ClientStatus
 CLOCK_TOLERANCE_S = 300
@@ -369,3 +383,114 @@ def page(client, dataset_code, *, after=None, since=None, limit=None, requested_
     rows = [enterprise_row(client, by_id[e], fields) for e in order if e in by_id]
     last = changes[-1][0] if changes else start
     return rows, {"since": last}
+
+
+# ------------------------------------------------------------------------------------------------- subscriptions
+def _webhook_secret():
+    """A Standard Webhooks secret: whsec_ + base64 of 32 random bytes."""
+    return signing.WEBHOOK_SECRET_PREFIX + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def _subscription_state(sub):
+    return {"client": sub.client_id, "url": sub.url, "event_types": list(sub.event_types), "active": sub.active,
+            "description": sub.description}
+
+
+def _check_subscription(client, url, event_types):
+    from . import webhooks
+
+    errors = {}
+    try:
+        webhooks.check_url(url)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    types = [t for t in EventType.values if t in set(event_types or ())]
+    if not types or set(event_types or ()) - set(EventType.values):
+        errors["event_types"] = _("Choose at least one event type from the list.")
+    if "enterprise_grade" not in client.grants:
+        errors["client"] = _("The client system is not granted the enterprise dataset, which every push carries.")
+    if errors:
+        raise ValidationError(errors)
+    return types
+
+
+def _may_manage(client, user):
+    """System administrators manage subscriptions of the clients in their jurisdiction."""
+    if not user.has_perm("sharing.change_clientsystem") or \
+            not ClientSystem.objects.restrict(user, "change").filter(pk=client.pk).exists():
+        raise PermissionDenied
+
+
+def create_subscription(client, *, user, url, event_types, description=""):
+    """A push endpoint of a client. Returns (subscription, secret): the whsec_ secret is shown this once."""
+    _may_manage(client, user)
+    types = _check_subscription(client, url.strip(), event_types)
+    secret = _webhook_secret()
+    with transaction.atomic():
+        sub = Subscription.objects.create(client=client, url=url.strip(), event_types=types, secret=secret,
+                                          description=description.strip(), created_by=user,
+                                          secret_rotated_at=timezone.now())
+        audit.record("sharing.subscription.create", sub, after=_subscription_state(sub), user=user,
+                     region_code=client.region_id or "")
+    return sub, secret
+
+
+def change_subscription(sub, *, user, url=None, event_types=None, description=None, active=None):
+    """Change where and what a subscription receives, or switch it off (active=False) and on."""
+    _may_manage(sub.client, user)
+    with transaction.atomic():
+        locked = Subscription.objects.select_for_update().select_related("client").get(pk=sub.pk)
+        before = _subscription_state(locked)
+        new_url = locked.url if url is None else url.strip()
+        types = _check_subscription(locked.client, new_url, locked.event_types if event_types is None else event_types)
+        locked.url, locked.event_types = new_url, types
+        if description is not None:
+            locked.description = description.strip()
+        if active is not None:
+            locked.active = bool(active)
+        locked.save()
+        audit.record("sharing.subscription.update", locked, before=before, after=_subscription_state(locked),
+                     user=user, region_code=locked.client.region_id or "")
+    return locked
+
+
+def rotate_subscription_secret(sub, *, user):
+    """A new whsec_ secret (returned, shown once); the previous one keeps signing beside it for the overlap
+    (Standard Webhooks' several signatures), so the receiver can switch without a refused push."""
+    _may_manage(sub.client, user)
+    hours = int(params.get("sharing_secret_overlap_hours", 24))
+    secret = _webhook_secret()
+    with transaction.atomic():
+        locked = Subscription.objects.select_for_update().select_related("client").get(pk=sub.pk)
+        now = timezone.now()
+        locked.previous_secret, locked.secret = locked.secret, secret
+        locked.previous_valid_until, locked.secret_rotated_at = now + timedelta(hours=hours), now
+        locked.save()
+        audit.record("sharing.subscription.rotate", locked, user=user, region_code=locked.client.region_id or "",
+                     details={"previous_valid_until": locked.previous_valid_until})
+    return locked, secret
+
+
+def redeliver(delivery, *, user):
+    """Send a delivery again (any state but being sent), with the same webhook-id; the retry schedule starts over.
+    The attempt runs in the worker."""
+    from . import webhooks
+
+    if not user.has_perm("sharing.redeliver_delivery"):
+        raise PermissionDenied
+    _may_manage(delivery.subscription.client, user)
+    with transaction.atomic():
+        locked = Delivery.objects.select_for_update().select_related("subscription__client").get(pk=delivery.pk)
+        if locked.status in (DeliveryStatus.DELIVERING, DeliveryStatus.PENDING) and locked.attempts == locked.retry_from:
+            raise ValidationError(_("The delivery is waiting to be sent already."))
+        if locked.status == DeliveryStatus.DELIVERING and not webhooks.lease_expired(locked):
+            raise ValidationError(_("The delivery is being sent right now."))
+        before = {"status": locked.status, "attempts": locked.attempts}
+        locked.status, locked.retry_from, locked.next_attempt_at, locked.finished_at = (
+            DeliveryStatus.PENDING, locked.attempts, None, None)
+        locked.save(update_fields=["status", "retry_from", "next_attempt_at", "finished_at"])
+        audit.record("sharing.delivery.redeliver", locked, user=user, before=before,
+                     region_code=locked.subscription.client.region_id or "",
+                     details={"event_id": locked.event_id, "subscription": locked.subscription_id})
+        webhooks._queue(locked)
+    return locked

@@ -66,3 +66,35 @@ def matches(algorithm, secret, message, signature) -> bool:
 
 def response_message(status, timestamp, body) -> str:
     return f"{int(status)}\n{timestamp}\n{body_digest(body)}"
+
+
+# --------------------------------------------------------------------------------------- Standard Webhooks 1.0
+# A push (webhook) is signed as Standard Webhooks 1.0 prescribes, so any of its libraries can verify it:
+#   webhook-id          the message id, the same on every retry (drop duplicates by it)
+#   webhook-timestamp   Unix seconds of this attempt
+#   webhook-signature   space-separated "v1,<base64 HMAC-SHA256(key, f"{id}.{timestamp}.{body}")>"; during a secret
+#                       rotation it carries one signature per valid secret
+# key = the base64-decoded part of the subscription's secret after "whsec_".
+WEBHOOK_ID_HEADER = "webhook-id"
+WEBHOOK_TIMESTAMP_HEADER = "webhook-timestamp"
+WEBHOOK_SIGNATURE_HEADER = "webhook-signature"
+WEBHOOK_SECRET_PREFIX = "whsec_"
+WEBHOOK_TOLERANCE_S = 300
+
+
+def webhook_key(secret: str) -> bytes:
+    if not secret.startswith(WEBHOOK_SECRET_PREFIX):
+        raise ValueError("a webhook secret starts with whsec_")
+    return base64.b64decode(secret[len(WEBHOOK_SECRET_PREFIX):], validate=True)
+
+
+def webhook_signature(secret: str, msg_id: str, timestamp, body: bytes) -> str:
+    """One `v1,<base64>` entry of the webhook-signature header."""
+    signed = f"{msg_id}.{timestamp}.".encode() + body
+    return "v1," + base64.b64encode(hmac.new(webhook_key(secret), signed, hashlib.sha256).digest()).decode()
+
+
+def webhook_headers(secrets, msg_id: str, timestamp: int, body: bytes) -> dict:
+    """The three Standard Webhooks headers, signed with each of `secrets` (current first)."""
+    return {WEBHOOK_ID_HEADER: msg_id, WEBHOOK_TIMESTAMP_HEADER: str(int(timestamp)),
+            WEBHOOK_SIGNATURE_HEADER: " ".join(webhook_signature(s, msg_id, int(timestamp), body) for s in secrets)}

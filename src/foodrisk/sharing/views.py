@@ -1,3 +1,5 @@
+import json
+
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -9,12 +11,12 @@ from foodrisk.core.forms import add_service_errors
 from foodrisk.core.views.generic import ObjectDetailView, ObjectListView, restrict_choices
 from foodrisk.core.widgets import bootstrap
 
-from . import services, signing
+from . import services, signing, webhooks
 from .catalogue import DATASETS, SENSITIVITY_LABELS
 from .errors import CODES
-from .forms import ClientSystemForm, DecisionForm
-from .models import ClientSystem, SharingCall
-from .tables import ClientSystemTable, SharingCallTable
+from .forms import ClientSystemForm, DecisionForm, SubscriptionForm
+from .models import ClientSystem, Delivery, DeliveryStatus, SharingCall, Subscription
+from .tables import ClientSystemTable, DeliveryTable, SharingCallTable
 
 
 class ClientSystemListView(ObjectListView):
@@ -36,6 +38,7 @@ class ClientSystemDetailView(ObjectDetailView):
         ctx["can_change"] = user.has_perm("sharing.change_clientsystem")
         ctx["calls"] = client.calls.all()[:20] if user.has_perm("sharing.view_sharingcall") else None
         ctx["decision_form"] = DecisionForm()
+        ctx["subscriptions"] = client.subscriptions.all() if user.has_perm("sharing.view_subscription") else None
         return ctx
 
 
@@ -137,3 +140,127 @@ class SharingCallListView(ObjectListView):
 
     def get_queryset(self):
         return super().get_queryset().select_related("client")
+
+
+# ------------------------------------------------------------------------------------------------- push
+def _secret_page(request, subscription, secret, rotated=False):
+    """Rendered, not redirected: the secret must not wait in a session for the next page."""
+    return render(request, "sharing/subscription_secret.html", {"object": subscription, "secret": secret,
+                                                                 "rotated": rotated})
+
+
+class SubscriptionFormView(LoginRequiredMixin, View):
+    """A new subscription of a client (client pk in the URL; its secret shown once) or a change (pk)."""
+
+    template_name = "sharing/subscription_form.html"
+
+    def _objects(self, client_pk=None, pk=None):
+        clients = ClientSystem.objects.restrict(self.request.user, "change")
+        if pk is not None:
+            sub = get_object_or_404(Subscription.objects.restrict(self.request.user, "view")
+                                    .filter(client__in=clients), pk=pk)
+            return sub.client, sub
+        return get_object_or_404(clients, pk=client_pk), None
+
+    def _form(self, sub, data=None):
+        initial = {"url": sub.url, "event_types": sub.event_types, "description": sub.description} if sub else None
+        return bootstrap(SubscriptionForm(data, initial=initial))
+
+    def get(self, request, client_pk=None, pk=None):
+        client, sub = self._objects(client_pk, pk)
+        if not request.user.has_perm("sharing.change_clientsystem"):
+            raise PermissionDenied
+        return render(request, self.template_name, {"form": self._form(sub), "client": client, "object": sub})
+
+    def post(self, request, client_pk=None, pk=None):
+        client, sub = self._objects(client_pk, pk)
+        form = self._form(sub, request.POST)
+        if form.is_valid():
+            d = form.cleaned_data
+            try:
+                if sub is not None:
+                    sub = services.change_subscription(sub, user=request.user, url=d["url"],
+                                                       event_types=d["event_types"], description=d["description"])
+                    messages.success(request, _("Saved."))
+                    return redirect(sub)
+                sub, secret = services.create_subscription(client, user=request.user, url=d["url"],
+                                                           event_types=d["event_types"],
+                                                           description=d["description"])
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                return _secret_page(request, sub, secret)
+        return render(request, self.template_name, {"form": form, "client": client, "object": sub})
+
+
+class SubscriptionDetailView(ObjectDetailView):
+    model = Subscription
+    template_name = "sharing/subscription_detail.html"
+    hidden_fields = ("secret", "previous_secret", "event_types")
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        user = self.request.user
+        ctx["fields"].insert(2, (_("event types"), self.object.display_event_types()))
+        ctx["can_manage"] = user.has_perm("sharing.change_clientsystem") and ClientSystem.objects.restrict(
+            user, "change").filter(pk=self.object.client_id).exists()
+        ctx["deliveries"] = self.object.deliveries.select_related("enterprise")[:20] \
+            if user.has_perm("sharing.view_delivery") else None
+        return ctx
+
+
+class SubscriptionActionView(LoginRequiredMixin, View):
+    """Switch a subscription off or on, or issue it a new secret (shown once)."""
+
+    def post(self, request, pk, action):
+        sub = get_object_or_404(Subscription.objects.restrict(request.user, "view"), pk=pk)
+        try:
+            if action == "rotate":
+                sub, secret = services.rotate_subscription_secret(sub, user=request.user)
+                return _secret_page(request, sub, secret, rotated=True)
+            if action not in ("disable", "enable"):
+                raise PermissionDenied
+            services.change_subscription(sub, user=request.user, active=action == "enable")
+        except ValidationError as exc:
+            messages.error(request, "；".join(exc.messages))
+        else:
+            messages.success(request, _("Done."))
+        return redirect(sub)
+
+
+class DeliveryListView(ObjectListView):
+    model = Delivery
+    table_class = DeliveryTable
+    filterset_fields = ["status", "event_type", "subscription__client"]
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("subscription__client", "enterprise")
+
+
+class DeliveryDetailView(ObjectDetailView):
+    model = Delivery
+    template_name = "sharing/delivery_detail.html"
+    hidden_fields = ("payload", "event_id")
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("subscription__client", "enterprise")
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        ctx["attempts"] = self.object.attempt_rows.all()
+        ctx["payload"] = json.dumps(self.object.payload, ensure_ascii=False, indent=2)
+        ctx["can_redeliver"] = self.request.user.has_perm("sharing.redeliver_delivery") and (
+            self.object.status != DeliveryStatus.DELIVERING or webhooks.lease_expired(self.object))
+        return ctx
+
+
+class DeliveryRedeliverView(LoginRequiredMixin, View):
+    def post(self, request, pk):
+        delivery = get_object_or_404(Delivery.objects.restrict(request.user, "view"), pk=pk)
+        try:
+            services.redeliver(delivery, user=request.user)
+        except ValidationError as exc:
+            messages.error(request, "；".join(exc.messages))
+        else:
+            messages.success(request, _("Queued for sending again; the worker sends it shortly."))
+        return redirect(delivery)

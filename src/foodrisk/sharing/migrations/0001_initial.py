@@ -1,9 +1,10 @@
 
 import django.db.models.deletion
-import foodrisk.core.fields
-import foodrisk.enterprises.models
 from django.conf import settings
 from django.db import migrations, models
+
+import foodrisk.core.fields
+import foodrisk.enterprises.models
 
 
 class Migration(migrations.Migration):

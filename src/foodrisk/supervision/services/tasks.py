@@ -19,6 +19,7 @@ from foodrisk.core.workflow import InvalidTransition, Transition, Workflow
 from foodrisk.records.models import Attachment, Inspection
 from foodrisk.records.services import save_attachment, save_record
 
+from .. import events
 from ..choices import OPEN_TASK_STATUSES, ItemAnswer, TaskKind, TaskSource, TaskStatus
 from ..models import ChecklistTemplate, Task
 
@@ -100,6 +101,7 @@ def create_task(enterprise, kind, *, user, organisation, assignee=None, second_a
                      details={"source": source, "source_ref": source_ref})
         if notify:
             _notify(task, [assignee, second_assignee], task.title)
+        events.task_changed(task, "create")
     return task
 
 
@@ -120,6 +122,7 @@ def _step(task, name, *, user):
             raise PermissionDenied(_("You are not assigned to this task."))
         yield step
         step.obj.overdue = step.obj.is_overdue
+        events.task_changed(step.obj, name)  # queued in the step's transaction: gone if the step is undone
 
 
 def start(task, *, user):
