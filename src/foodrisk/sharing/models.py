@@ -139,3 +139,13 @@ class SharingCall(models.Model):
 
     def __str__(self):
         return f"{self.method} {self.path} → {self.code}"
+
+
+from .exchange_models import (  # noqa: E402,F401
+    AlarmKind,
+    ExchangeExport,
+    ExportFormat,
+    ExportStatus,
+    InboundProfile,
+    SharingAlarm,
+)

@@ -214,10 +214,15 @@ def client_ip(request):
 
 def log_call(request, client, *, status, code, rows, latency_ms):
     """The call log (调用审计): one row per call, answered or refused; the secret and the signature never."""
-    return SharingCall.objects.create(
+    call = SharingCall.objects.create(
         client=client, app_key=request.headers.get(signing.KEY_HEADER, "")[:40], method=request.method[:8],
         path=request.path[:300], query=request.META.get("QUERY_STRING", "")[:500], status=status, code=code[:32],
         rows=rows, latency_ms=latency_ms, ip=client_ip(request))
+    if status >= 400:  # a refusal may complete a burst (alarms.check_call); an answered call costs nothing more
+        from .alarms import check_call
+
+        check_call(call)
+    return call
 
 
 def authenticate(request, body):

@@ -1,6 +1,6 @@
 import django_tables2 as tables
 
-from .models import ClientSystem, SharingCall
+from .models import ClientSystem, ExchangeExport, SharingAlarm, SharingCall
 
 
 class ClientSystemTable(tables.Table):
@@ -16,3 +16,21 @@ class SharingCallTable(tables.Table):
     class Meta:
         model = SharingCall
         fields = ["at", "client", "method", "path", "status", "code", "rows", "latency_ms", "ip"]
+
+
+class ExchangeExportTable(tables.Table):
+    id = tables.Column(linkify=True, verbose_name="#")
+
+    class Meta:
+        model = ExchangeExport
+        fields = ["id", "client", "dataset", "format", "status", "rows", "as_of", "created_at", "requested_by"]
+
+
+class SharingAlarmTable(tables.Table):
+    acknowledge = tables.TemplateColumn(
+        template_name="sharing/alarm_acknowledge_cell.html", verbose_name="", orderable=False)
+
+    class Meta:
+        model = SharingAlarm
+        fields = ["raised_at", "kind", "client", "ip", "observed", "threshold", "window_start", "window_end",
+                  "acknowledged_by", "acknowledged_at"]

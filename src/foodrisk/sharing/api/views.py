@@ -46,18 +46,22 @@ class SignedView(APIView):
         response = super().finalize_response(request, response, *args, **kwargs)
         raw = request._request if hasattr(request, "_request") else request
         client = getattr(raw, "sharing_client", None)
-        code = response.data.get("code", "BAD_REQUEST") if isinstance(response.data, dict) else "BAD_REQUEST"
+        data = getattr(response, "data", None)
+        code = data.get("code", "BAD_REQUEST") if isinstance(data, dict) else "BAD_REQUEST"
         if response.status_code < 400:
             code = "OK"
         secret = getattr(raw, "sharing_secret", None)
-        if secret is not None:  # only a client that proved it holds the secret gets a signed answer
+        # only a client that proved it holds the secret gets a signed answer; a streamed one is signed by its
+        # trailer (streaming.py) and a file by the signed manifest that lists its SHA-256 (exchange.py)
+        if secret is not None and not response.streaming:
             response.render()
             stamp = str(int(time.time()))
             response[signing.TIMESTAMP_HEADER] = stamp
             response[signing.SIGNATURE_HEADER] = signing.sign(
                 client.algorithm, secret, signing.response_message(response.status_code, stamp, response.content))
-        services.log_call(raw, client, status=response.status_code, code=code, rows=getattr(self, "rows", 0),
-                          latency_ms=int((time.perf_counter() - getattr(self, "started", time.perf_counter())) * 1000))
+        self.call = services.log_call(
+            raw, client, status=response.status_code, code=code, rows=getattr(self, "rows", 0),
+            latency_ms=int((time.perf_counter() - getattr(self, "started", time.perf_counter())) * 1000))
         return response
 
 
