@@ -302,21 +302,28 @@ def _in_client_scope(client, qs, field="region__code"):
     return qs.filter(**{f"{field}__startswith": region_prefix(client.region_id)})
 
 
+# field of the enterprise_grade dataset → the Enterprise column it is read from (streaming.py reads only these)
+ROW_COLUMNS = {"uscc": "uscc", "name": "name", "region": "region_id", "business_form": "business_form",
+               "status": "status", "grade": "current_grade", "score": "current_score", "graded_at": "graded_at",
+               "risk_labels": "risk_labels", "key_supervision": "key_supervision",
+               "legal_representative": "legal_representative"}
+
+
 def enterprise_row(client, enterprise, fields):
-    values = {
-        "uscc": enterprise.uscc, "name": enterprise.name, "region": enterprise.region_id,
-        "business_form": enterprise.business_form, "status": enterprise.status,
-        "grade": enterprise.current_grade or None, "score": enterprise.current_score,
-        "graded_at": timezone.localtime(enterprise.graded_at).isoformat() if enterprise.graded_at else None,
-        "risk_labels": enterprise.risk_labels, "key_supervision": enterprise.key_supervision,
-    }
+    """The answer's row: only the requested fields are read, so `enterprise` may be any object holding their
+    columns (a model instance, or the light rows the change stream reads with values())."""
     row = {}
     for f in fields:
+        value = getattr(enterprise, ROW_COLUMNS[f])
         if f == "legal_representative":
-            value = enterprise.legal_representative or ""
+            value = value or ""
             row[f] = value if f"enterprise_grade.{f}" in client.unmasked else mask(value)
+        elif f == "grade":
+            row[f] = value or None
+        elif f == "graded_at":
+            row[f] = timezone.localtime(value).isoformat() if value else None
         else:
-            row[f] = values[f]
+            row[f] = value
     return row
 
 

@@ -17,13 +17,14 @@ import hashlib
 import json
 import time
 from datetime import timedelta
+from types import SimpleNamespace
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import timezone
 
 from . import signing
 from .catalogue import DATASETS
-from .services import CHANGE_HORIZON_S, _cursor, _in_client_scope, enterprise_row, fields_for
+from .services import CHANGE_HORIZON_S, ROW_COLUMNS, _cursor, _in_client_scope, enterprise_row, fields_for
 
 CHUNK = 5000
 CONTENT_TYPE = "application/x-ndjson; charset=utf-8"
@@ -43,7 +44,6 @@ def prepare(client, dataset_code, since, requested_fields=""):
 def lines(client, secret, dataset_code, fields, start, *, on_end=None):
     """The NDJSON lines of every change after `start` (bytes, a page of rows at a time); `on_end(count)` is
     called once the trailer is written."""
-    from foodrisk.enterprises.models import Enterprise
     from foodrisk.scoring.models import GradeChange
 
     digest = hashlib.sha256()
@@ -57,19 +57,26 @@ def lines(client, secret, dataset_code, fields, start, *, on_end=None):
                "fields": fields})
     horizon = timezone.now() - timedelta(seconds=CHANGE_HORIZON_S)  # fixed for the whole stream
     changes = _in_client_scope(client, GradeChange.objects.filter(at__lte=horizon), "enterprise__region__code")
-    enterprises = _in_client_scope(client, Enterprise.objects.all())
+    # one query per page: the changes joined to the granted columns of their enterprises, as plain values (no
+    # model instances, no IN list of thousands of ids)
+    columns = list(dict.fromkeys(ROW_COLUMNS[f] for f in fields))
+    selected = ["pk", "enterprise_id", *(f"enterprise__{c}" for c in columns)]
     last, count = start, 0
     while True:
-        page = list(changes.filter(pk__gt=last).order_by("pk").values_list("pk", "enterprise_id")[:CHUNK])
+        page = list(changes.filter(pk__gt=last).order_by("pk").values_list(*selected)[:CHUNK])
         if not page:
             break
-        order = list(dict.fromkeys(e for _pk, e in page))
-        by_id = enterprises.in_bulk(order)
-        block = [out(enterprise_row(client, by_id[e], fields)) for e in order if e in by_id]
+        seen, block = set(), []
+        for values in page:
+            if values[1] in seen:  # changed twice within the page: sent once, in its latest state
+                continue
+            seen.add(values[1])
+            block.append(out(enterprise_row(client, SimpleNamespace(**dict(zip(columns, values[2:], strict=True))),
+                                            fields)))
         count += len(block)
         last = page[-1][0]
         yield b"".join(block)
-        del page, order, by_id, block
+        del page, block, seen
     stamp = str(int(time.time()))
     sha = digest.hexdigest()
     yield _line({"end": True, "count": count, "next": {"since": last}, "sha256": sha, "timestamp": stamp,
