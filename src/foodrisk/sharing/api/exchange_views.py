@@ -44,6 +44,7 @@ class ChangeStreamView(SignedView):
 
 class InboundView(SignedView):
     parser_classes = [RawBody]
+    one_transaction = False  # the push runs an ingest batch, which commits chunk by chunk
 
     @extend_schema(operation_id="sharing_inbound_push", parameters=SIGNED,
                    request={"application/json": OpenApiRequest(OpenApiTypes.OBJECT),

@@ -3,6 +3,7 @@ system (signing.py); each answer carries a result code and is signed back; each 
 
 import time
 
+from django.db import transaction
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
@@ -31,6 +32,16 @@ class SignedView(APIView):
     authentication_classes = []
     permission_classes = [AllowAny]
     throttle_classes = []
+    # A read commits its nonce and its call-log row together: one COMMIT (one WAL flush) per call instead of two,
+    # the largest part of a lookup's time on PostgreSQL. A refused nonce is only a savepoint's rollback, so the
+    # refusal is still logged. Views that start work of their own (an inbound push runs an ingest batch) say False.
+    one_transaction = True
+
+    def dispatch(self, request, *args, **kwargs):
+        if not self.one_transaction:
+            return super().dispatch(request, *args, **kwargs)
+        with transaction.atomic():
+            return super().dispatch(request, *args, **kwargs)
 
     def initial(self, request, *args, **kwargs):
         self.started, self.rows = time.perf_counter(), 0
