@@ -291,3 +291,27 @@ def test_the_reference_client_streams_pushes_and_fetches_exports_against_a_live_
     exchange.set_inbound(sc, user=admin, kind="penalties", profile=MappingProfile.objects.get(code="template_penalties"))
     data = api.push("penalties", [penalty("杭上市监罚〔2026〕7号", hz.uscc)])
     assert data["accepted_new"] == 1
+
+
+def test_exports_over_the_rest_api_for_people(world, client):
+    regions, admin, _approver, _e = world
+    sc, _secret = active_client(world)
+    client.force_login(admin)
+    r = client.post("/api/sharing/admin/exports/", {"client": sc.pk, "dataset": "enterprise_grade",
+                                                   "format": "xlsx"}, content_type="application/json")
+    assert r.status_code == 201, r.content
+    export = ExchangeExport.objects.get(pk=r.json()["id"])
+    assert export.format == "xlsx" and export.job_id == r.json()["job"]
+    assert [e["id"] for e in client.get("/api/sharing/admin/exports/").json()["results"]] == [export.pk]
+    bad = client.post("/api/sharing/admin/exports/", {"client": sc.pk, "dataset": "enterprise_grade",
+                                                     "format": "pdf"}, content_type="application/json")
+    assert bad.status_code == 400
+    other = grant(User.objects.create_user("nb-viewer", scope_region=regions["330203"]),
+                  "sharing.view_exchangeexport", "sharing.change_clientsystem", "sharing.view_clientsystem")
+    client.force_login(other)  # Ningbo's administrator neither sees nor starts Hangzhou's exports
+    assert client.get("/api/sharing/admin/exports/").json()["results"] == []
+    assert client.post("/api/sharing/admin/exports/", {"client": sc.pk, "dataset": "enterprise_grade",
+                                                       "format": "csv"}, content_type="application/json"
+                       ).status_code == 400  # the client is not among his choices
+    client.force_login(User.objects.create_user("nobody2", national_scope=True))
+    assert client.get("/api/sharing/admin/exports/").status_code == 403

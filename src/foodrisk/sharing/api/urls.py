@@ -10,5 +10,6 @@ urlpatterns = [
     path("v1/exports/", exchange_views.ExportListView.as_view(), name="sharing_exports"),
     path("v1/exports/<int:pk>/<str:name>", exchange_views.ExportFileView.as_view(), name="sharing_export_file"),
     path("admin/call-stats/", admin_views.CallStatsAPIView.as_view(), name="sharing_call_stats"),
+    path("admin/exports/", admin_views.ExportsAPIView.as_view(), name="sharing_exchange_exports"),
     path("admin/alarms/", admin_views.AlarmListAPIView.as_view(), name="sharing_alarms"),
 ]
