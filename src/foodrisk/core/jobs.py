@@ -57,6 +57,7 @@ PARAM_LABELS = {
     "grade_changes": _("grade changes"), "batch_id": _("import batch"), "indicator_set": _("indicator set"),
     "request": _("export request"), "report": _("report"), "region": _("region"),
     "business_form": _("business form"), "topic": _("topic"),
+    "export": _("exchange export"), "client": _("client system"), "dataset": _("dataset"), "fmt": _("file format"),
 }
 
 

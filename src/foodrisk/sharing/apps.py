@@ -19,3 +19,14 @@ class SharingConfig(AppConfig):
         from . import webhooks
 
         webhooks.connect()
+        nav.add("sharing", _("Call statistics"), "sharing:call_stats", "sharing.view_sharingcall")
+        nav.add("sharing", _("Call alarms"), "sharing:sharingalarm_list", "sharing.view_sharingalarm")
+        nav.add("sharing", _("Exchange exports"), "sharing:exchangeexport_list", "sharing.view_exchangeexport")
+
+        from foodrisk.core.services.notifications import register_default
+
+        from .alarms import TEMPLATE
+
+        register_default(TEMPLATE, subject="【共享接口告警】{{ kind }}：{{ subject }}",
+                         body="{{ start }}—{{ end }} 观测值 {{ observed }}，阈值 {{ threshold }}。请核查该接入系统或来源地址的调用。",
+                         channels=("inapp", "email"))

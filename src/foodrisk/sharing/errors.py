@@ -20,6 +20,11 @@ CODES = {
     "OUT_OF_SCOPE": (403, _("The enterprise lies outside the client system's region.")),
     "NOT_FOUND": (404, _("No such enterprise or dataset.")),
     "BAD_REQUEST": (400, _("A parameter is invalid.")),
+    # inbound pushes (POST /api/sharing/v1/inbound/{kind}/)
+    "INBOUND_NOT_GRANTED": (403, _("The client system may not push records of this kind.")),
+    "UNSUPPORTED_MEDIA_TYPE": (415, _("Push JSON records, a CSV file or an XLSX file.")),
+    "PAYLOAD_TOO_LARGE": (413, _("Too many records in one push; send them in several pushes. Limit:")),
+    "DUPLICATE_BATCH": (409, _("These very records were pushed before; the earlier batch:")),
 }
 
 

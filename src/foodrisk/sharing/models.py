@@ -259,3 +259,11 @@ class DeliveryAttempt(models.Model):
 
     def __str__(self):
         return f"{self.delivery} #{self.number}"
+from .exchange_models import (  # noqa: E402,F401
+    AlarmKind,
+    ExchangeExport,
+    ExportFormat,
+    ExportStatus,
+    InboundProfile,
+    SharingAlarm,
+)

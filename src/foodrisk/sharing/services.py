@@ -228,10 +228,15 @@ def client_ip(request):
 
 def log_call(request, client, *, status, code, rows, latency_ms):
     """The call log (调用审计): one row per call, answered or refused; the secret and the signature never."""
-    return SharingCall.objects.create(
+    call = SharingCall.objects.create(
         client=client, app_key=request.headers.get(signing.KEY_HEADER, "")[:40], method=request.method[:8],
         path=request.path[:300], query=request.META.get("QUERY_STRING", "")[:500], status=status, code=code[:32],
         rows=rows, latency_ms=latency_ms, ip=client_ip(request))
+    if status >= 400:  # a refusal may complete a burst (alarms.check_call); an answered call costs nothing more
+        from .alarms import check_call
+
+        check_call(call)
+    return call
 
 
 def authenticate(request, body):
@@ -311,21 +316,28 @@ def _in_client_scope(client, qs, field="region__code"):
     return qs.filter(**{f"{field}__startswith": region_prefix(client.region_id)})
 
 
+# field of the enterprise_grade dataset → the Enterprise column it is read from (streaming.py reads only these)
+ROW_COLUMNS = {"uscc": "uscc", "name": "name", "region": "region_id", "business_form": "business_form",
+               "status": "status", "grade": "current_grade", "score": "current_score", "graded_at": "graded_at",
+               "risk_labels": "risk_labels", "key_supervision": "key_supervision",
+               "legal_representative": "legal_representative"}
+
+
 def enterprise_row(client, enterprise, fields):
-    values = {
-        "uscc": enterprise.uscc, "name": enterprise.name, "region": enterprise.region_id,
-        "business_form": enterprise.business_form, "status": enterprise.status,
-        "grade": enterprise.current_grade or None, "score": enterprise.current_score,
-        "graded_at": timezone.localtime(enterprise.graded_at).isoformat() if enterprise.graded_at else None,
-        "risk_labels": enterprise.risk_labels, "key_supervision": enterprise.key_supervision,
-    }
+    """The answer's row: only the requested fields are read, so `enterprise` may be any object holding their
+    columns (a model instance, or the light rows the change stream reads with values())."""
     row = {}
     for f in fields:
+        value = getattr(enterprise, ROW_COLUMNS[f])
         if f == "legal_representative":
-            value = enterprise.legal_representative or ""
+            value = value or ""
             row[f] = value if f"enterprise_grade.{f}" in client.unmasked else mask(value)
+        elif f == "grade":
+            row[f] = value or None
+        elif f == "graded_at":
+            row[f] = timezone.localtime(value).isoformat() if value else None
         else:
-            row[f] = values[f]
+            row[f] = value
     return row
 
 

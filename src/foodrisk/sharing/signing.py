@@ -15,11 +15,21 @@ signature = base64(HMAC(secret, canonical)), HMAC-SHA256 or HMAC-SM3 (GB/T 32905
 A response is signed over "STATUS\\nTIMESTAMP\\nBODY DIGEST" with the same secret and algorithm, in the
 response's X-Foodrisk-Timestamp and X-Foodrisk-Signature headers, so the receiver can check it came from us
 and was not changed on the way.
+
+A streamed answer (the NDJSON change stream) cannot carry its signature in a header, which is sent before the
+body exists: its last line is a trailer {"end": true, …, "sha256": SHA-256 of every byte before that line,
+"timestamp": …, "signature": …} signed over "200\nTIMESTAMP\nSHA256" — the same message as a header-signed
+answer, so one verification serves both. A stream cut short has no trailer and must be discarded.
+
+An exchange manifest (manifest.json of a batch export) is signed over its canonical JSON without the
+"signature" member: keys sorted, no spaces, UTF-8 (manifest_message); the files it lists are checked by
+their SHA-256.
 """
 
 import base64
 import hashlib
 import hmac
+import json
 from urllib.parse import quote
 
 ALGORITHMS = ("hmac-sha256", "hmac-sm3")
@@ -98,3 +108,12 @@ def webhook_headers(secrets, msg_id: str, timestamp: int, body: bytes) -> dict:
     """The three Standard Webhooks headers, signed with each of `secrets` (current first)."""
     return {WEBHOOK_ID_HEADER: msg_id, WEBHOOK_TIMESTAMP_HEADER: str(int(timestamp)),
             WEBHOOK_SIGNATURE_HEADER: " ".join(webhook_signature(s, msg_id, int(timestamp), body) for s in secrets)}
+def manifest_message(manifest: dict) -> str:
+    """The signed text of an exchange manifest: its canonical JSON without the signature member."""
+    body = {k: v for k, v in manifest.items() if k != "signature"}
+    return json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def stream_message(timestamp, digest_hex) -> str:
+    """The signed text of a streamed answer's trailer: response_message of the bytes before the trailer."""
+    return f"200\n{timestamp}\n{digest_hex}"

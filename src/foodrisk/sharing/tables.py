@@ -1,7 +1,7 @@
 import django_tables2 as tables
 from django.utils.translation import gettext_lazy as _
 
-from .models import ClientSystem, Delivery, SharingCall
+from .models import ClientSystem, Delivery, ExchangeExport, SharingAlarm, SharingCall
 
 
 class ClientSystemTable(tables.Table):
@@ -27,3 +27,19 @@ class DeliveryTable(tables.Table):
         model = Delivery
         fields = ["event_id", "created_at", "client", "event_type", "enterprise", "status", "attempts",
                   "next_attempt_at", "finished_at"]
+class ExchangeExportTable(tables.Table):
+    id = tables.Column(linkify=True, verbose_name="#")
+
+    class Meta:
+        model = ExchangeExport
+        fields = ["id", "client", "dataset", "format", "status", "rows", "as_of", "created_at", "requested_by"]
+
+
+class SharingAlarmTable(tables.Table):
+    acknowledge = tables.TemplateColumn(
+        template_name="sharing/alarm_acknowledge_cell.html", verbose_name="", orderable=False)
+
+    class Meta:
+        model = SharingAlarm
+        fields = ["raised_at", "kind", "client", "ip", "observed", "threshold", "window_start", "window_end",
+                  "acknowledged_by", "acknowledged_at"]

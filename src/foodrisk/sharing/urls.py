@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import exchange_views, views
 
 app_name = "sharing"
 
@@ -10,6 +10,7 @@ urlpatterns = [
     path("clients/<int:pk>/", views.ClientSystemDetailView.as_view(), name="clientsystem_detail"),
     path("clients/<int:pk>/edit/", views.ClientSystemFormView.as_view(), name="clientsystem_edit"),
     path("clients/<int:pk>/rotate/", views.ClientSystemRotateView.as_view(), name="clientsystem_rotate"),
+    path("clients/<int:pk>/inbound/", exchange_views.InboundView.as_view(), name="inbound"),
     path("clients/<int:pk>/<str:action>/", views.ClientSystemActionView.as_view(), name="clientsystem_action"),
     path("clients/<int:client_pk>/subscriptions/add/", views.SubscriptionFormView.as_view(),
          name="subscription_add"),
@@ -21,4 +22,13 @@ urlpatterns = [
     path("deliveries/<int:pk>/redeliver/", views.DeliveryRedeliverView.as_view(), name="delivery_redeliver"),
     path("catalogue/", views.CatalogueView.as_view(), name="catalogue"),
     path("calls/", views.SharingCallListView.as_view(), name="sharingcall_list"),
+    path("calls/stats/", exchange_views.CallStatsView.as_view(), name="call_stats"),
+    path("exports/", exchange_views.ExchangeExportListView.as_view(), name="exchangeexport_list"),
+    path("exports/request/", exchange_views.ExchangeExportRequestView.as_view(), name="exchangeexport_request"),
+    path("exports/<int:pk>/", exchange_views.ExchangeExportDetailView.as_view(), name="exchangeexport_detail"),
+    path("exports/<int:pk>/download/<str:name>", exchange_views.ExchangeExportDownloadView.as_view(),
+         name="exchangeexport_download"),
+    path("alarms/", exchange_views.SharingAlarmListView.as_view(), name="sharingalarm_list"),
+    path("alarms/<int:pk>/acknowledge/", exchange_views.SharingAlarmAcknowledgeView.as_view(),
+         name="sharingalarm_acknowledge"),
 ]
