@@ -9,12 +9,13 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 from analytics_testkit import graded_world, months_ago, publish_run
 from django.utils import timezone
-from test_figures import city_user, district_user, listed, world  # noqa: F401  (the hand-made history)
+from test_figures import city_user, district_user, listed, supervision, world  # noqa: F401  (the hand-made history)
 
-from foodrisk.analytics import services, stats
+from foodrisk.analytics import handlers, services, stats
 from foodrisk.analytics.forms import Query
-from foodrisk.analytics.models import EnterpriseCategory, EnterpriseMonth, SnapshotMonth
+from foodrisk.analytics.models import EnterpriseCategory, EnterpriseMonth, Precomputed, SnapshotMonth
 from foodrisk.enterprises.models import Enterprise
+from foodrisk.records.models import Inspection
 
 pytestmark = pytest.mark.django_db
 DAY = dt.timedelta(days=1)
@@ -43,12 +44,13 @@ def queries():
 def figures(user, query):
     return {"migration": stats.migration(user, query),
             "rise": [(e.pk, e.before, e.after, e.rise) for e in stats.largest_rise(user, query)],
+            "highest": [e.pk for e in stats.highest_risk(user, query)],
             "by_form": stats.ranking_by_form(user, query),
             "by_category": stats.ranking_by_category(user, query) if not query.food_category else None,
             "supervision": [{k: v for k, v in row.items()} for row in stats.supervision(user, query)["rows"]]}
 
 
-def test_the_snapshot_gives_the_numbers_of_the_history(world):  # noqa: F811
+def test_the_snapshot_gives_the_numbers_of_the_history(world, supervision):  # noqa: F811
     users = [district_user(), city_user()]
     services.backfill()
     assert SnapshotMonth.objects.filter(month=services.current_month()).exists()
@@ -56,7 +58,9 @@ def test_the_snapshot_gives_the_numbers_of_the_history(world):  # noqa: F811
     cases = [(user, query) for user in users for query in queries()]
     precomputed = [figures(user, query) for user, query in cases]
     assert any(f["rise"] for f in precomputed) and any(f["migration"]["worse"] for f in precomputed)
-    SnapshotMonth.objects.all().delete()  # the same questions, now answered from the history and the enterprises
+    assert any(row["inspected"] for f in precomputed for row in f["supervision"])
+    SnapshotMonth.objects.all().delete()  # the same questions, now answered from the history and the records
+    Precomputed.objects.all().delete()
     for (user, query), snap in zip(cases, precomputed, strict=True):
         assert figures(user, query) == snap, query
 
@@ -115,3 +119,17 @@ def test_the_food_category_filter_narrows_to_exactly_those_enterprises(world, cl
     # the API takes the same filter
     api = client.get("/api/analytics/grades/", {"food_category": "乳制品"})
     assert api.status_code == 200
+
+
+def test_inspections_written_keep_the_monthly_counts_current(world, supervision):  # noqa: F811
+    services.backfill()
+    user = district_user()
+    this = services.current_month()
+    query = Query(services.add_months(this, -11), this, None, "", "", "", months_ago(2), timezone.localdate())
+    Inspection.objects.create(enterprise=world.e2, inspection_no="JC-new", inspected_on=timezone.localdate() - DAY,
+                              kind="routine", result="fail")
+    handlers.on_records_changed(kind="inspections", enterprise_ids=[world.e2.pk])
+    precomputed = stats.supervision(user, query)["rows"]
+    assert next(r for r in precomputed if r["grade"] == "B")["inspected"] == 1
+    Precomputed.objects.all().delete()
+    assert stats.supervision(user, query)["rows"] == precomputed

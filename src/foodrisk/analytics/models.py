@@ -81,10 +81,60 @@ class EnterpriseMonth(models.Model):
         verbose_name = _("enterprise month")
         verbose_name_plural = _("enterprise months")
         constraints = [models.UniqueConstraint(fields=["month", "enterprise"], name="analytics_enterprisemonth_unique")]
-        indexes = [models.Index(fields=["month", "region", "business_form"], name="analytics_em_month_region")]
+        indexes = [models.Index(fields=["month", "region", "business_form"], name="analytics_em_month_region"),
+                   # the highest scores of a month read from the index's head (the TOP-N list), not sorted
+                   models.Index(fields=["month", "-score", "enterprise"], name="analytics_em_month_score")]
 
     def __str__(self):
         return f"{self.month:%Y-%m} {self.enterprise_id}: {self.grade}"
+
+
+class InspectionMonth(models.Model):
+    """The inspection records of one enterprise dated in one month (only months with some): how many, how many
+    found non-compliant, and the enterprise's previous month with an inspection — so the enterprises inspected
+    in a period are the rows whose previous month lies before it, a sum instead of a distinct count. Carries the
+    enterprise's region, business form, key supervision and grade now (rewritten with each published grade) so
+    the supervision page reads one table. Written by services: in full by backfill (and the first refresh),
+    then per enterprise on records_changed."""
+
+    month = models.DateField(_("month"))
+    enterprise = models.ForeignKey("enterprises.Enterprise", verbose_name=_("enterprise"), on_delete=models.CASCADE,
+                                   related_name="+", db_constraint=False)
+    region = models.ForeignKey("core.Region", verbose_name=_("region"), on_delete=models.DO_NOTHING,
+                               related_name="+", db_constraint=False)
+    business_form = models.CharField(_("business form"), max_length=12, choices=BusinessForm.choices)
+    key_supervision = models.BooleanField(_("key supervision"), default=False)
+    grade = models.CharField(_("grade"), max_length=1, blank=True)
+    inspections = models.PositiveIntegerField(_("inspections"))
+    failed = models.PositiveIntegerField(_("non-compliant"))
+    previous_month = models.DateField(_("previous month inspected"), null=True, blank=True)
+
+    scope_field = "region"
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("inspections of a month")
+        verbose_name_plural = _("inspections of a month")
+        constraints = [models.UniqueConstraint(fields=["enterprise", "month"], name="analytics_inspectionmonth_unique")]
+        indexes = [models.Index(fields=["month", "grade"], name="analytics_im_month_grade")]
+
+    def __str__(self):
+        return f"{self.month:%Y-%m} {self.enterprise_id}: {self.inspections}"
+
+
+class Precomputed(models.Model):
+    """A precomputed table that has been built in full and is kept current by events since (name: e.g.
+    "inspection_months"); the pages read such a table only once it is listed here."""
+
+    name = models.CharField(_("name"), max_length=40, primary_key=True)
+    computed_at = models.DateTimeField(_("computed"))
+
+    class Meta:
+        verbose_name = _("precomputed table")
+        verbose_name_plural = _("precomputed tables")
+
+    def __str__(self):
+        return self.name
 
 
 class EnterpriseCategory(models.Model):

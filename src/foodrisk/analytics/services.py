@@ -23,9 +23,18 @@ from django.utils import timezone
 
 from foodrisk.core.services import audit
 from foodrisk.enterprises.models import Enterprise
+from foodrisk.records.choices import InspectionResult
+from foodrisk.records.models import Inspection
 from foodrisk.scoring.models import GradeChange, Score
 
-from .models import EnterpriseCategory, EnterpriseMonth, GradeSnapshot, SnapshotMonth
+from .models import (
+    EnterpriseCategory,
+    EnterpriseMonth,
+    GradeSnapshot,
+    InspectionMonth,
+    Precomputed,
+    SnapshotMonth,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -113,6 +122,64 @@ def _write_live_month(month):
                        f"current_score FROM {ent} WHERE current_grade <> ''", [month])
 
 
+INSPECTION_MONTHS = "inspection_months"  # Precomputed name of InspectionMonth
+
+
+def _month_of(column):
+    """SQL: the first day of the month of a date column (the vendor's own function)."""
+    if connection.vendor == "postgresql":
+        return f"CAST(date_trunc('month', {column}) AS date)"
+    return f"date({column}, 'start of month')"
+
+
+def write_inspection_months(enterprise_ids=None):
+    """InspectionMonth rows of the given enterprises (None: all) from their inspection records, one GROUP BY with
+    each month's previous inspected month (LAG) in the database. Returns the number of enterprises asked for."""
+    im, ent, ins = _table(InspectionMonth), _table(Enterprise), _table(Inspection)
+    month = _month_of("i.inspected_on")
+    chunks = [None] if enterprise_ids is None else [sorted(enterprise_ids)[n:n + 1000]
+                                                    for n in range(0, len(enterprise_ids), 1000)]
+    with transaction.atomic(), connection.cursor() as cursor:
+        for ids in chunks:
+            where, params = ("", []) if ids is None else (f"WHERE i.enterprise_id IN ({', '.join(['%s'] * len(ids))})",
+                                                          ids)
+            cursor.execute(f"DELETE FROM {im}" + ("" if ids is None else where.replace("i.enterprise_id",
+                                                                                      "enterprise_id")), params)
+            cursor.execute(
+                f"INSERT INTO {im} (month, enterprise_id, region_id, business_form, key_supervision, grade, "
+                "inspections, failed, previous_month) SELECT g.month, g.enterprise_id, e.region_id, e.business_form, "
+                "e.key_supervision, e.current_grade, g.n, g.failed, "
+                "LAG(g.month) OVER (PARTITION BY g.enterprise_id ORDER BY g.month) "
+                f"FROM (SELECT i.enterprise_id, {month} AS month, COUNT(*) AS n, "
+                "SUM(CASE WHEN i.result = %s THEN 1 ELSE 0 END) AS failed "
+                f"FROM {ins} i {where} GROUP BY i.enterprise_id, {month}) g JOIN {ent} e ON e.id = g.enterprise_id",
+                [InspectionResult.FAIL, *params])
+    return None if enterprise_ids is None else len(enterprise_ids)
+
+
+def _keep_inspection_months(now):
+    """Built in full once (then kept current per enterprise by records_changed); after that only the grade,
+    region, business form and key supervision each row carries are brought to the enterprises' current ones."""
+    if not Precomputed.objects.filter(name=INSPECTION_MONTHS).exists():
+        write_inspection_months()
+        Precomputed.objects.update_or_create(name=INSPECTION_MONTHS, defaults={"computed_at": now})
+        return
+    im, ent = _table(InspectionMonth), _table(Enterprise)
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {im} SET grade = e.current_grade, region_id = e.region_id, "
+                       "business_form = e.business_form, key_supervision = e.key_supervision "
+                       f"FROM {ent} e WHERE e.id = {im}.enterprise_id AND ({im}.grade <> e.current_grade OR "
+                       f"{im}.region_id <> e.region_id OR {im}.business_form <> e.business_form OR "
+                       f"{im}.key_supervision <> e.key_supervision)")
+
+
+def inspections_changed(enterprise_ids):
+    """records_changed for inspections: those enterprises' InspectionMonth rows again (once built in full)."""
+    if not Precomputed.objects.filter(name=INSPECTION_MONTHS).exists():
+        return None
+    return write_inspection_months(enterprise_ids)
+
+
 def live_counts():
     """{(region code, business form, grade): enterprises} of the published grades now."""
     rows = (Enterprise.objects.exclude(current_grade="").order_by()
@@ -127,9 +194,11 @@ def refresh_month(month=None):
     with transaction.atomic():
         _lock()
         month = month or current_month()
+        now = timezone.now()
         _write_categories()
         _write_live_month(month)
-        return _aggregate(month, timezone.now())
+        _keep_inspection_months(now)
+        return _aggregate(month, now)
 
 
 def effective_day():
@@ -180,6 +249,7 @@ def backfill(*, user=None, write=None):
     EnterpriseMonth.objects.all().delete()
     GradeSnapshot.objects.all().delete()
     SnapshotMonth.objects.all().delete()
+    Precomputed.objects.filter(name=INSPECTION_MONTHS).delete()
     _write_categories()
     grades, scores, history, scored = {}, {}, _Replay(_history()), _Replay(_scores())
     month, months, rows = (min(month_start(first), this_month) if first else this_month), 0, 0
@@ -197,6 +267,7 @@ def backfill(*, user=None, write=None):
             write(f"{month:%Y-%m}: {sum(1 for g in grades.values() if g)} graded enterprises")
         month = add_months(month, 1)
     _write_live_month(this_month)
+    _keep_inspection_months(now)
     rows += _aggregate(this_month, now)
     months += 1
     audit.record("analytics.gradesnapshot.run", user=user, object_type="analytics.gradesnapshot",

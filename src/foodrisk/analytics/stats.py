@@ -16,7 +16,8 @@ record table row by row:
   enterprises' current scores;
 - alert_figures(): the warnings raised in the period, their steps and timestamps, per responsible organisation;
 - supervision(): per current grade, the frequency the active supervision profile asks for against the
-  inspection records dated in the period (COUNT by grade), coverage, non-compliant share, rectification orders.
+  inspections of the period's months (InspectionMonth once built, else the inspection records dated in the
+  period), coverage, non-compliant share, rectification orders (the tasks due in the period).
 Every figure is filtered like the page: the person's scope, a region subtree, a business form, a food category
 (the enterprises listing it; the snapshot's category rows), a grade.
 """
@@ -42,8 +43,15 @@ from foodrisk.scoring.models import GradeChange, Score
 from foodrisk.supervision.choices import TaskKind, TaskStatus
 from foodrisk.supervision.models import SupervisionProfile, Task
 
-from .models import EnterpriseCategory, EnterpriseMonth, GradeSnapshot, SnapshotMonth
-from .services import ALL_CATEGORIES, add_months, current_month, effective_day, month_start
+from .models import (
+    EnterpriseCategory,
+    EnterpriseMonth,
+    GradeSnapshot,
+    InspectionMonth,
+    Precomputed,
+    SnapshotMonth,
+)
+from .services import ALL_CATEGORIES, INSPECTION_MONTHS, add_months, current_month, effective_day, month_start
 
 GRADES = ("A", "B", "C", "D")
 
@@ -410,7 +418,15 @@ TOP_N = 10
 
 
 def highest_risk(user, query, n=TOP_N):
-    """The n enterprises with the highest risk score now."""
+    """The n enterprises with the highest risk score now: the current month's snapshot (an index ordered by
+    score) once it is kept, else the enterprises' current scores."""
+    if SnapshotMonth.objects.filter(month=current_month()).exists():
+        months = _months(user, query, current_month()).exclude(score=None)
+        if query.grade:
+            months = months.filter(grade=query.grade)
+        pks = list(months.order_by("-score", "enterprise_id").values_list("enterprise_id", flat=True)[:n])
+        found = Enterprise.objects.select_related("region").in_bulk(pks)
+        return [found[pk] for pk in pks if pk in found]
     return list(_enterprises(user, query).exclude(current_score=None).select_related("region")
                 .order_by("-current_score", "pk")[:n])
 
@@ -462,13 +478,26 @@ def supervision(user, query):
         if profile:
             row["required"] += profile.frequency(grade, key=is_key) * n * months / 12
     grades = [query.grade] if query.grade else list(GRADES)
-    inspections = (_narrowed(Inspection.objects.in_scope(user).order_by(), user, query, via="enterprise__",
-                             grade_field=None)
-                   .filter(inspected_on__gte=first, inspected_on__lte=last, enterprise__current_grade__in=grades))
-    for grade, done, inspected, failed in (inspections.values_list("enterprise__current_grade")
-                                           .annotate(done=Count("pk"), inspected=Count("enterprise", distinct=True),
-                                                     failed=Count("pk", filter=Q(result=InspectionResult.FAIL)))):
-        rows[grade].update(done=done, inspected=inspected, failed=failed)
+    if Precomputed.objects.filter(name=INSPECTION_MONTHS).exists():
+        # the monthly counts: an enterprise is inspected in the period in its first month there (the row whose
+        # previous inspected month lies before the period), so a sum counts each enterprise once
+        months = (_narrowed(InspectionMonth.objects.in_scope(user).order_by(), user, query, grade_field=None,
+                            category="rows")
+                  .filter(month__gte=first, month__lte=month_start(last), grade__in=grades))
+        groups = months.values_list("grade").annotate(
+            done=Sum("inspections"), failed=Sum("failed"),
+            inspected=Count("pk", filter=Q(previous_month__isnull=True) | Q(previous_month__lt=first)))
+        for grade, done, failed, inspected in groups:
+            rows[grade].update(done=done, inspected=inspected, failed=failed)
+    else:
+        inspections = (_narrowed(Inspection.objects.in_scope(user).order_by(), user, query, via="enterprise__",
+                                 grade_field=None)
+                       .filter(inspected_on__gte=first, inspected_on__lte=last, enterprise__current_grade__in=grades))
+        for grade, done, inspected, failed in (
+                inspections.values_list("enterprise__current_grade")
+                .annotate(done=Count("pk"), inspected=Count("enterprise", distinct=True),
+                          failed=Count("pk", filter=Q(result=InspectionResult.FAIL)))):
+            rows[grade].update(done=done, inspected=inspected, failed=failed)
     tasks = (_narrowed(Task.objects.in_scope(user).order_by(), user, query, via="enterprise__", grade_field=None)
              .filter(kind=TaskKind.RECTIFICATION, due_on__gte=first, due_on__lte=last,
                      enterprise__current_grade__in=grades).exclude(status=TaskStatus.CANCELLED))
