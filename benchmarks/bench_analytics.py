@@ -90,8 +90,8 @@ def prepare():
     call_command("migrate", verbosity=0)
     cats = "ARRAY[" + ", ".join(f"'{c}'" for c in CATEGORIES) + "]"
     # a score walk per enterprise: a level, a drift per month and some noise, all from the id (deterministic)
-    score = ("LEAST(100, GREATEST(0, (e.id * 7919) % 80 + ((e.id * 31) % 7 - 3) * k "
-             "+ ((e.id * 13 + k * 17) % 11) - 5))")
+    score = ("LEAST(100, GREATEST(0, (e.id * 7919) %% 80 + ((e.id * 31) %% 7 - 3) * m.k "
+             "+ ((e.id * 13 + m.k * 17) %% 11) - 5))")
     grade = "CASE WHEN s < 50 THEN 'A' WHEN s < 65 THEN 'B' WHEN s < 80 THEN 'C' ELSE 'D' END"
     t0 = time.perf_counter()
     with transaction.atomic(), connection.cursor() as c:
@@ -100,10 +100,11 @@ def prepare():
                   f"(id / 8) % 7) % 8]) ELSE jsonb_build_array(({cats})[1 + id % 8]) END")
         print(f"categories {time.perf_counter() - t0:.0f} s", flush=True)
         c.execute("TRUNCATE analytics_enterprisemonth, analytics_gradesnapshot, analytics_snapshotmonth")
-        c.execute(f"INSERT INTO analytics_enterprisemonth (month, enterprise_id, region_id, business_form, "
-                  f"key_supervision, grade, score) SELECT (date '{FIRST_MONTH}' + make_interval(months => k))::date, "
-                  f"e.id, e.region_id, e.business_form, e.key_supervision, {grade}, s FROM enterprises_enterprise e "
-                  f"CROSS JOIN generate_series(0, {HISTORY_MONTHS - 1}) AS k CROSS JOIN LATERAL (SELECT {score} AS s) x")
+        for k in range(HISTORY_MONTHS):  # month by month, as refresh_month and backfill write them (the layout)
+            c.execute(f"INSERT INTO analytics_enterprisemonth (month, enterprise_id, region_id, business_form, "
+                      f"key_supervision, grade, score) SELECT (date '{FIRST_MONTH}' + make_interval(months => %s))::date, "
+                      f"e.id, e.region_id, e.business_form, e.key_supervision, {grade}, s FROM enterprises_enterprise e "
+                      f"CROSS JOIN (SELECT %s AS k) AS m CROSS JOIN LATERAL (SELECT {score} AS s) x", [k, k])
         print(f"history {time.perf_counter() - t0:.0f} s", flush=True)
         last = services.add_months(services.month_start(timezone.datetime.fromisoformat(FIRST_MONTH).date()),
                                    HISTORY_MONTHS - 1)

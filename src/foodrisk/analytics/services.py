@@ -152,7 +152,9 @@ def write_inspection_months(enterprise_ids=None):
                 "LAG(g.month) OVER (PARTITION BY g.enterprise_id ORDER BY g.month) "
                 f"FROM (SELECT i.enterprise_id, {month} AS month, COUNT(*) AS n, "
                 "SUM(CASE WHEN i.result = %s THEN 1 ELSE 0 END) AS failed "
-                f"FROM {ins} i {where} GROUP BY i.enterprise_id, {month}) g JOIN {ent} e ON e.id = g.enterprise_id",
+                f"FROM {ins} i {where} GROUP BY i.enterprise_id, {month}) g JOIN {ent} e ON e.id = g.enterprise_id"
+                # a full build lays the rows out month by month: a period's rows are then neighbouring pages
+                + (" ORDER BY g.month, e.region_id" if ids is None else ""),
                 [InspectionResult.FAIL, *params])
     return None if enterprise_ids is None else len(enterprise_ids)
 
