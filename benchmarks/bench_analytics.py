@@ -24,7 +24,8 @@ and the rectification figures count an empty set: their time is not measured at 
 Measured in-process with Django's test client (the whole view: form, queries, template or JSON), warm (one
 unmeasured request first), BENCH_ANALYTICS_RUNS (5) times each, as a city-wide leader (杭州市) and a district
 user (上城区): median and p95 per page and API, the ratio to the target of the size, the machine's load averages
-before and after (the machine is shared: read the figures with them). PostgreSQL's statement_timeout bounds a
+before and after (the machine is shared: read the figures with them), BENCH_ANALYTICS_NOTE (how the city was
+built, when it differs from the above) in the result. PostgreSQL's statement_timeout bounds a
 page at BENCH_ANALYTICS_TIMEOUT_S (60 s). Results: benchmarks/results/analytics-<city>.json.
 """
 
@@ -102,8 +103,9 @@ def prepare():
         c.execute("TRUNCATE analytics_enterprisemonth, analytics_gradesnapshot, analytics_snapshotmonth")
         for k in range(HISTORY_MONTHS):  # month by month, as refresh_month and backfill write them (the layout)
             c.execute(f"INSERT INTO analytics_enterprisemonth (month, enterprise_id, region_id, business_form, "
-                      f"key_supervision, grade, score) SELECT (date '{FIRST_MONTH}' + make_interval(months => %s))::date, "
-                      f"e.id, e.region_id, e.business_form, e.key_supervision, {grade}, s FROM enterprises_enterprise e "
+                      f"key_supervision, grade, score, year_before_grade) SELECT (date '{FIRST_MONTH}' + "
+                      f"make_interval(months => %s))::date, e.id, e.region_id, e.business_form, e.key_supervision, "
+                      f"{grade}, s, '' FROM enterprises_enterprise e "
                       f"CROSS JOIN (SELECT %s AS k) AS m CROSS JOIN LATERAL (SELECT {score} AS s) x", [k, k])
         print(f"history {time.perf_counter() - t0:.0f} s", flush=True)
         last = services.add_months(services.month_start(timezone.datetime.fromisoformat(FIRST_MONTH).date()),
@@ -114,6 +116,7 @@ def prepare():
         services._write_categories()
         now = timezone.now()
         for month in sorted(EnterpriseMonth.objects.order_by().values_list("month", flat=True).distinct()):
+            services._link_year_before(month)
             services._aggregate(month, now)
         print(f"counts {time.perf_counter() - t0:.0f} s", flush=True)
     inspection_months()
@@ -214,6 +217,7 @@ def measure(name):
         "data": ("bench_scoring.py --bulk-load archive; food categories and 13 months of synthetic grades/scores "
                  "written by bench_analytics.py --prepare straight into the monthly snapshot; no alerts, tasks, "
                  "grade changes or score rows"),
+        "note": os.environ.get("BENCH_ANALYTICS_NOTE", ""),  # how this city was built, when it differs
         "pages": pages,
     }
     out = HERE / "results" / f"analytics-{name}.json"
@@ -237,6 +241,17 @@ def main(argv):
 
         call_command("migrate", verbosity=0)
         return inspection_months()
+    if argv[:1] == ["--year-before"]:  # only that step of prepare() (e.g. after a schema change)
+        _setup(os.environ["FOODRISK_DATABASE_URL"])
+        from django.core.management import call_command
+
+        from foodrisk.analytics import services
+        from foodrisk.analytics.models import SnapshotMonth
+
+        call_command("migrate", verbosity=0)
+        for month in SnapshotMonth.objects.order_by("month").values_list("month", flat=True):
+            services._link_year_before(month)
+        return None
     if argv[:1] == ["--city"]:
         return measure(argv[1])
     failures = 0

@@ -28,7 +28,7 @@ def month_end(month):
 def queries():
     """Every pair of days the snapshot answers (a month's last day, today), with and without the filters."""
     today = timezone.localdate()
-    firsts = [month_end(months_ago(n)) for n in (6, 5, 4, 3, 2, 1)]
+    firsts = [month_end(months_ago(n)) for n in (13, 12, 6, 5, 4, 3, 2, 1)]  # 12, 13: a year before a second
     seconds = [month_end(months_ago(n)) for n in (3, 1)] + [today]
     this = services.current_month()
     for first in firsts:
@@ -50,9 +50,32 @@ def figures(user, query):
             "supervision": [{k: v for k, v in row.items()} for row in stats.supervision(user, query)["rows"]]}
 
 
+def a_year_earlier(w):
+    """History a year and more back: e4 graded B, e1 and e2 A fourteen months ago by a run scoring them (a scored
+    enterprise has a grade: the snapshot keeps graded enterprises only)."""
+    from analytics_testkit import moment
+
+    from foodrisk.indicators.models import IndicatorSet
+    from foodrisk.scoring.models import GradeChange, Score, ScoringRun
+
+    early = months_ago(14)
+    GradeChange.objects.create(enterprise=w.e4, new_grade="B", at=moment(early))
+    GradeChange.objects.create(enterprise=w.e2, new_grade="A", at=moment(early))
+    GradeChange.objects.create(enterprise=w.e1, new_grade="A", at=moment(early))
+    run = ScoringRun.objects.create(kind="full", as_of=early.replace(day=20), status="succeeded",
+                                    published_at=timezone.now())
+    iset = IndicatorSet.objects.get(code="t-set")
+    for ent, score in ((w.e1, 20), (w.e2, 10), (w.e4, 50)):
+        Score.objects.create(run=run, enterprise=ent, as_of=run.as_of, indicator_set=iset, indicator_set_version=1,
+                             rule_score=score, total_score=score, base_grade="A", engine_grade="A", grade="A")
+
+
 def test_the_snapshot_gives_the_numbers_of_the_history(world, supervision):  # noqa: F811
     users = [district_user(), city_user()]
+    a_year_earlier(world)
     services.backfill()
+    year = EnterpriseMonth.objects.filter(month=services.current_month(), year_before_grade="B")
+    assert list(year.values_list("enterprise_id", flat=True)) == [world.e4.pk]  # the year-apart path is read
     assert SnapshotMonth.objects.filter(month=services.current_month()).exists()
     assert EnterpriseMonth.objects.filter(month=months_ago(4)).count() == 4  # e1, e2, e4, e5 graded then
     cases = [(user, query) for user in users for query in queries()]

@@ -1,6 +1,7 @@
 """Precomputed figures of the statistics pages (统计分析)."""
 
 from django.db import models
+from django.db.models import F
 from django.utils.translation import gettext_lazy as _
 
 from foodrisk.core.querysets import RestrictedQuerySet
@@ -73,6 +74,11 @@ class EnterpriseMonth(models.Model):
     key_supervision = models.BooleanField(_("key supervision"), default=False)
     grade = models.CharField(_("grade"), max_length=1, choices=Grade.choices)
     score = models.FloatField(_("risk score"), null=True, blank=True)
+    # the same enterprise's row twelve months earlier (none: not graded then), copied in when the month is
+    # written: the default comparison (the day before a twelve-month period against its end) reads one month's
+    # rows instead of joining two
+    year_before_grade = models.CharField(_("grade a year before"), max_length=1, blank=True, default="")
+    year_before_score = models.FloatField(_("risk score a year before"), null=True, blank=True)
 
     scope_field = "region"
     objects = RestrictedQuerySet.as_manager()
@@ -83,7 +89,10 @@ class EnterpriseMonth(models.Model):
         constraints = [models.UniqueConstraint(fields=["month", "enterprise"], name="analytics_enterprisemonth_unique")]
         indexes = [models.Index(fields=["month", "region", "business_form"], name="analytics_em_month_region"),
                    # the highest scores of a month read from the index's head (the TOP-N list), not sorted
-                   models.Index(fields=["month", "-score", "enterprise"], name="analytics_em_month_score")]
+                   models.Index(fields=["month", "-score", "enterprise"], name="analytics_em_month_score"),
+                   # the largest rise over a year read from the index's head
+                   models.Index(F("month"), (F("score") - F("year_before_score")).desc(), F("enterprise"),
+                                name="analytics_em_month_rise")]
 
     def __str__(self):
         return f"{self.month:%Y-%m} {self.enterprise_id}: {self.grade}"

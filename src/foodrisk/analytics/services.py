@@ -118,8 +118,8 @@ def _write_live_month(month):
     with connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {em} WHERE month = %s", [month])
         cursor.execute(f"INSERT INTO {em} (month, enterprise_id, region_id, business_form, key_supervision, grade, "
-                       f"score) SELECT %s, id, region_id, business_form, key_supervision, current_grade, "
-                       f"current_score FROM {ent} WHERE current_grade <> ''", [month])
+                       f"score, year_before_grade) SELECT %s, id, region_id, business_form, key_supervision, "
+                       f"current_grade, current_score, '' FROM {ent} WHERE current_grade <> ''", [month])
 
 
 INSPECTION_MONTHS = "inspection_months"  # Precomputed name of InspectionMonth
@@ -182,6 +182,16 @@ def inspections_changed(enterprise_ids):
     return write_inspection_months(enterprise_ids)
 
 
+def _link_year_before(month):
+    """Copies into the month's EnterpriseMonth rows the grade and score of the same enterprise twelve months
+    earlier (nothing when that month has no snapshot: the fields stay empty and the pages join instead)."""
+    em = _table(EnterpriseMonth)
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {em} SET year_before_grade = a.grade, year_before_score = a.score FROM {em} a "
+                       f"WHERE {em}.month = %s AND a.month = %s AND a.enterprise_id = {em}.enterprise_id",
+                       [month, add_months(month, -12)])
+
+
 def live_counts():
     """{(region code, business form, grade): enterprises} of the published grades now."""
     rows = (Enterprise.objects.exclude(current_grade="").order_by()
@@ -199,6 +209,7 @@ def refresh_month(month=None):
         now = timezone.now()
         _write_categories()
         _write_live_month(month)
+        _link_year_before(month)
         _keep_inspection_months(now)
         return _aggregate(month, now)
 
@@ -263,12 +274,14 @@ def backfill(*, user=None, write=None):
             [EnterpriseMonth(month=month, enterprise_id=pk, region_id=places[pk][0], business_form=places[pk][1],
                              key_supervision=places[pk][2], grade=grade, score=scores.get(pk))
              for pk, grade in grades.items() if grade and pk in places], batch_size=5000)
+        _link_year_before(month)
         rows += _aggregate(month, now)
         months += 1
         if write:
             write(f"{month:%Y-%m}: {sum(1 for g in grades.values() if g)} graded enterprises")
         month = add_months(month, 1)
     _write_live_month(this_month)
+    _link_year_before(this_month)
     _keep_inspection_months(now)
     rows += _aggregate(this_month, now)
     months += 1

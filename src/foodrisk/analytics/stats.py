@@ -314,8 +314,20 @@ def _joined(user, query, first, second, select, where="", tail="", params=(), cu
         return cursor.fetchall()
 
 
+def _year_apart(first, second):
+    """True: the two snapshot months lie twelve months apart, so the second month's rows carry the first's
+    grade and score (EnterpriseMonth.year_before_*): one month is read, nothing joined."""
+    return add_months(second, -12) == first
+
+
 def _migration_from_snapshot(user, query, first, second):
     """{(first grade or NOT_GRADED, second grade): n} from the two months' rows."""
+    if _year_apart(first, second):
+        qs = _months(user, query, second)
+        if query.grade:
+            qs = qs.filter(Q(year_before_grade=query.grade) | Q(grade=query.grade))
+        return {(first or NOT_GRADED, second): n for first, second, n in
+                qs.values_list("year_before_grade", "grade").annotate(n=Count("pk"))}
     where, params = "", ()
     if query.grade:
         where, params = "WHERE a.grade = %s OR b.grade = %s", (query.grade, query.grade)
@@ -435,6 +447,20 @@ def largest_rise(user, query, n=TOP_N):
     """The n enterprises whose published score rose most from the first day to the second (score_on): from the
     two snapshot months when both days have one (see snapshot_month), else from the published scores."""
     first, second = snapshot_month(query.first_day), snapshot_month(query.second_day)
+    if first is not None and second is not None and _year_apart(first, second):
+        months = _months(user, query, second).exclude(score=None).exclude(year_before_score=None)
+        if query.grade:
+            months = months.filter(enterprise__current_grade=query.grade)
+        rise = F("score") - F("year_before_score")  # the rise index's expression, so its head is read
+        rows = list(months.filter(score__gt=F("year_before_score")).order_by(rise.desc(), "enterprise_id")
+                    .values_list("enterprise_id", "year_before_score", "score")[:n])
+        found = Enterprise.objects.select_related("region").in_bulk([row[0] for row in rows])
+        out = []
+        for pk, before, after in rows:
+            ent = found[pk]
+            ent.before, ent.after, ent.rise = before, after, after - before
+            out.append(ent)
+        return out
     if first is not None and second is not None:
         rows = _joined(user, query, first, second, "b.enterprise_id, a.score, b.score, b.score - a.score",
                        "WHERE a.score IS NOT NULL AND b.score IS NOT NULL AND b.score - a.score > 0",
