@@ -58,6 +58,9 @@ PAGES = [
     ("dashboard, category", "/analytics/", {"food_category": "乳制品"}),
     ("migration", "/analytics/migration/", {}),
     ("rankings", "/analytics/rankings/", {}),
+    # two dates not a year apart: the migration and the rise join two snapshot months instead
+    ("migration, 6 months", "/analytics/migration/", {"first_date": "2026-05-31"}),
+    ("rankings, 6 months", "/analytics/rankings/", {"first_date": "2026-05-31"}),
     ("warnings", "/analytics/warnings/", {}),
     ("supervision", "/analytics/supervision/", {}),
     ("api grades", "/api/analytics/grades/", {}),
