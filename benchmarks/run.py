@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-ORDER = ["engine", "ingest", "scoring", "model", "model_scale", "validity", "sharing", "load"]  # model_scale: FOODRISK_BENCH_SLOW=1; load: skipped unless its cities are built
+ORDER = ["engine", "ingest", "scoring", "model", "model_scale", "validity", "sharing", "load", "analytics"]  # model_scale: FOODRISK_BENCH_SLOW=1; load, analytics: skipped unless their cities are built
 
 
 def main(argv):

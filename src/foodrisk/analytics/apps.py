@@ -13,6 +13,7 @@ class AnalyticsConfig(AppConfig):
     def ready(self):
         from foodrisk.core import navigation as nav
         from foodrisk.core import outbox
+        from foodrisk.core.events import RECORDS_CHANGED
         from foodrisk.enterprises import profile
         from foodrisk.scoring.events import GRADE_CHANGED
 
@@ -20,6 +21,7 @@ class AnalyticsConfig(AppConfig):
         from .enterprise_report import profile_section
 
         outbox.react(GRADE_CHANGED, "foodrisk.analytics.handlers.on_grade_changed")
+        outbox.react(RECORDS_CHANGED, "foodrisk.analytics.handlers.on_records_changed")
         filtersets.contribute()  # the enterprise list's filters behind the figures (grade on a day, …)
 
         nav.section("analytics", _("Statistics and analysis"), "bi-bar-chart-line", order=45)

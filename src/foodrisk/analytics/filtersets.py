@@ -3,10 +3,7 @@ so that every figure of the statistics pages opens the list of exactly its enter
 (the grade history, point in time: the migration matrix), inspected between two days (coverage), several grades
 at once (C + D) and a food category (the ranking). Registered in AnalyticsConfig.ready()."""
 
-import json
-
 import django_filters
-from django.db import connection
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -15,7 +12,7 @@ from django_filters.constants import EMPTY_VALUES
 from foodrisk.enterprises.choices import Grade
 from foodrisk.records.models import Inspection
 
-from .stats import NOT_GRADED, grade_on
+from .stats import NOT_GRADED, grade_on, listing_category
 
 GRADE_OR_NONE = [(NOT_GRADED, _("not graded")), *Grade.choices]
 
@@ -69,12 +66,7 @@ class FoodCategoryFilter(django_filters.CharFilter):
 
     def filter(self, qs, value):
         value = (value or "").strip()
-        if not value:
-            return qs
-        if connection.features.supports_json_field_contains:
-            return qs.filter(food_categories__contains=[value])
-        # SQLite: the stored list as text (UnicodeJSONEncoder: no escapes), the element with its quotes
-        return qs.filter(food_categories__icontains=json.dumps(value, ensure_ascii=False))
+        return listing_category(qs, value) if value else qs
 
 
 def contribute():

@@ -48,6 +48,7 @@ class Query:
     region: Region | None
     business_form: str
     grade: str = ""
+    food_category: str = ""  # "" = all; else the enterprises listing this category
     first_day: dt.date | None = None  # the two days a migration or a rise is measured between (default: the
     second_day: dt.date | None = None  # day before the period and its last day, today at the latest)
 
@@ -72,6 +73,8 @@ class DashboardFilterForm(forms.Form):
     business_form = forms.ChoiceField(label=_("business form"), required=False,
                                       choices=[("", _("all business forms")), *BusinessForm.choices])
     grade = forms.ChoiceField(label=_("grade"), required=False, choices=[("", _("all grades")), *Grade.choices])
+    food_category = forms.CharField(label=_("food category"), required=False, max_length=64,
+                                    widget=forms.TextInput(attrs={"placeholder": _("all food categories")}))
     first_date = forms.DateField(label=_("first date"), required=False, widget=forms.DateInput(attrs={"type": "date"}),
                                  help_text=_("Grades and scores are compared from this day (default: the day "
                                              "before the period)."))
@@ -80,7 +83,7 @@ class DashboardFilterForm(forms.Form):
                                   help_text=_("…to this day (default: the period's last day, today at the latest)."))
 
     # the fields each page shows (the migration and the rise compare two dates; the others a period)
-    PERIOD_FIELDS = ("start", "end", "region", "business_form", "grade")
+    PERIOD_FIELDS = ("start", "end", "region", "business_form", "food_category", "grade")
     DAY_FIELDS = ("first_date", "second_date")
 
     def __init__(self, data=None, *, user, **kwargs):
@@ -119,7 +122,7 @@ class DashboardFilterForm(forms.Form):
     def query(self):
         d = self.cleaned_data
         return Query(d["start"], d["end"], d.get("region"), d.get("business_form") or "", d.get("grade") or "",
-                     d["first_date"], d["second_date"])
+                     (d.get("food_category") or "").strip(), d["first_date"], d["second_date"])
 
     def error_list(self):
         """Every error as "label：message" (the API's 400 and the page's alert)."""

@@ -5,22 +5,30 @@ A month without snapshot rows had no grade change: it holds the last earlier mon
 grade matrix is the snapshot of the last month asked for, grouped by the children of the region asked for (or
 of the person's jurisdiction); warning figures are counted over the alerts raised in the period.
 
-The pages behind the dashboard read aggregates over indexed columns, never a record table row by row:
-- migration(): the grade each enterprise held on two days, point in time from the grade history (GradeChange,
-  one indexed lookup per enterprise), counted in the database by (first grade, second grade);
-- ranking_by_form() / ranking_by_category(), highest_risk(): the published grades and scores now
-  (Enterprise.current_grade / current_score); largest_rise(): the published scores on two days (Score);
+The pages behind the dashboard read the snapshot where it is kept (SnapshotMonth lists the months), never a
+record table row by row:
+- migration(), largest_rise(): a day that is a month's last day or today is read from the per-enterprise snapshot
+  (EnterpriseMonth): one join of the two months in the database, counted by (first grade, second grade) or
+  ordered by the rise. Any other day (or a month without snapshot) falls back to the history, point in time:
+  the grade history (GradeChange) and the published scores (Score), one indexed lookup per enterprise;
+- ranking_by_form() / ranking_by_category() and supervision()'s enterprise counts: the current month's counts
+  (GradeSnapshot, with score sums), else the enterprises' published grades and scores now; highest_risk(): the
+  enterprises' current scores;
 - alert_figures(): the warnings raised in the period, their steps and timestamps, per responsible organisation;
 - supervision(): per current grade, the frequency the active supervision profile asks for against the
-  inspection records dated in the period (COUNT by grade), coverage, non-compliant share, rectification orders.
-Every figure is filtered like the page: the person's scope, a region subtree, a business form, a grade.
+  inspections of the period's months (InspectionMonth once built, else the inspection records dated in the
+  period), coverage, non-compliant share, rectification orders (the tasks due in the period).
+Every figure is filtered like the page: the person's scope, a region subtree, a business form, a food category
+(the enterprises listing it; the snapshot's category rows), a grade.
 """
 
 import datetime as dt
+import json
 from collections import defaultdict
 from decimal import Decimal
 from types import SimpleNamespace
 
+from django.db import connection
 from django.db.models import CharField, Count, Exists, F, FloatField, Max, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -35,8 +43,15 @@ from foodrisk.scoring.models import GradeChange, Score
 from foodrisk.supervision.choices import TaskKind, TaskStatus
 from foodrisk.supervision.models import SupervisionProfile, Task
 
-from .models import GradeSnapshot
-from .services import add_months, effective_day
+from .models import (
+    EnterpriseCategory,
+    EnterpriseMonth,
+    GradeSnapshot,
+    InspectionMonth,
+    Precomputed,
+    SnapshotMonth,
+)
+from .services import ALL_CATEGORIES, INSPECTION_MONTHS, add_months, current_month, effective_day, month_start
 
 GRADES = ("A", "B", "C", "D")
 
@@ -55,9 +70,26 @@ def _prefix(user, query):
     return root.prefix if root is not None else (user.scope_prefix or "")
 
 
-def _narrowed(qs, user, query, *, via="", grade_field="current_grade"):
-    """qs narrowed to the query's region subtree, business form and grade. via: the path from qs's model to the
-    enterprise's fields ("enterprise__"; "" when they are its own); grade_field None: the grade is not filtered."""
+def listing_category(qs, category, via=""):
+    """qs (enterprises, or rows reaching them through `via`) narrowed to those listing `category` among their
+    food categories (Enterprise.food_categories, a JSON list; on SQLite the element with its quotes in the text)."""
+    if connection.features.supports_json_field_contains:
+        return qs.filter(**{f"{via}food_categories__contains": [category]})
+    return qs.filter(**{f"{via}food_categories__icontains": json.dumps(category, ensure_ascii=False)})
+
+
+def _narrowed(qs, user, query, *, via="", grade_field="current_grade", category="enterprise"):
+    """qs narrowed to the query's region subtree, business form, food category and grade. via: the path from qs's
+    model to the enterprise's fields ("enterprise__"; "" when they are its own); grade_field None: the grade is
+    not filtered. category: how qs knows the categories — "enterprise" (the enterprise's list), "snapshot"
+    (GradeSnapshot's own column, ALL_CATEGORIES without a filter), "rows" (EnterpriseCategory by enterprise_id)."""
+    if category == "snapshot":
+        qs = qs.filter(food_category=query.food_category or ALL_CATEGORIES)
+    elif query.food_category and category == "rows":
+        qs = qs.filter(enterprise_id__in=EnterpriseCategory.objects.filter(category=query.food_category)
+                       .values("enterprise_id"))
+    elif query.food_category:
+        qs = listing_category(qs, query.food_category, via)
     where = {}
     prefix = _prefix(user, query)
     if prefix:
@@ -70,7 +102,8 @@ def _narrowed(qs, user, query, *, via="", grade_field="current_grade"):
 
 
 def _snapshots(user, query):
-    return _narrowed(GradeSnapshot.objects.in_scope(user).order_by(), user, query, grade_field="grade")
+    return _narrowed(GradeSnapshot.objects.in_scope(user).order_by(), user, query, grade_field="grade",
+                     category="snapshot")
 
 
 def source_months(query):
@@ -247,17 +280,77 @@ def score_on(day, ref="pk"):
     return Subquery(scores, output_field=FloatField())
 
 
+def snapshot_month(day):
+    """The snapshot month holding the state at the end of `day`, or None: the month of a day that is its month's
+    last, or today (the current month's rows are now) — and only a month the snapshot is complete for."""
+    today = timezone.localdate()
+    if day == today:
+        month = current_month()
+    elif day < today and (day + dt.timedelta(days=1)).day == 1:
+        month = month_start(day)
+    else:
+        return None
+    return month if SnapshotMonth.objects.filter(month=month).exists() else None
+
+
+def _months(user, query, month):
+    """EnterpriseMonth rows of one month, narrowed like the page (the grade is filtered by the caller)."""
+    return _narrowed(EnterpriseMonth.objects.in_scope(user).order_by().filter(month=month), user, query,
+                     grade_field=None, category="rows")
+
+
+def _joined(user, query, first, second, select, where="", tail="", params=(), current_grade=False):
+    """Runs `SELECT {select} FROM (second month's rows, narrowed) b LEFT JOIN (first month's rows) a` on the
+    enterprise: one hash or merge join of two months in the database, not a lookup per enterprise.
+    current_grade: the grade filter is on the enterprises' grade now (as the lists of the current state)."""
+    rows = _months(user, query, second)
+    if current_grade and query.grade:
+        rows = rows.filter(enterprise__current_grade=query.grade)
+    sql, inner = rows.values("enterprise_id", "grade", "score").query.sql_with_params()
+    table = connection.ops.quote_name(EnterpriseMonth._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {select} FROM ({sql}) b LEFT JOIN {table} a ON a.enterprise_id = b.enterprise_id "
+                       f"AND a.month = %s {where} {tail}", [*inner, first, *params])
+        return cursor.fetchall()
+
+
+def _year_apart(first, second):
+    """True: the two snapshot months lie twelve months apart, so the second month's rows carry the first's
+    grade and score (EnterpriseMonth.year_before_*): one month is read, nothing joined."""
+    return add_months(second, -12) == first
+
+
+def _migration_from_snapshot(user, query, first, second):
+    """{(first grade or NOT_GRADED, second grade): n} from the two months' rows."""
+    if _year_apart(first, second):
+        qs = _months(user, query, second)
+        if query.grade:
+            qs = qs.filter(Q(year_before_grade=query.grade) | Q(grade=query.grade))
+        return {(first or NOT_GRADED, second): n for first, second, n in
+                qs.values_list("year_before_grade", "grade").annotate(n=Count("pk"))}
+    where, params = "", ()
+    if query.grade:
+        where, params = "WHERE a.grade = %s OR b.grade = %s", (query.grade, query.grade)
+    rows = _joined(user, query, first, second, "a.grade, b.grade, COUNT(*)", where,
+                   "GROUP BY a.grade, b.grade", params)
+    return {(first or NOT_GRADED, second): n for first, second, n in rows}
+
+
 def migration(user, query):
     """The grades of the first day × those of the second day (point in time, from the grade history), of the
     enterprises graded on the second day: {first, second, rows: [{grade, cells: {grade: n}, total}],
     columns: {grade: n}, total, stayed, worse (a higher-risk grade), better, new (not graded on the first day)}.
     A grade filter keeps the enterprises holding that grade on either day."""
-    qs = (_enterprises(user, query, grade=False)
-          .annotate(first=grade_on(query.first_day), second=grade_on(query.second_day)).exclude(second=""))
-    if query.grade:
-        qs = qs.filter(Q(first=query.grade) | Q(second=query.grade))
-    counts = {(first or NOT_GRADED, second): n
-              for first, second, n in qs.values_list("first", "second").annotate(n=Count("pk"))}
+    first, second = snapshot_month(query.first_day), snapshot_month(query.second_day)
+    if first is not None and second is not None:
+        counts = _migration_from_snapshot(user, query, first, second)
+    else:  # a day inside a past month, or no snapshot yet: point in time from the grade history
+        qs = (_enterprises(user, query, grade=False)
+              .annotate(first=grade_on(query.first_day), second=grade_on(query.second_day)).exclude(second=""))
+        if query.grade:
+            qs = qs.filter(Q(first=query.grade) | Q(second=query.grade))
+        counts = {(first or NOT_GRADED, second): n
+                  for first, second, n in qs.values_list("first", "second").annotate(n=Count("pk"))}
     rows = [{"grade": g, "cells": {to: counts.get((g, to), 0) for to in GRADES}} for g in (NOT_GRADED, *GRADES)]
     for row in rows:
         row["total"] = sum(row["cells"].values())
@@ -291,16 +384,39 @@ def _ranked(groups):
     return out
 
 
+def _now_snapshot(user, query):
+    """The current month's GradeSnapshot rows narrowed like the page, when the snapshot is kept for it (a grade
+    published since refreshes it); None: count the enterprises instead (no snapshot yet, e.g. before a backfill)."""
+    month = current_month()
+    if not SnapshotMonth.objects.filter(month=month).exists():
+        return None
+    return _snapshots(user, query).filter(month=month)
+
+
+SUMS = {"n": Sum("count"), "score_sum": Sum("score_sum"), "scored": Sum("scored")}
+
+
 def ranking_by_form(user, query):
     """Business forms by risk now (current grades and scores)."""
+    snap = _now_snapshot(user, query)
+    if snap is not None:
+        return _ranked(snap.values_list("business_form", "grade").annotate(**SUMS))
     groups = (_enterprises(user, query).exclude(current_grade="").values_list("business_form", "current_grade")
               .annotate(n=Count("pk"), score_sum=Sum("current_score"), scored=Count("current_score")))
     return _ranked(groups)
 
 
 def ranking_by_category(user, query):
-    """Food categories by risk now; an enterprise counts in each of its categories ("" = none given). The
-    enterprises are grouped by their list of categories in the database, the few lists split here."""
+    """Food categories by risk now; an enterprise counts in each of its categories ("" = none given). From the
+    snapshot's category rows; with a category filter (the enterprises listing it, split over all their
+    categories) the enterprises are grouped by their list of categories in the database, the few lists split
+    here."""
+    snap = None if query.food_category else _now_snapshot(user, query)
+    if snap is not None:
+        rows = (_narrowed(GradeSnapshot.objects.in_scope(user).order_by(), user, query, grade_field="grade",
+                          category=None).filter(month=current_month()).exclude(food_category=ALL_CATEGORIES)
+                .values_list("food_category", "grade").annotate(**SUMS))
+        return _ranked(rows)
     groups = (_enterprises(user, query).exclude(current_grade="").values_list("food_categories", "current_grade")
               .annotate(n=Count("pk"), score_sum=Sum("current_score"), scored=Count("current_score")))
     split = []
@@ -314,13 +430,48 @@ TOP_N = 10
 
 
 def highest_risk(user, query, n=TOP_N):
-    """The n enterprises with the highest risk score now."""
+    """The n enterprises with the highest risk score now: the current month's snapshot (an index ordered by
+    score) once it is kept, else the enterprises' current scores."""
+    if SnapshotMonth.objects.filter(month=current_month()).exists():
+        months = _months(user, query, current_month()).exclude(score=None)
+        if query.grade:
+            months = months.filter(grade=query.grade)
+        pks = list(months.order_by("-score", "enterprise_id").values_list("enterprise_id", flat=True)[:n])
+        found = Enterprise.objects.select_related("region").in_bulk(pks)
+        return [found[pk] for pk in pks if pk in found]
     return list(_enterprises(user, query).exclude(current_score=None).select_related("region")
                 .order_by("-current_score", "pk")[:n])
 
 
 def largest_rise(user, query, n=TOP_N):
-    """The n enterprises whose published score rose most from the first day to the second (score_on)."""
+    """The n enterprises whose published score rose most from the first day to the second (score_on): from the
+    two snapshot months when both days have one (see snapshot_month), else from the published scores."""
+    first, second = snapshot_month(query.first_day), snapshot_month(query.second_day)
+    if first is not None and second is not None and _year_apart(first, second):
+        months = _months(user, query, second).exclude(score=None).exclude(year_before_score=None)
+        if query.grade:
+            months = months.filter(enterprise__current_grade=query.grade)
+        rise = F("score") - F("year_before_score")  # the rise index's expression, so its head is read
+        rows = list(months.filter(score__gt=F("year_before_score")).order_by(rise.desc(), "enterprise_id")
+                    .values_list("enterprise_id", "year_before_score", "score")[:n])
+        found = Enterprise.objects.select_related("region").in_bulk([row[0] for row in rows])
+        out = []
+        for pk, before, after in rows:
+            ent = found[pk]
+            ent.before, ent.after, ent.rise = before, after, after - before
+            out.append(ent)
+        return out
+    if first is not None and second is not None:
+        rows = _joined(user, query, first, second, "b.enterprise_id, a.score, b.score, b.score - a.score",
+                       "WHERE a.score IS NOT NULL AND b.score IS NOT NULL AND b.score - a.score > 0",
+                       "ORDER BY b.score - a.score DESC, b.enterprise_id LIMIT %s", (n,), current_grade=True)
+        found = Enterprise.objects.select_related("region").in_bulk([row[0] for row in rows])
+        out = []
+        for pk, before, after, rise in rows:
+            ent = found[pk]
+            ent.before, ent.after, ent.rise = before, after, rise
+            out.append(ent)
+        return out
     qs = (_enterprises(user, query).annotate(before=score_on(query.first_day), after=score_on(query.second_day))
           .filter(before__isnull=False, after__isnull=False).annotate(rise=F("after") - F("before"))
           .filter(rise__gt=0).select_related("region").order_by("-rise", "pk"))
@@ -339,9 +490,13 @@ def supervision(user, query):
     profile = SupervisionProfile.objects.filter(active=True).first()
     rows = {g: {"grade": g, "enterprises": 0, "key": 0, "required": Decimal(0) if profile else None, "done": 0,
                 "inspected": 0, "failed": 0, "rectifications": 0, "rectified": 0} for g in GRADES}
-    ents = _enterprises(user, query).exclude(current_grade="")
-    for grade, form, key, n in (ents.values_list("current_grade", "business_form", "key_supervision")
-                                .annotate(n=Count("pk"))):
+    snap = _now_snapshot(user, query)
+    if snap is not None:
+        groups = snap.values_list("grade", "business_form", "key_supervision").annotate(n=Sum("count"))
+    else:
+        groups = (_enterprises(user, query).exclude(current_grade="")
+                  .values_list("current_grade", "business_form", "key_supervision").annotate(n=Count("pk")))
+    for grade, form, key, n in groups:
         row = rows[grade]
         row["enterprises"] += n
         is_key = bool(profile) and profile.is_key(SimpleNamespace(key_supervision=key, business_form=form), grade)
@@ -349,13 +504,26 @@ def supervision(user, query):
         if profile:
             row["required"] += profile.frequency(grade, key=is_key) * n * months / 12
     grades = [query.grade] if query.grade else list(GRADES)
-    inspections = (_narrowed(Inspection.objects.in_scope(user).order_by(), user, query, via="enterprise__",
-                             grade_field=None)
-                   .filter(inspected_on__gte=first, inspected_on__lte=last, enterprise__current_grade__in=grades))
-    for grade, done, inspected, failed in (inspections.values_list("enterprise__current_grade")
-                                           .annotate(done=Count("pk"), inspected=Count("enterprise", distinct=True),
-                                                     failed=Count("pk", filter=Q(result=InspectionResult.FAIL)))):
-        rows[grade].update(done=done, inspected=inspected, failed=failed)
+    if Precomputed.objects.filter(name=INSPECTION_MONTHS).exists():
+        # the monthly counts: an enterprise is inspected in the period in its first month there (the row whose
+        # previous inspected month lies before the period), so a sum counts each enterprise once
+        months = (_narrowed(InspectionMonth.objects.in_scope(user).order_by(), user, query, grade_field=None,
+                            category="rows")
+                  .filter(month__gte=first, month__lte=month_start(last), grade__in=grades))
+        groups = months.values_list("grade").annotate(
+            done=Sum("inspections"), failed=Sum("failed"),
+            inspected=Count("pk", filter=Q(previous_month__isnull=True) | Q(previous_month__lt=first)))
+        for grade, done, failed, inspected in groups:
+            rows[grade].update(done=done, inspected=inspected, failed=failed)
+    else:
+        inspections = (_narrowed(Inspection.objects.in_scope(user).order_by(), user, query, via="enterprise__",
+                                 grade_field=None)
+                       .filter(inspected_on__gte=first, inspected_on__lte=last, enterprise__current_grade__in=grades))
+        for grade, done, inspected, failed in (
+                inspections.values_list("enterprise__current_grade")
+                .annotate(done=Count("pk"), inspected=Count("enterprise", distinct=True),
+                          failed=Count("pk", filter=Q(result=InspectionResult.FAIL)))):
+            rows[grade].update(done=done, inspected=inspected, failed=failed)
     tasks = (_narrowed(Task.objects.in_scope(user).order_by(), user, query, via="enterprise__", grade_field=None)
              .filter(kind=TaskKind.RECTIFICATION, due_on__gte=first, due_on__lte=last,
                      enterprise__current_grade__in=grades).exclude(status=TaskStatus.CANCELLED))

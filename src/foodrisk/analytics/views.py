@@ -34,10 +34,11 @@ class DashboardPermissionMixin(ScopedMixin):
         return PERMISSION
 
 
-def drill_down_url(region, grade, business_form):
-    """The enterprise list of exactly the enterprises of a matrix cell (region subtree, current grade, form)."""
+def drill_down_url(region, grade, business_form, food_category=""):
+    """The enterprise list of exactly the enterprises of a matrix cell (region subtree, current grade, form,
+    food category)."""
     params = {"region": region.pk if region is not None else "", "current_grade": grade,
-              "business_form": business_form}
+              "business_form": business_form, "food_category": food_category}
     return f"{reverse('enterprises:enterprise_list')}?{urlencode({k: v for k, v in params.items() if v})}"
 
 
@@ -47,7 +48,7 @@ def with_links(matrix, query):
     for row in matrix["rows"]:
         region = row["region"]
         row["name"] = region.name if region is not None else _("other")
-        links = {g: drill_down_url(region, g, query.business_form) if row["exact"] else ""
+        links = {g: drill_down_url(region, g, query.business_form, query.food_category) if row["exact"] else ""
                  for g in (*stats.GRADES, "")}
         row["cells"] = [(g, row[g], links[g]) for g in stats.GRADES]
         row["total_url"] = links[""]
@@ -117,7 +118,8 @@ def _scope(query, user):
     """The region and business form every drill-down of a page carries (the region asked for, else the person's
     jurisdiction: a list shows the whole scope anyway, the code keeps the link exact for a wider user)."""
     root = stats.root_region(user, query)
-    return {"region": root.pk if root is not None else "", "business_form": query.business_form}
+    return {"region": root.pk if root is not None else "", "business_form": query.business_form,
+            "food_category": query.food_category}
 
 
 def grade_label(code):
@@ -164,7 +166,7 @@ class MigrationView(FiguresPage):
     """The grade migration matrix between two days (point in time from the grade history)."""
 
     template_name = "analytics/migration.html"
-    fields = ("first_date", "second_date", "region", "business_form", "grade")
+    fields = ("first_date", "second_date", "region", "business_form", "food_category", "grade")
 
     def figures(self, query):
         m = stats.migration(self.request.user, query)
@@ -198,7 +200,7 @@ class RankingView(FiguresPage):
     risk now and the largest rise of the score between two days."""
 
     template_name = "analytics/rankings.html"
-    fields = ("first_date", "second_date", "region", "business_form", "grade")
+    fields = ("first_date", "second_date", "region", "business_form", "food_category", "grade")
 
     def figures(self, query):
         user = self.request.user
@@ -245,6 +247,7 @@ class WarningHandlingView(FiguresPage):
     def figures(self, query):
         figures = stats.alert_figures(self.request.user, query)
         scope = _scope(query, self.request.user)
+        scope.pop("food_category")  # the alert list has no category filter: its links list the whole scope
         base = {**scope, "raised_after": query.start, "raised_before": query.last_day, "grade": query.grade}
 
         def link(**extra):
@@ -281,8 +284,9 @@ class SupervisionView(FiguresPage):
             one = grades[0] if len(grades) == 1 else ""
             row["label"] = grade_label(row["grade"])
             enterprises = {**scope, "grades": grades}
-            inspections = {**scope, "since": first, "until": last, "grade": one}
-            tasks = {**scope, "kind": "rectification", "due_after": first, "due_before": last, "grade": one}
+            unfiled = {k: v for k, v in scope.items() if k != "food_category"}  # no category filter on these lists
+            inspections = {**unfiled, "since": first, "until": last, "grade": one}
+            tasks = {**unfiled, "kind": "rectification", "due_after": first, "due_before": last, "grade": one}
             open_or_done = ["assigned", "in_progress", "verifying", "done"]
             row["links"] = {
                 "enterprises": list_url("enterprises:enterprise_list", **enterprises),

@@ -1,5 +1,6 @@
-"""foodrisk analytics_backfill: rebuild the monthly grade snapshot from the grade history (point in time), then
-the current month from the published grades. Idempotent; run it once after installing or upgrading (a fresh
+"""foodrisk analytics_backfill: rebuild the monthly snapshot (per enterprise, its food categories, the counts)
+from the grade history and the published scores (point in time), then the current month from the published
+grades, and the monthly inspection counts from the inspection records. Idempotent; run it once after installing or upgrading (a fresh
 install, the demo), later the snapshot is kept current when grades are published."""
 
 from django.core.management.base import BaseCommand
