@@ -5,8 +5,7 @@ history, then for several cut-offs c (the latest ``folds`` dates whose target wi
 candidate on the as-of dates whose *training* label window ends by c (expanding window) and scores the
 enterprises at c against the *target* outcome in (c, c + target horizon]. Chosen on those folds, not fixed:
 
-* the training label horizon (``horizons``, and always the target's own): a shorter horizon gives more,
-  fresher training dates;
+* the training label horizon (``horizons``): a shorter horizon gives more, fresher training dates;
 * the model: LightGBM (two regularisation settings) or the challenger, an L2 logistic regression on the
   same features (log counts, missing indicators, standardised; ``C`` from ``lr_C``);
 * nothing else is tuned, so three folds are enough to choose honestly.
@@ -383,7 +382,7 @@ def fit_validated(
         ids_v, Xv_num, Cv, yv = cache.rows(cut, target.horizon_months)
         row = {"cutoff": cut.isoformat(), "validation_rows": int(len(yv)), "events": int(yv.sum()),
                "auc": {}}
-        for h in sorted({*horizons, target.horizon_months}):
+        for h in horizons:
             dates = train_dates(cut, h)
             if len(dates) < min_train_dates:
                 continue
