@@ -154,7 +154,8 @@ def test_save_record_queues_records_changed_in_its_transaction(db, django_captur
         # the reactions are task rows written with the record (outbox), not callbacks that a crash would lose
         queued = {row.args_kwargs["args"][0] for row in outbox.pending("records_changed")}
     assert received == [("records_changed", {"kind": "complaints", "enterprise_ids": [enterprise.pk]})]
-    assert queued == {"foodrisk.scoring.handlers.on_records_changed", "foodrisk.alerts.handlers.on_records_changed"}
+    assert queued == {"foodrisk.scoring.handlers.on_records_changed", "foodrisk.alerts.handlers.on_records_changed",
+                      "foodrisk.analytics.handlers.on_records_changed"}
     enterprise.refresh_from_db()
     assert enterprise.data_changed_at is not None
     assert AuditEntry.objects.filter(action="records.complaint.create", object_id=str(record.pk)).exists()

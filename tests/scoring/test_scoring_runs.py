@@ -94,7 +94,8 @@ def test_grade_changed_is_queued_in_the_publishing_transaction(world, settings):
     author, *_ = world
     run = services.run_scoring("full", AS_OF, author)
     rows = {row.args_kwargs["args"][0]: row for row in outbox.pending("grade_changed")}
-    assert set(rows) == {"foodrisk.alerts.handlers.on_grade_changed", "foodrisk.analytics.handlers.on_grade_changed"}
+    assert set(rows) == {"foodrisk.alerts.handlers.on_grade_changed", "foodrisk.analytics.handlers.on_grade_changed",
+                         "foodrisk.sharing.webhooks.on_grade_changed"}
     row = rows["foodrisk.alerts.handlers.on_grade_changed"]
     assert row.args_kwargs["args"][:3] == ["foodrisk.alerts.handlers.on_grade_changed", "grade_changed",
                                            {"run_id": run.pk}]
