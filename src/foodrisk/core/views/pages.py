@@ -23,7 +23,8 @@ def home(request):
         # the page of links only: a role's home shows its own figures instead
         "recent_jobs": [] if home else Job.objects.restrict(user, "view")[:5],
         "my_files": my_files(user)[:10],  # exports and reports waiting for their requester, until they expire
-        "recent_notifications": [] if home else user.notifications.filter(read_at__isnull=True)[:5],
+        # every home: a decision or a task someone asked of this person is one click away
+        "recent_notifications": user.notifications.filter(read_at__isnull=True)[:5],
         "audit_count": None if home else AuditEntry.objects.restrict(user, "view").count() if user.has_perm("core.view_auditentry") else None,
     }
     return render(request, "core/home.html", context)
