@@ -397,3 +397,72 @@ def test_the_new_apis_are_in_the_schema(world, client):
         operation = schema["paths"][f"/api/analytics/{path}/"]["get"]
         assert "200" in operation["responses"] and "400" in operation["responses"]
     assert Organisation.objects.exists()
+
+
+# --- the scope harness: every analytics page and API, as a district user -------------------------------------------
+# Each route the analytics app serves is named here with what the harness asks of it; a new route fails
+# test_every_analytics_route_is_in_the_scope_harness until it is added.
+FIGURES, LIST, OBJECT = "figures", "list", "object"
+SCOPE_HARNESS = {
+    "analytics:dashboard": FIGURES, "analytics:migration": FIGURES, "analytics:rankings": FIGURES,
+    "analytics:warnings": FIGURES, "analytics:supervision": FIGURES, "analytics:data_quality": FIGURES,
+    "analytics:report_list": LIST, "analytics:report_detail": OBJECT, "analytics:report_download": OBJECT,
+    "analytics:enterprise_report": OBJECT,
+    "analytics-api-grades": FIGURES, "analytics-api-matrix": FIGURES, "analytics-api-alerts": FIGURES,
+    "analytics-api-migration": FIGURES, "analytics-api-rankings": FIGURES, "analytics-api-supervision": FIGURES,
+    "analytics-api-repairs": FIGURES, "analytics-api-data": FIGURES, "analytics-api-home": LIST,
+    "analytics-report-list": LIST, "analytics-report-detail": OBJECT, "analytics-report-pdf": OBJECT,
+    "analytics-report-xlsx": OBJECT, "analytics-api-enterprise-report": OBJECT,
+}
+
+
+def analytics_routes():
+    """(full name, pattern) of every URL whose view lives in foodrisk.analytics."""
+    from django.urls import URLResolver, get_resolver
+
+    found = {}
+
+    def walk(resolver, namespace):
+        for p in resolver.url_patterns:
+            if isinstance(p, URLResolver):
+                walk(p, ":".join(filter(None, (namespace, p.namespace))) if p.namespace else namespace)
+            elif getattr(p.callback, "__module__", "").startswith("foodrisk.analytics"):
+                found[":".join(filter(None, (namespace, p.name)))] = p
+    walk(get_resolver(), "")
+    return found
+
+
+def test_every_analytics_route_is_in_the_scope_harness():
+    assert set(analytics_routes()) == set(SCOPE_HARNESS)
+
+
+def test_no_analytics_route_shows_a_district_user_another_districts_data(world, alerts, supervision, client):
+    """As a user of 上城区: every figure and list holds nothing of 西湖区 (its name, code, enterprise, USCC) and
+    refuses to be asked for it; every object of 西湖区 (a report, an enterprise's credit report) is not found.
+    The city leader's dashboard does show 西湖区 (the markers are real)."""
+    from django.urls import reverse
+
+    from foodrisk.analytics.report_models import Report
+
+    report = Report.objects.create(kind="monthly", period_start=months_ago(1), period_end=timezone.localdate(),
+                                   region=Region.objects.get(pk=NEIGHBOUR), title="西湖区月报", status="succeeded")
+    markers = ("西湖区", NEIGHBOUR, world.e5.name, world.e5.uscc)
+    objects = {"analytics:report_detail": [report.pk], "analytics:report_download": [report.pk, "xlsx"],
+               "analytics:enterprise_report": [world.e5.pk], "analytics-report-detail": [report.pk],
+               "analytics-report-pdf": [report.pk], "analytics-report-xlsx": [report.pk],
+               "analytics-api-enterprise-report": [world.e5.pk]}
+    client.force_login(make_user("harness", _region(DISTRICT), DASHBOARD, *LISTS, "ingest.view_batch",
+                                 "analytics.view_report", "records.view_creditrepair"))
+    for name, kind in SCOPE_HARNESS.items():
+        if kind == OBJECT:
+            response = client.get(reverse(name, args=objects[name]))
+            assert response.status_code in (403, 404), name
+            continue
+        response = client.get(reverse(name))
+        assert response.status_code == 200, name
+        body = response.content.decode()
+        assert not [m for m in markers if m in body], name
+        if kind == FIGURES:
+            assert client.get(reverse(name), {"region": NEIGHBOUR}).status_code in (400, 403), name
+    client.force_login(city_user())
+    assert "西湖区" in client.get(reverse("analytics:dashboard")).content.decode()
