@@ -466,3 +466,24 @@ def test_no_analytics_route_shows_a_district_user_another_districts_data(world, 
             assert client.get(reverse(name), {"region": NEIGHBOUR}).status_code in (400, 403), name
     client.force_login(city_user())
     assert "西湖区" in client.get(reverse("analytics:dashboard")).content.decode()
+
+
+def test_the_food_category_carries_into_the_alert_inspection_and_task_lists(world, alerts, supervision, client):
+    """A page filtered by a food category links to lists of exactly the records of enterprises listing it."""
+    from urllib.parse import urlencode
+
+    from django.urls import reverse
+
+    client.force_login(city_user())
+    page = client.get("/analytics/warnings/", {"food_category": "乳制品"}).content.decode()
+    raised = next(href for href, _n in links_in(page, "analytics-warnings-table") if "food_category=" in href)
+    assert listed(client, raised) <= {alerts.a2.pk, alerts.a3.pk}  # e2 and e3 list 乳制品; e1, e4, e5 do not
+    assert alerts.a2.pk in listed(client, raised)
+    page = client.get("/analytics/supervision/", {"food_category": "肉制品"}).content.decode()
+    hrefs = [h.replace("&amp;", "&") for h in re.findall(r'href="(/(?:records/inspections|supervision/tasks)/\?[^"]+)"',
+                                                          page)]
+    assert hrefs and all("food_category=" in h for h in hrefs)
+    assert listed(client, "/records/inspections/?" + urlencode({"food_category": "肉制品"})) == {
+        i.pk for i in Inspection.objects.filter(enterprise__in=[world.e1, world.e2, world.e5])}
+    assert listed(client, "/supervision/tasks/?" + urlencode({"food_category": "乳制品"})) == {supervision.t4.pk, supervision.t5.pk}
+    assert listed(client, reverse("alerts:alert_list") + "?" + urlencode({"food_category": "肉制品"})) == {alerts.a1.pk, alerts.a2.pk, alerts.a5.pk, alerts.old.pk}

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from foodrisk.core.filtersets import RegionSubtreeFilter
 from foodrisk.core.models import Organisation
 from foodrisk.enterprises.choices import BusinessForm, Grade
+from foodrisk.enterprises.filtersets import FoodCategoryFilter
 
 from .choices import OPEN_STATUSES, AlertLevel, AlertStatus, EventAction, RuleKind
 from .models import Alert, AlertEvent, WarningRule
@@ -31,6 +32,7 @@ class AlertFilterSet(django_filters.FilterSet):
                                               lookup_expr="lte")
     business_form = django_filters.ChoiceFilter(label=_("Business form"), field_name="enterprise__business_form",
                                                 choices=BusinessForm.choices)
+    food_category = FoodCategoryFilter(via="enterprise__")
     organisation = django_filters.ModelChoiceFilter(label=_("Responsible organisation"), method="responsible",
                                                     queryset=Organisation.objects.all())
     step = django_filters.ChoiceFilter(label=_("Went through the step"), method="went_through",
@@ -41,7 +43,7 @@ class AlertFilterSet(django_filters.FilterSet):
     class Meta:
         model = Alert
         fields = ["q", "status", "open", "level", "rule", "kind", "region", "grade", "overdue", "deadline_before",
-                  "raised_after", "raised_before", "business_form", "organisation", "step", "late"]
+                  "raised_after", "raised_before", "business_form", "food_category", "organisation", "step", "late"]
 
     def search(self, qs, name, value):
         return qs.filter(enterprise__name__icontains=value) | qs.filter(enterprise__uscc__iexact=value)

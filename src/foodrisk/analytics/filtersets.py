@@ -10,9 +10,10 @@ from django.utils.translation import gettext_lazy as _
 from django_filters.constants import EMPTY_VALUES
 
 from foodrisk.enterprises.choices import Grade
+from foodrisk.enterprises.filtersets import FoodCategoryFilter
 from foodrisk.records.models import Inspection
 
-from .stats import NOT_GRADED, grade_on, listing_category
+from .stats import NOT_GRADED, grade_on
 
 GRADE_OR_NONE = [(NOT_GRADED, _("not graded")), *Grade.choices]
 
@@ -61,14 +62,6 @@ class InspectedFilter(django_filters.BooleanFilter):
         return qs.filter(Exists(inspections)) if value else qs.exclude(Exists(inspections))
 
 
-class FoodCategoryFilter(django_filters.CharFilter):
-    """Enterprises listing exactly this food category among theirs."""
-
-    def filter(self, qs, value):
-        value = (value or "").strip()
-        return listing_category(qs, value) if value else qs
-
-
 def contribute():
     from foodrisk.enterprises.filtersets import EnterpriseFilterSet
 
@@ -76,7 +69,7 @@ def contribute():
 
     add("grades", django_filters.MultipleChoiceFilter(label=_("grades"), field_name="current_grade",
                                                      choices=Grade.choices))
-    add("food_category", FoodCategoryFilter(label=_("food category")))
+    add("food_category", FoodCategoryFilter())
     add("first_date", DayParameter(label=_("first date")))
     add("first_grade", GradeOnFilter(label=_("grade on the first date"), day="first_date"))
     add("second_date", DayParameter(label=_("second date")))

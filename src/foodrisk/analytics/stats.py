@@ -23,7 +23,6 @@ Every figure is filtered like the page: the person's scope, a region subtree, a 
 """
 
 import datetime as dt
-import json
 from collections import defaultdict
 from decimal import Decimal
 from types import SimpleNamespace
@@ -36,6 +35,7 @@ from django.utils import timezone
 from foodrisk.alerts.choices import AlertStatus, EventAction
 from foodrisk.alerts.models import Alert, AlertEvent
 from foodrisk.core.models import Organisation, Region
+from foodrisk.enterprises.filtersets import listing_category
 from foodrisk.enterprises.models import Enterprise
 from foodrisk.records.choices import InspectionResult
 from foodrisk.records.models import Inspection
@@ -68,14 +68,6 @@ def root_region(user, query):
 def _prefix(user, query):
     root = root_region(user, query)
     return root.prefix if root is not None else (user.scope_prefix or "")
-
-
-def listing_category(qs, category, via=""):
-    """qs (enterprises, or rows reaching them through `via`) narrowed to those listing `category` among their
-    food categories (Enterprise.food_categories, a JSON list; on SQLite the element with its quotes in the text)."""
-    if connection.features.supports_json_field_contains:
-        return qs.filter(**{f"{via}food_categories__contains": [category]})
-    return qs.filter(**{f"{via}food_categories__icontains": json.dumps(category, ensure_ascii=False)})
 
 
 def _narrowed(qs, user, query, *, via="", grade_field="current_grade", category="enterprise"):

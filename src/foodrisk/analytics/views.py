@@ -247,7 +247,6 @@ class WarningHandlingView(FiguresPage):
     def figures(self, query):
         figures = stats.alert_figures(self.request.user, query)
         scope = _scope(query, self.request.user)
-        scope.pop("food_category")  # the alert list has no category filter: its links list the whole scope
         base = {**scope, "raised_after": query.start, "raised_before": query.last_day, "grade": query.grade}
 
         def link(**extra):
@@ -284,9 +283,8 @@ class SupervisionView(FiguresPage):
             one = grades[0] if len(grades) == 1 else ""
             row["label"] = grade_label(row["grade"])
             enterprises = {**scope, "grades": grades}
-            unfiled = {k: v for k, v in scope.items() if k != "food_category"}  # no category filter on these lists
-            inspections = {**unfiled, "since": first, "until": last, "grade": one}
-            tasks = {**unfiled, "kind": "rectification", "due_after": first, "due_before": last, "grade": one}
+            inspections = {**scope, "since": first, "until": last, "grade": one}
+            tasks = {**scope, "kind": "rectification", "due_after": first, "due_before": last, "grade": one}
             open_or_done = ["assigned", "in_progress", "verifying", "done"]
             row["links"] = {
                 "enterprises": list_url("enterprises:enterprise_list", **enterprises),

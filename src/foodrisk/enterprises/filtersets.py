@@ -1,4 +1,7 @@
+import json
+
 import django_filters as filters
+from django.db import connection
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
@@ -7,6 +10,29 @@ from foodrisk.core.validators import MAX_ID
 
 from .choices import BusinessForm, EnterpriseStatus, Grade, StaticTier
 from .models import Enterprise, Licence
+
+
+def listing_category(qs, category, via=""):
+    """qs (enterprises, or rows reaching them through `via`, e.g. "enterprise__") narrowed to those listing
+    `category` among their food categories (Enterprise.food_categories, a JSON list; on SQLite, where JSON has no
+    containment lookup, the element with its quotes in the text)."""
+    if connection.features.supports_json_field_contains:
+        return qs.filter(**{f"{via}food_categories__contains": [category]})
+    return qs.filter(**{f"{via}food_categories__icontains": json.dumps(category, ensure_ascii=False)})
+
+
+class FoodCategoryFilter(filters.CharFilter):
+    """Rows of enterprises listing exactly this food category among theirs (the lists behind the statistics
+    figures filtered by a category); `via`: the path from the list's model to the enterprise."""
+
+    def __init__(self, *args, via="", **kwargs):
+        kwargs.setdefault("label", _("food category"))
+        super().__init__(*args, **kwargs)
+        self.via = via
+
+    def filter(self, qs, value):
+        value = (value or "").strip()
+        return listing_category(qs, value, self.via) if value else qs
 
 
 def search_enterprises(qs, value, prefix=""):

@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from foodrisk.core.filtersets import RegionSubtreeFilter
 from foodrisk.core.validators import is_digits
 from foodrisk.enterprises.choices import BusinessForm, Grade
-from foodrisk.enterprises.filtersets import search_enterprises
+from foodrisk.enterprises.filtersets import FoodCategoryFilter, search_enterprises
 
 from .choices import (
     AttachmentKind,
@@ -60,6 +60,7 @@ class GradedRecordFilterSet(RecordFilterSet):
                                  choices=Grade.choices)
     business_form = filters.ChoiceFilter(label=_("business form"), field_name="enterprise__business_form",
                                          choices=BusinessForm.choices)
+    food_category = FoodCategoryFilter(via="enterprise__")
 
 
 class InspectionFilterSet(GradedRecordFilterSet):
@@ -68,7 +69,7 @@ class InspectionFilterSet(GradedRecordFilterSet):
 
     class Meta:
         model = Inspection
-        fields = [*COMMON, "kind", "result", "rectification_ordered", "grade", "business_form"]
+        fields = [*COMMON, "kind", "result", "rectification_ordered", "grade", "business_form", "food_category"]
 
 
 class SamplingTestFilterSet(RecordFilterSet):
@@ -108,7 +109,7 @@ class CreditRepairFilterSet(GradedRecordFilterSet):
 
     class Meta:
         model = CreditRepair
-        fields = [*COMMON, "target_kind", "decision", "grade", "business_form"]
+        fields = [*COMMON, "target_kind", "decision", "grade", "business_form", "food_category"]
 
 
 class ListEntryFilterSet(RecordFilterSet):

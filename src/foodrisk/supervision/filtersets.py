@@ -5,6 +5,7 @@ from foodrisk.core.filtersets import RegionSubtreeFilter
 from foodrisk.core.models import Organisation, Region
 from foodrisk.core.validators import MAX_ID
 from foodrisk.enterprises.choices import BusinessForm, Grade
+from foodrisk.enterprises.filtersets import FoodCategoryFilter
 
 from .choices import RepairStatus, TaskKind, TaskSource, TaskStatus
 from .models import (
@@ -41,11 +42,12 @@ class TaskFilterSet(EnterpriseSearchMixin):
                                         choices=Grade.choices)
     business_form = django_filters.ChoiceFilter(label=_("Business form"), field_name="enterprise__business_form",
                                                 choices=BusinessForm.choices)
+    food_category = FoodCategoryFilter(via="enterprise__")
 
     class Meta:
         model = Task
         fields = ["q", "kind", "status", "source", "overdue", "organisation", "region", "due_after", "due_before",
-                  "mine", "enterprise", "grade", "business_form"]
+                  "mine", "enterprise", "grade", "business_form", "food_category"]
 
     def is_overdue(self, qs, name, value):
         if value is None:
