@@ -1,5 +1,4 @@
 import pytest
-from django.core.cache import cache
 
 from foodrisk.core.models import User
 from foodrisk.core.testing import grant, make_regions
@@ -12,7 +11,6 @@ def make_world(db):
     any given."""
 
     def make(*admin_perms):
-        cache.clear()  # rate-limit counters of an earlier test
         regions = make_regions()
         admin = grant(User.objects.create_user("admin", national_scope=True), "sharing.add_clientsystem",
                       "sharing.change_clientsystem", "sharing.view_clientsystem", *admin_perms)

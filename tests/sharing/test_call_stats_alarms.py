@@ -6,7 +6,6 @@ region."""
 from datetime import timedelta
 
 import pytest
-from django.core.cache import cache
 from django.utils import timezone, translation
 
 from foodrisk.core.models import AuditEntry, Notification, User
@@ -23,7 +22,6 @@ GRANT = {"enterprise_grade": ["uscc", "name", "grade"]}
 
 @pytest.fixture
 def world():
-    cache.clear()
     regions = make_regions()
     admin = grant(User.objects.create_user("admin", national_scope=True), "sharing.add_clientsystem",
                   "sharing.change_clientsystem", "sharing.view_clientsystem", "sharing.view_sharingcall",

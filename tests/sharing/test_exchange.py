@@ -9,7 +9,6 @@ import json
 from datetime import timedelta
 
 import pytest
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
@@ -43,7 +42,6 @@ def valid_uscc(region_code, n):
 
 @pytest.fixture
 def world():
-    cache.clear()
     regions = make_regions()
     admin = grant(User.objects.create_user("admin", national_scope=True), "sharing.add_clientsystem",
                   "sharing.change_clientsystem", "sharing.view_clientsystem", "sharing.view_exchangeexport")

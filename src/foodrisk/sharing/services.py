@@ -283,7 +283,8 @@ def authenticate(request, body):
     if random.random() < 0.01:  # sweep: a nonce older than twice the tolerance can no longer be replayed
         Nonce.objects.filter(at__lt=timezone.now() - timedelta(seconds=2 * CLOCK_TOLERANCE_S)).delete()
     minute = int(time.time() // 60)
-    counter = f"sharing:rate:{client.pk}:{minute}"
+    # keyed by the app key, not the row id: an id comes back after a rollback (tests), a key never does
+    counter = f"sharing:rate:{client.app_key}:{minute}"
     cache.add(counter, 0, timeout=120)
     if cache.incr(counter) > client.rate_per_minute:
         raise SharingError("RATE_EXCEEDED")
