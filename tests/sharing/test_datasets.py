@@ -84,7 +84,7 @@ def test_the_catalogue_declares_every_dataset_with_its_fields_and_the_form_offer
     for dataset in DATASETS.values():
         assert dataset.version >= 1 and all(f.sensitivity for f in dataset.fields)
         assert {"uscc", "name"} <= set(dataset.field_names)  # the enterprise's identity in every row
-    offered = {value for value, _label in FIELD_CHOICES}
+    offered = {value for _dataset, choices in FIELD_CHOICES for value, _label in choices}
     assert {"warnings.result_note", "measures.result", "enterprise_reasons.reasons"} <= offered
 
 
@@ -185,3 +185,13 @@ def test_the_new_datasets_through_the_reference_client_against_a_live_server(wor
         assert exc.value.code == "FIELD_NOT_GRANTED"
     rows = list(api.pull("enterprise_reasons", since=0))
     assert [r["uscc"] for r in rows] == [hz.uscc] and rows[0]["reasons"]
+
+
+def test_the_catalogue_page_lists_every_dataset_in_chinese(world, client):
+    _regions, admin, _approver, _hz, _nb = world
+    client.force_login(admin)
+    page = client.get("/sharing/catalogue/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    for text in ("企业信用风险等级", "当前等级原因", "风险预警", "监管措施", "预警等级 红/橙/黄/蓝", "处理结果／整改结果"):
+        assert text in page
+    form = client.get("/sharing/clients/add/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert 'value="warnings.result_note"' in form and 'value="measures.result"' in form and "风险预警" in form

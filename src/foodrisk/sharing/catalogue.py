@@ -122,17 +122,25 @@ def _reasons(value):
     return list(value or [])
 
 
+def identity(path=""):
+    """The enterprise's identity, first in every dataset's rows (`path`: from the row to its enterprise)."""
+    return (Field("uscc", _("unified social credit code"), PUBLIC, column=f"{path}uscc" if path else ""),
+            Field("name", _("name"), PUBLIC, column=f"{path}name" if path else ""))
+
+
+GRADE = Field("grade", _("credit-risk grade A/B/C/D"), INTERNAL, column="current_grade", read=or_null)
+
+
 ENTERPRISE_GRADE = Dataset(
     "enterprise_grade", _("Enterprise credit-risk grade"), 1,
     _("One row per enterprise: identity, current grade and score, risk labels. Incremental pulls follow grade "
       "changes (cursor = the last change number received)."),
     (
-        Field("uscc", _("unified social credit code"), PUBLIC),
-        Field("name", _("name"), PUBLIC),
+        *identity(),
         Field("region", _("region code (GB/T 2260)"), PUBLIC, column="region_id"),
         Field("business_form", _("business form (code)"), PUBLIC),
         Field("status", _("operating status (code)"), PUBLIC),
-        Field("grade", _("credit-risk grade A/B/C/D"), INTERNAL, column="current_grade", read=or_null),
+        GRADE,
         Field("score", _("risk score"), INTERNAL, column="current_score"),
         Field("graded_at", _("time of grading (ISO 8601, Beijing time)"), INTERNAL, read=as_time),
         Field("risk_labels", _("risk labels"), INTERNAL),
@@ -147,9 +155,8 @@ ENTERPRISE_REASONS = Dataset(
     _("One row per enterprise: the explanation of its current grade, in Chinese sentences, as written when the "
       "grade was set. Incremental pulls follow grade changes, like the grade dataset."),
     (
-        Field("uscc", _("unified social credit code"), PUBLIC),
-        Field("name", _("name"), PUBLIC),
-        Field("grade", _("credit-risk grade A/B/C/D"), INTERNAL, column="current_grade", read=or_null),
+        *identity(),
+        GRADE,
         Field("reasons", _("reasons (Chinese sentences, most important first)"), INTERNAL,
               column="current_reasons", read=_reasons),
         Field("reasons_at", _("time the reasons were written (ISO 8601, Beijing time)"), INTERNAL, read=as_time),
@@ -163,8 +170,7 @@ WARNINGS = Dataset(
       "handling result. Incremental pulls follow every step of a warning (cursor = the last event number)."),
     (
         Field("id", _("warning number"), PUBLIC, column="pk"),
-        Field("uscc", _("unified social credit code"), PUBLIC, column="enterprise__uscc"),
-        Field("name", _("name"), PUBLIC, column="enterprise__name"),
+        *identity("enterprise__"),
         Field("kind", _("warning kind (code)"), INTERNAL, column="rule__kind"),
         Field("level", _("warning level red/orange/yellow/blue"), INTERNAL),
         Field("status", _("warning status (code)"), INTERNAL),
@@ -186,8 +192,7 @@ MEASURES = Dataset(
       "last task change number)."),
     (
         Field("id", _("task number"), PUBLIC, column="pk"),
-        Field("uscc", _("unified social credit code"), PUBLIC, column="enterprise__uscc"),
-        Field("name", _("name"), PUBLIC, column="enterprise__name"),
+        *identity("enterprise__"),
         Field("kind", _("measure kind (code)"), INTERNAL),
         Field("status", _("task status (code)"), INTERNAL),
         Field("due", _("due date"), INTERNAL, column="due_on", read=as_date),
