@@ -129,6 +129,24 @@ def test_rows_read_as_the_catalogue_says(world, data, client):
     assert [r["uscc"] for r in since["data"]] == [hz.uscc]
 
 
+def test_model_reasons_come_from_the_latest_score(world, client):
+    from foodrisk.indicators.models import IndicatorSet
+    from foodrisk.scoring.models import Score, ScoringRun
+
+    _regions, _admin, _approver, hz, _nb = world
+    indicator_set = IndicatorSet.objects.create(code="t-set", version=1, name="测试指标", spec={})
+    for n, reasons in enumerate((["模型：旧的原因（增加风险 +0.10）"], ["模型：近12个月监督检查不符合2次（增加风险 +0.35）",
+                                                                        "模型：持有有效许可证（降低风险 −0.12）"])):
+        run = ScoringRun.objects.create(kind="full", as_of=timezone.localdate(), status="succeeded")
+        Score.objects.create(run=run, enterprise=hz, as_of=run.as_of, indicator_set=indicator_set,
+                             indicator_set_version=1, rule_score=50 + n, total_score=50 + n, base_grade="C",
+                             engine_grade="C", grade="C", model_reasons=reasons)
+    sc, secret = active_client(world, grants={"enterprise_reasons": ["uscc", "model_reasons"]})
+    api = SharingClient("http://testserver/", sc.app_key, secret)
+    row = call(client, api, f"/api/sharing/v1/datasets/enterprise_reasons/enterprises/{hz.uscc}/").json()["data"]
+    assert row["model_reasons"] == reasons  # the latest run's, each sentence with its sign
+
+
 def test_unmasked_grant_is_per_dataset_field(world, data, client):
     sc, secret = active_client(world, unmasked=["measures.result"])
     api = SharingClient("http://testserver/", sc.app_key, secret)

@@ -86,12 +86,16 @@ def _grade_changes():
 
 def _enterprises_with_reasons():
     """Each enterprise with the reasons of its current grade: those written with the change that set it (a run's
-    explanation or an adjustment's reason), so they never describe a grade the enterprise no longer has."""
-    from foodrisk.scoring.models import GradeChange
+    explanation or an adjustment's reason), so they never describe a grade the enterprise no longer has; and the
+    model's contributions of its latest score (the (enterprise, -run) index finds it)."""
+    from foodrisk.scoring.models import GradeChange, Score
 
     latest = GradeChange.objects.filter(enterprise=OuterRef("pk")).order_by("-at", "-pk")
+    # by the run's id: "-run" would follow ScoringRun's own ordering (its start time), not the latest run
+    score = Score.objects.filter(enterprise=OuterRef("pk")).order_by("-run_id")
     return _enterprises().annotate(current_reasons=Subquery(latest.values("reasons")[:1]),
-                                   reasons_at=Subquery(latest.values("at")[:1]))
+                                   reasons_at=Subquery(latest.values("at")[:1]),
+                                   current_model_reasons=Subquery(score.values("model_reasons")[:1]))
 
 
 def _alerts():
@@ -153,12 +157,15 @@ ENTERPRISE_GRADE = Dataset(
 ENTERPRISE_REASONS = Dataset(
     "enterprise_reasons", _("Reasons of the current grade"), 1,
     _("One row per enterprise: the explanation of its current grade, in Chinese sentences, as written when the "
-      "grade was set. Incremental pulls follow grade changes, like the grade dataset."),
+      "grade was set, and the model's reasons of its latest score. Incremental pulls follow grade changes, like "
+      "the grade dataset (model reasons that changed without a grade change are in the pages)."),
     (
         *identity(),
         GRADE,
         Field("reasons", _("reasons (Chinese sentences, most important first)"), INTERNAL,
               column="current_reasons", read=_reasons),
+        Field("model_reasons", _("model reasons of the latest score (Chinese sentences, each with the sign and size "
+                                 "of its contribution)"), INTERNAL, column="current_model_reasons", read=_reasons),
         Field("reasons_at", _("time the reasons were written (ISO 8601, Beijing time)"), INTERNAL, read=as_time),
     ),
     source=_enterprises_with_reasons, changes=_grade_changes,
