@@ -542,6 +542,34 @@ def test_warnings_and_measures_are_pushed(world, receiver):
     assert closed["data"]["warning"]["status"] == "dismissed" and closed["data"]["warning"]["closed_by"] == "dismiss"
 
 
+def test_warning_and_measure_payloads_carry_the_granted_fields_of_their_datasets(world, receiver):
+    """A client granted the warnings / measures datasets finds the event's row in the payload, its granted
+    fields only, masked as the pull API masks them; one not granted them gets the event's codes alone."""
+    from foodrisk.core.models import Organisation
+    from foodrisk.supervision.services import tasks
+
+    regions, _admin, _approver, hz, _nb = world
+    grants = {"enterprise_grade": ["uscc"], "warnings": ["id", "level", "status"], "measures": ["id", "result"]}
+    _sub, secret = subscribe(world, receiver, types=(EventType.WARNING_RAISED, EventType.MEASURE_CHANGED),
+                             grants=grants)
+    grade_change(world, hz, "D")
+    organisation = Organisation.objects.create(code="O-330102", name="上城区市场监管局", region=regions["330102"])
+    inspector = grant(User.objects.create_user("inspector", organisation=organisation,
+                                               scope_region=regions["330102"]), "supervision.change_task")
+    task = tasks.create_task(hz, "interview", user=inspector, organisation=organisation, assignee=inspector,
+                             notify=False)
+    tasks.complete(task, user=inspector, outcome="约谈后已整改")
+    run_worker()
+    events = [verify_webhook(secret, h, b) for h, b in receiver.received]
+    warning = next(e["data"] for e in events if e["type"] == "warning.raised")
+    assert warning["warnings"] == {"id": warning["warning"]["id"], "level": warning["warning"]["level"],
+                                   "status": "raised"}
+    measures = [e["data"]["measures"] for e in events if e["type"] == "measure.changed"]
+    assert measures and all(m.keys() == {"id", "result"} and m["id"] == task.pk for m in measures)
+    # the row as it stands when the reaction runs (both ran after the completion); masked: granted masked only
+    assert [m["result"] for m in measures] == ["约*****", "约*****"]
+
+
 def test_a_redirect_is_not_followed_and_fails(world, receiver):
     receiver.default = (302, {"Location": "http://127.0.0.1:1/elsewhere"})
     sub, _secret = subscribe(world, receiver)

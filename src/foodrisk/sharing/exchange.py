@@ -2,7 +2,7 @@
 
 Outbound: request_export() (a person, or a schedule through the `sharing.export` job) creates an ExchangeExport
 and its job in one transaction with the audit entry; build() — the worker's half — writes the dataset as the
-client may receive it (the pull API's grant, region scope and masking: services.fields_for, enterprise_row) into
+client may receive it (the pull API's grant, region scope and masking: services.fields_for, dataset_row) into
 CSV, XLSX or Parquet files in the project's storage (local or S3), then manifest.json listing the fields, the row
 count and each file's SHA-256, signed with the client's secret (signing.manifest_message). A file reaches a person
 through file_response() (permission + region, audited) and the client through the signed API (api/exchange_views).
@@ -32,7 +32,7 @@ from . import signing
 from .catalogue import DATASETS, SENSITIVE
 from .errors import SharingError
 from .models import ClientStatus, ClientSystem, ExchangeExport, ExportFormat, ExportStatus, InboundProfile
-from .services import _in_client_scope, enterprise_row, fields_for
+from .services import columns, dataset_row, fields_for, scoped_source
 
 JOB_KIND = "sharing.export"
 PERMISSION = "sharing.change_clientsystem"  # who manages a client's grant may send it its files
@@ -88,12 +88,21 @@ def scheduled_export(job, *, client, dataset, fmt):
 
 def export_rows(client, dataset):
     """(fields, iterator of rows) of a dataset as the client may receive it: the same grant, region and masking
-    as the pull API, read in chunks so a large dataset is never all in memory at once."""
-    from foodrisk.enterprises.models import Enterprise
-
+    as the pull API, read in keyset chunks so a large dataset is never all in memory at once."""
     fields = fields_for(client, dataset, "")
-    enterprises = _in_client_scope(client, Enterprise.objects.order_by("pk"))
-    return fields, (enterprise_row(client, e, fields) for e in enterprises.iterator(chunk_size=READ_CHUNK))
+    spec = DATASETS[dataset]
+    source, cols = scoped_source(client, spec), columns(spec, fields)
+
+    def rows():
+        last = 0
+        while True:
+            chunk = list(source.filter(pk__gt=last).order_by("pk").values(*cols)[:READ_CHUNK])
+            if not chunk:
+                return
+            yield from (dataset_row(client, spec, values, fields) for values in chunk)
+            last = chunk[-1]["pk"]
+
+    return fields, rows()
 
 
 def _flat(value):

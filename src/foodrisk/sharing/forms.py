@@ -6,9 +6,10 @@ from foodrisk.core.models import Region
 from .catalogue import DATASETS, SENSITIVE
 from .models import ClientSystem, EventType
 
-FIELD_CHOICES = [(f"{d.code}.{f.name}", f"{d.label} · {f.label}") for d in DATASETS.values() for f in d.fields]
-SENSITIVE_CHOICES = [(f"{d.code}.{f.name}", f"{d.label} · {f.label}") for d in DATASETS.values() for f in d.fields
-                     if f.sensitivity == SENSITIVE]
+# grouped per dataset (the form shows each dataset's fields under its name); values are "dataset.field"
+FIELD_CHOICES = [(d.label, [(f"{d.code}.{f.name}", f.label) for f in d.fields]) for d in DATASETS.values()]
+SENSITIVE_CHOICES = [(d.label, [(f"{d.code}.{f.name}", f.label) for f in d.fields if f.sensitivity == SENSITIVE])
+                     for d in DATASETS.values() if any(f.sensitivity == SENSITIVE for f in d.fields)]
 
 
 class ClientSystemForm(forms.ModelForm):

@@ -317,41 +317,64 @@ def _in_client_scope(client, qs, field="region__code"):
     return qs.filter(**{f"{field}__startswith": region_prefix(client.region_id)})
 
 
-# field of the enterprise_grade dataset → the Enterprise column it is read from (streaming.py reads only these)
-ROW_COLUMNS = {"uscc": "uscc", "name": "name", "region": "region_id", "business_form": "business_form",
-               "status": "status", "grade": "current_grade", "score": "current_score", "graded_at": "graded_at",
-               "risk_labels": "risk_labels", "key_supervision": "key_supervision",
-               "legal_representative": "legal_representative"}
+def columns(dataset, fields):
+    """The values() paths the rows of `fields` need (each once, the row's pk first): only these are read."""
+    return list(dict.fromkeys(["pk", *(dataset.field(f).path for f in fields)]))
 
 
-def enterprise_row(client, enterprise, fields):
-    """The answer's row: only the requested fields are read, so `enterprise` may be any object holding their
-    columns (a model instance, or the light rows the change stream reads with values())."""
+def dataset_row(client, dataset, values, fields):
+    """The answer's row from the stored values ({column: value}): each field read as the catalogue says, a
+    sensitive one masked unless the client is granted it unmasked."""
     row = {}
-    for f in fields:
-        value = getattr(enterprise, ROW_COLUMNS[f])
-        if f == "legal_representative":
+    for name in fields:
+        spec = dataset.field(name)
+        value = values[spec.path]
+        if spec.read is not None:
+            value = spec.read(value)
+        if spec.sensitivity == SENSITIVE:
             value = value or ""
-            row[f] = value if f"enterprise_grade.{f}" in client.unmasked else mask(value)
-        elif f == "grade":
-            row[f] = value or None
-        elif f == "graded_at":
-            row[f] = timezone.localtime(value).isoformat() if value else None
-        else:
-            row[f] = value
+            if f"{dataset.code}.{name}" not in client.unmasked:
+                value = mask(value)
+        row[name] = value
     return row
 
 
-def lookup(client, uscc, requested_fields=""):
+def dataset_rows(client, dataset, qs, fields):
+    """Rows of a queryset of the dataset's source, in its order, read as plain values (no model instances)."""
+    cols = columns(dataset, fields)
+    return [dataset_row(client, dataset, values, fields) for values in qs.values(*cols)]
+
+
+def enterprise_row(client, enterprise, fields):
+    """An Enterprise instance as a row of enterprise_grade (webhook payloads): its columns are its attributes."""
+    from .catalogue import ENTERPRISE_GRADE
+
+    values = {c: getattr(enterprise, c) for c in columns(ENTERPRISE_GRADE, fields)}  # "pk" is an attribute too
+    return dataset_row(client, ENTERPRISE_GRADE, values, fields)
+
+
+def scoped_source(client, dataset):
+    """The dataset's rows the client may receive (its region scope)."""
+    return _in_client_scope(client, dataset.source(), dataset.region)
+
+
+def lookup(client, uscc, requested_fields="", dataset_code="enterprise_grade"):
+    """One enterprise's rows: enterprise_grade answers the enterprise's row, a dataset of many rows per
+    enterprise (warnings, measures) the list of them."""
     from foodrisk.enterprises.models import Enterprise
 
-    fields = fields_for(client, "enterprise_grade", requested_fields)
-    enterprise = Enterprise.objects.filter(uscc=uscc.upper()).select_related("region").first()
+    fields = fields_for(client, dataset_code, requested_fields)
+    dataset = DATASETS[dataset_code]
+    enterprise = Enterprise.objects.filter(uscc=uscc.upper()).only("pk", "region_id").first()
     if enterprise is None:
         raise SharingError("NOT_FOUND")
     if client.region_id and not enterprise.region_id.startswith(region_prefix(client.region_id)):
         raise SharingError("OUT_OF_SCOPE")
-    return enterprise_row(client, enterprise, fields)
+    rows = dataset_rows(client, dataset, scoped_source(client, dataset).filter(**{dataset.uscc: uscc.upper()})
+                        .order_by("pk"), fields)
+    if dataset.uscc == "uscc":
+        return rows[0] if rows else None
+    return rows
 
 
 def _limit(raw):
@@ -370,30 +393,33 @@ def _cursor(raw, name):
     return int(raw)
 
 
-def page(client, dataset_code, *, after=None, since=None, limit=None, requested_fields=""):
-    """One page of a dataset: in enterprise order (`after` = the last id received) or, with `since`, the
-    enterprises whose grade changed after that change number, in change order. Returns (rows, next cursor)."""
-    from foodrisk.enterprises.models import Enterprise
-    from foodrisk.scoring.models import GradeChange
+def changes_after(client, dataset, start, horizon):
+    """The dataset's change log after `start`, in the client's scope, older than the horizon, in change order."""
+    changes = dataset.changes().filter(pk__gt=start, at__lte=horizon)
+    return _in_client_scope(client, changes, dataset.change_region).order_by("pk")
 
+
+def page(client, dataset_code, *, after=None, since=None, limit=None, requested_fields=""):
+    """One page of a dataset: in row order (`after` = the last row id received) or, with `since`, the rows
+    changed after that change number, in change order. Returns (rows, next cursor)."""
     fields = fields_for(client, dataset_code, requested_fields)
+    dataset = DATASETS[dataset_code]
     limit = _limit(limit)
     if after not in (None, "") and since not in (None, ""):
         raise SharingError("BAD_REQUEST", "after / since")
-    enterprises = _in_client_scope(client, Enterprise.objects.all())
+    source = scoped_source(client, dataset)
+    cols = columns(dataset, fields)
     if since in (None, ""):
         start = _cursor(after, "after")
-        chunk = list(enterprises.filter(pk__gt=start).order_by("pk")[:limit])
-        rows = [enterprise_row(client, e, fields) for e in chunk]
-        return rows, ({"after": chunk[-1].pk} if len(chunk) == limit else None)
+        chunk = list(source.filter(pk__gt=start).order_by("pk").values(*cols)[:limit])
+        rows = [dataset_row(client, dataset, values, fields) for values in chunk]
+        return rows, ({"after": chunk[-1]["pk"]} if len(chunk) == limit else None)
     start = _cursor(since, "since")
     horizon = timezone.now() - timedelta(seconds=CHANGE_HORIZON_S)
-    changes = list(_in_client_scope(client, GradeChange.objects.filter(pk__gt=start, at__lte=horizon),
-                                    "enterprise__region__code").order_by("pk").values_list("pk", "enterprise_id")
-                   [:limit])
-    order = list(dict.fromkeys(e for _pk, e in changes))
-    by_id = enterprises.in_bulk(order)
-    rows = [enterprise_row(client, by_id[e], fields) for e in order if e in by_id]
+    changes = list(changes_after(client, dataset, start, horizon).values_list("pk", dataset.change_row)[:limit])
+    order = list(dict.fromkeys(row for _pk, row in changes))
+    by_id = {values["pk"]: values for values in source.filter(pk__in=order).values(*cols)}
+    rows = [dataset_row(client, dataset, by_id[r], fields) for r in order if r in by_id]
     last = changes[-1][0] if changes else start
     return rows, {"since": last}
 

@@ -1,11 +1,11 @@
 """The streamed incremental pull (GET /api/sharing/v1/datasets/{code}/changes/?since=N): every change after the
 cursor in one answer, as NDJSON, with bounded memory however many there are.
 
-The changes are read in keyset pages of CHUNK (change number > the last one sent), each page's enterprises in
-one query, written out and forgotten: the server holds one page at a time. Lines:
+The changes are read in keyset pages of CHUNK (change number > the last one sent), each page's rows in one
+query, written out and forgotten: the server holds one page at a time. Lines:
 
     {"code": "OK", "dataset": …, "version": …, "since": N, "fields": […]}      the header
-    {…row…}                                                                    one per changed enterprise and page
+    {…row…}                                                                    one per changed row and page
     {"end": true, "count": …, "next": {"since": M}, "sha256": …, "timestamp": …, "signature": …}
 
 The answer's headers cannot carry a signature (they leave before the body exists), so the trailer does: sha256 is
@@ -17,14 +17,21 @@ import hashlib
 import json
 import time
 from datetime import timedelta
-from types import SimpleNamespace
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import timezone
 
 from . import signing
 from .catalogue import DATASETS
-from .services import CHANGE_HORIZON_S, ROW_COLUMNS, _cursor, _in_client_scope, enterprise_row, fields_for
+from .services import (
+    CHANGE_HORIZON_S,
+    _cursor,
+    changes_after,
+    columns,
+    dataset_row,
+    fields_for,
+    scoped_source,
+)
 
 CHUNK = 5000
 CONTENT_TYPE = "application/x-ndjson; charset=utf-8"
@@ -44,8 +51,7 @@ def prepare(client, dataset_code, since, requested_fields=""):
 def lines(client, secret, dataset_code, fields, start, *, on_end=None):
     """The NDJSON lines of every change after `start` (bytes, a page of rows at a time); `on_end(count)` is
     called once the trailer is written."""
-    from foodrisk.scoring.models import GradeChange
-
+    dataset = DATASETS[dataset_code]
     digest = hashlib.sha256()
 
     def out(obj):
@@ -53,30 +59,23 @@ def lines(client, secret, dataset_code, fields, start, *, on_end=None):
         digest.update(line)
         return line
 
-    yield out({"code": "OK", "dataset": dataset_code, "version": DATASETS[dataset_code].version, "since": start,
+    yield out({"code": "OK", "dataset": dataset_code, "version": dataset.version, "since": start,
                "fields": fields})
     horizon = timezone.now() - timedelta(seconds=CHANGE_HORIZON_S)  # fixed for the whole stream
-    changes = _in_client_scope(client, GradeChange.objects.filter(at__lte=horizon), "enterprise__region__code")
-    # one query per page: the changes joined to the granted columns of their enterprises, as plain values (no
-    # model instances, no IN list of thousands of ids)
-    columns = list(dict.fromkeys(ROW_COLUMNS[f] for f in fields))
-    selected = ["pk", "enterprise_id", *(f"enterprise__{c}" for c in columns)]
+    source, cols = scoped_source(client, dataset), columns(dataset, fields)
     last, count = start, 0
     while True:
-        page = list(changes.filter(pk__gt=last).order_by("pk").values_list(*selected)[:CHUNK])
+        # one page of changes, then their rows in one query as plain values (no model instances)
+        page = list(changes_after(client, dataset, last, horizon).values_list("pk", dataset.change_row)[:CHUNK])
         if not page:
             break
-        seen, block = set(), []
-        for values in page:
-            if values[1] in seen:  # changed twice within the page: sent once, in its latest state
-                continue
-            seen.add(values[1])
-            block.append(out(enterprise_row(client, SimpleNamespace(**dict(zip(columns, values[2:], strict=True))),
-                                            fields)))
+        order = list(dict.fromkeys(row for _pk, row in page))  # changed twice within the page: sent once
+        by_id = {values["pk"]: values for values in source.filter(pk__in=order).values(*cols)}
+        block = [out(dataset_row(client, dataset, by_id[r], fields)) for r in order if r in by_id]
         count += len(block)
         last = page[-1][0]
         yield b"".join(block)
-        del page, block, seen
+        del page, block, by_id
     stamp = str(int(time.time()))
     sha = digest.hexdigest()
     yield _line({"end": True, "count": count, "next": {"since": last}, "sha256": sha, "timestamp": stamp,

@@ -4,7 +4,8 @@ Fan-out. Scoring, alerts and supervision emit their events through core.outbox i
 (grade_changed, alert_raised, alert_transitioned, task_changed); the reactions below run in the worker and write one
 Delivery per matching subscription — active, of an active client, subscribed to the event type, whose region
 covers the enterprise. The payload holds only the client's granted fields of the enterprise (masked as the pull
-API masks them) and the event's own codes. A reaction may run twice: the message id is derived from the
+API masks them), the event's own codes and, for a warning or measure event, the client's granted fields of the
+`warnings` / `measures` dataset's row. A reaction may run twice: the message id is derived from the
 subscription and the event, so a second run finds the deliveries there and adds none.
 
 Sending (send(), the task sharing.tasks.send_delivery). Standard Webhooks 1.0 headers (signing.py), no redirect
@@ -186,6 +187,24 @@ def on_grade_changed(run_id=None, adjustment_id=None, changes=None, **_kwargs):
         last = chunk[-1].pk
 
 
+def _with_row(details, dataset_code, pk):
+    """The event's details, and for a client granted the dataset (`warnings`, `measures`) the row as the pull
+    API answers it (granted fields only, masked alike) under the dataset's code: read once per event, the
+    fields picked per client."""
+    from .catalogue import DATASETS
+    from .services import columns, dataset_row
+
+    dataset = DATASETS[dataset_code]
+    values = dataset.source().filter(pk=pk).values(*columns(dataset, dataset.field_names)).first()
+
+    def per_client(client):
+        granted = client.grants.get(dataset_code)
+        if not granted or values is None:
+            return details
+        return {**details, dataset_code: dataset_row(client, dataset, values, granted)}
+    return per_client
+
+
 def _warning(alert):
     return {"warning": {"id": alert.pk, "level": alert.level, "status": alert.status,
                         "raised_at": timezone.localtime(alert.raised_at).isoformat()}}
@@ -200,7 +219,8 @@ def on_alert_raised(alert_id=None, created=True, **_kwargs):
     if alert is None:
         return {"deliveries": 0}
     return {"deliveries": len(fan_out(EventType.WARNING_RAISED, [
-        (f"warning.raised:{alert.pk}", alert.enterprise, alert.raised_at, _warning(alert))]))}
+        (f"warning.raised:{alert.pk}", alert.enterprise, alert.raised_at,
+         _with_row(_warning(alert), "warnings", alert.pk))]))}
 
 
 def on_alert_transitioned(alert_id=None, action=None, to_status=None, **_kwargs):
@@ -215,7 +235,8 @@ def on_alert_transitioned(alert_id=None, action=None, to_status=None, **_kwargs)
     details = _warning(alert)
     details["warning"].update(status=to_status, closed_by=action)  # "close" (handled) or "dismiss"
     return {"deliveries": len(fan_out(EventType.WARNING_CLOSED, [
-        (f"warning.closed:{alert.pk}:{to_status}", alert.enterprise, _now(), details)]))}
+        (f"warning.closed:{alert.pk}:{to_status}", alert.enterprise, _now(),
+         _with_row(details, "warnings", alert.pk))]))}
 
 
 def on_task_changed(task_id=None, action=None, status=None, **_kwargs):
@@ -227,7 +248,7 @@ def on_task_changed(task_id=None, action=None, status=None, **_kwargs):
     details = {"measure": {"id": task.pk, "kind": task.kind, "action": action, "status": status,
                            "due_on": task.due_on.isoformat() if task.due_on else None}}
     return {"deliveries": len(fan_out(EventType.MEASURE_CHANGED, [
-        (f"measure:{task.pk}:{action}:{status}", task.enterprise, _now(), details)]))}
+        (f"measure:{task.pk}:{action}:{status}", task.enterprise, _now(), _with_row(details, "measures", task.pk))]))}
 
 
 def connect():

@@ -11,4 +11,9 @@ TASK_CHANGED = "task_changed"
 
 
 def task_changed(task, action):
+    """Every change of a task passes here inside its transaction (create_task and each transition), so the change
+    log row that the sharing app's incremental pull follows is written here too: one place, never missed."""
+    from .models import TaskChange
+
+    TaskChange.objects.create(task=task, action=action[:12])
     outbox.emit(TASK_CHANGED, task_id=task.pk, action=action, status=task.status)

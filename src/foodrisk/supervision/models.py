@@ -412,6 +412,24 @@ class Task(models.Model):
         return self.is_open and self.due_on < timezone.localdate()
 
 
+class TaskChange(models.Model):
+    """One row per change of a task (created, or a transition), written in the change's transaction. Its
+    number only grows, so the share catalogue's `measures` dataset follows it as the `since` cursor of an
+    incremental pull (a task has no change time of its own, and two changes in one second must not tie)."""
+
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="changes")
+    action = models.CharField(_("action"), max_length=12)
+    at = models.DateTimeField(_("at"), default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["pk"]
+        verbose_name = _("task change")
+        verbose_name_plural = _("task changes")
+
+    def __str__(self):
+        return f"#{self.task_id} {self.action}"
+
+
 class RepairCase(models.Model):
     """The credit-repair workflow: application → review against the rules → decision by a second person.
     The application itself is kept in the archive as records.CreditRepair (timeline)."""

@@ -11,6 +11,8 @@ router.register("deliveries", DeliveryViewSet, basename="delivery")
 urlpatterns = [
     path("v1/enterprises/<str:uscc>/", views.EnterpriseLookupView.as_view(), name="sharing_enterprise"),
     path("v1/datasets/<str:code>/", views.DatasetPageView.as_view(), name="sharing_dataset"),
+    path("v1/datasets/<str:code>/enterprises/<str:uscc>/", views.DatasetLookupView.as_view(),
+         name="sharing_dataset_enterprise"),
     *router.urls,
     path("v1/datasets/<str:code>/changes/", exchange_views.ChangeStreamView.as_view(), name="sharing_changes"),
     path("v1/inbound/<str:kind>/", exchange_views.InboundView.as_view(), name="sharing_inbound"),

@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from .. import services, signing
+from ..catalogue import DATASETS
 from ..errors import CODES, SharingError
 
 # A refusal of the sharing API ({code, message}); a request refused before it reaches the API (a NUL in the URL:
@@ -82,19 +83,30 @@ class EnterpriseLookupView(SignedView):
     def get(self, request, uscc):
         row = services.lookup(self.client, uscc, request.query_params.get("fields", ""))
         self.rows = 1
-        return Response({"code": "OK", "dataset": "enterprise_grade", "version": 1, "data": row})
+        return Response({"code": "OK", "dataset": "enterprise_grade", "version": DATASETS["enterprise_grade"].version,
+                         "data": row})
+
+
+class DatasetLookupView(SignedView):
+    """One enterprise's rows of any dataset: its row of an enterprise dataset, the list of its warnings or
+    measures."""
+
+    @extend_schema(operation_id="sharing_dataset_lookup", parameters=[*SIGNED, FIELDS],
+                   responses={200: OpenApiTypes.OBJECT, **REFUSALS})
+    def get(self, request, code, uscc):
+        data = services.lookup(self.client, uscc, request.query_params.get("fields", ""), dataset_code=code)
+        self.rows = len(data) if isinstance(data, list) else 1
+        return Response({"code": "OK", "dataset": code, "version": DATASETS[code].version, "data": data})
 
 
 class DatasetPageView(SignedView):
     @extend_schema(operation_id="sharing_dataset_page", parameters=[
         *SIGNED, FIELDS,
-        OpenApiParameter("after", OpenApiTypes.INT, description="the last enterprise id received (full pages)"),
+        OpenApiParameter("after", OpenApiTypes.INT, description="the last row id received (full pages)"),
         OpenApiParameter("since", OpenApiTypes.INT, description="the last change number received (changes)"),
         OpenApiParameter("limit", OpenApiTypes.INT, description="rows per page, 1–1000 (100)")],
         responses={200: OpenApiTypes.OBJECT, **REFUSALS})
     def get(self, request, code):
-        from ..catalogue import DATASETS
-
         q = request.query_params
         rows, cursor = services.page(self.client, code, after=q.get("after"), since=q.get("since"),
                                      limit=q.get("limit"), requested_fields=q.get("fields", ""))
