@@ -505,6 +505,22 @@ def test_a_delivery_whose_worker_died_blocks_nothing_after_its_lease_and_can_be_
     assert Delivery.objects.get(pk=first.pk).status == "succeeded"
 
 
+def test_a_delivery_whose_worker_died_is_resumed_when_its_task_is_handed_back(world, receiver):
+    """The worker recovery hands the dead worker's task back; run again after the lease, it records the lost
+    attempt and sends. Within the lease it does nothing (the first worker may still be sending)."""
+    sub, _secret = subscribe(world, receiver)
+    lost = one_delivery(world, sub)
+    Delivery.objects.filter(pk=lost.pk).update(status="delivering", attempts=1,
+                                               next_attempt_at=timezone.now() + dt.timedelta(minutes=1))
+    assert webhooks.send(lost.pk) == "skipped"
+    Delivery.objects.filter(pk=lost.pk).update(next_attempt_at=timezone.now() - dt.timedelta(seconds=1))
+    assert webhooks.send(lost.pk) == "succeeded"
+    rows = list(Delivery.objects.get(pk=lost.pk).attempt_rows.order_by("number").values_list(
+        "number", "status_code", "error"))
+    assert rows == [(1, None, webhooks.LOST_ATTEMPT), (2, 200, "")]
+    assert len(receiver.received) == 1
+
+
 def test_warnings_and_measures_are_pushed(world, receiver):
     """A D grade raises a warning (alerts' own rule) and a supervision task is created: both reach the receiver,
     the task's start too; each payload names its event's codes."""

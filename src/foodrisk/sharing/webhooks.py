@@ -313,7 +313,7 @@ def _blocked(delivery):
 
 def _unfinished(now):
     """Pending, or being sent within its lease (a delivery whose worker died mid-request blocks nothing once the
-    lease is over; it waits for a redelivery)."""
+    lease is over; the worker recovery hands its task back, which resumes it — see _claim)."""
     return Q(status=D.PENDING) | Q(status=D.DELIVERING, next_attempt_at__gt=now)
 
 
@@ -322,14 +322,24 @@ def lease_expired(delivery, now=None):
                                                 delivery.next_attempt_at <= (now or _now()))
 
 
+LOST_ATTEMPT = "发送中断：处理该投递的后台进程已停止"
+
+
 def _claim(delivery_id, now):
     """Mark the delivery as being sent (one short transaction); None when it is not due, done, or waiting for
     an older one."""
     with transaction.atomic():
         delivery = (Delivery.objects.select_for_update().select_related("subscription__client")
-                    .filter(pk=delivery_id, status=D.PENDING).first())
-        if delivery is None or (delivery.next_attempt_at and delivery.next_attempt_at > now):
+                    .filter(Q(status=D.PENDING) | Q(status=D.DELIVERING, next_attempt_at__lte=now), pk=delivery_id)
+                    .first())
+        if delivery is None or (delivery.status == D.PENDING and delivery.next_attempt_at
+                                and delivery.next_attempt_at > now):
             return None
+        if delivery.status == D.DELIVERING:
+            # its worker died mid-request and the worker recovery handed the task back (core.services.jobs.
+            # recover_abandoned): that attempt is lost — a row says so — and this one takes its place
+            DeliveryAttempt.objects.get_or_create(delivery=delivery, number=delivery.attempts,
+                                                  defaults={"at": now, "error": LOST_ATTEMPT})
         if _blocked(delivery):
             if delivery.next_attempt_at is not None:
                 Delivery.objects.filter(pk=delivery.pk).update(next_attempt_at=None)  # started by the older one
