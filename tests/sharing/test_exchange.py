@@ -313,3 +313,28 @@ def test_exports_over_the_rest_api_for_people(world, client):
                        ).status_code == 400  # the client is not among his choices
     client.force_login(User.objects.create_user("nobody2", national_scope=True))
     assert client.get("/api/sharing/admin/exports/").status_code == 403
+
+
+def test_exchange_files_are_deleted_after_the_retention_period(world, client):
+    """sharing_exchange_file_days after it was written an export's files leave storage (its row and signed
+    manifest stay, the deletion is audited, a download is not found); a younger export keeps its files; the
+    daily purge is a seeded schedule."""
+    from django.core.files.storage import default_storage
+
+    from foodrisk.core.models import Schedule
+
+    _regions, admin, _approver, _e = world
+    sc, _secret = active_client(world)
+    old, young = run_export(world, sc, "csv"), run_export(world, sc, "csv")
+    ExchangeExport.objects.filter(pk=old.pk).update(finished_at=timezone.now() - timedelta(days=31))
+    assert exchange.purge_expired() == 1
+    old.refresh_from_db()
+    assert old.status == "expired" and old.manifest["rows"] == 2
+    assert not any(default_storage.exists(f["path"]) for f in old.files)
+    assert all(default_storage.exists(f["path"]) for f in young.files)
+    assert ExchangeExport.objects.get(pk=young.pk).status == "ready"
+    assert AuditEntry.objects.filter(action="sharing.export.purge_files").count() == 1
+    client.force_login(admin)
+    assert client.get(f"/sharing/exports/{old.pk}/download/manifest.json").status_code == 404
+    assert exchange.purge_expired() == 0  # nothing twice
+    assert Schedule.objects.filter(job_kind="sharing.purge_exports", enabled=True).exists()

@@ -13,6 +13,7 @@ profile its InboundProfile names for that kind; rejected rows are quarantined wi
 """
 
 import csv
+import datetime as dt
 import hashlib
 import io
 import json
@@ -39,6 +40,12 @@ PERMISSION = "sharing.change_clientsystem"  # who manages a client's grant may s
 ROWS_PER_FILE = 500_000  # below XLSX's 1,048,576-row sheet limit; large exports become several files
 READ_CHUNK = 2000
 MAX_INBOUND_RECORDS = 10_000  # a larger delivery comes as several pushes (or as a batch file the data admin imports)
+FILE_DAYS_PARAMETER = "sharing_exchange_file_days"
+# (key, name, category, type, value, description, source) as core.seeds.PARAMETERS; seeded by migration 0005
+PARAMETERS = [
+    (FILE_DAYS_PARAMETER, "批量交换文件保留天数", "security", "int", 30,
+     "批量交换导出的文件在生成后保留的天数，到期由定时任务删除文件（签名清单保留备查），需要时重新导出。", "系统默认"),
+]
 EXTENSIONS = {"csv": "csv", "xlsx": "xlsx", "parquet": "parquet"}
 CONTENT_TYPES = {**spreadsheets.CONTENT_TYPES, "parquet": "application/vnd.apache.parquet",
                  "json": "application/json"}
@@ -193,6 +200,26 @@ def build(job, export):
             "client": client.pk, "dataset": export.dataset, "format": export.format, "rows": total,
             "files": {f["name"]: f["sha256"] for f in files if f["sha256"]}})
     return {"export": export.pk, "rows": total, "files": len(files)}
+
+
+def purge_expired(now=None):
+    """Delete the files of exports finished more than sharing_exchange_file_days ago: the exchange platform has
+    fetched them, and granted (possibly unmasked) data must not pile up in storage. The export row and its signed
+    manifest stay (what was sent, when, with which digests). One audit entry per run. Returns how many."""
+    from foodrisk.core import params
+
+    cutoff = (now or timezone.now()) - dt.timedelta(days=int(params.get(FILE_DAYS_PARAMETER, 30)))
+    expired = list(ExchangeExport.objects.filter(status=ExportStatus.READY, finished_at__lte=cutoff)
+                   .only("pk", "files"))
+    for export in expired:
+        for entry in export.files:
+            default_storage.delete(entry["path"])  # a file already gone from storage is no error
+    with transaction.atomic():
+        ExchangeExport.objects.filter(pk__in=[e.pk for e in expired]).update(status=ExportStatus.EXPIRED)
+        if expired:
+            audit.record("sharing.export.purge_files", object_type="sharing.exchangeexport",
+                         details={"exports": [e.pk for e in expired], "older_than": cutoff.isoformat()})
+    return len(expired)
 
 
 def _stored(export, name):

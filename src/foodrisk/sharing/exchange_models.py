@@ -23,6 +23,7 @@ class ExportStatus(models.TextChoices):
     RUNNING = "running", _("Being generated")
     READY = "ready", _("Ready")
     FAILED = "failed", _("Failed")
+    EXPIRED = "expired", _("Files deleted after the retention period")
 
 
 class ExchangeExport(models.Model):

@@ -42,3 +42,12 @@ def alarm_scan_job(job):
     raised = alarms.scan()
     job.log(f"{len(raised)} alarm(s) raised")
     return {"alarms": [a.pk for a in raised]}
+
+
+@jobs.register("sharing.purge_exports", _("Deletion of expired exchange files"))
+def purge_exports_job(job):
+    from . import exchange
+
+    count = exchange.purge_expired()
+    job.log(f"{count} expired exchange exports' files deleted")
+    return {"expired": count}
