@@ -41,3 +41,18 @@ def shot():
         return path
 
     return take
+
+
+@pytest.fixture
+def log_in(live_server):
+    """Log a person in through the login page (password core.testing.PASSWORD); waits for the home page."""
+    from foodrisk.core.testing import PASSWORD
+
+    def go(page, username):
+        page.goto(f"{live_server.url}/accounts/login/")
+        page.fill("#id_username", username)
+        page.fill("#id_password", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_url(f"{live_server.url}/")
+
+    return go

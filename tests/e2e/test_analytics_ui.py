@@ -14,7 +14,6 @@ for folder in (TESTS / "analytics", TESTS / "scoring"):
 
 from foodrisk.core.models import Role, User  # noqa: E402
 from foodrisk.core.seeds import seed_roles  # noqa: E402
-from foodrisk.core.testing import PASSWORD  # noqa: E402
 from foodrisk.enterprises.models import Enterprise  # noqa: E402
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -25,8 +24,9 @@ def committed(execute=True):
     yield  # a transactional test commits: the run's reactions (the snapshot among them) run after it
 
 
-def test_leader_sees_the_dashboard_and_drills_down(page, live_server, shot):
-    from analytics_testkit import CITY, DISTRICT, graded_world, make_user
+def city_leader_logged_in(page, log_in):
+    """The graded world, a city leader (the 领导 role) logged in; returns the list that collects console errors."""
+    from analytics_testkit import CITY, graded_world, make_user
 
     graded_world(committed)
     seed_roles()
@@ -35,11 +35,14 @@ def test_leader_sees_the_dashboard_and_drills_down(page, live_server, shot):
     User.objects.filter(pk=leader.pk).update(scope_region_id=CITY)
     errors = []
     page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("#id_username", "leader")
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/")
+    log_in(page, "leader")
+    return errors
+
+
+def test_leader_sees_the_dashboard_and_drills_down(page, live_server, log_in, shot):
+    from analytics_testkit import DISTRICT
+
+    errors = city_leader_logged_in(page, log_in)
     page.click(".app-sidebar a[href='/analytics/']")
     page.wait_for_selector("#analytics-matrix canvas")
     assert page.locator("canvas").count() == 3
@@ -56,23 +59,10 @@ def test_leader_sees_the_dashboard_and_drills_down(page, live_server, shot):
     assert f"共 {expected} 条记录" in page.content()
 
 
-def test_leader_opens_the_migration_matrix_and_drills_down(page, live_server, shot):
+def test_leader_opens_the_migration_matrix_and_drills_down(page, live_server, log_in, shot):
     """The migration page's heat map draws under the CSP; a click on a cell lists exactly the enterprises that
     made that move (here: not graded on the first date → A on the second)."""
-    from analytics_testkit import CITY, graded_world, make_user
-
-    graded_world(committed)
-    seed_roles()
-    leader = make_user("leader", None)
-    leader.groups.add(Role.objects.get(code="leader"))
-    User.objects.filter(pk=leader.pk).update(scope_region_id=CITY)
-    errors = []
-    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("#id_username", "leader")
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/")
+    errors = city_leader_logged_in(page, log_in)
     page.click(".app-sidebar a[href='/analytics/migration/']")
     page.wait_for_selector("#analytics-migration canvas")
     shot(page, "analytics-migration")

@@ -17,20 +17,11 @@ from django.utils import timezone  # noqa: E402
 
 from foodrisk.core.models import Role  # noqa: E402
 from foodrisk.core.seeds import seed_roles  # noqa: E402
-from foodrisk.core.testing import PASSWORD  # noqa: E402
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-def log_in(page, live_server, username):
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/")
-
-
-def test_the_leader_and_the_inspector_land_on_their_homes(page, live_server, shot):
+def test_the_leader_and_the_inspector_land_on_their_homes(page, live_server, log_in, shot):
     from analytics_testkit import CITY, DISTRICT, NEIGHBOUR
     from scoring_testkit import make_enterprise, make_user
     from supervision_testkit import org
@@ -56,7 +47,7 @@ def test_the_leader_and_the_inspector_land_on_their_homes(page, live_server, sho
 
     errors = []
     page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    log_in(page, live_server, "leader")
+    log_in(page, "leader")
     assert page.locator("#home-tabs .active").inner_text() == "领导工作台"
     assert page.locator("#home-grades").inner_text().count("\n") >= 10
     shot(page, "home-leader")
@@ -65,7 +56,7 @@ def test_the_leader_and_the_inspector_land_on_their_homes(page, live_server, sho
     assert "共 2 条记录" in page.content()
 
     page.context.clear_cookies()  # the next person logs in
-    log_in(page, live_server, "inspector")
+    log_in(page, "inspector")
     assert page.locator("#home-tabs .active").inner_text() == "我的工作"
     next_tasks = page.locator("#home-next-tasks").inner_text()
     assert "逾期的检查" in next_tasks and "下周的检查" in next_tasks

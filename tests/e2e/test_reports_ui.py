@@ -16,7 +16,7 @@ for folder in (TESTS / "analytics", TESTS / "scoring"):
 from foodrisk.analytics import pdf  # noqa: E402
 from foodrisk.core.models import Role, User  # noqa: E402
 from foodrisk.core.seeds import seed_roles  # noqa: E402
-from foodrisk.core.testing import PASSWORD, run_worker  # noqa: E402
+from foodrisk.core.testing import run_worker  # noqa: E402
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -26,7 +26,7 @@ def committed(execute=True):
     yield
 
 
-def test_leader_generates_and_downloads_a_report_and_an_enterprise_report(page, live_server, shot):
+def test_leader_generates_and_downloads_a_report_and_an_enterprise_report(page, live_server, log_in, shot):
     from analytics_testkit import CITY, graded_world, make_user
 
     _author, ents, _run = graded_world(committed)
@@ -34,11 +34,7 @@ def test_leader_generates_and_downloads_a_report_and_an_enterprise_report(page, 
     leader = make_user("leader", None)
     leader.groups.add(Role.objects.get(code="leader"))
     User.objects.filter(pk=leader.pk).update(scope_region_id=CITY)
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("#id_username", "leader")
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/")
+    log_in(page, "leader")
     page.click(".app-sidebar a[href='/analytics/reports/']")
     page.wait_for_selector("#report-request-form")
     page.select_option("#id_kind", "monthly")
