@@ -259,7 +259,7 @@ def main(argv=None) -> int:
     uptime = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
     out: dict = {"method": args.method, "targets": TARGETS, "uptime_start": uptime,
                  "measured_at": time.strftime("%Y-%m-%dT%H:%M:%S"), "cpus": os.cpu_count()}
-    if args.world in ("both", "synthetic") and args.method == "after":
+    if args.world in ("both", "synthetic") and args.method == "after" and args.holdout_n:  # 0: windows only
         log(f"(a0) synthetic city hold-out (as bench_model.py (a)), {args.holdout_n:,} enterprises …")
         out["synthetic_holdout"] = run_synthetic_holdout(args.holdout_n, args.seed)
         log(json.dumps(out["synthetic_holdout"], ensure_ascii=False))
