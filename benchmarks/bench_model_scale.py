@@ -3,6 +3,11 @@
     FOODRISK_BENCH_SLOW=1 .venv/bin/python benchmarks/bench_model_scale.py
     .venv/bin/python benchmarks/bench_model_scale.py --force            # the same, without the variable
     .venv/bin/python benchmarks/bench_model_scale.py --train-n 20000    # a smaller city (development)
+    .venv/bin/python benchmarks/bench_model_scale.py --force --only scoring   # (c) again on the saved artifact
+
+Every full run saves the trained artifact (``--artifact``, under benchmarks/out/, not committed) so that
+``--only scoring`` can re-measure (c) in a minute without the 4-minute training; it keeps (b) from the
+previous results file and says so (``b_training_from``).
 
 (b) training: ``fit_validated`` (catalogue features at every monthly date, rolling-origin folds over every
     candidate — LightGBM ×2 and the logistic challenger ×3 per training horizon — out-of-fold calibration,
@@ -33,7 +38,7 @@ import numpy as np
 import pyarrow as pa
 
 from foodrisk.engine import load_profile
-from foodrisk.engine.model import artifact_features, explain, fit_validated, model_scores
+from foodrisk.engine.model import ModelArtifact, artifact_features, explain, fit_validated, model_scores
 from foodrisk.engine.model.validate import grade_of
 
 HERE = Path(__file__).resolve().parent
@@ -59,6 +64,9 @@ def main(argv=None) -> int:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--force", action="store_true")
     ap.add_argument("--out", default=str(OUT))
+    ap.add_argument("--only", choices=("all", "scoring"), default="all",
+                    help="scoring: re-measure (c) on the artifact a full run saved; keep (b) from --out")
+    ap.add_argument("--artifact", default=str(HERE / "out" / "model_scale_artifact.json"))
     args = ap.parse_args(argv)
     if not (args.force or os.environ.get("FOODRISK_BENCH_SLOW") == "1"):
         log("model_scale: skipped (set FOODRISK_BENCH_SLOW=1 to run it; it takes several minutes)")
@@ -74,19 +82,28 @@ def main(argv=None) -> int:
     t0 = time.perf_counter()
     w = generate_world(args.train_n, years=args.years, seed=args.seed, as_of=AS_OF)
     t1 = time.perf_counter()
-    log(f"world of {args.train_n:,} enterprises × {args.years} years in {t1 - t0:.1f} s; training …")
-    fit = fit_validated(w.to_snapshot, AS_OF, first_data=w.start, spec=spec, threads=args.threads)
-    t2 = time.perf_counter()
-    art = fit.artifact
-    out["b_training"] = {
-        "enterprises": args.train_n, "years": args.years, "seconds": round(t2 - t1, 1),
-        "generate_world_s": round(t1 - t0, 1), "chosen": fit.chosen, "timing": fit.timing,
-        "feature_dates": len(fit.cache.features), "folds": len(fit.folds),
-        "candidates": len(fit.folds[-1]["auc"]) if fit.folds else 0,
-        "peak_rss_gb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 ** 2, 2),
-    }
-    log(json.dumps(out["b_training"], ensure_ascii=False))
-    fit.cache.features.clear()  # free the training features before the 1M tables
+    if args.only == "scoring":
+        # training is not re-run: its figures stay those of the last full run, which saved this artifact
+        art = ModelArtifact.from_json(Path(args.artifact).read_text())
+        previous = json.loads(Path(args.out).read_text())
+        out["b_training"] = previous["b_training"]
+        out["b_training_from"] = f"kept from the full run of {previous['measured_at']} (--only scoring)"
+    else:
+        log(f"world of {args.train_n:,} enterprises × {args.years} years in {t1 - t0:.1f} s; training …")
+        fit = fit_validated(w.to_snapshot, AS_OF, first_data=w.start, spec=spec, threads=args.threads)
+        t2 = time.perf_counter()
+        art = fit.artifact
+        out["b_training"] = {
+            "enterprises": args.train_n, "years": args.years, "seconds": round(t2 - t1, 1),
+            "generate_world_s": round(t1 - t0, 1), "chosen": fit.chosen, "timing": fit.timing,
+            "feature_dates": len(fit.cache.features), "folds": len(fit.folds),
+            "candidates": len(fit.folds[-1]["auc"]) if fit.folds else 0,
+            "peak_rss_gb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 ** 2, 2),
+        }
+        log(json.dumps(out["b_training"], ensure_ascii=False))
+        fit.cache.features.clear()  # free the training features before the 1M tables
+        Path(args.artifact).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.artifact).write_text(art.to_json())
 
     snap = w.to_snapshot(AS_OF)
     t3 = time.perf_counter()
