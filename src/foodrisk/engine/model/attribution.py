@@ -91,4 +91,4 @@ def path_contributions(table: PathTable, leaves: np.ndarray) -> np.ndarray:
         for f, col in zip(feats.tolist(), credit, strict=True):
             np.take(col, idx, out=buf)
             out[f] += buf
-    return out.T
+    return np.ascontiguousarray(out.T)  # row-major, as pred_contrib was: rows are ranked next

@@ -160,10 +160,17 @@ _CHUNK = 100_000  # rows per contributions call: pred_leaf holds rows × trees f
 
 
 def _ranked(a: np.ndarray, k: int) -> np.ndarray:
-    """Column indices of the k smallest values of each row, smallest first (ties: lower index first)."""
-    n = a.shape[1]
-    idx = np.argpartition(a, k - 1, axis=1)[:, :k] if k < n else np.broadcast_to(np.arange(n), a.shape)
-    idx = np.sort(idx, axis=1)  # so the stable sort below breaks ties by feature index
+    """Column indices of the k smallest values of each row, smallest first, ties by lower index — what
+    ``np.argsort(a, kind="stable")[:, :k]`` gives, without sorting whole rows (ties are common: a feature
+    no tree splits on, duplicate logistic terms)."""
+    if k >= a.shape[1]:
+        return np.argsort(a, axis=1, kind="stable")
+    kth = np.partition(a, k - 1, axis=1)[:, k - 1 : k]  # the k-th smallest value of each row
+    below = a < kth
+    tied = a == kth
+    # of the values equal to the k-th, the lowest-indexed ones fill the places left after those below
+    take = below | (tied & (np.cumsum(tied, axis=1) <= k - below.sum(axis=1, keepdims=True)))
+    idx = np.nonzero(take)[1].reshape(len(a), k)  # ascending index within each row
     order = np.argsort(np.take_along_axis(a, idx, axis=1), axis=1, kind="stable")
     return np.take_along_axis(idx, order, axis=1)
 
@@ -231,7 +238,9 @@ def _sentences(artifact, feat, base, xs, category, top, min_contribution, phrase
                                         _floats(v), "}", "")
     counts = M.sum(axis=1)
     offsets = pa.array(np.concatenate([[0], np.cumsum(counts)]).astype(np.int32))
-    rest = feat.sum(axis=1) - np.where(M, V, 0.0).sum(axis=1)  # in listing order, as the entries add up
+    # what the listed entries leave of the row's total, added in listing order (cumsum is sequential)
+    listed_sum = np.cumsum(np.where(M, V, 0.0), axis=1)[:, -1] if J.shape[1] else np.zeros(m)
+    rest = feat.sum(axis=1) - listed_sum
     tail = pc.binary_join_element_wise('{"feature": "_other", "value": null, "contribution": ', _floats(rest),
                                        '}, {"feature": "_baseline", "value": null, "contribution": ',
                                        _floats(base), "}", "")
