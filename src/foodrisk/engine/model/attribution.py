@@ -33,7 +33,7 @@ class PathTable:
 
 def _expected(node: dict) -> tuple[float, float]:
     """(training-count-weighted mean leaf value, count) of a subtree; stored on the node as ``_e``."""
-    if "leaf_index" in node:
+    if "left_child" not in node:  # a leaf (a one-leaf tree is dumped as {"leaf_value": …} only)
         e, c = float(node["leaf_value"]), float(node.get("leaf_count", 0))
     else:
         el, cl = _expected(node["left_child"])
@@ -46,8 +46,8 @@ def _expected(node: dict) -> tuple[float, float]:
 
 def _credits(node: dict, path: dict[int, float], out: dict[int, dict[int, float]]) -> None:
     """Fill out[leaf_index] = {feature: credit} for every leaf below node (path: credits so far)."""
-    if "leaf_index" in node:
-        out[int(node["leaf_index"])] = path
+    if "left_child" not in node:
+        out[int(node.get("leaf_index", 0))] = path
         return
     f = int(node["split_feature"])
     for child in (node["left_child"], node["right_child"]):
@@ -70,7 +70,7 @@ def path_table(dump: dict) -> PathTable:
         leaves: dict[int, dict[int, float]] = {}
         _credits(root, {}, leaves)
         used = sorted({f for c in leaves.values() for f in c})
-        table = np.zeros((len(used), int(tree["num_leaves"])))
+        table = np.zeros((len(used), max(1, int(tree.get("num_leaves", 1)))))
         for leaf, c in leaves.items():
             for k, f in enumerate(used):
                 table[k, leaf] = c.get(f, 0.0)
