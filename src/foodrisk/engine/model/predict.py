@@ -155,7 +155,7 @@ def contributions(artifact: ModelArtifact, X: np.ndarray) -> tuple[np.ndarray, n
     return path_contributions(table, leaves), np.full(len(X), table.baseline)
 
 
-_WORDS = pa.array(["降低风险 −", "增加风险 +"])  # by contribution > 0: the real sign, never the slot's
+_WORDS = ("降低风险 −", "增加风险 +")  # by contribution > 0: the real sign, never the slot's
 _CHUNK = 100_000  # rows per contributions call: pred_leaf holds rows × trees float64 while it runs
 
 
@@ -166,39 +166,52 @@ def _ranked(a: np.ndarray, k: int) -> np.ndarray:
     if k >= a.shape[1]:
         return np.argsort(a, axis=1, kind="stable")
     kth = np.partition(a, k - 1, axis=1)[:, k - 1 : k]  # the k-th smallest value of each row
-    below = a < kth
-    tied = a == kth
-    # of the values equal to the k-th, the lowest-indexed ones fill the places left after those below
-    take = below | (tied & (np.cumsum(tied, axis=1) <= k - below.sum(axis=1, keepdims=True)))
+    take = a <= kth
+    # more than k: values equal to the k-th compete for the places left after those below it, and the
+    # lowest-indexed ones win (only these rows pay for the running count)
+    over = np.nonzero(take.sum(axis=1) > k)[0]
+    if len(over):
+        sub = a[over]
+        tied = sub == kth[over]
+        free = k - (sub < kth[over]).sum(axis=1, keepdims=True)
+        take[over] = (sub < kth[over]) | (tied & (np.cumsum(tied, axis=1) <= free))
     idx = np.nonzero(take)[1].reshape(len(a), k)  # ascending index within each row
     order = np.argsort(np.take_along_axis(a, idx, axis=1), axis=1, kind="stable")
     return np.take_along_axis(idx, order, axis=1)
+
+
+def _take_unique(v: np.ndarray, write) -> pa.Array:
+    """``write`` applied to each distinct value of v once, then taken back to v's order (Arrow)."""
+    u, inv = np.unique(v, return_inverse=True)
+    return write(u).take(pa.array(inv.ravel()))
 
 
 def _floats(v: np.ndarray) -> pa.Array:
     """JSON numbers that read back as the same float (Arrow's shortest round-trip form; '.0' added to an
     integral one so that it stays a float when parsed, as Python's repr would write it)."""
     s = pc.cast(pa.array(v), pa.string())
+    if not (v == np.floor(v)).any():  # the usual case: nothing integral, skip the pattern match
+        return s
     return pc.if_else(pc.match_substring_regex(s, r"^-?[0-9]+$"), pc.binary_join_element_wise(s, ".0", ""), s)
 
 
-def _cents(v: np.ndarray) -> tuple[pa.Array, pa.Array]:
-    """(whole, two-digit fraction) of ``f"{v:.2f}"`` for v ≥ 0, vectorised; the rare near-halves, where
-    v × 100 may round the other way than the exact decimal, are formatted by Python."""
+def _cents_closed(v: np.ndarray) -> pa.Array:
+    """``f"{v:.2f}）\""`` for v ≥ 0 (the end of a reason), vectorised: v × 100 rounded, then one string per
+    distinct number of cents; the rare near-halves, where v × 100 may round the other way than the exact
+    decimal, are rounded by Python's own formatting."""
     c100 = v * 100.0
     cents = np.rint(c100)
     near = np.nonzero(np.abs(c100 - np.floor(c100) - 0.5) < 1e-6)[0]
     cents[near] = [int(f"{x:.2f}".replace(".", "")) for x in v[near].tolist()]
-    cents = cents.astype(np.int64)
-    whole = pc.cast(pa.array(cents // 100), pa.string())
-    return whole, pc.utf8_lpad(pc.cast(pa.array(cents % 100), pa.string()), width=2, padding="0")
+    return _take_unique(cents.astype(np.int64),
+                        lambda u: pa.array([f'{c // 100}.{c % 100:02d}）"' for c in u.tolist()], pa.string()))
 
 
 def _sentences(artifact, feat, base, xs, category, top, min_contribution, phrases):
     """(reasons, contributions) JSON strings of one chunk, built column-wise: the listed entries of all rows
-    are picked with argpartition, their sentences looked up once per distinct (feature, value) in
-    ``phrases`` and the strings joined by Arrow. ``category[j]`` = (codes of the chunk's rows, texts) for a
-    text feature, whose value is its text, not the encoded number in xs."""
+    are picked with a partition, the text before each number is written once per distinct (feature, value)
+    (``phrases``, kept across chunks) and the pieces are joined by Arrow. ``category[j]`` = (codes of the
+    chunk's rows, texts) for a text feature, whose value is its text, not the encoded number in xs."""
     m, n = feat.shape
     k = min(top, n)
     if k > 0:
@@ -221,46 +234,45 @@ def _sentences(artifact, feat, base, xs, category, top, min_contribution, phrase
     first[1:] = (j[o][1:] != j[o][:-1]) | (bits[o][1:] != bits[o][:-1])
     inv = np.empty(len(o), dtype=np.int64)
     inv[o] = np.cumsum(first) - 1
-    said, valued = [], []
+    heads, entry_heads = [], []
     for f, b, x in zip(j[o][first].tolist(), bits[o][first].tolist(), key[o][first].tolist(), strict=True):
         if (f, b) not in phrases:  # keyed by the bits: NaN is not equal to itself
-            phrases[f, b] = _phrase_and_value(artifact, f, x, category.get(f))
-        said.append(phrases[f, b][0])
-        valued.append(phrases[f, b][1])
-    inv = pa.array(inv)
-    whole, frac = _cents(np.abs(v))
-    word = _WORDS.take(pa.array((v > 0).astype(np.int8)))
-    reason = pc.binary_join_element_wise('"', pa.array(said, pa.string()).take(inv), "（", word, whole, ".", frac,
-                                         "）\"", "")
-    names = pa.array([json.dumps(f, ensure_ascii=False) for f in artifact.features])
-    entry = pc.binary_join_element_wise('{"feature": ', names.take(pa.array(j)), ', "value": ',
-                                        pa.array(valued, pa.string()).take(inv), ', "contribution": ',
-                                        _floats(v), "}", "")
+            phrases[f, b] = _heads(artifact, f, x, category.get(f))
+        lowering, raising, entry = phrases[f, b]
+        heads += (lowering, raising)
+        entry_heads.append(entry)
+    raising = (v > 0).astype(np.int64)  # the real sign of the number, whichever half listed it
+    reason = pc.binary_join_element_wise(pa.array(heads, pa.string()).take(pa.array(inv * 2 + raising)),
+                                         _cents_closed(np.abs(v)), "")
+    entry = pc.binary_join_element_wise(pa.array(entry_heads, pa.string()).take(pa.array(inv)), _floats(v), "")
     counts = M.sum(axis=1)
     offsets = pa.array(np.concatenate([[0], np.cumsum(counts)]).astype(np.int32))
     # what the listed entries leave of the row's total, added in listing order (cumsum is sequential)
     listed_sum = np.cumsum(np.where(M, V, 0.0), axis=1)[:, -1] if J.shape[1] else np.zeros(m)
     rest = feat.sum(axis=1) - listed_sum
-    tail = pc.binary_join_element_wise('{"feature": "_other", "value": null, "contribution": ', _floats(rest),
-                                       '}, {"feature": "_baseline", "value": null, "contribution": ',
-                                       _floats(base), "}", "")
-    listed = pc.binary_join(pa.ListArray.from_arrays(offsets, entry), ", ")
+    baseline = _take_unique(base, lambda u: pc.binary_join_element_wise(
+        '}, {"feature": "_baseline", "value": null, "contribution": ', _floats(u), "}]", ""))
     reasons = pc.binary_join_element_wise("[", pc.binary_join(pa.ListArray.from_arrays(offsets, reason), ", "),
                                           "]", "")
-    gap = pc.if_else(pa.array(counts > 0), ", ", "")
-    return reasons, pc.binary_join_element_wise("[", listed, gap, tail, "]", "")
+    # entries end in their number; "}, " between them and after the last one before `_other`
+    listed = pc.binary_join(pa.ListArray.from_arrays(offsets, entry), "}, ")
+    gap = pc.if_else(pa.array(counts > 0), '}, {"feature": "_other", "value": null, "contribution": ',
+                     '{"feature": "_other", "value": null, "contribution": ')
+    return reasons, pc.binary_join_element_wise("[", listed, gap, _floats(rest), baseline, "")
 
 
-def _phrase_and_value(artifact: ModelArtifact, j: int, x: float, category: tuple | None) -> tuple[str, str]:
-    """('模型：…' sentence without the contribution, JSON-escaped; the value as JSON) of feature j at x (for a
-    text feature x is the code of its text, −1 for none)."""
+def _heads(artifact: ModelArtifact, j: int, x: float, category: tuple | None) -> tuple[str, str, str]:
+    """The text before the number of feature j at x (for a text feature x is the code of its text, −1 for
+    none): the reason as lowering and as raising (JSON, open), and the contributions entry."""
     val = None if x != x or (category is not None and x < 0) else x  # NaN, no text → None
     if category is not None and val is not None:
         val = category[1][int(x)]
     f = artifact.features[j]
-    label = artifact.feature_labels.get(f, f)
-    text = "模型：" + _phrase(label, val, artifact.feature_medians.get(f), f)
-    return json.dumps(text, ensure_ascii=False)[1:-1], json.dumps(val, ensure_ascii=False)
+    said = json.dumps("模型：" + _phrase(artifact.feature_labels.get(f, f), val, artifact.feature_medians.get(f), f),
+                      ensure_ascii=False)[:-1]
+    entry = (f'{{"feature": {json.dumps(f, ensure_ascii=False)}, "value": {json.dumps(val, ensure_ascii=False)}, '
+             '"contribution": ')
+    return f"{said}（{_WORDS[0]}", f"{said}（{_WORDS[1]}", entry
 
 
 def explain(
