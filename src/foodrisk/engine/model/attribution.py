@@ -31,20 +31,21 @@ class PathTable:
     baseline: float  # Σ over the trees of the root's expected value
 
 
-def _expected(node: dict) -> tuple[float, float]:
-    """(training-count-weighted mean leaf value, count) of a subtree; stored on the node as ``_e``."""
+def _expected(node: dict, into: dict[int, float]) -> tuple[float, float]:
+    """(training-count-weighted mean leaf value, count) of a subtree; every node's mean goes to
+    ``into[id(node)]`` (the dump itself is left as it is)."""
     if "left_child" not in node:  # a leaf (a one-leaf tree is dumped as {"leaf_value": …} only)
         e, c = float(node["leaf_value"]), float(node.get("leaf_count", 0))
     else:
-        el, cl = _expected(node["left_child"])
-        er, cr = _expected(node["right_child"])
+        el, cl = _expected(node["left_child"], into)
+        er, cr = _expected(node["right_child"], into)
         # a subtree no training row reached (possible with bagging) has no weights: plain mean then
         e, c = ((el * cl + er * cr) / (cl + cr), cl + cr) if cl + cr > 0 else ((el + er) / 2, 0.0)
-    node["_e"] = e
+    into[id(node)] = e
     return e, c
 
 
-def _credits(node: dict, path: dict[int, float], out: dict[int, dict[int, float]]) -> None:
+def _credits(node: dict, expected: dict[int, float], path: dict[int, float], out: dict[int, dict[int, float]]) -> None:
     """Fill out[leaf_index] = {feature: credit} for every leaf below node (path: credits so far)."""
     if "left_child" not in node:
         out[int(node.get("leaf_index", 0))] = path
@@ -52,8 +53,8 @@ def _credits(node: dict, path: dict[int, float], out: dict[int, dict[int, float]
     f = int(node["split_feature"])
     for child in (node["left_child"], node["right_child"]):
         step = dict(path)
-        step[f] = step.get(f, 0.0) + (child["_e"] - node["_e"])
-        _credits(child, step, out)
+        step[f] = step.get(f, 0.0) + (expected[id(child)] - expected[id(node)])
+        _credits(child, expected, step, out)
 
 
 def path_table(dump: dict) -> PathTable:
@@ -66,9 +67,10 @@ def path_table(dump: dict) -> PathTable:
     features, credit, baseline = [], [], 0.0
     for tree in dump["tree_info"]:
         root = tree["tree_structure"]
-        baseline += _expected(root)[0]
+        expected: dict[int, float] = {}
+        baseline += _expected(root, expected)[0]
         leaves: dict[int, dict[int, float]] = {}
-        _credits(root, {}, leaves)
+        _credits(root, expected, {}, leaves)
         used = sorted({f for c in leaves.values() for f in c})
         table = np.zeros((len(used), max(1, int(tree.get("num_leaves", 1)))))
         for leaf, c in leaves.items():
