@@ -48,6 +48,7 @@ from foodrisk.engine.model import (
     model_scores,
 )
 from foodrisk.engine.model.attribution import path_contributions
+from foodrisk.engine.model.predict import _LEAF_ROWS
 from foodrisk.engine.model.validate import grade_of
 
 HERE = Path(__file__).resolve().parent
@@ -73,9 +74,9 @@ def explain_parts(art: ModelArtifact, big: pa.Table, ids: np.ndarray, shap_rows:
     X = feature_matrix(sub, art.features, art.encodings)
     t1 = time.perf_counter()
     booster, table, leaf_s, lookup_s = art.booster(), art.path_table(), 0.0, 0.0
-    for lo in range(0, len(X), 100_000):
+    for lo in range(0, len(X), _LEAF_ROWS):  # the blocks contributions() uses
         a = time.perf_counter()
-        leaves = booster.predict(X[lo : lo + 100_000], pred_leaf=True, num_threads=threads)
+        leaves = booster.predict(X[lo : lo + _LEAF_ROWS], pred_leaf=True, num_threads=threads)
         b = time.perf_counter()
         path_contributions(table, leaves)
         leaf_s, lookup_s = leaf_s + b - a, lookup_s + time.perf_counter() - b

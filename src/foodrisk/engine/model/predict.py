@@ -142,6 +142,12 @@ def _phrase(name: str, value: float | None, median: float | None, feature: str) 
     return f"{name}为{value:g}"
 
 
+# rows per pred_leaf + lookup block: a block's credits (features × rows) stay in the CPU caches while every
+# tree adds to them; measured on the 250-tree benchmark model, 10,000-row blocks took ~2/3 of the time of
+# 100,000-row ones
+_LEAF_ROWS = 10_000
+
+
 def contributions(artifact: ModelArtifact, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(per-feature log-odds contributions, baseline) — per-leaf path attributions for LightGBM
     (attribution.py; TreeSHAP cost 300–470 µs a row here, these ~20 µs: pred_leaf and a lookup per tree),
@@ -149,14 +155,17 @@ def contributions(artifact: ModelArtifact, X: np.ndarray) -> tuple[np.ndarray, n
     if artifact.winner == "logistic":
         terms, base = logistic_terms(artifact.logistic, X)
         return terms, np.full(len(X), base)
-    table = artifact.path_table()
+    table, booster = artifact.path_table(), artifact.booster()
     threads = int(artifact.params.get("num_threads", 2))
-    leaves = artifact.booster().predict(X, pred_leaf=True, num_threads=threads)
-    return path_contributions(table, leaves), np.full(len(X), table.baseline)
+    out = np.empty((len(X), table.n_features))
+    for lo in range(0, len(X), _LEAF_ROWS):
+        leaves = booster.predict(X[lo : lo + _LEAF_ROWS], pred_leaf=True, num_threads=threads)
+        out[lo : lo + _LEAF_ROWS] = path_contributions(table, leaves)
+    return out, np.full(len(X), table.baseline)
 
 
 _WORDS = ("降低风险 −", "增加风险 +")  # by contribution > 0: the real sign, never the slot's
-_CHUNK = 100_000  # rows per contributions call: pred_leaf holds rows × trees float64 while it runs
+_CHUNK = 100_000  # rows per chunk of explain: its strings are built with a few dozen Arrow calls
 
 
 def _ranked(a: np.ndarray, k: int) -> np.ndarray:
