@@ -115,7 +115,8 @@ def main(argv=None) -> int:
 
     spec = load_profile("food_2016")
     out: dict = {"targets": TARGETS, "uptime_start": uptime(), "cpus": os.cpu_count(),
-                 "measured_at": time.strftime("%Y-%m-%dT%H:%M:%S"), "threads": args.threads}
+                 "measured_at": time.strftime("%Y-%m-%dT%H:%M:%S"), "threads": args.threads,
+                 "nice": os.nice(0)}  # < 0: run ahead of the other work on a shared machine (`nice -n -15 …`)
     t0 = time.perf_counter()
     w = generate_world(args.train_n, years=args.years, seed=args.seed, as_of=AS_OF)
     t1 = time.perf_counter()
