@@ -41,7 +41,7 @@ from foodrisk.engine import load_profile, score  # noqa: E402
 from foodrisk.engine.compiler import shift_months  # noqa: E402
 from foodrisk.engine.metrics import auc  # noqa: E402
 from foodrisk.engine.model import (  # noqa: E402
-    LabelSpec,
+    TRAINING_TARGETS,
     artifact_features,
     build_dataset,
     feature_table,
@@ -133,9 +133,9 @@ def before_rankers(snapshot_at, spec, d: date, first_data: date) -> tuple[dict[s
     return out, info
 
 
-# what an inspector choosing whom to visit in the next two months needs: among the enterprises inspected
-# in the horizon, was a key item (critical violation) found
-WINDOW_TARGET = LabelSpec(("key_items_inspection",), 2, "inspected")
+# what an inspector choosing whom to visit in the next two months needs: at each inspection in the horizon,
+# was a key item (critical violation) found — the product's "inspection" training target, its horizons
+WINDOW_TARGET, WINDOW_HORIZONS = TRAINING_TARGETS["inspection"]
 
 
 _SHARED: dict = {}  # one feature cache per world across the windows (features at a date never change)
@@ -143,7 +143,7 @@ _SHARED: dict = {}  # one feature cache per world across the windows (features a
 
 def after_rankers(snapshot_at, spec, d: date, first_data: date) -> tuple[dict[str, pa.Table], dict]:
     snap = snapshot_at(d)
-    fit = fit_validated(snapshot_at, d, target=WINDOW_TARGET, first_data=first_data, threads=1,
+    fit = fit_validated(snapshot_at, d, target=WINDOW_TARGET, horizons=WINDOW_HORIZONS, first_data=first_data, threads=1,
                         shared=_SHARED.get(snapshot_at))
     _SHARED[snapshot_at] = fit.cache
     art = fit.artifact

@@ -110,6 +110,39 @@ def test_labels_only_look_forward():
     assert set(OUTCOME_KINDS) >= {"failed_inspection", "failed_sampling", "penalty", "verified_complaint"}
 
 
+def test_per_inspection_labels_one_row_per_visit_in_the_horizon():
+    """Population "inspections": each visit in (as_of, as_of + h] is a row with its own finding; visits on
+    as_of or after the horizon, and enterprises established later, are not."""
+    d = date(2025, 6, 30)
+    snap = snapshot(
+        enterprises=[{"enterprise_id": 1}, {"enterprise_id": 2},
+                     {"enterprise_id": 3, "established_on": date(2025, 7, 1)}],  # after as_of
+        inspections=[
+            {"enterprise_id": 1, "inspected_on": d, "result": "fail", "key_items_failed": 2},  # the past
+            {"enterprise_id": 1, "inspected_on": date(2025, 7, 2), "result": "fail", "key_items_failed": 1},
+            {"enterprise_id": 1, "inspected_on": date(2025, 8, 2), "result": "pass", "key_items_failed": 0},
+            {"enterprise_id": 2, "inspected_on": date(2025, 8, 30), "result": "fail", "key_items_failed": None},
+            {"enterprise_id": 2, "inspected_on": date(2025, 9, 1), "result": "fail", "key_items_failed": 3},
+            {"enterprise_id": 3, "inspected_on": date(2025, 7, 5), "result": "fail", "key_items_failed": 1},
+        ],
+    )
+    oc = outcomes(snap, d, 2, kinds=("key_items_inspection",), population="inspections")
+    assert oc["enterprise_id"].to_pylist() == [1, 1, 2]
+    assert oc["label"].to_pylist() == [True, False, False]
+    assert oc["n_key_items_inspection"].to_pylist() == [1, 0, 0]
+    assert "每次检查" in LabelSpec(("key_items_inspection",), 2, "inspections").to_dict()["description"]
+    with pytest.raises(ValueError, match="inspection itself"):
+        LabelSpec(("penalty",), 2, "inspections")
+
+    # training rows: each visit carries its enterprise's features at as_of (an enterprise may repeat)
+    from foodrisk.engine.model.validate import NUMERIC_FEATURES, FeatureCache
+
+    cache = FeatureCache(lambda _d: snap, snap, LabelSpec(("key_items_inspection",), 2, "inspections"), 1)
+    ids, X, _c, y = cache.rows(d, 2)
+    assert ids.tolist() == [1, 1, 2] and y.tolist() == [1, 0, 0]
+    assert X.shape == (3, len(NUMERIC_FEATURES)) and np.array_equal(X[0], X[1], equal_nan=True)
+
+
 def test_outcomes_match_synth_ground_truth():
     w = world()
     # a copy of the world whose "now" is the end of the label horizon exposes the 12 months after as_of

@@ -5,7 +5,7 @@ from datetime import date, timedelta
 
 import pytest
 from model_testkit import TRAIN_MONTHS, WORLD_AS_OF, load_world, trained_candidate
-from scoring_testkit import activate_profile, make_enterprise, penalty, people
+from scoring_testkit import activate_profile, make_enterprise, make_user, penalty, people
 
 from foodrisk.core.models import AuditEntry
 from foodrisk.enterprises.models import Enterprise, Licence
@@ -115,3 +115,33 @@ def test_an_enterprise_closed_since_was_operating_when_it_had_records_after():
                                           open_now.pk: "active"}
     assert status(snapshot_at(date(2026, 12, 31)))[inspected_later.pk] == "cancelled"
     assert status(build_snapshot(as_of))[inspected_later.pk] == "cancelled"  # scoring: the stored status
+
+
+def test_train_for_each_inspection_target_from_the_page(client):
+    """The trainer chooses "each inspection" on the models page: the job trains on one row per visit (the
+    label that visit's key-item finding, 2 months), the card still compares enterprises (any visit failed)."""
+    from django.urls import reverse
+
+    from foodrisk.core.models import Job
+    from foodrisk.scoring.choices import TrainingTarget
+
+    author, approver = people()
+    activate_profile(author, approver)
+    load_world()
+    trainer = make_user("trainer", None, "scoring.view_modelversion", "scoring.add_modelversion", national=True)
+    client.force_login(trainer)
+    page = client.get(reverse("scoring:modelversion_list")).content.decode()
+    assert 'name="target"' in page and str(TrainingTarget.INSPECTION.label) in page
+    client.post(reverse("scoring:modelversion_train"), {"months": 24, "target": "inspection"})
+    job = Job.objects.filter(kind="scoring.train").latest("pk")
+    assert job.params["target"] == "inspection"
+    assert client.post(reverse("scoring:modelversion_train"), {"months": 24, "target": "nonsense"}).status_code == 302
+    assert Job.objects.filter(kind="scoring.train").count() == 1  # a bad choice queues nothing
+
+    mv = model_services.train_candidate(months=TRAIN_MONTHS, as_of=WORLD_AS_OF, user=author, target="inspection",
+                                        horizons=(1,), folds=2, threads=1)
+    assert mv.label["population"] == "inspections" and mv.label["horizon_months"] == 2
+    assert mv.label["kinds"] == ["key_items_inspection"] and "每次检查" in mv.label["description"]
+    val = mv.metrics["validation"]
+    assert val["chosen"]["horizon_months"] == 1 and all(f["events"] > 0 for f in val["folds"])
+    assert mv.metrics["metrics"]["combined"]["auc"] is not None

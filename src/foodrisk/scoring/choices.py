@@ -26,6 +26,13 @@ class AdjustmentStatus(models.TextChoices):
 GRADES = ("A", "B", "C", "D")
 
 
+class TrainingTarget(models.TextChoices):
+    """What a candidate model learns to predict (engine.model.TRAINING_TARGETS holds each one's label)."""
+
+    ENTERPRISE = "enterprise", _("Enterprise: any adverse outcome within 12 months")
+    INSPECTION = "inspection", _("Each inspection: key items failed, visits within 2 months")
+
+
 class ModelStatus(models.TextChoices):
     CANDIDATE = "candidate", _("Candidate")
     CHAMPION = "champion", _("Champion")

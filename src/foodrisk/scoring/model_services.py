@@ -31,7 +31,7 @@ from foodrisk.engine import IndicatorSet as EngineSpec
 from foodrisk.engine import model as M
 from foodrisk.engine.compiler import shift_months
 
-from .choices import DriftStatus, ModelStatus, RunKind, RunStatus
+from .choices import DriftStatus, ModelStatus, RunKind, RunStatus, TrainingTarget
 from .models import DriftReport, ModelVersion, ScoringRun
 from .snapshot import snapshot_at
 
@@ -195,23 +195,27 @@ def archive_start():
     return Inspection.objects.aggregate(first=Min("inspected_on"))["first"]
 
 
-def train_candidate(*, months=60, as_of=None, user=None, job=None, progress=None, horizon_months=12,
-                    kinds=None, seed=0, notes="", indicator_set=None, threads=ENGINE_THREADS,
-                    horizons=(3, 6, 12), folds=3, population="all", grade_shares=None) -> ModelVersion:
+def train_candidate(*, months=60, as_of=None, user=None, job=None, progress=None, target=TrainingTarget.ENTERPRISE,
+                    horizon_months=None, kinds=None, seed=0, notes="", indicator_set=None, threads=ENGINE_THREADS,
+                    horizons=None, folds=3, population=None, grade_shares=None) -> ModelVersion:
     """Point-in-time monthly snapshots of the archive → catalogue features → rolling-origin validated
     training (engine ``fit_validated``: training horizon, model — LightGBM or the logistic challenger — and
     regularisation chosen on the folds; blend and grade cut-offs chosen so adverse rates rise A < B < C < D)
     → model card → a *candidate* ModelVersion. Nothing is scored with it until a second person promotes it
     after an impact preview.
 
-    ``months`` caps the history used (the archive's first inspection otherwise); ``horizon_months`` is the
-    target the folds measure. ``threads`` is LightGBM's num_threads, stored in the artifact and used again
+    ``months`` caps the history used (the archive's first inspection otherwise); ``target`` (the engine's
+    TRAINING_TARGETS) gives the label, its horizon (``horizon_months`` overrides it: the window the folds measure) and the
+    training horizons tried; ``kinds``, ``population`` and ``horizons`` override them one by one. ``threads`` is LightGBM's num_threads, stored in the artifact and used again
     when scoring and explaining (on a busy host, 1 avoids OpenMP oversubscription)."""
     as_of = _date(as_of) or timezone.localdate()
     progress = progress or (lambda *a, **k: None)
     iset = indicator_set or _primary_set()
     spec = EngineSpec.from_dict(iset.spec)
-    target = M.LabelSpec(tuple(kinds) if kinds else M.DEFAULT_KINDS, int(horizon_months), population)
+    label, tried = M.TRAINING_TARGETS[TrainingTarget(target).value]
+    horizons = horizons or tried
+    target = M.LabelSpec(tuple(kinds or label.kinds), int(horizon_months or label.horizon_months),
+                         population or label.population)
     if int(months) < target.horizon_months + 4:
         raise ValidationError(
             _("Training needs at least %(n)d months of history (a %(h)d-month label horizon, validation folds "

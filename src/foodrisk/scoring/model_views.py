@@ -17,7 +17,7 @@ from foodrisk.core.views.generic import ObjectDetailView, ObjectListView, Scoped
 from foodrisk.core.widgets import bootstrap
 
 from . import filtersets, model_services, services, tables
-from .choices import ModelStatus
+from .choices import ModelStatus, TrainingTarget
 from .models import ModelVersion
 
 # above this many enterprises an impact preview runs in the worker, below it right away
@@ -47,6 +47,8 @@ class TrainForm(forms.Form):
                                 initial=24)
     as_of = forms.DateField(label=gettext_lazy("Labels complete up to"), required=False, widget=forms.DateInput,
                             help_text=gettext_lazy("Empty = today."))
+    target = forms.ChoiceField(label=gettext_lazy("Training target"), choices=TrainingTarget.choices,
+                               initial=TrainingTarget.ENTERPRISE, required=False)  # absent: the enterprise label
 
 
 class NoteForm(forms.Form):
@@ -269,7 +271,8 @@ class ModelTrainView(ScopedMixin, generic.FormView):
 
     def form_valid(self, form):
         job = model_services.start_train_job(user=self.request.user, months=form.cleaned_data["months"],
-                                             as_of=form.cleaned_data["as_of"])
+                                             as_of=form.cleaned_data["as_of"],
+                                             target=form.cleaned_data["target"] or TrainingTarget.ENTERPRISE)
         messages.success(self.request, _("Training queued as job #%(j)s.") % {"j": job.pk})
         return redirect(job)
 

@@ -86,12 +86,13 @@ def expire_adjustments(job):
 
 @jobs.register("scoring.train", _("Train a candidate risk model"), queue="scoring",
                permission="scoring.add_modelversion")
-def train_model(job, months=24, as_of=None, horizon_months=12, seed=0, threads=2):
+def train_model(job, months=24, as_of=None, horizon_months=None, seed=0, threads=2, target="enterprise"):
     from . import model_services
 
     mv = model_services.train_candidate(months=int(months), as_of=as_of, user=job.user, job=job.job,
-                                        progress=_progress(job), horizon_months=int(horizon_months), seed=int(seed),
-                                        threads=int(threads))
+                                        progress=_progress(job), target=target,
+                                        horizon_months=int(horizon_months) if horizon_months else None,
+                                        seed=int(seed), threads=int(threads))
     auc = model_services.card_auc(mv.metrics, "combined")
     job.log(f"candidate {mv.version}: hold-out AUC combined {auc}, window {mv.data_window}")
     return {"model_version": mv.pk, "version": mv.version, "auc_combined": auc,

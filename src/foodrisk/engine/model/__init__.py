@@ -13,6 +13,7 @@ from .catalogue import CATALOGUE, FEATURES, catalogue_table, compile_features
 from .dataset import (
     DEFAULT_KINDS,
     OUTCOME_KINDS,
+    TRAINING_TARGETS,
     Dataset,
     LabelSpec,
     build_dataset,
@@ -59,6 +60,7 @@ __all__ = [
     "grade_thresholds",
     "ARTIFACT_FORMAT",
     "DEFAULT_KINDS",
+    "TRAINING_TARGETS",
     "DEFAULT_PARAMS",
     "MODEL_SCORE_SCHEMA",
     "OUTCOME_KINDS",

@@ -44,8 +44,10 @@ OUTCOME_LABELS = {
 }
 # whom a label is defined for: every enterprise, or only those inspected within the horizon (the outcome
 # of an inspection that happens — what an inspector choosing whom to visit next needs, free of the bias
-# "inspected more, so more adverse records")
-POPULATIONS = ("all", "inspected")
+# "inspected more, so more adverse records"), or each inspection within the horizon as a row of its own
+# (the label is that inspection's finding: an enterprise visited twice is two rows, as it is two visits an
+# inspector plans; only kinds recorded on the inspection itself)
+POPULATIONS = ("all", "inspected", "inspections")
 DEFAULT_KINDS: tuple[str, ...] = ("failed_inspection", "failed_sampling", "penalty")
 
 SCALE_ORDER = {"micro": 0, "small": 1, "medium": 2, "large": 3}
@@ -83,22 +85,34 @@ class LabelSpec:
             raise ValueError("horizon_months must be ≥ 1")
         if self.population not in POPULATIONS:
             raise ValueError(f"population must be one of {POPULATIONS}")
+        if self.population == "inspections" and any(OUTCOME_KINDS[k][0] != "inspections" for k in self.kinds):
+            raise ValueError("population 'inspections' needs outcome kinds recorded on the inspection itself "
+                             f"({', '.join(k for k, v in OUTCOME_KINDS.items() if v[0] == 'inspections')})")
 
     def to_dict(self) -> dict:
-        who = "被检查的企业" if self.population == "inspected" else ""
-        return {
-            "kinds": list(self.kinds),
-            "horizon_months": self.horizon_months,
-            "population": self.population,
-            "description": "{}未来{}个月内发生：{}".format(
-                who, self.horizon_months, "、".join(OUTCOME_LABELS[k] for k in self.kinds)
-            ),
-        }
+        what = "、".join(OUTCOME_LABELS[k] for k in self.kinds)
+        if self.population == "inspections":
+            description = f"未来{self.horizon_months}个月内的每次检查：{what}"
+        else:
+            who = "被检查的企业" if self.population == "inspected" else ""
+            description = f"{who}未来{self.horizon_months}个月内发生：{what}"
+        return {"kinds": list(self.kinds), "horizon_months": self.horizon_months, "population": self.population,
+                "description": description}
 
     @classmethod
     def from_dict(cls, d: dict) -> LabelSpec:
         return cls(kinds=tuple(d["kinds"]), horizon_months=int(d["horizon_months"]),
                    population=d.get("population", "all"))
+
+
+# the product's training targets: the label the validation folds measure, and the training horizons tried on
+# them. "inspection": each visit's own finding — what an inspector planning the next two months' visits needs;
+# short horizons, as a visit's finding is best told by the months just before it (on Chicago's inspections
+# it ranks the visits better than the enterprise label: benchmarks/results/validity.json)
+TRAINING_TARGETS: dict[str, tuple[LabelSpec, tuple[int, ...]]] = {
+    "enterprise": (LabelSpec(DEFAULT_KINDS, 12, "all"), (3, 6, 12)),
+    "inspection": (LabelSpec(("key_items_inspection",), 2, "inspections"), (1, 3, 6)),
+}
 
 
 @dataclass
@@ -292,6 +306,8 @@ def outcomes(
     """Adverse outcomes per enterprise in (as_of, as_of + horizon]: one count column per kind and ``label``.
 
     ``population="inspected"``: the label is null for enterprises not inspected in the horizon.
+    ``population="inspections"``: one row per inspection in the horizon (an enterprise may repeat), its
+    label that inspection's own finding.
 
     ``full_snapshot`` must hold records up to at least as_of + horizon (e.g. today's snapshot when
     as_of is a year ago). Enterprises are those established on or before as_of.
@@ -302,6 +318,8 @@ def outcomes(
     con = connect(threads)
     try:
         con.register("enterprises", full_snapshot["enterprises"])
+        if label.population == "inspections":
+            return _inspection_outcomes(con, full_snapshot, label, a, b)
         joins, cols = [], []
         for k in label.kinds:
             table, dcol, cond = OUTCOME_KINDS[k]
@@ -332,6 +350,22 @@ def outcomes(
         return con.sql(sql).to_arrow_table()
     finally:
         con.close()
+
+
+def _inspection_outcomes(con, full_snapshot, label: LabelSpec, a: str, b: str) -> pa.Table:
+    """One row per inspection in (a, b] of an enterprise established by a: the count columns are 0/1 and
+    ``label`` is that inspection's finding."""
+    if "inspections" not in full_snapshot:
+        raise KeyError("population 'inspections' needs table 'inspections' in the snapshot")
+    con.register("inspections", full_snapshot["inspections"])
+    cols = [f"CAST(({OUTCOME_KINDS[k][2]}) AS INTEGER) AS n_{k}" for k in label.kinds]
+    lab = " OR ".join(f"({OUTCOME_KINDS[k][2]})" for k in label.kinds)
+    return con.sql(
+        f"SELECT i.enterprise_id, {', '.join(cols)}, ({lab}) AS label FROM inspections i "
+        "JOIN enterprises e USING (enterprise_id) "
+        f"WHERE i.inspected_on > DATE '{a}' AND i.inspected_on <= DATE '{b}' "
+        f"AND (e.established_on IS NULL OR e.established_on <= DATE '{a}') ORDER BY i.enterprise_id, i.inspected_on"
+    ).to_arrow_table()
 
 
 def build_dataset(

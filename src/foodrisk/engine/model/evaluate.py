@@ -149,6 +149,11 @@ def evaluate(
         comb_spec = replace(comb_spec, cutoffs=dict(zip(spec.grades[:-1], cutoffs, strict=True)))
     comb = score(snapshot, comb_spec, as_of, model_scores=ms, threads=threads).scores
 
+    # the card is a cross-section of enterprises: per-inspection labels (population "inspections") count an
+    # enterprise as adverse when any of its inspections in the horizon was
+    if len(pc.unique(labels["enterprise_id"])) < labels.num_rows:
+        labels = labels.group_by("enterprise_id").aggregate([("label", "max")]).select(
+            ["enterprise_id", "label_max"]).rename_columns(["enterprise_id", "label"])
     # align everything on the enterprises that have features (active at as_of) and a label
     ids = ft["enterprise_id"]
     lab_idx = pc.index_in(ids, labels["enterprise_id"])

@@ -168,14 +168,20 @@ class FeatureCache:
                                         population=self.target.population, threads=self.threads)
             self.seconds["labels"] += time.perf_counter() - t0
         ft, oc = self.X(d), self.labels[key]
-        idx = pc.index_in(ft["enterprise_id"], oc["enterprise_id"])
-        lab = oc["label"].take(idx)
-        keep = lab.is_valid().to_numpy(zero_copy_only=False)
-        X = np.column_stack([ft[n].to_numpy(zero_copy_only=False).astype(float) for n in NUMERIC_FEATURES])[keep]
+        if self.target.population == "inspections":  # one row per inspection: its enterprise's features
+            oc = oc.filter(oc["label"].is_valid())
+            idx = pc.index_in(oc["enterprise_id"], ft["enterprise_id"])
+            found = idx.is_valid().to_numpy(zero_copy_only=False)
+            rows = idx.to_numpy(zero_copy_only=False)[found].astype(np.int64)
+            y = oc["label"].to_numpy(zero_copy_only=False)[found].astype(np.int8)
+        else:  # one row per labelled enterprise
+            lab = oc["label"].take(pc.index_in(ft["enterprise_id"], oc["enterprise_id"]))
+            rows = np.flatnonzero(lab.is_valid().to_numpy(zero_copy_only=False))
+            y = lab.to_numpy(zero_copy_only=False)[rows].astype(np.int8)
+        X = np.column_stack([ft[n].to_numpy(zero_copy_only=False).astype(float) for n in NUMERIC_FEATURES])[rows]
         C = np.column_stack([np.asarray(ft[n].to_pylist(), dtype=object) for n in CATEGORY_FEATURES]
-                            or [np.empty(ft.num_rows, dtype=object)])[keep][:, : len(CATEGORY_FEATURES)]
-        ids = ft["enterprise_id"].to_numpy(zero_copy_only=False)[keep]
-        y = lab.to_numpy(zero_copy_only=False)[keep].astype(np.int8)
+                            or [np.empty(ft.num_rows, dtype=object)])[rows][:, : len(CATEGORY_FEATURES)]
+        ids = ft["enterprise_id"].to_numpy(zero_copy_only=False)[rows]
         return ids, X, C, y
 
 

@@ -2,6 +2,7 @@ from rest_framework import serializers
 
 from foodrisk.core.api.generic import ConfirmField
 
+from ..choices import TrainingTarget
 from ..models import DriftReport, GradeAdjustment, GradeChange, ModelVersion, Score, ScoringRun
 
 
@@ -122,4 +123,9 @@ class ModelPreviewSerializer(serializers.Serializer):
 class TrainSerializer(serializers.Serializer):
     months = serializers.IntegerField(min_value=24, max_value=120, default=24)  # as the page: fewer fail
     as_of = serializers.DateField(required=False, allow_null=True)
-    horizon_months = serializers.IntegerField(min_value=1, max_value=36, default=12)
+    target = serializers.ChoiceField(choices=TrainingTarget.choices, default=TrainingTarget.ENTERPRISE,
+                                     help_text="what the model predicts: enterprise (any adverse outcome, 12 "
+                                               "months) or inspection (each visit's key-item finding, 2 months)")
+    horizon_months = serializers.IntegerField(min_value=1, max_value=36, required=False, allow_null=True,
+                                              help_text="the window the validation folds measure; default: the "
+                                                        "target's (12 or 2)")
