@@ -24,7 +24,7 @@ from foodrisk.engine.model import (
     model_scores,
 )
 from foodrisk.engine.model.catalogue import FEATURES
-from foodrisk.engine.model.predict import contributions
+from foodrisk.engine.model.predict import _phrase, contributions
 from foodrisk.synth import generate_world
 
 SPEC = load_profile("food_2016")
@@ -142,6 +142,48 @@ def test_no_reason_contradicts_the_record():
                 assert ("不是" in text) == (rec[form] == 0)
                 checked += 1
     assert checked > 50
+
+
+def _row_by_row(art, ft, top, min_contribution):
+    """The explanation rules written out one row at a time (stable sort of the whole row, break at the first
+    contribution under the minimum), on the same contributions: what explain's column-wise builder must say."""
+    X = feature_matrix(ft, art.features, art.encodings)
+    feat, base = contributions(art, X)
+    texts = {j: ft[f].to_pylist() for j, f in enumerate(art.features) if f in (art.encodings or {})}
+    rows = []
+    for i in range(len(X)):
+        reasons, cs = [], []
+        for order, sign in ((np.argsort(-feat[i], kind="stable"), 1), (np.argsort(feat[i], kind="stable"), -1)):
+            for j in order[:top].tolist():
+                v = float(feat[i, j])
+                if sign * v < min_contribution:
+                    break
+                x = X[i, j]
+                val = texts[j][i] if j in texts else None if x != x else float(x)
+                f = art.features[j]
+                said = _phrase(art.feature_labels.get(f, f), val, art.feature_medians.get(f), f)
+                reasons.append(f"模型：{said}（{'增加风险 +' if v > 0 else '降低风险 −'}{abs(v):.2f}）")
+                cs.append({"feature": f, "value": val, "contribution": v})
+        listed = 0.0
+        for c in cs:
+            listed += c["contribution"]
+        cs += [{"feature": "_other", "value": None, "contribution": float(feat[i].sum()) - listed},
+               {"feature": "_baseline", "value": None, "contribution": float(base[i])}]
+        rows.append((reasons, cs))
+    return rows
+
+
+def test_column_wise_reasons_say_what_the_row_by_row_rules_say():
+    ft = features()
+    for winner in ("lightgbm", "logistic"):
+        art = replace(fitted().artifact, winner=winner)
+        for top, least in ((3, 0.01), (40, 0.0), (2, 0.0)):  # min 0: ties among equal contributions
+            ex = explain(art, ft, None, top=top, min_contribution=least)
+            want = _row_by_row(art, ft, top, least)
+            got = [(json.loads(r), json.loads(c)) for r, c in zip(ex["reasons"].to_pylist(),
+                                                                   ex["contributions"].to_pylist(), strict=True)]
+            assert got == want, winner
+            assert all(isinstance(c["contribution"], float) for _, cs in got for c in cs)
 
 
 def test_population_inspected_labels_only_the_inspected():

@@ -128,7 +128,7 @@ class ChampionInputs:
         return out
 
     def reasons(self, result_scores: pa.Table, previous: pa.Table | None) -> dict[int, str]:
-        """Model reasons (TreeSHAP top 3) only for enterprises whose score moved or whose grade is not A,
+        """Model reasons (path attributions, top 3) only for enterprises whose score moved or whose grade is not A,
         as the JSON text explain returns (what Score.model_reasons stores)."""
         targets = M.explain_targets(result_scores, previous)
         if not targets:

@@ -85,7 +85,7 @@ class Score(models.Model):
     rule_hits = models.JSONField(_("rule hits"), default=list, encoder=UnicodeJSONEncoder)
     reasons = models.JSONField(_("reasons"), default=list, encoder=UnicodeJSONEncoder)
     model_reasons = models.JSONField(_("model reasons"), default=list, blank=True, encoder=UnicodeJSONEncoder,
-                                     help_text=_("Top model contributions (TreeSHAP); only for enterprises whose "
+                                     help_text=_("Top model contributions (path attributions); only for enterprises whose "
                                                  "score changed or whose grade is not A."))
     details = models.JSONField(_("details"), default=dict, encoder=UnicodeJSONEncoder)
 

@@ -178,7 +178,10 @@ def feature_matrix(table: pa.Table, names: Sequence[str], encodings: dict | None
     cols = []
     for n in names:
         if encodings and n in encodings and n in table.schema.names:
-            cols.append(encode(table[n].to_pylist(), encodings[n]))
+            # each distinct text once (a 1,000,000-row scoring table has a few thousand), not each row
+            d = pc.dictionary_encode(table[n].combine_chunks())
+            codes = encode(d.dictionary.to_pylist() + [None], encodings[n])
+            cols.append(codes[pc.fill_null(d.indices, len(d.dictionary)).to_numpy(zero_copy_only=False)])
         elif n in table.schema.names:
             col = table[n]
             if pa.types.is_boolean(col.type):

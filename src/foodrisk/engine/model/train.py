@@ -20,6 +20,7 @@ import numpy as np
 from ..compiler import shift_months
 from ..metrics import auc
 from ..spec import IndicatorSet
+from .attribution import PathTable, path_table
 from .dataset import Dataset, LabelSpec, feature_labels
 
 if TYPE_CHECKING:  # LightGBM and scikit-learn are imported where a model is trained or loaded (seconds to
@@ -228,6 +229,7 @@ class ModelArtifact:
     # run-time only (not serialised, so the same seed gives byte-identical JSON)
     timing: dict = field(default_factory=dict, repr=False, compare=False)
     _booster: lgb.Booster | None = field(default=None, init=False, repr=False, compare=False)
+    _paths: PathTable | None = field(default=None, init=False, repr=False, compare=False)
 
     def booster(self) -> lgb.Booster:
         if self._booster is None:
@@ -236,8 +238,14 @@ class ModelArtifact:
             self._booster = lgb.Booster(model_str=self.model_string)
         return self._booster
 
+    def path_table(self) -> PathTable:
+        """The booster's per-leaf path credits (explanations), tabulated on first use and kept."""
+        if self._paths is None:
+            self._paths = path_table(self.booster().dump_model())
+        return self._paths
+
     def to_dict(self) -> dict:
-        skip = ("_booster", "timing")
+        skip = ("_booster", "_paths", "timing")
         return {f.name: copy.deepcopy(getattr(self, f.name)) for f in fields(self) if f.name not in skip}
 
     def to_json(self, indent: int | None = None) -> str:
@@ -249,6 +257,7 @@ class ModelArtifact:
         if d.get("format") not in READABLE_FORMATS:
             raise ValueError(f"not a foodrisk model artifact (format {d.get('format')!r})")
         d.pop("_booster", None)
+        d.pop("_paths", None)
         return cls(**d)
 
     @property
