@@ -142,16 +142,24 @@ _SHARED: dict = {}  # one feature cache per world across the windows (features a
 
 
 def after_rankers(snapshot_at, spec, d: date, first_data: date) -> tuple[dict[str, pa.Table], dict]:
+    """The model alone (calibrated probability, grades by its probability cut-offs) and what the product
+    publishes: the combined score — rule points and the model blended with the weight and points cut-offs
+    chosen on the folds (validate.choose_blend)."""
     snap = snapshot_at(d)
-    fit = fit_validated(snapshot_at, d, target=WINDOW_TARGET, horizons=WINDOW_HORIZONS, first_data=first_data, threads=1,
-                        shared=_SHARED.get(snapshot_at))
+    fit = fit_validated(snapshot_at, d, target=WINDOW_TARGET, horizons=WINDOW_HORIZONS, first_data=first_data,
+                        threads=1, shared=_SHARED.get(snapshot_at), spec=spec)
     _SHARED[snapshot_at] = fit.cache
     art = fit.artifact
     ms = model_scores(art, artifact_features(art, snap, spec, d))
     rules = score(snap, spec, d).scores
+    th = art.grade_thresholds
+    comb_spec = replace(spec, blend=art.blend, cutoffs=dict(zip(spec.grades[:-1], th["points"], strict=True)))
+    comb = score(snap, comb_spec, d, model_scores=ms).scores
     out = {"rules": risk_table(rules["enterprise_id"], rules["total_score"]),
-           "model": risk_table(ms["enterprise_id"], ms["probability"])}
-    return out, {**fit.summary(), "grade_thresholds": art.grade_thresholds}
+           "model": risk_table(ms["enterprise_id"], ms["probability"]),
+           "combined": risk_table(comb["enterprise_id"], comb["total_score"])}
+    cuts = {"model": th, "combined": {"grades": th["grades"], "probability": th["points"]}}
+    return out, {**fit.summary(), "blend": art.blend, "grade_thresholds": cuts}
 
 
 # ------------------------------------------------------------------------------------------------ worlds
@@ -167,7 +175,7 @@ def run_chicago(method: str, windows: list[date] | None = None, path: str = "ing
         win = world.window(d, shift_months(d, 2))
         row = {"D": d.isoformat(), "seconds": round(time.perf_counter() - t0, 1), **info}
         for name, r in ranks.items():
-            m = window_metrics(win, r, info.get("grade_thresholds") if name == "model" else None)
+            m = window_metrics(win, r, (info.get("grade_thresholds") or {}).get(name))
             per.setdefault(name, []).append(m)
             row[name] = m
         details.append(row)
@@ -204,7 +212,7 @@ def run_synthetic(method: str, n: int, seed: int) -> dict:
                         "critical": pc.greater(pc.fill_null(win["key_items_failed"], 0), 0)})
         row = {"D": d.isoformat(), "seconds": round(time.perf_counter() - t0, 1), **info}
         for name, r in ranks.items():
-            mm = window_metrics(win, r, info.get("grade_thresholds") if name == "model" else None)
+            mm = window_metrics(win, r, (info.get("grade_thresholds") or {}).get(name))
             per.setdefault(name, []).append(mm)
             row[name] = mm
         details.append(row)

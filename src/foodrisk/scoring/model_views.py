@@ -44,11 +44,13 @@ MIN_TRAIN_MONTHS = 24
 
 class TrainForm(forms.Form):
     months = forms.IntegerField(label=gettext_lazy("Monthly snapshots"), min_value=MIN_TRAIN_MONTHS, max_value=120,
-                                initial=24)
+                                initial=24, widget=forms.NumberInput(attrs={
+                                    "title": gettext_lazy("Monthly snapshots"), "style": "max-width: 6em"}))
     as_of = forms.DateField(label=gettext_lazy("Labels complete up to"), required=False, widget=forms.DateInput,
                             help_text=gettext_lazy("Empty = today."))
     target = forms.ChoiceField(label=gettext_lazy("Training target"), choices=TrainingTarget.choices,
-                               initial=TrainingTarget.ENTERPRISE, required=False)  # absent: the enterprise label
+                               initial=TrainingTarget.ENTERPRISE, required=False,  # absent: the enterprise label
+                               widget=forms.Select(attrs={"title": gettext_lazy("Training target"), "class": "w-auto"}))
 
 
 class NoteForm(forms.Form):
