@@ -36,7 +36,7 @@ import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
 from .compiler import MODEL_TABLE, compile_spec
-from .schema import SCHEMAS, TABLE_NAMES
+from .schema import TABLE_NAMES
 from .scoring import SCORE_SCHEMA, ScoreResult, SnapshotError, validate_snapshot
 from .sparksql import to_spark_sql
 from .spec import IndicatorSet
