@@ -37,7 +37,7 @@ import pyarrow.parquet as pq
 
 from .compiler import MODEL_TABLE, compile_spec
 from .schema import TABLE_NAMES
-from .scoring import SCORE_SCHEMA, ScoreResult, SnapshotError, validate_snapshot
+from .scoring import NO_MODEL_WARNING, SCORE_SCHEMA, ScoreResult, SnapshotError, validate_snapshot
 from .sparksql import to_spark_sql
 from .spec import IndicatorSet
 
@@ -168,10 +168,8 @@ def read_results(uri: str) -> SparkResult:
 
 
 def _warnings(spec: IndicatorSet, with_model: bool) -> list[str]:
-    # the same warning engine.score gives (scoring.py)
-    if not with_model and spec.blend.get("model", 0) > 0:
-        return ["blend gives the model a weight but no model scores were given: rule score only"]
-    return []
+    # the warning engine.score gives
+    return [NO_MODEL_WARNING] if not with_model and spec.blend.get("model", 0) > 0 else []
 
 
 # ------------------------------------------------------------------------------------------------ Spark side

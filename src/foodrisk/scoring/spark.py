@@ -29,6 +29,11 @@ def session():
     """One SparkSession per worker process for a local master (starting one costs ~10 s)."""
     key = (settings.SPARK_MASTER, json.dumps(settings.SPARK_CONF, sort_keys=True))
     if key not in _session:
+        try:
+            import pyspark  # noqa: F401
+        except ImportError:
+            raise RuntimeError("the Spark back end needs pyspark on the worker: pip install 'foodrisk[spark]' "
+                               "(docs/deployment.md)")
         _session.clear()
         _session[key] = engine_spark.spark_session(settings.SPARK_MASTER, "foodrisk-score", settings.SPARK_CONF)
     return _session[key]
