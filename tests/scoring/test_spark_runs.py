@@ -2,9 +2,6 @@
 grade changes against the grades the DuckDB back end published — and with the champion the same model scores
 and model reasons."""
 
-import sys
-from pathlib import Path
-
 import pytest
 from django.core.management import call_command
 from model_testkit import WORLD_AS_OF, load_world, on_preview, trained_candidate
@@ -13,9 +10,7 @@ from scoring_testkit import activate_profile, make_user, people
 from foodrisk.core.models import AuditEntry
 from foodrisk.scoring import model_services, services
 from foodrisk.scoring.models import GradeChange, Score
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "engine"))
-from spark_testkit import spark_or_skip  # noqa: E402
+from spark_testkit import spark_or_skip
 
 pytestmark = pytest.mark.django_db
 
