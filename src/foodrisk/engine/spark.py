@@ -236,7 +236,7 @@ def _explain_partition(artifact_bc, has_previous: bool):
 def _model_features(spark, as_of: date, present: list[str]):
     from .model.catalogue import compile_features
 
-    sql = to_spark_sql(compile_features(as_of, present))
+    sql = to_spark_sql(compile_features(as_of, present), ordered=False)
     # what feature_table(catalogue=True) keeps: active enterprises (an unknown status counts as active)
     return spark.sql(sql).where("coalesce(status, 'active') = 'active'").drop("status")
 
@@ -294,7 +294,7 @@ def run_job(spark, uri: str) -> dict:
         taken = mine.select("enterprise_id") if taken is None else taken.union(mine.select("enterprise_id"))
         mine.createOrReplaceTempView("enterprises")
         sql = compile_spec(spec, as_of, with_model=job["model"], compact_details=True).sql
-        results.append(spark.sql(to_spark_sql(sql, columns)).withColumn("set_key", F.lit(str(s["key"]))))
+        results.append(spark.sql(to_spark_sql(sql, columns, ordered=False)).withColumn("set_key", F.lit(str(s["key"]))))
     scores = results[0]
     for r in results[1:]:
         scores = scores.unionByName(r)

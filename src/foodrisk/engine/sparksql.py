@@ -148,11 +148,15 @@ def _expand_star(select: exp.Select, columns: Mapping[str, Sequence[str]]) -> No
         return
 
 
-def to_spark_sql(sql: str, columns: Mapping[str, Sequence[str]] | None = None) -> str:
+def to_spark_sql(sql: str, columns: Mapping[str, Sequence[str]] | None = None, *, ordered: bool = True) -> str:
     """Spark SQL with the results of the DuckDB ``sql`` (see the module doc for what is rewritten).
 
-    ``columns``: {table: column names} of the tables that a ``SELECT * REPLACE`` reads."""
+    ``columns``: {table: column names} of the tables that a ``SELECT * REPLACE`` reads. ``ordered=False``
+    drops the outermost ORDER BY: on a cluster a global sort is a full shuffle of every row, and the job's
+    reader sorts what it loads anyway."""
     tree = sqlglot.parse_one(sql, read="duckdb")
+    if not ordered:
+        tree.set("order", None)
     for select in list(tree.find_all(exp.Select)):
         _expand_star(select, columns or {})
 
