@@ -13,7 +13,6 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
-from spark_testkit import spark_or_skip
 
 from foodrisk.engine import profile_dict, score
 from foodrisk.engine.model import (
@@ -24,9 +23,10 @@ from foodrisk.engine.model import (
     fit_validated,
     model_scores,
 )
-from foodrisk.engine.spark import SetInput, read_results, run_job, score_on_spark, write_job
+from foodrisk.engine.spark import SetInput, score_on_spark
 from foodrisk.engine.sparksql import SparkSQLError, to_spark_sql
 from foodrisk.synth import generate_world
+from spark_testkit import spark_or_skip
 
 AS_OF = date(2026, 3, 31)
 PREVIOUS_AS_OF = date(2025, 12, 31)
@@ -118,23 +118,6 @@ def test_synthetic_city_same_on_both_back_ends(tmp_path):
     total = pc.sum(pc.abs(pc.subtract(parts["food_2016"].scores["total_score"],
                                       parts["food_2016"].scores["rule_score"]))).as_py()
     assert total > 1.0 and pc.count_distinct(ms["model_score"]).as_py() > 20
-
-
-def test_job_runs_again_from_its_directory(tmp_path):
-    """What spark-submit does on a cluster: a job written once, run by path, read back (no model)."""
-    spark = spark_or_skip()
-    snap = world().to_snapshot()
-    spec = profile_dict("food_2016")
-    uri = write_job(str(tmp_path / "job"), snap, [SetInput("7", spec)], AS_OF)
-    assert (tmp_path / "job" / "snapshot" / "enterprises").is_dir()
-    assert any(p.name.startswith("region_part=3301") for p in (tmp_path / "job" / "snapshot" / "inspections").iterdir())
-    timing = run_job(spark, uri)
-    assert timing["total_s"] > 0
-    res = read_results(uri)
-    assert res.model_scores is None and res.reasons == {}
-    [(key, result)] = res.parts
-    assert key == "7"
-    assert_same_rows(score(snap, spec, AS_OF, compact_details=True).scores, result.scores, result.indicator_codes)
 
 
 EDGE_SQL = """

@@ -2,13 +2,21 @@
 grade changes against the grades the DuckDB back end published — and with the champion the same model scores
 and model reasons."""
 
+import json
+import shutil
+import sys
+from pathlib import Path
+
 import pytest
 from django.core.management import call_command
-from model_testkit import WORLD_AS_OF, load_world, on_preview, trained_candidate
+from model_testkit import WORLD_AS_OF, load_world, on_preview, trained_candidate, world
 from scoring_testkit import activate_profile, make_user, people
 
 from foodrisk.core.models import AuditEntry
+from foodrisk.engine import profile_dict, score
+from foodrisk.engine.spark import SetInput, read_results, write_job
 from foodrisk.scoring import model_services, services
+from foodrisk.scoring import spark as scoring_spark
 from foodrisk.scoring.models import GradeChange, Score
 from spark_testkit import spark_or_skip
 
@@ -59,6 +67,40 @@ def test_spark_run_publishes_what_the_duckdb_run_does(settings, tmp_path):
             x, y = getattr(s, f), getattr(t, f)
             assert (x is None and y is None) or abs(float(x) - float(y)) <= 1e-9, (eid, f)
     assert sum(1 for s in a.values() if s.model_reasons) == on_spark.summary["model"]["explained"]
+
+
+def test_job_through_spark_submit(settings, tmp_path):
+    """What a cluster master does: the job directory written once, spark-submit runs spark_main.py on it (here
+    with a local master), the results read back — the same scores as DuckDB's."""
+    spark_or_skip()
+    submit = Path(sys.executable).with_name("spark-submit")
+    if not submit.exists():
+        submit = shutil.which("spark-submit")
+    settings.SPARK_SUBMIT = str(submit)
+    settings.SPARK_MASTER = "local[1]"
+    settings.SPARK_CONF = {"spark.pyspark.python": sys.executable, "spark.pyspark.driver.python": sys.executable,
+                           "spark.sql.shuffle.partitions": "2", "spark.ui.enabled": "false"}
+    snap = world().to_snapshot()
+    spec = profile_dict("anhui")
+    uri = write_job(str(tmp_path / "job"), snap, [SetInput("7", spec)], WORLD_AS_OF)
+    assert any(p.name.startswith("region_part=3301") for p in (tmp_path / "job" / "snapshot" / "inspections").iterdir())
+    scoring_spark.submit(uri)
+    res = read_results(uri)
+    assert res.model_scores is None and res.reasons == {} and res.timing["total_s"] > 0
+    [(key, result)] = res.parts
+    want = score(snap, spec, WORLD_AS_OF, compact_details=True).scores
+    assert key == "7" and result.scores["enterprise_id"].equals(want["enterprise_id"])
+    for col in ("grade", "base_grade", "rule_score", "total_score"):
+        assert result.scores[col].equals(want[col]), col
+    for col in ("reasons", "rule_hits", "subtotals"):
+        assert [json.loads(r) for r in result.scores[col].to_pylist()] == [
+            json.loads(r) for r in want[col].to_pylist()], col
+
+
+def test_failed_submit_says_why(settings, tmp_path):
+    settings.SPARK_SUBMIT = "false"  # a command that fails
+    with pytest.raises(RuntimeError, match="spark-submit failed"):
+        scoring_spark.submit(str(tmp_path / "job"))
 
 
 @pytest.mark.parametrize(("kind", "engine", "n", "threshold", "want"), [
