@@ -9,7 +9,7 @@ DEMO_ENTERPRISES ?= 20000
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: install install-dev demo serve test test-fast test-api-fuzz lint bench messages vendor clean
+.PHONY: install install-dev demo serve test test-fast test-api-fuzz lint bench bench-spark messages vendor clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else "foodrisk needs Python >= 3.12 (found %s); install it or set PYTHON=python3.12" % sys.version.split()[0])'
@@ -19,8 +19,10 @@ $(BIN)/python:
 install: $(BIN)/python
 	$(UV) sync --frozen --no-dev
 
+# development and CI: the dev group and the spark extra (pyspark, ~490 MB; the Spark sameness test needs it and a
+# Java runtime — .ci/run installs one). `make install` stays without both.
 install-dev: $(BIN)/python
-	$(UV) sync --frozen
+	$(UV) sync --frozen --extra spark
 
 # The demo: migrate an SQLite database, load regions/roles, demo accounts, a synthetic city,
 # then the web server and one background worker.
@@ -57,6 +59,12 @@ lint: install-dev
 
 bench: install-dev
 	$(BIN)/python benchmarks/run.py
+
+# The Spark back end on local[2] beside DuckDB, and a planning table for 20M (benchmarks/results/spark.json).
+# SPARK_BENCH_N enterprises (default 1,000,000; several minutes on 2 cores).
+SPARK_BENCH_N ?= 1000000
+bench-spark: install-dev
+	$(BIN)/python benchmarks/bench_spark.py --enterprises $(SPARK_BENCH_N)
 
 messages: install-dev
 	cd src/foodrisk && ../../$(BIN)/foodrisk makemessages -l zh_Hans --no-obsolete -i 'synth/*' -i 'engine/*'

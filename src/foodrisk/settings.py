@@ -4,6 +4,7 @@ Embedded tier (no variables set): SQLite in WAL mode, local files, in-process ca
 Production: FOODRISK_DATABASE_URL=postgres://…, FOODRISK_CACHE_URL=redis://…, FOODRISK_STORAGE=s3.
 """
 
+import json
 import os
 from pathlib import Path
 
@@ -390,3 +391,13 @@ METRICS_TOKEN = os.environ.get("FOODRISK_METRICS_TOKEN", "")
 WORKER_STALE_SECONDS = int(os.environ.get("FOODRISK_WORKER_STALE_SECONDS", 300))
 # /readyz reports the last published scoring run as stale past this age (not critical: grades stay valid).
 SCORING_MAX_AGE_HOURS = float(os.environ.get("FOODRISK_SCORING_MAX_AGE_HOURS", 24 * 32))
+# Scoring back end (docs/deployment.md, "National scale on Apache Spark"): a full run over more enterprises than
+# FOODRISK_SPARK_THRESHOLD goes to Spark (0 = never by size; `foodrisk score --full --engine spark` forces it).
+# The master: local[N] runs in the worker's process; any other (spark://…, yarn, k8s://…) is reached through
+# spark-submit with the job directory FOODRISK_SPARK_WORK_DIR (a path or URI the cluster reads: shared
+# storage, hdfs://…, s3://…). FOODRISK_SPARK_CONF: extra Spark settings as JSON ({"spark.executor.memory": "8g"}).
+SPARK_THRESHOLD = int(os.environ.get("FOODRISK_SPARK_THRESHOLD", 0))
+SPARK_MASTER = os.environ.get("FOODRISK_SPARK_MASTER", "local[*]")
+SPARK_WORK_DIR = os.environ.get("FOODRISK_SPARK_WORK_DIR", str(VAR_DIR / "spark"))
+SPARK_SUBMIT = os.environ.get("FOODRISK_SPARK_SUBMIT", "spark-submit")
+SPARK_CONF = json.loads(os.environ.get("FOODRISK_SPARK_CONF", "{}"))

@@ -58,6 +58,9 @@ _COMPATIBLE = {
 }
 
 
+NO_MODEL_WARNING = "blend gives the model a weight but no model scores were given: rule score only"
+
+
 class SnapshotError(ValueError):
     """The snapshot (or model score table) does not fit the engine's input schema."""
 
@@ -196,7 +199,7 @@ def score(
     if model_scores is not None:
         _validate_model(model_scores)
     elif spec.blend.get("model", 0) > 0:
-        warnings.append("blend gives the model a weight but no model scores were given: rule score only")
+        warnings.append(NO_MODEL_WARNING)
     t1 = time.perf_counter()
     compiled = compile_spec(spec, as_of, with_model=model_scores is not None, compact_details=compact_details)
     t2 = time.perf_counter()

@@ -104,6 +104,21 @@ def blend_for(set_spec: dict, artifact: M.ModelArtifact) -> tuple[dict, str]:
     return {"rule": float(artifact.blend["rule"]), "model": float(artifact.blend["model"])}, "model"
 
 
+def spec_with_model(set_spec: dict, artifact: M.ModelArtifact) -> dict:
+    """The set's spec with the blend this champion scores it with, and — when the set's blend gives the
+    model no weight and the artifact holds them — the grade cut-offs chosen with that blend (the policy's
+    grade shares on the validation folds), so grades mean what the model card shows. Both back ends (DuckDB
+    here, Spark through engine.spark) score with this spec."""
+    blend, source = blend_for(set_spec, artifact)
+    out = {**set_spec, "blend": blend}
+    points = (artifact.grade_thresholds or {}).get("points")
+    grades = (artifact.grade_thresholds or {}).get("grades")
+    set_grades = set_spec.get("grades") or ["A", "B", "C", "D"]
+    if source == "model" and points and list(grades) == list(set_grades):
+        out["cutoffs"] = dict(zip(grades[:-1], points, strict=True))
+    return out
+
+
 @dataclass
 class ChampionInputs:
     """What a scoring run needs from the champion for one snapshot."""
@@ -115,17 +130,7 @@ class ChampionInputs:
     timing: dict
 
     def spec_for(self, set_spec: dict) -> dict:
-        """The set's spec with the blend this champion scores it with, and — when the set's blend gives the
-        model no weight and the artifact holds them — the grade cut-offs chosen with that blend (the policy's
-        grade shares on the validation folds), so grades mean what the model card shows."""
-        blend, source = blend_for(set_spec, self.artifact)
-        out = {**set_spec, "blend": blend}
-        points = (self.artifact.grade_thresholds or {}).get("points")
-        grades = (self.artifact.grade_thresholds or {}).get("grades")
-        set_grades = set_spec.get("grades") or ["A", "B", "C", "D"]
-        if source == "model" and points and list(grades) == list(set_grades):
-            out["cutoffs"] = dict(zip(grades[:-1], points, strict=True))
-        return out
+        return spec_with_model(set_spec, self.artifact)
 
     def reasons(self, result_scores: pa.Table, previous: pa.Table | None) -> dict[int, str]:
         """Model reasons (path attributions, top 3) only for enterprises whose score moved or whose grade is not A,

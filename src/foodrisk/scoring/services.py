@@ -28,6 +28,7 @@ from datetime import date, timedelta
 
 import pyarrow as pa
 import pyarrow.compute as pc
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.db.models import Q
@@ -178,9 +179,13 @@ def fail_stale_runs(older_than=STALE_AFTER):
     return sum(_mark_failed(run, STALE_ERROR) for run in stale)
 
 
-def run_scoring(kind, as_of=None, user=None, enterprise_ids=None, *, job=None, progress=None):
+def run_scoring(kind, as_of=None, user=None, enterprise_ids=None, *, job=None, progress=None, engine=None):
     """Build the snapshot, score, publish atomically. Returns the ScoringRun (succeeded), or raises
-    after marking it failed. `progress(done, total, message)` is the job's progress callback."""
+    after marking it failed. `progress(done, total, message)` is the job's progress callback.
+
+    ``engine``: "duckdb" (this process), "spark" (scoring.spark: the same indicator sets and model on a
+    Spark master) or None = by size (settings.SPARK_THRESHOLD). Either way the run publishes here, the same
+    way (audit entry, stale-run guard, grade changes, events)."""
     as_of = as_of or timezone.localdate()
     if isinstance(as_of, str):
         as_of = date.fromisoformat(as_of)
@@ -211,29 +216,24 @@ def run_scoring(kind, as_of=None, user=None, enterprise_ids=None, *, job=None, p
             progress(0.1, 1, "snapshot")
             snapshot = build_snapshot(as_of, enterprise_ids)
             timing["snapshot_s"] = _now_ms(t0)
-            t1 = time.perf_counter()
-            model = None
-            if champ is not None:
-                progress(0.2, 1, "model")
-                model = model_services.champion_inputs(snapshot, as_of, champ)
-                timing.update(model.timing)
-                t1 = time.perf_counter()
-            progress(0.3, 1, "engine")
-            parts = score_snapshot(snapshot, sets, as_of, model)
-            timing["engine_s"] = _now_ms(t1)
             timing["snapshot_rows"] = {k: t.num_rows for k, t in snapshot.items()}
-            if model is not None:
-                t3 = time.perf_counter()
-                progress(0.5, 1, "explain")
-                model_reasons = _model_reasons(model, parts, enterprise_ids)
-                timing["explain_s"] = _now_ms(t3)
-                timing["explained"] = len(model_reasons)
-                blends = {s.pk: model_services.blend_for(s.spec, model.artifact) for s in sets}
+            engine_name = choose_engine(kind, engine, snapshot["enterprises"].num_rows)
+            run.summary = {**run.summary, "engine": engine_name}
+            if engine_name == "spark":
+                from . import spark
+
+                parts, artifact, n_model, model_reasons = spark.score(run, snapshot, sets, as_of, champ,
+                                                                      enterprise_ids, timing, progress)
+            else:
+                parts, artifact, n_model, model_reasons = _score_here(snapshot, sets, as_of, champ, enterprise_ids,
+                                                                      timing, progress)
+            if artifact is not None:
+                blends = {s.pk: model_services.blend_for(s.spec, artifact) for s in sets}
                 run.summary = {**run.summary, "model": {
-                    **run.summary["model"], "scored": model.scores.num_rows, "explained": len(model_reasons),
+                    **run.summary["model"], "scored": n_model, "explained": len(model_reasons),
                     "blend": {str(pk): {"weights": bl, "source": src} for pk, (bl, src) in blends.items()},
                     "same_indicator_set": champ.indicator_set_id == primary.pk}}
-            del snapshot, model  # publishing needs only the scores (1M: ~1.5 GB of Arrow freed)
+            del snapshot  # publishing needs only the scores (1M: ~1.5 GB of Arrow freed)
         t2 = time.perf_counter()
         progress(0.6, 1, "publish")
         with transaction.atomic():
@@ -250,6 +250,39 @@ def run_scoring(kind, as_of=None, user=None, enterprise_ids=None, *, job=None, p
         _fail(run, exc, user=user, timing=timing)
         raise
     return run
+
+
+def choose_engine(kind, engine, n_enterprises):
+    """"duckdb" or "spark": as asked, else Spark for a full run over more than settings.SPARK_THRESHOLD
+    enterprises (0 = never by size)."""
+    if engine not in (None, "auto", "duckdb", "spark"):
+        raise ValueError(f"unknown scoring engine {engine!r}")
+    if engine in ("duckdb", "spark"):
+        return engine
+    threshold = settings.SPARK_THRESHOLD
+    return "spark" if kind == RunKind.FULL and threshold and n_enterprises > threshold else "duckdb"
+
+
+def _score_here(snapshot, sets, as_of, champ, enterprise_ids, timing, progress):
+    """DuckDB in this process: (parts, artifact or None, model-scored count, model reasons)."""
+    t1 = time.perf_counter()
+    model = None
+    if champ is not None:
+        progress(0.2, 1, "model")
+        model = model_services.champion_inputs(snapshot, as_of, champ)
+        timing.update(model.timing)
+        t1 = time.perf_counter()
+    progress(0.3, 1, "engine")
+    parts = score_snapshot(snapshot, sets, as_of, model)
+    timing["engine_s"] = _now_ms(t1)
+    if model is None:
+        return parts, None, 0, None
+    t3 = time.perf_counter()
+    progress(0.5, 1, "explain")
+    model_reasons = _model_reasons(model, parts, enterprise_ids)
+    timing["explain_s"] = _now_ms(t3)
+    timing["explained"] = len(model_reasons)
+    return parts, model.artifact, model.scores.num_rows, model_reasons
 
 
 def _fail(run, exc, *, user, **fields):
@@ -690,10 +723,12 @@ def expire_adjustments(as_of=None):
     return len(due)
 
 
-def start_run_job(kind, *, user=None, as_of=None, run_now=False):
+def start_run_job(kind, *, user=None, as_of=None, run_now=False, engine=None):
     from foodrisk.core.services import jobs
 
     params = {"as_of": as_of.isoformat() if isinstance(as_of, date) else as_of} if as_of else {}
+    if engine:
+        params["engine"] = engine
     return jobs.start(f"scoring.{kind}", user=user, params=params, run_now=run_now)
 
 

@@ -30,10 +30,11 @@ def _progress(job):
     return lambda done, total=None, message="": job.progress(done, total, stage_label(message))
 
 
-def _run(job, kind, as_of=None, enterprise_ids=None):
+def _run(job, kind, as_of=None, enterprise_ids=None, engine=None):
     from . import services
 
-    run = services.run_scoring(kind, as_of, job.user, enterprise_ids, job=job.job, progress=_progress(job))
+    run = services.run_scoring(kind, as_of, job.user, enterprise_ids, job=job.job, progress=_progress(job),
+                               engine=engine)
     job.log(f"run #{run.pk}: {run.enterprise_count} scored, {run.changed_count} grades changed, "
             f"distribution {run.grade_distribution}, timing {run.timing}")
     return {"run": run.pk, "enterprises": run.enterprise_count, "changed": run.changed_count,
@@ -42,14 +43,14 @@ def _run(job, kind, as_of=None, enterprise_ids=None):
 
 @jobs.register("scoring.full", _("Full scoring run"), queue="scoring", permission="scoring.add_scoringrun",
                retry=True)  # publishes in one transaction: a run that died published nothing
-def full_run(job, as_of=None):
-    return _run(job, "full", as_of)
+def full_run(job, as_of=None, engine=None):
+    return _run(job, "full", as_of, engine=engine)
 
 
 @jobs.register("scoring.incremental", _("Incremental scoring run"), queue="scoring", retry=True,
                permission="scoring.add_scoringrun")
-def incremental_run(job, as_of=None, enterprise_ids=None):
-    return _run(job, "incremental", as_of, enterprise_ids)
+def incremental_run(job, as_of=None, enterprise_ids=None, engine=None):
+    return _run(job, "incremental", as_of, enterprise_ids, engine=engine)
 
 
 @jobs.register("indicators.preview", _("Indicator set impact preview"), queue="scoring", retry=True,

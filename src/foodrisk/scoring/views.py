@@ -46,6 +46,7 @@ TIMING_LABELS = {
     "write_scores_s": _lazy("writing the scores"), "update_enterprises_s": _lazy("updating the enterprises"),
     "enterprises_updated": _lazy("enterprises updated"), "commit_s": _lazy("committing"),
     "publish_s": _lazy("publishing in all"), "total_s": _lazy("total"),
+    "spark_export_s": _lazy("exporting the snapshot for the cluster"),
 }
 
 def shown_value(indicator, value):

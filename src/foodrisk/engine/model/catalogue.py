@@ -188,7 +188,10 @@ def _aggregate(f: Feature, as_of: date) -> str:
     if f.kind == "count":
         return f"sum(CASE WHEN {win} AND ({where}) THEN 1 ELSE 0 END)"
     if f.kind == "sum":
-        return f"sum(CASE WHEN {win} AND ({where}) THEN {f.column} ELSE 0 END)"
+        # an exact decimal sum, as the indicator compiler does: a double sum depends on the order the rows
+        # arrive in (DuckDB's threads, Spark's partitions), and the model would see fines differing in the last bit
+        return (f"CAST(sum(CAST(round(CASE WHEN {win} AND ({where}) THEN {f.column} ELSE 0 END, 4) "
+                f"AS DECIMAL(38, 4))) AS DOUBLE)")
     if f.kind == "share":
         of = f.of.replace("{as_of}", a)
         return (f"CAST(sum(CASE WHEN {win} AND ({where}) THEN 1 ELSE 0 END) AS DOUBLE) / "
