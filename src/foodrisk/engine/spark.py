@@ -21,6 +21,7 @@ cluster, or in-process on ``local[*]``. Every query is the engine's own compiled
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sys
 import time
@@ -181,6 +182,9 @@ def spark_session(master: str = "local[2]", app_name: str = "foodrisk-score", co
 
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+    # py4j logs "Closing down clientserver connection" at INFO from __del__, which at interpreter exit writes to
+    # closed streams ("--- Logging error ---" after the test run)
+    logging.getLogger("py4j").setLevel(logging.WARNING)
     b = SparkSession.builder.master(master).appName(app_name)
     defaults = {"spark.sql.session.timeZone": "UTC", "spark.sql.execution.arrow.pyspark.enabled": "true",
                 "spark.ui.enabled": "false", "spark.ui.showConsoleProgress": "false",
