@@ -45,7 +45,7 @@ MIN_TRAIN_MONTHS = 24
 class TrainForm(forms.Form):
     months = forms.IntegerField(label=gettext_lazy("Monthly snapshots"), min_value=MIN_TRAIN_MONTHS, max_value=120,
                                 initial=24, widget=forms.NumberInput(attrs={
-                                    "title": gettext_lazy("Monthly snapshots"), "style": "max-width: 6em"}))
+                                    "title": gettext_lazy("Monthly snapshots"), "class": "app-narrow"}))
     as_of = forms.DateField(label=gettext_lazy("Labels complete up to"), required=False, widget=forms.DateInput,
                             help_text=gettext_lazy("Empty = today."))
     target = forms.ChoiceField(label=gettext_lazy("Training target"), choices=TrainingTarget.choices,
