@@ -10,6 +10,8 @@ from datetime import date
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from foodrisk.scoring.choices import TrainingTarget
+
 
 class Command(BaseCommand):
     help = "Train a candidate risk model on the archive (point-in-time monthly snapshots)."
@@ -18,7 +20,7 @@ class Command(BaseCommand):
         parser.add_argument("--months", type=int, default=24, help="monthly as-of dates (default 24)")
         parser.add_argument("--as-of", type=date.fromisoformat, default=None,
                             help="labels complete up to this day (default: today)")
-        parser.add_argument("--target", choices=["enterprise", "inspection"], default="enterprise",
+        parser.add_argument("--target", choices=TrainingTarget.values, default=TrainingTarget.ENTERPRISE,
                             help="what the model predicts: any adverse outcome of the enterprise (12 months) or "
                                  "each inspection's key-item finding (2 months)")
         parser.add_argument("--horizon", type=int, default=None, help="label horizon in months (default: the "
