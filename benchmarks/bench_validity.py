@@ -94,6 +94,44 @@ def window_metrics(window: pa.Table, risk: pa.Table, thresholds: dict | None = N
     }
 
 
+def d_over_a_interval(by_grade: dict, reps: int = 20_000, seed: int = 0) -> list[float] | None:
+    """95 % interval of D/A (parametric bootstrap: D's and A's adverse counts redrawn as binomials of their own
+    size and rate). A window has ~1,300 inspections, D ~5 % of them: one window's D/A is a rough figure."""
+    a, d = by_grade.get("A") or {}, by_grade.get("D") or {}
+    if not a.get("n") or not d.get("n") or not a.get("rate"):
+        return None
+    rng = np.random.default_rng(seed)
+    ra = rng.binomial(a["n"], a["rate"], reps) / a["n"]
+    rd = rng.binomial(d["n"], d["rate"], reps) / d["n"]
+    ok = ra > 0
+    lo, hi = np.percentile(rd[ok] / ra[ok], [2.5, 97.5])
+    return [round(float(lo), 2), round(float(hi), 2)]
+
+
+def pooled_grades(rows: list[dict]) -> dict | None:
+    """Every window's inspections together, each graded by its own window's cut-offs: the adverse rate per
+    grade, whether it rises A < B < C < D, and D/A with its interval."""
+    graded = [r["grades"] for r in rows if r.get("grades")]
+    if not graded:
+        return None
+    grades = list(graded[0]["by_grade"])
+    y, g = [], []  # the pooled outcomes, rebuilt from each window's counts, through the same rate_by_grade
+    for w in graded:
+        for k, v in w["by_grade"].items():
+            events = round(v["n"] * (v["rate"] or 0))
+            y += [1] * events + [0] * (v["n"] - events)
+            g += [k] * v["n"]
+    pooled = rate_by_grade(np.array(y), np.array(g), grades)
+    return {"by_grade": {k: {"n": v["n"], "rate": round(v["rate"], 4) if v["rate"] is not None else None}
+                         for k, v in pooled["by_grade"].items()},
+            "monotone": pooled["monotone"],
+            "d_over_a": round(pooled["d_over_a"], 2) if pooled["d_over_a"] else None,
+            "d_over_a_95": d_over_a_interval(pooled["by_grade"]),
+            "d_over_a_by_window": [round(w["d_over_a"], 2) if w["d_over_a"] else None for w in graded],
+            "d_over_a_95_by_window": [d_over_a_interval(w["by_grade"]) for w in graded],
+            "monotone_windows": sum(bool(w["monotone"]) for w in graded)}
+
+
 def summarise(rows: list[dict]) -> dict:
     def mean(k):
         v = [r[k] for r in rows if r.get(k) is not None]
@@ -102,7 +140,15 @@ def summarise(rows: list[dict]) -> dict:
     return {"windows": len(rows), "auc_mean": mean("auc"), "first_half_mean": mean("first_half"),
             "date_order_first_half_mean": mean("date_order_first_half"),
             "beats_date_order_all": all(r["beats_date_order"] for r in rows),
-            "lift_first_half_mean": mean("lift_first_half"), "lift_top_decile_mean": mean("lift_top_decile")}
+            "lift_first_half_mean": mean("lift_first_half"), "lift_top_decile_mean": mean("lift_top_decile"),
+            **({"grades_pooled": pooled} if (pooled := pooled_grades(rows)) else {})}
+
+
+def folds_monotone(details: list[dict]) -> dict:
+    """Per window, on how many of the chosen model's validation folds the grades rose A < B < C < D."""
+    per = [r["validation_folds_monotone"] for r in details if "validation_folds_monotone" in r]
+    return {"validation_folds_monotone": {"by_window": [f"{sum(f)}/{len(f)}" for f in per],
+                                          "every_fold": all(all(f) for f in per)}} if per else {}
 
 
 # ------------------------------------------------------------------------------------------------ rankers
@@ -159,7 +205,10 @@ def after_rankers(snapshot_at, spec, d: date, first_data: date) -> tuple[dict[st
            "model": risk_table(ms["enterprise_id"], ms["probability"]),
            "combined": risk_table(comb["enterprise_id"], comb["total_score"])}
     cuts = {"model": th, "combined": {"grades": th["grades"], "probability": th["points"]}}
-    return out, {**fit.summary(), "blend": art.blend, "grade_thresholds": cuts}
+    # the issue's "grades monotone on every fold": the chosen model's validation folds, graded by its cut-offs
+    folds = art.metrics["validation"]["grades_by_fold"]
+    return out, {**fit.summary(), "blend": art.blend, "grade_thresholds": cuts,
+                 "validation_folds_monotone": [bool(f["monotone"]) for f in folds]}
 
 
 # ------------------------------------------------------------------------------------------------ worlds
@@ -183,7 +232,7 @@ def run_chicago(method: str, windows: list[date] | None = None, path: str = "ing
     where = ("ingest path: REST API, built-in profiles (benchmarks/chicago_import.py), snapshots from the archive; "
              f"import {world.import_seconds} s") if path == "ingest" else "direct loader (benchmarks/validity_worlds.py)"
     return {"path": where, "method": method,
-            "summary": {k: summarise(v) for k, v in per.items()}, "windows": details}
+            "summary": {k: summarise(v) for k, v in per.items()}, **folds_monotone(details), "windows": details}
 
 
 def synthetic_world(n: int, seed: int):
@@ -218,7 +267,7 @@ def run_synthetic(method: str, n: int, seed: int) -> dict:
         details.append(row)
         log(json.dumps(row, ensure_ascii=False))
     return {"enterprises": n, "method": method, "summary": {k: summarise(v) for k, v in per.items()},
-            "windows": details}
+            **folds_monotone(details), "windows": details}
 
 
 def run_synthetic_holdout(n: int, seed: int) -> dict:
