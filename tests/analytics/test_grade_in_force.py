@@ -146,3 +146,32 @@ def test_inspection_records_written_keep_the_grade_in_force(regraded):
     assert grades == {"", "C"}  # the first before its grade, kept as such; the new one under C
     services.refresh_month()  # a published grade does not rewrite them
     assert set(InspectionMonth.objects.filter(enterprise=regraded.late).values_list("grade", flat=True)) == grades
+
+
+@pytest.mark.parametrize("precomputed", [False, True])
+def test_each_number_lists_what_it_counts(regraded, client, precomputed):
+    """The inspections and orders listed under the grade in force when made, the enterprises inspected while
+    holding the grade, the enterprises of the grade now not inspected (idle: D now, never inspected)."""
+    from test_figures import links_in, listed
+
+    idle = make_enterprise(4, DISTRICT)
+    _graded(idle, (moment(months_ago(3)), "D"))
+    _inspect(regraded.b, "JC-b3", timezone.localdate() - DAY)  # now D: b inspected under B and D
+    if precomputed:
+        services.backfill()
+    client.force_login(district_user())
+    page = client.get("/analytics/supervision/")
+    rows = {r["grade"]: r for r in page.context["figures"]["rows"]}
+    assert (rows["D"]["enterprises"], rows["D"]["inspected"], rows["D"]["uninspected"]) == (3, 1, 1)
+    assert (rows["B"]["enterprises"], rows["B"]["inspected"], rows["B"]["uninspected"]) == (0, 2, 0)
+    assert rows["CD"]["inspected"] == 1 and rows["CD"]["uninspected"] == 1
+    checked = 0
+    for href, n in links_in(page.content.decode(), "analytics-supervision-table"):
+        assert len(listed(client, href)) == int(n), href
+        checked += 1
+    assert checked >= 20
+    assert listed(client, rows["B"]["links"]["done"]) == set(
+        Inspection.objects.filter(inspection_no__in=["JC-b1", "JC-b2", "JC-s1"]).values_list("pk", flat=True))
+    assert listed(client, rows["B"]["links"]["rectifications"]) == {regraded.task.pk}
+    assert listed(client, rows["D"]["links"]["uninspected"]) == {idle.pk}
+    assert listed(client, rows["CD"]["links"]["inspected"]) == {regraded.b.pk}

@@ -154,7 +154,7 @@ def write_inspection_months(enterprise_ids=None):
                 records = records.filter(enterprise_id__in=ids)
                 cursor.execute(f"DELETE FROM {im} WHERE enterprise_id IN ({', '.join(['%s'] * len(ids))})", ids)
             # the grade lookup is the ORM's (the effective day of a change is the same expression everywhere)
-            inner, params = (records.annotate(held=grade_in_force(OuterRef("inspected_on")))
+            inner, params = (with_grade_in_force(records, F("inspected_on"))
                              .values("enterprise_id", "inspected_on", "result", "held").query.sql_with_params())
             cursor.execute(
                 f"INSERT INTO {im} (month, enterprise_id, region_id, business_form, key_supervision, grade, "
@@ -268,6 +268,12 @@ def grade_in_force(day, ref="enterprise_id"):
     on the day of a failed inspection is the grade that failure brought — the circle the supervision figures
     must not draw."""
     return _grade_held(ref, effective__lt=day)
+
+
+def with_grade_in_force(qs, day):
+    """qs (inspections, tasks: rows with an enterprise) annotated `held`, the grade in force on each row's day
+    (`day`: an expression over qs, F("inspected_on"), TruncDate("created_at"))."""
+    return qs.alias(made_on=day).annotate(held=grade_in_force(OuterRef("made_on")))
 
 
 def _history():

@@ -57,9 +57,9 @@ from .services import (
     INSPECTION_MONTHS,
     add_months,
     current_month,
-    grade_in_force,
     grade_on,
     month_start,
+    with_grade_in_force,
 )
 
 GRADES = ("A", "B", "C", "D")
@@ -481,7 +481,9 @@ def supervision(user, query):
     - inspections done, enterprises inspected (coverage), non-compliant inspections (problem-finding rate): the
       grade in force on each inspection's day (services.grade_in_force: held at the end of the day before), so a
       failure that brought a D counts under the grade before it; an enterprise regraded in the period counts as
-      inspected under each grade it was inspected under (in the C and D row possibly twice);
+      inspected under each grade it was inspected under (in the C and D row once);
+    - not inspected: the enterprises of the grade now with no inspection in the period (so with "enterprises
+      inspected" it need not add up to the enterprises when grades changed);
     - rectification orders due in the period (completion): the grade in force on the day the order was made.
     Inspections and orders of an enterprise not graded yet on that day are in no row. The inspections come from
     the monthly counts (InspectionMonth) once built, else from the inspection records dated in the period: the
@@ -490,7 +492,7 @@ def supervision(user, query):
     months = len(query.months())
     profile = SupervisionProfile.objects.filter(active=True).first()
     rows = {g: {"grade": g, "enterprises": 0, "key": 0, "required": Decimal(0) if profile else None, "done": 0,
-                "inspected": 0, "failed": 0, "rectifications": 0, "rectified": 0} for g in GRADES}
+                "inspected": 0, "uninspected": 0, "failed": 0, "rectifications": 0, "rectified": 0} for g in GRADES}
     snap = _now_snapshot(user, query)
     if snap is not None:
         groups = snap.values_list("grade", "business_form", "key_supervision").annotate(n=Sum("count"))
@@ -508,22 +510,31 @@ def supervision(user, query):
     if Precomputed.objects.filter(name=INSPECTION_MONTHS).exists():
         # the monthly counts: an enterprise is inspected under a grade in the period in its first month there
         # (the row whose previous month under that grade lies before the period), so a sum counts it once
-        months = (_narrowed(InspectionMonth.objects.in_scope(user).order_by(), user, query, grade_field=None,
-                            category="rows")
-                  .filter(month__gte=first, month__lte=month_start(last), grade__in=grades))
-        groups = months.values_list("grade").annotate(
+        period = (_narrowed(InspectionMonth.objects.in_scope(user).order_by(), user, query, grade_field=None,
+                            category="rows").filter(month__gte=first, month__lte=month_start(last)))
+        held = "grade"
+        groups = period.filter(grade__in=grades).values_list("grade").annotate(
             done=Sum("inspections"), failed=Sum("failed"),
             inspected=Count("pk", filter=Q(previous_month__isnull=True) | Q(previous_month__lt=first)))
+        any_inspection = InspectionMonth.objects.filter(month__gte=first, month__lte=month_start(last))
     else:
-        groups = (_narrowed(Inspection.objects.in_scope(user).order_by(), user, query, via="enterprise__",
-                            grade_field=None)
-                  .filter(inspected_on__gte=first, inspected_on__lte=last)
-                  .annotate(held=grade_in_force(OuterRef("inspected_on"))).filter(held__in=grades)
-                  .values_list("held").annotate(done=Count("pk"),
-                                                failed=Count("pk", filter=Q(result=InspectionResult.FAIL)),
-                                                inspected=Count("enterprise", distinct=True)))
+        inspections = (_narrowed(Inspection.objects.in_scope(user).order_by(), user, query, via="enterprise__",
+                                 grade_field=None).filter(inspected_on__gte=first, inspected_on__lte=last))
+        period, held = with_grade_in_force(inspections, F("inspected_on")), "held"
+        groups = (period.filter(held__in=grades).values_list("held")
+                  .annotate(done=Count("pk"), failed=Count("pk", filter=Q(result=InspectionResult.FAIL)),
+                            inspected=Count("enterprise", distinct=True)))
+        any_inspection = Inspection.objects.filter(inspected_on__gte=first, inspected_on__lte=last)
     for grade, done, failed, inspected in groups:
         rows[grade].update(done=done, inspected=inspected, failed=failed)
+    # C and D together: an enterprise inspected under both once
+    inspected_cd = None if query.grade else period.filter(**{f"{held}__in": ("C", "D")}).aggregate(
+        n=Count("enterprise", distinct=True))["n"]
+    # not inspected: the enterprises of the grade now without any inspection in the period
+    for grade, n in (_enterprises(user, query).filter(current_grade__in=grades)
+                     .exclude(Exists(any_inspection.filter(enterprise=OuterRef("pk"))))
+                     .values_list("current_grade").annotate(n=Count("pk"))):
+        rows[grade]["uninspected"] = n
     tasks = (rectification_orders(_narrowed(Task.objects.in_scope(user).order_by(), user, query, via="enterprise__",
                                             grade_field=None), grades)
              .filter(kind=TaskKind.RECTIFICATION, due_on__gte=first, due_on__lte=last)
@@ -534,9 +545,11 @@ def supervision(user, query):
     out = [rows[g] for g in grades]
     if not query.grade:
         high = {"grade": "CD"}
-        for field in ("enterprises", "key", "required", "done", "inspected", "failed", "rectifications", "rectified"):
+        for field in ("enterprises", "key", "required", "done", "uninspected", "failed", "rectifications",
+                      "rectified"):
             values = [rows[g][field] for g in ("C", "D")]
             high[field] = None if None in values else sum(values)
+        high["inspected"] = inspected_cd  # once, though inspected under both C and D
         out.append(high)
     for row in out:
         required = row["required"]
@@ -548,11 +561,15 @@ def supervision(user, query):
     return {"first": first, "last": last, "profile": profile, "rows": out}
 
 
+def task_made_on():
+    """The day a task (a rectification order) was made: its creation, in local time."""
+    return TruncDate("created_at")
+
+
 def rectification_orders(tasks, grades):
     """tasks annotated `held`: the enterprise's grade in force on the day each was made (its creation, in local
     time), kept when among grades."""
-    return (tasks.alias(made_on=TruncDate("created_at")).annotate(held=grade_in_force(OuterRef("made_on")))
-            .filter(held__in=grades))
+    return with_grade_in_force(tasks, task_made_on()).filter(held__in=grades)
 
 
 def dashboard(user, query):
