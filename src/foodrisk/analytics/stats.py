@@ -521,12 +521,14 @@ def supervision(user, query):
         inspections = (_narrowed(Inspection.objects.in_scope(user).order_by(), user, query, via="enterprise__",
                                  grade_field=None).filter(inspected_on__gte=first, inspected_on__lte=last))
         period, held = with_grade_in_force(inspections, F("inspected_on")), "held"
-        groups = (period.filter(held__in=grades).values_list("held")
+        # every grade grouped, the wanted ones kept below: a filter on the grade would look it up twice a row
+        groups = (period.values_list("held")
                   .annotate(done=Count("pk"), failed=Count("pk", filter=Q(result=InspectionResult.FAIL)),
                             inspected=Count("enterprise", distinct=True)))
         any_inspection = Inspection.objects.filter(inspected_on__gte=first, inspected_on__lte=last)
     for grade, done, failed, inspected in groups:
-        rows[grade].update(done=done, inspected=inspected, failed=failed)
+        if grade in grades:
+            rows[grade].update(done=done, inspected=inspected, failed=failed)
     # C and D together: an enterprise inspected under both once
     inspected_cd = None if query.grade else period.filter(**{f"{held}__in": ("C", "D")}).aggregate(
         n=Count("enterprise", distinct=True))["n"]
@@ -535,13 +537,13 @@ def supervision(user, query):
                      .exclude(Exists(any_inspection.filter(enterprise=OuterRef("pk"))))
                      .values_list("current_grade").annotate(n=Count("pk"))):
         rows[grade]["uninspected"] = n
-    tasks = (rectification_orders(_narrowed(Task.objects.in_scope(user).order_by(), user, query, via="enterprise__",
-                                            grade_field=None), grades)
+    tasks = (_narrowed(Task.objects.in_scope(user).order_by(), user, query, via="enterprise__", grade_field=None)
              .filter(kind=TaskKind.RECTIFICATION, due_on__gte=first, due_on__lte=last)
              .exclude(status=TaskStatus.CANCELLED))
-    for grade, total, done in (tasks.values_list("held")
+    for grade, total, done in (with_grade_in_force(tasks, task_made_on()).values_list("held")
                                .annotate(total=Count("pk"), done=Count("pk", filter=Q(status=TaskStatus.DONE)))):
-        rows[grade].update(rectifications=total, rectified=done)
+        if grade in grades:  # as the inspections: grouped by every grade, the wanted ones kept
+            rows[grade].update(rectifications=total, rectified=done)
     out = [rows[g] for g in grades]
     if not query.grade:
         high = {"grade": "CD"}
@@ -564,12 +566,6 @@ def supervision(user, query):
 def task_made_on():
     """The day a task (a rectification order) was made: its creation, in local time."""
     return TruncDate("created_at")
-
-
-def rectification_orders(tasks, grades):
-    """tasks annotated `held`: the enterprise's grade in force on the day each was made (its creation, in local
-    time), kept when among grades."""
-    return with_grade_in_force(tasks, task_made_on()).filter(held__in=grades)
 
 
 def dashboard(user, query):

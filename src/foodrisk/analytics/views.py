@@ -7,7 +7,8 @@ The pages behind it (FiguresPage, same filters, charts by static/analytics/figur
 matrix between two days (/analytics/migration/), risk rankings and TOP-N lists (/analytics/rankings/), the
 handling of warnings per organisation (/analytics/warnings/) and supervision effectiveness per grade
 (/analytics/supervision/). Each number links to the list behind it: the enterprise list (with the filters
-analytics contributes to it: analytics.filtersets), the alerts, the inspection records or the tasks."""
+analytics contributes to it: analytics.filtersets), the alerts, the inspection records or the tasks (with the
+grade in force when made, contributed as well)."""
 
 from urllib.parse import urlencode
 
