@@ -175,3 +175,31 @@ def test_each_number_lists_what_it_counts(regraded, client, precomputed):
     assert listed(client, rows["B"]["links"]["rectifications"]) == {regraded.task.pk}
     assert listed(client, rows["D"]["links"]["uninspected"]) == {idle.pk}
     assert listed(client, rows["CD"]["links"]["inspected"]) == {regraded.b.pk}
+
+
+@pytest.mark.parametrize("precomputed", [False, True])
+def test_the_page_asks_as_many_queries_for_more_records(regraded, client, precomputed):
+    """The grade in force is looked up inside the database: more enterprises, grade changes, inspections and
+    orders add no query to the page."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from supervision_testkit import org
+
+    client.force_login(district_user())
+
+    def queries():
+        if precomputed:
+            services.backfill()
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get("/analytics/supervision/").status_code == 200
+        return len(ctx.captured_queries)
+
+    before = queries()
+    for n in range(10, 20):
+        ent = make_enterprise(n, DISTRICT)
+        _graded(ent, (moment(months_ago(3)), "A"), (moment(months_ago(2), 20), "C"))
+        for k in range(3):
+            _inspect(ent, f"JC-{n}-{k}", regraded.failed_on + k * 10 * DAY)
+        Task.objects.create(kind="rectification", enterprise=ent, title="整改", organisation=org(DISTRICT),
+                            due_on=timezone.localdate() - DAY, status="assigned")
+    assert queries() == before
