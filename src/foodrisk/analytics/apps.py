@@ -22,7 +22,7 @@ class AnalyticsConfig(AppConfig):
 
         outbox.react(GRADE_CHANGED, "foodrisk.analytics.handlers.on_grade_changed")
         outbox.react(RECORDS_CHANGED, "foodrisk.analytics.handlers.on_records_changed")
-        filtersets.contribute()  # the enterprise list's filters behind the figures (grade on a day, …)
+        filtersets.contribute()  # the list filters behind the figures (grade on a day, grade when inspected, …)
 
         nav.section("analytics", _("Statistics and analysis"), "bi-bar-chart-line", order=45)
         nav.add("analytics", _("Statistics dashboard"), "analytics:dashboard", "analytics.view_dashboard")

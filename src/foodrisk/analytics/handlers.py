@@ -2,7 +2,10 @@
 current month's snapshot is rewritten from the published grades. A run scoring a day of an earlier month says
 what the grades were then, so the months since are rebuilt from the history (services.backfill) instead. Runs in
 the worker, may run twice without harm (the rows are replaced). Inspection records written (core's
-records_changed) rewrite those enterprises' monthly inspection counts."""
+records_changed) rewrite those enterprises' monthly inspection counts; so does a run of this month published after
+the day it scores, for the enterprises it regraded that were inspected since (their grade in force moved)."""
+
+from django.utils import timezone
 
 
 def on_grade_changed(run_id=None, adjustment_id=None, changes=None):
@@ -13,7 +16,10 @@ def on_grade_changed(run_id=None, adjustment_id=None, changes=None):
     as_of = ScoringRun.objects.filter(pk=run_id).values_list("as_of", flat=True).first() if run_id else None
     if as_of is not None and services.month_start(as_of) < services.current_month():
         return {"backfill": services.backfill()}
-    return {"snapshot_rows": services.refresh_month()}
+    out = {"snapshot_rows": services.refresh_month()}
+    if as_of is not None and as_of < timezone.localdate():  # in force from a day already past: see the service
+        out["inspection_months"] = services.inspections_regraded(run_id)
+    return out
 
 
 def on_records_changed(kind=None, enterprise_ids=()):

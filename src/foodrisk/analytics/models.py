@@ -99,12 +99,14 @@ class EnterpriseMonth(models.Model):
 
 
 class InspectionMonth(models.Model):
-    """The inspection records of one enterprise dated in one month (only months with some): how many, how many
-    found non-compliant, and the enterprise's previous month with an inspection — so the enterprises inspected
-    in a period are the rows whose previous month lies before it, a sum instead of a distinct count. Carries the
-    enterprise's region, business form, key supervision and grade now (rewritten with each published grade) so
-    the supervision page reads one table. Written by services: in full by backfill (and the first refresh),
-    then per enterprise on records_changed."""
+    """The inspection records of one enterprise dated in one month under one grade — the grade in force on the
+    inspection's day (services.grade_in_force; "" not graded yet), so a month in which the grade changed has a row
+    per grade: how many, how many found non-compliant, and the previous month the enterprise was inspected under
+    the same grade — so the enterprises inspected under a grade in a period are the rows whose previous month lies
+    before it, a sum instead of a distinct count. Carries the enterprise's region, business form and key
+    supervision now (the archive keeps no history of them) so the supervision page reads one table. Written by
+    services: in full by backfill (and the first refresh), then per enterprise on records_changed and when a run
+    published after the day it scores moves inspections to another grade (inspections_regraded)."""
 
     month = models.DateField(_("month"))
     enterprise = models.ForeignKey("enterprises.Enterprise", verbose_name=_("enterprise"), on_delete=models.CASCADE,
@@ -113,7 +115,7 @@ class InspectionMonth(models.Model):
                                related_name="+", db_constraint=False)
     business_form = models.CharField(_("business form"), max_length=12, choices=BusinessForm.choices)
     key_supervision = models.BooleanField(_("key supervision"), default=False)
-    grade = models.CharField(_("grade"), max_length=1, blank=True)
+    grade = models.CharField(_("grade when inspected"), max_length=1, blank=True)
     inspections = models.PositiveIntegerField(_("inspections"))
     failed = models.PositiveIntegerField(_("non-compliant"))
     previous_month = models.DateField(_("previous month inspected"), null=True, blank=True)
@@ -124,11 +126,12 @@ class InspectionMonth(models.Model):
     class Meta:
         verbose_name = _("inspections of a month")
         verbose_name_plural = _("inspections of a month")
-        constraints = [models.UniqueConstraint(fields=["enterprise", "month"], name="analytics_inspectionmonth_unique")]
+        constraints = [models.UniqueConstraint(fields=["enterprise", "month", "grade"],
+                                               name="analytics_inspectionmonth_unique")]
         indexes = [models.Index(fields=["month", "grade"], name="analytics_im_month_grade")]
 
     def __str__(self):
-        return f"{self.month:%Y-%m} {self.enterprise_id}: {self.inspections}"
+        return f"{self.month:%Y-%m} {self.enterprise_id} {self.grade}: {self.inspections}"
 
 
 class Precomputed(models.Model):

@@ -92,13 +92,14 @@ def workbook(report, figures):
     # 监管成效
     sheet = book.add_worksheet(chapters["supervision"])
     s = figures["supervision"]
-    end = table(sheet, 0, [_("grade"), _("enterprises"), _("inspections"), _("problems found"),
-                           _("problem-finding rate (%)")],
+    end = table(sheet, 0, [_("grade"), _("enterprises (grade now)"), _("inspections (grade when inspected)"),
+                           _("problems found"), _("problem-finding rate (%)")],
                 [[grade_label(r["grade"]) if r["grade"] else _("not graded"), r["enterprises"], r["inspections"],
-                  r["failed"], r["problem_rate"]] for r in s["by_grade"]], [24, 12, 12, 12, 18])
+                  r["failed"], r["problem_rate"]] for r in s["by_grade"]], [24, 16, 22, 12, 18])
     table(sheet, end + 1, [_("figure"), _("value")], [
         [_("inspections"), s["inspections"]], [_("inspections with problems"), s["inspections_failed"]],
-        [_("C/D enterprises"), s["cd_enterprises"]], [_("C/D enterprises inspected"), s["cd_inspected"]],
+        [_("C/D enterprises"), s["cd_enterprises"]],
+        [_("enterprises inspected while C/D"), s["cd_inspected"]],
         [_("coverage of C/D enterprises (%)"), s["cd_coverage"]],
         [_("sampling tests"), s["sampling"]], [_("sampling tests failed"), s["sampling_failed"]],
         [_("penalties"), s["penalties"]], [_("fines (yuan)"), float(s["fines"])],

@@ -20,7 +20,7 @@ from decimal import Decimal
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, F, Q, Sum
 from django.http import FileResponse, Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -34,7 +34,7 @@ from foodrisk.enterprises.models import Enterprise
 from . import stats
 from .forms import Query
 from .report_models import Report, ReportPeriod, ReportStatus
-from .services import add_months, current_month, month_start
+from .services import add_months, current_month, month_start, with_grade_in_force
 
 logger = logging.getLogger(__name__)
 
@@ -201,7 +201,10 @@ def _supervision(report):
     for grade, n in _enterprises(report).values_list("current_grade").annotate(n=Count("id")):
         by_grade.setdefault(grade or "", {"inspections": 0, "failed": 0, "enterprises": 0})["enterprises"] = n
     inspections = Inspection.objects.filter(enterprise__in=ents, inspected_on__gte=start, inspected_on__lte=end)
-    for grade, total, failed in (inspections.order_by().values_list("enterprise__current_grade")
+    # the enterprises under their grade now; the inspections under the grade in force on their days ("": not
+    # graded then), as the supervision page counts them (stats.supervision)
+    held = with_grade_in_force(inspections.order_by(), F("inspected_on"))
+    for grade, total, failed in (held.values_list("held")
                                  .annotate(n=Count("id"), f=Count("id", filter=Q(result="fail")))):
         row = by_grade.setdefault(grade or "", {"inspections": 0, "failed": 0, "enterprises": 0})
         row["inspections"], row["failed"] = total, failed
@@ -210,8 +213,7 @@ def _supervision(report):
         row = by_grade[grade]
         rate = round(100 * row["failed"] / row["inspections"], 1) if row["inspections"] else None
         rows.append({"grade": grade, **row, "problem_rate": rate})
-    inspected_cd = (inspections.filter(enterprise__current_grade__in=["C", "D"]).values("enterprise_id")
-                    .distinct().count())
+    inspected_cd = held.filter(held__in=["C", "D"]).aggregate(n=Count("enterprise", distinct=True))["n"]
     cd_total = by_grade["C"]["enterprises"] + by_grade["D"]["enterprises"]
     sampling = SamplingTest.objects.filter(enterprise__in=ents, sampled_on__gte=start, sampled_on__lte=end)
     penalties = Penalty.objects.filter(enterprise__in=ents, decided_on__gte=start, decided_on__lte=end)

@@ -11,14 +11,18 @@ complete for (SnapshotMonth).
   its grade describes: a run's as-of date (a run scoring a past date published today says what the grade was
   then), else the day it was published. The region, business form, key supervision and food categories are the
   enterprise's current ones (the archive keeps no history of them). Idempotent: every row is rewritten.
+- the monthly inspection counts (InspectionMonth) of the supervision page: per enterprise, month and the grade in
+  force on the inspections' days (grade_in_force: the grade held at the end of the day before), built in full by
+  the first refresh or a backfill, then per enterprise when its inspection records change (records_changed) or a
+  run published after the day it scores moves inspections already counted to another grade (inspections_regraded).
 """
 
 import datetime as dt
 import logging
 
 from django.db import connection, transaction
-from django.db.models import Case, Count, DateField, F, When
-from django.db.models.functions import TruncDate
+from django.db.models import Case, CharField, Count, DateField, Exists, F, OuterRef, Subquery, Value, When
+from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
 from foodrisk.core.services import audit
@@ -133,26 +137,33 @@ def _month_of(column):
 
 
 def write_inspection_months(enterprise_ids=None):
-    """InspectionMonth rows of the given enterprises (None: all) from their inspection records, one GROUP BY with
-    each month's previous inspected month (LAG) in the database. Returns the number of enterprises asked for."""
-    im, ent, ins = _table(InspectionMonth), _table(Enterprise), _table(Inspection)
-    month = _month_of("i.inspected_on")
+    """InspectionMonth rows of the given enterprises (None: all) from their inspection records: each inspection
+    with the grade in force on its day (grade_in_force), grouped by enterprise, month and that grade in the
+    database, with the previous month the enterprise was inspected under the same grade (LAG). Returns the number
+    of enterprises asked for."""
+    im, ent = _table(InspectionMonth), _table(Enterprise)
+    month = _month_of("x.inspected_on")
     chunks = [None] if enterprise_ids is None else [sorted(enterprise_ids)[n:n + 1000]
                                                     for n in range(0, len(enterprise_ids), 1000)]
     with transaction.atomic(), connection.cursor() as cursor:
         for ids in chunks:
-            where, params = ("", []) if ids is None else (f"WHERE i.enterprise_id IN ({', '.join(['%s'] * len(ids))})",
-                                                          ids)
-            cursor.execute(f"DELETE FROM {im}" + ("" if ids is None else where.replace("i.enterprise_id",
-                                                                                      "enterprise_id")), params)
+            records = Inspection.objects.order_by()
+            if ids is None:
+                cursor.execute(f"DELETE FROM {im}")
+            else:
+                records = records.filter(enterprise_id__in=ids)
+                cursor.execute(f"DELETE FROM {im} WHERE enterprise_id IN ({', '.join(['%s'] * len(ids))})", ids)
+            # the grade lookup is the ORM's (the effective day of a change is the same expression everywhere)
+            inner, params = (with_grade_in_force(records, F("inspected_on"))
+                             .values("enterprise_id", "inspected_on", "result", "held").query.sql_with_params())
             cursor.execute(
                 f"INSERT INTO {im} (month, enterprise_id, region_id, business_form, key_supervision, grade, "
                 "inspections, failed, previous_month) SELECT g.month, g.enterprise_id, e.region_id, e.business_form, "
-                "e.key_supervision, e.current_grade, g.n, g.failed, "
-                "LAG(g.month) OVER (PARTITION BY g.enterprise_id ORDER BY g.month) "
-                f"FROM (SELECT i.enterprise_id, {month} AS month, COUNT(*) AS n, "
-                "SUM(CASE WHEN i.result = %s THEN 1 ELSE 0 END) AS failed "
-                f"FROM {ins} i {where} GROUP BY i.enterprise_id, {month}) g JOIN {ent} e ON e.id = g.enterprise_id"
+                "e.key_supervision, g.held, g.n, g.failed, "
+                "LAG(g.month) OVER (PARTITION BY g.enterprise_id, g.held ORDER BY g.month) "
+                f"FROM (SELECT x.enterprise_id, {month} AS month, x.held, COUNT(*) AS n, "
+                "SUM(CASE WHEN x.result = %s THEN 1 ELSE 0 END) AS failed "
+                f"FROM ({inner}) x GROUP BY x.enterprise_id, {month}, x.held) g JOIN {ent} e ON e.id = g.enterprise_id"
                 # a full build lays the rows out month by month: a period's rows are then neighbouring pages
                 + (" ORDER BY g.month, e.region_id" if ids is None else ""),
                 [InspectionResult.FAIL, *params])
@@ -160,19 +171,20 @@ def write_inspection_months(enterprise_ids=None):
 
 
 def _keep_inspection_months(now):
-    """Built in full once (then kept current per enterprise by records_changed); after that only the grade,
-    region, business form and key supervision each row carries are brought to the enterprises' current ones."""
+    """Built in full once (then kept current per enterprise by records_changed and inspections_regraded); after
+    that only the region, business form and key supervision each row carries are brought to the enterprises'
+    current ones (the archive keeps no history of them). The grade stays: it is the one in force on the days of
+    the inspections, which a grade published now does not change."""
     if not Precomputed.objects.filter(name=INSPECTION_MONTHS).exists():
         write_inspection_months()
         Precomputed.objects.update_or_create(name=INSPECTION_MONTHS, defaults={"computed_at": now})
         return
     im, ent = _table(InspectionMonth), _table(Enterprise)
     with connection.cursor() as cursor:
-        cursor.execute(f"UPDATE {im} SET grade = e.current_grade, region_id = e.region_id, "
+        cursor.execute(f"UPDATE {im} SET region_id = e.region_id, "
                        "business_form = e.business_form, key_supervision = e.key_supervision "
-                       f"FROM {ent} e WHERE e.id = {im}.enterprise_id AND ({im}.grade <> e.current_grade OR "
-                       f"{im}.region_id <> e.region_id OR {im}.business_form <> e.business_form OR "
-                       f"{im}.key_supervision <> e.key_supervision)")
+                       f"FROM {ent} e WHERE e.id = {im}.enterprise_id AND ({im}.region_id <> e.region_id OR "
+                       f"{im}.business_form <> e.business_form OR {im}.key_supervision <> e.key_supervision)")
 
 
 def inspections_changed(enterprise_ids):
@@ -180,6 +192,19 @@ def inspections_changed(enterprise_ids):
     if not Precomputed.objects.filter(name=INSPECTION_MONTHS).exists():
         return None
     return write_inspection_months(enterprise_ids)
+
+
+def inspections_regraded(run_id):
+    """grade_changed of a run scoring a day before the day it was published (within the current month: an earlier
+    month is rebuilt by backfill): its changes take effect from that day, so the inspections dated after it, already
+    counted under the grade before, now fall under the new one — those enterprises' rows again. A change published
+    for today (any adjustment, a run of today) is in force from tomorrow and moves no inspection recorded so far."""
+    if not Precomputed.objects.filter(name=INSPECTION_MONTHS).exists():
+        return None
+    later = Inspection.objects.filter(enterprise_id=OuterRef("enterprise_id"), inspected_on__gt=OuterRef("effective"))
+    ids = set(GradeChange.objects.filter(run_id=run_id).annotate(effective=effective_day()).filter(Exists(later))
+              .values_list("enterprise_id", flat=True))
+    return write_inspection_months(ids) if ids else 0
 
 
 def _link_year_before(month):
@@ -220,6 +245,35 @@ def effective_day():
     published = TruncDate("at")
     return Case(When(run__as_of__isnull=False, run__as_of__lt=published, then=F("run__as_of")),
                 default=published, output_field=DateField())
+
+
+def _grade_held(ref, **day):
+    """An expression: the new grade of the enterprise OuterRef(ref)'s last change whose effective day passes the
+    lookup in `day` (effective__lte / effective__lt), "" when none does."""
+    changes = (GradeChange.objects.filter(enterprise=OuterRef(ref)).annotate(effective=effective_day())
+               .filter(**day).order_by("-effective", "-at", "-pk").values("new_grade")[:1])
+    return Coalesce(Subquery(changes), Value(""), output_field=CharField())
+
+
+def grade_on(day, ref="pk"):
+    """An expression: the published grade an enterprise held at the end of `day` ("" before its first grade) —
+    its last grade change effective on or before that day (effective_day, as the monthly snapshot)."""
+    return _grade_held(ref, effective__lte=day)
+
+
+def grade_in_force(day, ref="enterprise_id"):
+    """An expression: the grade in force when the enterprise was inspected or ordered to rectify on `day` (a date
+    or an OuterRef to one): the grade it held at the end of the day before, "" when not graded by then. Not the
+    day's own: a run scoring a day counts that day's records (scoring's as-of is inclusive), so a grade effective
+    on the day of a failed inspection is the grade that failure brought — the circle the supervision figures
+    must not draw."""
+    return _grade_held(ref, effective__lt=day)
+
+
+def with_grade_in_force(qs, day):
+    """qs (inspections, tasks: rows with an enterprise) annotated `held`, the grade in force on each row's day
+    (`day`: an expression over qs, F("inspected_on"), TruncDate("created_at"))."""
+    return qs.alias(made_on=day).annotate(held=grade_in_force(OuterRef("made_on")))
 
 
 def _history():

@@ -15,9 +15,10 @@ record table row by row:
   (GradeSnapshot, with score sums), else the enterprises' published grades and scores now; highest_risk(): the
   enterprises' current scores;
 - alert_figures(): the warnings raised in the period, their steps and timestamps, per responsible organisation;
-- supervision(): per current grade, the frequency the active supervision profile asks for against the
-  inspections of the period's months (InspectionMonth once built, else the inspection records dated in the
-  period), coverage, non-compliant share, rectification orders (the tasks due in the period).
+- supervision(): per grade, the frequency the active supervision profile asks for (the enterprises' grade now)
+  against the inspections of the period's months under the grade in force on their days (InspectionMonth once
+  built, else the inspection records dated in the period), coverage, non-compliant share, rectification orders
+  (the tasks due in the period, under the grade in force when they were made).
 Every figure is filtered like the page: the person's scope, a region subtree, a business form, a food category
 (the enterprises listing it; the snapshot's category rows), a grade.
 """
@@ -28,8 +29,8 @@ from decimal import Decimal
 from types import SimpleNamespace
 
 from django.db import connection
-from django.db.models import CharField, Count, Exists, F, FloatField, Max, OuterRef, Q, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Exists, F, FloatField, Max, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
 from foodrisk.alerts.choices import AlertStatus, EventAction
@@ -39,7 +40,7 @@ from foodrisk.enterprises.filtersets import listing_category
 from foodrisk.enterprises.models import Enterprise
 from foodrisk.records.choices import InspectionResult
 from foodrisk.records.models import Inspection
-from foodrisk.scoring.models import GradeChange, Score
+from foodrisk.scoring.models import Score
 from foodrisk.supervision.choices import TaskKind, TaskStatus
 from foodrisk.supervision.models import SupervisionProfile, Task
 
@@ -51,7 +52,15 @@ from .models import (
     Precomputed,
     SnapshotMonth,
 )
-from .services import ALL_CATEGORIES, INSPECTION_MONTHS, add_months, current_month, effective_day, month_start
+from .services import (
+    ALL_CATEGORIES,
+    INSPECTION_MONTHS,
+    add_months,
+    current_month,
+    grade_on,
+    month_start,
+    with_grade_in_force,
+)
 
 GRADES = ("A", "B", "C", "D")
 
@@ -254,14 +263,6 @@ def _enterprises(user, query, grade=True):
     """The enterprises the figures are about (scope, region subtree, business form, current grade)."""
     return _narrowed(Enterprise.objects.in_scope(user).order_by(), user, query,
                      grade_field="current_grade" if grade else None)
-
-
-def grade_on(day, ref="pk"):
-    """An expression: the published grade an enterprise held at the end of `day` ("" before its first grade) —
-    its last grade change effective on or before that day (services.effective_day, as the monthly snapshot)."""
-    changes = (GradeChange.objects.filter(enterprise=OuterRef(ref)).annotate(effective=effective_day())
-               .filter(effective__lte=day).order_by("-effective", "-at", "-pk").values("new_grade")[:1])
-    return Coalesce(Subquery(changes), Value(""), output_field=CharField())
 
 
 def score_on(day, ref="pk"):
@@ -472,16 +473,26 @@ def largest_rise(user, query, n=TOP_N):
 
 # --- supervision effectiveness -----------------------------------------------------------------------------------
 def supervision(user, query):
-    """Per current grade, over the period: the enterprises (key supervision among them), the inspections the
-    active supervision profile asks for (its per-year frequency × the period's months / 12; key-supervision
-    enterprises at the upper frequency), the inspections done (inspection records dated in the period), the
-    enterprises inspected (coverage), the non-compliant inspections (problem-finding rate) and the
-    rectification orders due in the period done (completion). Rows A…D and one for C and D together."""
+    """Per grade, over the period — two kinds of grade, one per column group:
+    - enterprises, key supervision, inspections required: the grade now (the current month's snapshot, else the
+      enterprises' current grades) — the enterprises (key supervision among them) and the inspections the active
+      supervision profile asks for (its per-year frequency × the period's months / 12; key-supervision
+      enterprises at the upper frequency);
+    - inspections done, enterprises inspected (coverage), non-compliant inspections (problem-finding rate): the
+      grade in force on each inspection's day (services.grade_in_force: held at the end of the day before), so a
+      failure that brought a D counts under the grade before it; an enterprise regraded in the period counts as
+      inspected under each grade it was inspected under (in the C and D row once);
+    - not inspected: the enterprises of the grade now with no inspection in the period (so with "enterprises
+      inspected" it need not add up to the enterprises when grades changed);
+    - rectification orders due in the period (completion): the grade in force on the day the order was made.
+    Inspections and orders of an enterprise not graded yet on that day are in no row. The inspections come from
+    the monthly counts (InspectionMonth) once built, else from the inspection records dated in the period: the
+    same figures. Rows A…D and one for C and D together."""
     first, last = query.start, query.last_day
     months = len(query.months())
     profile = SupervisionProfile.objects.filter(active=True).first()
     rows = {g: {"grade": g, "enterprises": 0, "key": 0, "required": Decimal(0) if profile else None, "done": 0,
-                "inspected": 0, "failed": 0, "rectifications": 0, "rectified": 0} for g in GRADES}
+                "inspected": 0, "uninspected": 0, "failed": 0, "rectifications": 0, "rectified": 0} for g in GRADES}
     snap = _now_snapshot(user, query)
     if snap is not None:
         groups = snap.values_list("grade", "business_form", "key_supervision").annotate(n=Sum("count"))
@@ -497,37 +508,50 @@ def supervision(user, query):
             row["required"] += profile.frequency(grade, key=is_key) * n * months / 12
     grades = [query.grade] if query.grade else list(GRADES)
     if Precomputed.objects.filter(name=INSPECTION_MONTHS).exists():
-        # the monthly counts: an enterprise is inspected in the period in its first month there (the row whose
-        # previous inspected month lies before the period), so a sum counts each enterprise once
-        months = (_narrowed(InspectionMonth.objects.in_scope(user).order_by(), user, query, grade_field=None,
-                            category="rows")
-                  .filter(month__gte=first, month__lte=month_start(last), grade__in=grades))
-        groups = months.values_list("grade").annotate(
+        # the monthly counts: an enterprise is inspected under a grade in the period in its first month there
+        # (the row whose previous month under that grade lies before the period), so a sum counts it once
+        period = (_narrowed(InspectionMonth.objects.in_scope(user).order_by(), user, query, grade_field=None,
+                            category="rows").filter(month__gte=first, month__lte=month_start(last)))
+        held = "grade"
+        groups = period.filter(grade__in=grades).values_list("grade").annotate(
             done=Sum("inspections"), failed=Sum("failed"),
             inspected=Count("pk", filter=Q(previous_month__isnull=True) | Q(previous_month__lt=first)))
-        for grade, done, failed, inspected in groups:
-            rows[grade].update(done=done, inspected=inspected, failed=failed)
+        any_inspection = InspectionMonth.objects.filter(month__gte=first, month__lte=month_start(last))
     else:
         inspections = (_narrowed(Inspection.objects.in_scope(user).order_by(), user, query, via="enterprise__",
-                                 grade_field=None)
-                       .filter(inspected_on__gte=first, inspected_on__lte=last, enterprise__current_grade__in=grades))
-        for grade, done, inspected, failed in (
-                inspections.values_list("enterprise__current_grade")
-                .annotate(done=Count("pk"), inspected=Count("enterprise", distinct=True),
-                          failed=Count("pk", filter=Q(result=InspectionResult.FAIL)))):
+                                 grade_field=None).filter(inspected_on__gte=first, inspected_on__lte=last))
+        period, held = with_grade_in_force(inspections, F("inspected_on")), "held"
+        # every grade grouped, the wanted ones kept below: a filter on the grade would look it up twice a row
+        groups = (period.values_list("held")
+                  .annotate(done=Count("pk"), failed=Count("pk", filter=Q(result=InspectionResult.FAIL)),
+                            inspected=Count("enterprise", distinct=True)))
+        any_inspection = Inspection.objects.filter(inspected_on__gte=first, inspected_on__lte=last)
+    for grade, done, failed, inspected in groups:
+        if grade in grades:
             rows[grade].update(done=done, inspected=inspected, failed=failed)
+    # C and D together: an enterprise inspected under both once
+    inspected_cd = None if query.grade else period.filter(**{f"{held}__in": ("C", "D")}).aggregate(
+        n=Count("enterprise", distinct=True))["n"]
+    # not inspected: the enterprises of the grade now without any inspection in the period
+    for grade, n in (_enterprises(user, query).filter(current_grade__in=grades)
+                     .exclude(Exists(any_inspection.filter(enterprise=OuterRef("pk"))))
+                     .values_list("current_grade").annotate(n=Count("pk"))):
+        rows[grade]["uninspected"] = n
     tasks = (_narrowed(Task.objects.in_scope(user).order_by(), user, query, via="enterprise__", grade_field=None)
-             .filter(kind=TaskKind.RECTIFICATION, due_on__gte=first, due_on__lte=last,
-                     enterprise__current_grade__in=grades).exclude(status=TaskStatus.CANCELLED))
-    for grade, total, done in (tasks.values_list("enterprise__current_grade")
+             .filter(kind=TaskKind.RECTIFICATION, due_on__gte=first, due_on__lte=last)
+             .exclude(status=TaskStatus.CANCELLED))
+    for grade, total, done in (with_grade_in_force(tasks, task_made_on()).values_list("held")
                                .annotate(total=Count("pk"), done=Count("pk", filter=Q(status=TaskStatus.DONE)))):
-        rows[grade].update(rectifications=total, rectified=done)
+        if grade in grades:  # as the inspections: grouped by every grade, the wanted ones kept
+            rows[grade].update(rectifications=total, rectified=done)
     out = [rows[g] for g in grades]
     if not query.grade:
         high = {"grade": "CD"}
-        for field in ("enterprises", "key", "required", "done", "inspected", "failed", "rectifications", "rectified"):
+        for field in ("enterprises", "key", "required", "done", "uninspected", "failed", "rectifications",
+                      "rectified"):
             values = [rows[g][field] for g in ("C", "D")]
             high[field] = None if None in values else sum(values)
+        high["inspected"] = inspected_cd  # once, though inspected under both C and D
         out.append(high)
     for row in out:
         required = row["required"]
@@ -537,6 +561,11 @@ def supervision(user, query):
         row["failed_share"] = share(row["failed"], row["done"])
         row["rectified_share"] = share(row["rectified"], row["rectifications"])
     return {"first": first, "last": last, "profile": profile, "rows": out}
+
+
+def task_made_on():
+    """The day a task (a rectification order) was made: its creation, in local time."""
+    return TruncDate("created_at")
 
 
 def dashboard(user, query):

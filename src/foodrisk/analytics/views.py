@@ -7,7 +7,8 @@ The pages behind it (FiguresPage, same filters, charts by static/analytics/figur
 matrix between two days (/analytics/migration/), risk rankings and TOP-N lists (/analytics/rankings/), the
 handling of warnings per organisation (/analytics/warnings/) and supervision effectiveness per grade
 (/analytics/supervision/). Each number links to the list behind it: the enterprise list (with the filters
-analytics contributes to it: analytics.filtersets), the alerts, the inspection records or the tasks."""
+analytics contributes to it: analytics.filtersets), the alerts, the inspection records or the tasks (with the
+grade in force when made, contributed as well)."""
 
 from urllib.parse import urlencode
 
@@ -283,13 +284,15 @@ class SupervisionView(FiguresPage):
             one = grades[0] if len(grades) == 1 else ""
             row["label"] = grade_label(row["grade"])
             enterprises = {**scope, "grades": grades}
-            inspections = {**scope, "since": first, "until": last, "grade": one}
-            tasks = {**scope, "kind": "rectification", "due_after": first, "due_before": last, "grade": one}
+            # the inspections and orders under the grade in force when made (stats.supervision), the enterprises
+            # (and those not inspected) under their grade now
+            inspections = {**scope, "since": first, "until": last, "grade_then": one}
+            tasks = {**scope, "kind": "rectification", "due_after": first, "due_before": last, "grade_then": one}
             open_or_done = ["assigned", "in_progress", "verifying", "done"]
             row["links"] = {
                 "enterprises": list_url("enterprises:enterprise_list", **enterprises),
-                "inspected": list_url("enterprises:enterprise_list", **enterprises, inspected_since=first,
-                                      inspected_until=last, inspected="true"),
+                "inspected": list_url("enterprises:enterprise_list", **scope, inspected_as=grades,
+                                      inspected_since=first, inspected_until=last, inspected="true"),
                 "uninspected": list_url("enterprises:enterprise_list", **enterprises, inspected_since=first,
                                         inspected_until=last, inspected="false"),
                 # a list of inspections or tasks filters one grade: the C + D row has no such link
@@ -298,7 +301,6 @@ class SupervisionView(FiguresPage):
                 "rectifications": list_url("supervision:task_list", **tasks, status=open_or_done) if one else "",
                 "rectified": list_url("supervision:task_list", **tasks, status="done") if one else "",
             }
-            row["uninspected"] = row["enterprises"] - row["inspected"]
         from .data_views import repair_figures  # it builds on this module's links
 
         figures["repairs"] = repair_figures(self.request.user, query)

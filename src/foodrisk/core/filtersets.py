@@ -21,6 +21,20 @@ class RegionSubtreeFilter(filters.ModelChoiceFilter):
         return qs.filter(**{f"{self.field_name}__code__startswith": region_prefix(value.code)})
 
 
+class ContributedFilterSet(filters.FilterSet):
+    """A filter set other apps may add filters to (contribute): a list whose figures an app above it counts."""
+
+    @classmethod
+    def contribute(cls, name, filter_):
+        """Add a filter that an app above this one knows how to apply (e.g. analytics: the grade held on a
+        date, from scoring's grade history), called from that app's AppConfig.ready() like profile.register:
+        the list page, its API and its exports then share it, and the list's app imports nothing above it."""
+        if filter_.field_name is None:
+            filter_.field_name = name
+        cls.base_filters[name] = filter_
+        return filter_
+
+
 class RegionFilterSet(filters.FilterSet):
     q = filters.CharFilter(label=_("search"), method="search")
 

@@ -5,7 +5,7 @@ from django.db import connection
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from foodrisk.core.filtersets import RegionSubtreeFilter
+from foodrisk.core.filtersets import ContributedFilterSet, RegionSubtreeFilter
 from foodrisk.core.validators import MAX_ID
 
 from .choices import BusinessForm, EnterpriseStatus, Grade, StaticTier
@@ -48,7 +48,7 @@ def search_enterprises(qs, value, prefix=""):
     return qs.filter(cond)
 
 
-class EnterpriseFilterSet(filters.FilterSet):
+class EnterpriseFilterSet(ContributedFilterSet):
     q = filters.CharFilter(label=_("search"), method="search",
                            help_text=_("USCC, name, former name, pinyin initials or licence number"))
     region = RegionSubtreeFilter()
@@ -64,16 +64,6 @@ class EnterpriseFilterSet(filters.FilterSet):
 
     def search(self, qs, name, value):
         return search_enterprises(qs, value)
-
-    @classmethod
-    def contribute(cls, name, filter_):
-        """Add a filter that an app above enterprises knows how to apply (e.g. analytics: the grade held on a
-        date, from scoring's grade history), called from that app's AppConfig.ready() like profile.register:
-        the list page, its API and its exports then share it, and enterprises imports nothing above it."""
-        if filter_.field_name is None:
-            filter_.field_name = name
-        cls.base_filters[name] = filter_
-        return filter_
 
 
 class LicenceFilterSet(filters.FilterSet):

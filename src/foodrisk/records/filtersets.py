@@ -2,7 +2,7 @@ import django_filters as filters
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from foodrisk.core.filtersets import RegionSubtreeFilter
+from foodrisk.core.filtersets import ContributedFilterSet, RegionSubtreeFilter
 from foodrisk.core.validators import is_digits
 from foodrisk.enterprises.choices import BusinessForm, Grade
 from foodrisk.enterprises.filtersets import FoodCategoryFilter, search_enterprises
@@ -63,7 +63,7 @@ class GradedRecordFilterSet(RecordFilterSet):
     food_category = FoodCategoryFilter(via="enterprise__")
 
 
-class InspectionFilterSet(GradedRecordFilterSet):
+class InspectionFilterSet(GradedRecordFilterSet, ContributedFilterSet):
     kind = filters.ChoiceFilter(label=_("kind"), choices=InspectionKind.choices)
     result = filters.ChoiceFilter(label=_("result"), choices=InspectionResult.choices)
 

@@ -1,7 +1,7 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
-from foodrisk.core.filtersets import RegionSubtreeFilter
+from foodrisk.core.filtersets import ContributedFilterSet, RegionSubtreeFilter
 from foodrisk.core.models import Organisation, Region
 from foodrisk.core.validators import MAX_ID
 from foodrisk.enterprises.choices import BusinessForm, Grade
@@ -29,7 +29,7 @@ class EnterpriseSearchMixin(django_filters.FilterSet):
         return qs.filter(enterprise__name__icontains=value) | qs.filter(enterprise__uscc__iexact=value)
 
 
-class TaskFilterSet(EnterpriseSearchMixin):
+class TaskFilterSet(EnterpriseSearchMixin, ContributedFilterSet):
     kind = django_filters.MultipleChoiceFilter(label=_("Kind"), choices=TaskKind.choices)
     status = django_filters.MultipleChoiceFilter(label=_("Status"), choices=TaskStatus.choices)
     source = django_filters.ChoiceFilter(label=_("Source"), choices=TaskSource.choices)

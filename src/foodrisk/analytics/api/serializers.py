@@ -127,18 +127,31 @@ class RankingsSerializer(DaysEchoSerializer):
 
 
 class SupervisionRowSerializer(serializers.Serializer):
+    """One grade's row. enterprises, key, required, uninspected: the enterprises' grade now; done, inspected,
+    failed: the grade in force on the day of each inspection (held at the end of the day before); rectifications:
+    the grade in force on the day each order was made. Inspections and orders of enterprises not graded by then
+    are in no row."""
+
     grade = serializers.CharField(help_text="A…D, or CD for grades C and D together")
-    enterprises = serializers.IntegerField(min_value=0)
+    enterprises = serializers.IntegerField(min_value=0, help_text="enterprises holding the grade now")
     key = serializers.IntegerField(min_value=0, help_text="of them under key supervision")
     required = serializers.FloatField(allow_null=True, help_text="inspections the active profile asks for in "
-                                      "the period; null: no active profile")
-    done = serializers.IntegerField(min_value=0)
-    done_share = serializers.FloatField(allow_null=True)
-    inspected = serializers.IntegerField(min_value=0, help_text="enterprises with an inspection in the period")
-    coverage = serializers.FloatField(allow_null=True)
-    failed = serializers.IntegerField(min_value=0, help_text="non-compliant inspections")
-    failed_share = serializers.FloatField(allow_null=True, help_text="problem-finding rate, per cent")
-    rectifications = serializers.IntegerField(min_value=0, help_text="rectification orders due in the period")
+                                      "the period for the enterprises holding the grade now; null: no active profile")
+    done = serializers.IntegerField(min_value=0, help_text="inspections in the period made while the enterprise "
+                                    "held the grade (the grade in force on the inspection's day)")
+    done_share = serializers.FloatField(allow_null=True, help_text="done / required, per cent")
+    inspected = serializers.IntegerField(min_value=0, help_text="enterprises inspected in the period while holding "
+                                         "the grade (CD: once, though inspected under both)")
+    uninspected = serializers.IntegerField(min_value=0, help_text="enterprises holding the grade now without any "
+                                           "inspection in the period")
+    coverage = serializers.FloatField(allow_null=True, help_text="inspected / enterprises, per cent")
+    failed = serializers.IntegerField(min_value=0, help_text="non-compliant inspections, under the grade in force "
+                                      "on the inspection's day")
+    failed_share = serializers.FloatField(allow_null=True, help_text="problem-finding rate: failed / done, per cent "
+                                          "(the grade in force on the inspections' days, not the grade a failure "
+                                          "brought)")
+    rectifications = serializers.IntegerField(min_value=0, help_text="rectification orders due in the period, under "
+                                              "the grade in force on the day each was made")
     rectified = serializers.IntegerField(min_value=0)
     rectified_share = serializers.FloatField(allow_null=True)
 

@@ -158,7 +158,8 @@ class RankingsView(FiguresView):
 
 
 class SupervisionView(FiguresView):
-    """Supervision effectiveness per current grade in the period."""
+    """Supervision effectiveness per grade in the period: the enterprises under their grade now, the inspections
+    and rectification orders under the grade in force when made (stats.supervision)."""
 
     @extend_schema(parameters=PARAMETERS, responses={200: SupervisionSerializer, 400: ErrorSerializer})
     def get(self, request):
