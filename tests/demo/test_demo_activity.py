@@ -63,13 +63,14 @@ def check_warnings(city):
     assert [(a, u) for a, u in history if u] == [("confirm", "inspector"), ("dispatch", "inspector"), ("handle", "handler"),
                            ("close", "inspector")]
     assert closed.assignee.username == "handler" and closed.outcome == "rectified" and closed.feedback
+    assert not Task.objects.open().filter(enterprise=closed.enterprise).exists()  # no rectification pending
 
 
 def check_supervision():
     plan = InspectionPlan.objects.get()
     draw = RandomDraw.objects.get()
     assert plan.organisation.region_id == DISTRICT and plan.created_by.username == "inspector"
-    assert draw.plan == plan and draw.created_by.username == "inspector"
+    assert draw.plan == plan and draw.created_by.username == "inspector" and draw.unassigned < draw.items.count()
     tasks = Task.objects.filter(draw_item__draw=draw)
     assert tasks.count() > 3
     done = tasks.filter(status="done").select_related("inspection")

@@ -70,6 +70,11 @@ def draw_period(today):
     return start, end
 
 
+def draw_name(start, end):
+    """What the inspector names the draw: its month(s) (the tasks' titles quote it)."""
+    return f"{start:%Y-%m}" if (start.year, start.month) == (end.year, end.month) else f"{start:%Y-%m}–{end:%Y-%m}"
+
+
 def supervise(people, seed):
     from foodrisk.supervision.choices import TaskStatus
     from foodrisk.supervision.models import InspectionPlan, RandomDraw, Task
@@ -87,7 +92,7 @@ def supervise(people, seed):
         draw = (RandomDraw.objects.filter(organisation=organisation, period_start=start, period_end=end)
                 .order_by("pk").first()
                 or draws.run_draw(organisation, user=inspector, seed=seed, plan=plan, period_start=start,
-                                  period_end=end, create_tasks=True))
+                                  period_end=end, create_tasks=True, name=draw_name(start, end)))
     tasks = Task.objects.filter(draw_item__draw=draw).select_related("enterprise", "organisation", "assignee",
                                                                       "second_assignee")
     work = {"plan": plan, "draw": draw, "tasks": tasks.count(), "results": 0, "failed": 0, "rectifications": 0}
@@ -174,14 +179,19 @@ def work_inbox(people):
     from foodrisk.alerts import services
     from foodrisk.alerts.choices import LEVEL_ORDER, AlertStatus, Outcome
     from foodrisk.alerts.models import Alert, AlertEvent
+    from foodrisk.supervision.models import Task
 
     inspector, handler = people[INSPECTOR], people[HANDLER]
     organisation = inspector.organisation
     district = Alert.objects.filter(organisation=organisation)
     if not AlertEvent.objects.filter(alert__organisation=organisation, user__isnull=False).exists():
+        # warnings about enterprises with open tasks (the rectification ordered above) wait: nothing is closed
+        # while its rectification is pending
+        busy = set(Task.objects.open().values_list("enterprise_id", flat=True))
         inbox = sorted(Alert.objects.restrict(inspector, "review").filter(organisation=organisation,
                                                                            status=AlertStatus.RAISED)
-                       .select_related("enterprise", "rule"), key=lambda a: (LEVEL_ORDER.get(a.level, 9), a.pk))
+                       .select_related("enterprise", "rule"),
+                       key=lambda a: (a.enterprise_id in busy, LEVEL_ORDER.get(a.level, 9), a.pk))
         steps = WORKFLOW[:max(1, len(inbox) - 1)]  # at least one stays open
         for alert, (goal, note) in zip(inbox, steps, strict=False):
             with acting(inspector):
