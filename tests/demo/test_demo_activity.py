@@ -9,6 +9,7 @@ from django.core.management import call_command
 
 from foodrisk.alerts.models import Alert, AlertEvent
 from foodrisk.core.models import AuditEntry
+from foodrisk.demo.testing import installation
 from foodrisk.records.models import Inspection
 from foodrisk.supervision.models import InspectionPlan, RandomDraw, Task
 
@@ -32,14 +33,7 @@ def counts():
 
 @pytest.fixture
 def city(tmp_path):
-    from foodrisk.alerts.seeds import seed_default_rules
-    from foodrisk.supervision.seeds import seed as seed_supervision
-
-    quiet = {"stdout": io.StringIO()}
-    call_command("seed", **quiet)
-    seed_default_rules()  # data migrations load these; a transactional test before this one flushed them
-    seed_supervision()
-    call_command("demo_accounts", **quiet)
+    installation()
     return demo_data(tmp_path)
 
 
