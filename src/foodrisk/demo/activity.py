@@ -79,6 +79,7 @@ def supervise(people, seed):
     from foodrisk.supervision.choices import TaskStatus
     from foodrisk.supervision.models import InspectionPlan, RandomDraw, Task
     from foodrisk.supervision.services import draws, plans
+    from foodrisk.supervision.services import tasks as task_services
 
     inspector = people[INSPECTOR]
     organisation = inspector.organisation
@@ -97,17 +98,15 @@ def supervise(people, seed):
                                                                       "second_assignee")
     work = {"plan": plan, "draw": draw, "tasks": tasks.count(), "results": 0, "failed": 0, "rectifications": 0}
     if not tasks.filter(status=TaskStatus.DONE).exists():
-        todo = list(tasks.filter(status=TaskStatus.ASSIGNED).order_by("due_on", "draw_item__position"))
+        todo = [t for t in tasks.filter(status=TaskStatus.ASSIGNED).order_by("due_on", "draw_item__position")
+                if task_services.checklist_for(t) is not None]
         for task, result in zip(todo, RESULTS, strict=False):
             follow_up = record(task, result)
             work["results"] += 1
             work["failed"] += result == "fail"
             work["rectifications"] += follow_up is not None
-        if len(todo) > len(RESULTS):  # the next one is under way
-            task = todo[len(RESULTS)]
+        for task in todo[len(RESULTS):len(RESULTS) + 1]:  # the next one is under way
             with acting(task.assignee):
-                from foodrisk.supervision.services import tasks as task_services
-
                 task_services.start(task, user=task.assignee)
     else:
         done = tasks.filter(status=TaskStatus.DONE)
@@ -117,7 +116,8 @@ def supervise(people, seed):
 
 
 def record(task, result):
-    """The task's first inspector records a checklist result: a failed key item for "fail", all passed otherwise."""
+    """The task's first inspector starts it and records a checklist result: a failed key item for "fail", all
+    passed otherwise (a failed item orders the rectification). Returns the rectification task or None."""
     from foodrisk.supervision.services import tasks as task_services
 
     template = task_services.checklist_for(task)
