@@ -132,6 +132,8 @@ class AlertPages(AlertsTestCase):
         self.client.force_login(self.supervisor)
         page = self.client.get(alert.get_absolute_url())
         self.assertContains(page, "上城区放心餐饮店")
+        record = alert.evidence["records"][0]  # shown with its kind's name, not the model's code name "penalty"
+        self.assertContains(page, f"(administrative penalty #{record['id']})")
         self.assertIn("review", page.context["action_forms"])
         self.assertNotIn("dispatch", page.context["action_forms"])
         url = lambda action: reverse("alerts:alert_action", args=[alert.pk, action])  # noqa: E731

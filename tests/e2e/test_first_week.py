@@ -29,6 +29,7 @@ from foodrisk.alerts.models import Alert
 from foodrisk.core.management.commands.demo_accounts import DEMO_PASSWORD
 from foodrisk.core.models import ExportRequest, Job, User
 from foodrisk.core.testing import english_words, run_worker
+from foodrisk.demo.testing import installation
 from foodrisk.enterprises.models import Enterprise
 from foodrisk.indicators.models import IndicatorSet
 from foodrisk.ingest.models import Batch
@@ -47,15 +48,10 @@ INSPECTION_HEADERS = ["检查编号", "统一社会信用代码", "检查日期"
 @pytest.fixture
 def bureau(tmp_path):
     """杭州市's bureau as `make demo` leaves it, with a small synthetic city (the demo's own commands)."""
-    from foodrisk.alerts.seeds import seed_default_rules
     from foodrisk.indicators import services as indicators
-    from foodrisk.supervision.seeds import seed as seed_supervision
 
     quiet = {"stdout": io.StringIO()}
-    call_command("seed", **quiet)
-    seed_default_rules()  # data migrations load these; a transactional test before this one flushed them
-    seed_supervision()
-    call_command("demo_accounts", **quiet)
+    installation()
     # the library's first set by two people (the demo's bootstrap would leave an English change note: see
     # tests/indicators/test_bootstrap_note.py)
     first = indicators.create_from_profile("food_2016", user=User.objects.get(username="indicator"))

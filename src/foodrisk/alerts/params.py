@@ -154,6 +154,35 @@ def summary(kind, params):
     return "；".join(f"{p.label}：{p.display(values[p.name])}" for p in SCHEMAS.get(kind, []))
 
 
+# the values an alert's evidence records (rules.py) that are not a parameter of its kind under the same name
+EVIDENCE_LABELS = {
+    "threshold": gettext_lazy("threshold"),
+    "current": gettext_lazy("Current period"),
+    "previous": gettext_lazy("Previous period"),
+    "current_from": gettext_lazy("Current period from"),
+    "previous_from": gettext_lazy("Previous period from"),
+    "days_left": gettext_lazy("Days left"),
+    "days_overdue": gettext_lazy("Days overdue"),
+    "days_pending": gettext_lazy("Days pending"),
+    "limit_days": gettext_lazy("Time limit (days)"),
+}
+EVIDENCE_PARAMS = {"within_days": "days"}  # evidence name → the parameter it repeats
+
+
+def evidence_values(kind, values):
+    """An alert's evidence values as (label, value) rows for the pages: a parameter of the kind reads with its label
+    and display (选项的名称), the other values with EVIDENCE_LABELS; a name neither knows is shown as it is."""
+    schema = {p.name: p for p in SCHEMAS.get(kind, [])}
+    rows = []
+    for name, value in (values or {}).items():
+        param = schema.get(EVIDENCE_PARAMS.get(name, name))
+        if param is not None:
+            rows.append((param.label, param.display(value)))
+        else:
+            rows.append((EVIDENCE_LABELS.get(name, name), value))
+    return rows
+
+
 def _is_int(value):
     return isinstance(value, int) and not isinstance(value, bool)
 

@@ -20,11 +20,21 @@ from foodrisk.core.validators import is_digits
 from foodrisk.core.views.generic import ObjectDeleteView, ObjectDetailView, ObjectEditView, ObjectListView
 from foodrisk.core.widgets import bootstrap
 
-from . import filtersets, forms, services, tables
+from . import filtersets, forms, params, services, tables
 from .models import Alert, WarningRule
 
 QUEUES = {"mine": gettext_lazy("My alerts"), "organisation": gettext_lazy("My organisation's alerts"),
           "all": gettext_lazy("All alerts")}
+
+
+def evidence_records(alert):
+    """The records of the alert's evidence, each with the name of its kind (the evidence stores the model's code
+    name, "inspection", which the page must not show)."""
+    from django.apps import apps
+
+    kinds = {model._meta.model_name: model._meta.verbose_name
+             for app in ("records", "enterprises") for model in apps.get_app_config(app).get_models()}
+    return [{**rec, "kind": kinds.get(rec.get("model"), "")} for rec in alert.evidence.get("records", [])]
 
 
 class AlertListView(ObjectListView):
@@ -139,7 +149,8 @@ class AlertDetailView(ObjectDetailView):
             allowed=allowed, action_forms=action_forms,
             occurrences=alert.occurrence_set.all()[:50], events=alert.events.select_related("user"),
             attachments=services.attachments(alert), edit_url="", delete_url="",
-            evidence_records=alert.evidence.get("records", []), evidence_values=alert.evidence.get("values", {}),
+            evidence_records=evidence_records(alert),
+            evidence_values=params.evidence_values(alert.rule.kind, alert.evidence.get("values")),
             evidence_grades=alert.evidence.get("grades"), evidence_reasons=alert.evidence.get("reasons", []),
         )
         return ctx

@@ -1,6 +1,7 @@
 """foodrisk demo_data --enterprises N [--seed S]: a synthetic city generated with foodrisk.synth into
 var/demo and imported through the real ingest path (the files, not a direct loader). Idempotent: a city
-whose files were all imported already is skipped."""
+whose files were all imported already is skipped. Then a few weeks of use by the demo accounts (foodrisk.demo.activity:
+a plan, a draw and its tasks with results, the warnings raised by the rules and some of them worked), also idempotent."""
 
 import hashlib
 import json
@@ -10,6 +11,8 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
+
+from foodrisk.demo import activity
 
 
 class Command(BaseCommand):
@@ -37,6 +40,7 @@ class Command(BaseCommand):
                               f"({rows / max(t2 - t1, 1e-9):.0f} rows/s)")
         score_demo_city(manifest, self.stdout.write)
         snapshot_grades(self.stdout.write)
+        activity.run(opts["seed"], self.stdout.write)
         print_counts(self.stdout.write)
         self.stdout.write(f"demo data ready in {time.perf_counter() - t0:.1f}s ({out})")
 
