@@ -88,6 +88,18 @@ def test_custom_ratios_and_tasks(district):
     assert set(tasks.values_list("source", flat=True)) == {"draw"}
 
 
+def test_a_task_title_names_its_draw_once(district):
+    from django.utils import translation
+
+    organisation, _ents, _people, manager = district
+    with translation.override("zh-hans"):
+        draw = draws.run_draw(organisation, user=manager, seed=3, ratios={"A": 0, "B": 0, "C": 0, "D": 0.5},
+                              create_tasks=True)
+        title = Task.objects.filter(draw_item__draw=draw).first().title
+    assert draw.name.startswith("双随机抽取")  # the default name already says what it is
+    assert title == f"随机抽查（{draw.name}）" and title.count("双随机抽取") == 1
+
+
 def test_too_few_inspectors_is_refused():
     population({"D": 1})
     inspectors(1)

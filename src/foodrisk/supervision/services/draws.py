@@ -302,7 +302,7 @@ def create_tasks_for(draw, *, user, due_on=None):
                 item.enterprise, TaskKind.INSPECTION, user=user, organisation=draw.organisation,
                 assignee=item.inspector_1, second_assignee=item.inspector_2,
                 due_on=max(item.due_on or fallback, today),
-                title=_("Random inspection (draw %(draw)s)") % {"draw": draw}, source=TaskSource.DRAW,
+                title=_("Random inspection (%(draw)s)") % {"draw": draw}, source=TaskSource.DRAW,
                 source_ref=str(draw.pk), draw_item=item, notify=False))
         RandomDraw.objects.filter(pk=draw.pk).update(tasks_created=True)
         notified = notify_digest(draw, created)
