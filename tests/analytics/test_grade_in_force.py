@@ -98,6 +98,25 @@ def test_a_failure_counts_under_the_grade_in_force_when_inspected(regraded):
     assert page["D"]["enterprises"] == 2 and page["C"]["enterprises"] == 1  # the enterprise counts: grade now
 
 
+def test_what_came_before_the_first_grade_is_counted_apart(regraded, client):
+    """late's failure came before its first grade: in no row, but counted as "ungraded" on both paths and said
+    under the table, so a bureau's first year does not look uninspected."""
+    user = district_user()
+    services.backfill()
+    precomputed = stats.supervision(user, _query())["ungraded"]
+    Precomputed.objects.all().delete()
+    assert stats.supervision(user, _query())["ungraded"] == precomputed == {
+        "done": 1, "inspected": 1, "failed": 1, "rectifications": 0, "rectified": 0}
+    assert stats.supervision(user, _query("C"))["ungraded"] is None  # one grade asked for: not this question
+    neighbour = make_user("westlake", _region(NEIGHBOUR), DASHBOARD, *LISTS)
+    assert stats.supervision(neighbour, _query())["ungraded"] is None
+    client.force_login(user)
+    page = client.get("/analytics/supervision/").content.decode()
+    assert "analytics-supervision-ungraded" in page and "首次评级之前" in page
+    api = client.get("/api/analytics/supervision/").json()
+    assert api["ungraded"]["failed"] == 1
+
+
 def test_the_grade_filter_reads_the_grade_in_force(regraded):
     user = district_user()
     assert _both_paths(user, _query("D")) == {"D": (0, 0, 0, 0, 0)}

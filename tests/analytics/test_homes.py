@@ -125,7 +125,9 @@ def test_the_leader_sees_the_city_figures(city, client, django_assert_max_num_qu
     CreditRepair.objects.create(enterprise=city.e1, repair_no="XF-1", target_kind="penalties", target_no="罚-1",
                                 applied_on=timezone.localdate() - 5 * DAY, decision="approved")
     client.force_login(city.leader)
-    with django_assert_max_num_queries(35):
+    # 37 without a shared cache (make test on a machine without Redis): the C/D figures' enterprises inspected once
+    # though inspected under both grades, and those not inspected, are a query each (stats.supervision)
+    with django_assert_max_num_queries(37):
         response = client.get("/")
     assert response.context["home"].key == "leader"
     f = response.context["panel"]

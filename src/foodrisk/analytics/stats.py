@@ -485,7 +485,8 @@ def supervision(user, query):
     - not inspected: the enterprises of the grade now with no inspection in the period (so with "enterprises
       inspected" it need not add up to the enterprises when grades changed);
     - rectification orders due in the period (completion): the grade in force on the day the order was made.
-    Inspections and orders of an enterprise not graded yet on that day are in no row. The inspections come from
+    Inspections and orders of an enterprise not graded yet on that day are in no row: "ungraded" counts them (a
+    bureau's first year — records imported from before its first scoring — would otherwise look uninspected). The inspections come from
     the monthly counts (InspectionMonth) once built, else from the inspection records dated in the period: the
     same figures. Rows A…D and one for C and D together."""
     first, last = query.start, query.last_day
@@ -513,7 +514,7 @@ def supervision(user, query):
         period = (_narrowed(InspectionMonth.objects.in_scope(user).order_by(), user, query, grade_field=None,
                             category="rows").filter(month__gte=first, month__lte=month_start(last)))
         held = "grade"
-        groups = period.filter(grade__in=grades).values_list("grade").annotate(
+        groups = period.filter(grade__in=[*grades, ""]).values_list("grade").annotate(
             done=Sum("inspections"), failed=Sum("failed"),
             inspected=Count("pk", filter=Q(previous_month__isnull=True) | Q(previous_month__lt=first)))
         any_inspection = InspectionMonth.objects.filter(month__gte=first, month__lte=month_start(last))
@@ -526,9 +527,12 @@ def supervision(user, query):
                   .annotate(done=Count("pk"), failed=Count("pk", filter=Q(result=InspectionResult.FAIL)),
                             inspected=Count("enterprise", distinct=True)))
         any_inspection = Inspection.objects.filter(inspected_on__gte=first, inspected_on__lte=last)
+    ungraded = {"done": 0, "inspected": 0, "failed": 0, "rectifications": 0, "rectified": 0}
     for grade, done, failed, inspected in groups:
         if grade in grades:
             rows[grade].update(done=done, inspected=inspected, failed=failed)
+        elif grade == "":
+            ungraded.update(done=done, inspected=inspected, failed=failed)
     # C and D together: an enterprise inspected under both once
     inspected_cd = None if query.grade else period.filter(**{f"{held}__in": ("C", "D")}).aggregate(
         n=Count("enterprise", distinct=True))["n"]
@@ -544,6 +548,8 @@ def supervision(user, query):
                                .annotate(total=Count("pk"), done=Count("pk", filter=Q(status=TaskStatus.DONE)))):
         if grade in grades:  # as the inspections: grouped by every grade, the wanted ones kept
             rows[grade].update(rectifications=total, rectified=done)
+        elif grade == "":
+            ungraded.update(rectifications=total, rectified=done)
     out = [rows[g] for g in grades]
     if not query.grade:
         high = {"grade": "CD"}
@@ -560,7 +566,8 @@ def supervision(user, query):
         row["coverage"] = share(row["inspected"], row["enterprises"])
         row["failed_share"] = share(row["failed"], row["done"])
         row["rectified_share"] = share(row["rectified"], row["rectifications"])
-    return {"first": first, "last": last, "profile": profile, "rows": out}
+    return {"first": first, "last": last, "profile": profile, "rows": out,
+            "ungraded": ungraded if any(ungraded.values()) and not query.grade else None}
 
 
 def task_made_on():

@@ -156,10 +156,23 @@ class SupervisionRowSerializer(serializers.Serializer):
     rectified_share = serializers.FloatField(allow_null=True)
 
 
+class SupervisionUngradedSerializer(serializers.Serializer):
+    """The inspections and rectification orders of the period made before the enterprise's first grade."""
+
+    done = serializers.IntegerField(min_value=0, help_text="inspections")
+    inspected = serializers.IntegerField(min_value=0, help_text="enterprises inspected")
+    failed = serializers.IntegerField(min_value=0, help_text="non-compliant inspections")
+    rectifications = serializers.IntegerField(min_value=0, help_text="rectification orders due in the period")
+    rectified = serializers.IntegerField(min_value=0, help_text="of them done")
+
+
 class SupervisionSerializer(FilterEchoSerializer):
     grade = serializers.CharField(allow_blank=True)
     profile = serializers.CharField(allow_null=True, help_text="the active supervision profile's code")
     rows = SupervisionRowSerializer(many=True)
+    ungraded = SupervisionUngradedSerializer(allow_null=True, help_text=(
+        "inspections and orders of enterprises not graded yet on their day (in no row); null when none or when "
+        "one grade is asked for"))
 
 
 class RepairCountsSerializer(serializers.Serializer):

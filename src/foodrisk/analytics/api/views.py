@@ -165,7 +165,7 @@ class SupervisionView(FiguresView):
     def get(self, request):
         query = self.query()
         f = stats.supervision(request.user, query)
-        return Response(SupervisionSerializer({**self.echo(query), "rows": f["rows"],
+        return Response(SupervisionSerializer({**self.echo(query), "rows": f["rows"], "ungraded": f["ungraded"],
                                                "profile": f["profile"].code if f["profile"] else None}).data)
 
 
