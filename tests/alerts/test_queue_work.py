@@ -236,3 +236,26 @@ class CompactQueue(AlertsTestCase):
         exported = [c.name for c in table.columns.iterall() if not c.column.exclude_from_export]
         self.assertIn("summary", exported)
         self.assertNotIn("select", exported)
+
+
+class Superseded(AlertsTestCase):
+    """A run's grade-drop warnings are evaluated by a reaction that may run after a later run (past months scored
+    one after another, as the demo's history does) changed the grade again: only the grades that still stand warn."""
+
+    def test_a_grade_changed_again_by_a_later_run_raises_nothing(self):
+        from django.utils import timezone
+
+        from foodrisk.alerts import handlers
+        from foodrisk.scoring.models import GradeChange, ScoringRun
+
+        make_rule("grade_drop", code="into-d", level="red", to_grades=["D"])
+        back, stays = make_enterprise(self.region_a), make_enterprise(self.region_a)
+        march, june = (ScoringRun.objects.create(kind="full", as_of=ago(days), status="succeeded",
+                                                 published_at=timezone.now()) for days in (90, 1))
+        for ent in (back, stays):
+            GradeChange.objects.create(enterprise=ent, run=march, old_grade="B", new_grade="D", at=timezone.now())
+        GradeChange.objects.create(enterprise=back, run=june, old_grade="D", new_grade="B", at=timezone.now())
+        with self.commit():
+            handlers.on_grade_changed(run_id=march.pk)  # the March reaction runs after June was published
+            handlers.on_grade_changed(run_id=june.pk)
+        self.assertEqual(list(Alert.objects.values_list("enterprise_id", flat=True)), [stays.pk])

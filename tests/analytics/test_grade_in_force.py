@@ -96,6 +96,11 @@ def test_a_failure_counts_under_the_grade_in_force_when_inspected(regraded):
     page = {r["grade"]: r for r in stats.supervision(user, _query())["rows"]}
     assert page["B"]["failed_share"] == 66.7 and page["D"]["failed_share"] is None
     assert page["D"]["enterprises"] == 2 and page["C"]["enterprises"] == 1  # the enterprise counts: grade now
+    # coverage on the grade now: both D enterprises were inspected (while B), though none under D; B has 2
+    # enterprises inspected under it and none holding it now — no share over 100 %
+    assert (page["D"]["covered"], page["D"]["coverage"], page["D"]["inspected"]) == (2, 100.0, 0)
+    assert (page["B"]["inspected"], page["B"]["enterprises"], page["B"]["coverage"]) == (2, 0, None)
+    assert all(r["covered"] + r["uninspected"] == r["enterprises"] for r in page.values())
 
 
 def test_what_came_before_the_first_grade_is_counted_apart(regraded, client):

@@ -63,7 +63,7 @@ from contextlib import contextmanager
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import ProtectedError, Q
+from django.db.models import Max, ProtectedError, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -338,8 +338,9 @@ def evaluate_records(enterprise_ids, record_kinds=None, *, today=None):
 
 
 def evaluate_grade_changes(changes, *, run=None, adjustment=None):
-    """Grade-drop rules for the changes of one scoring run or one approved adjustment."""
-    changes = list(changes or ())
+    """Grade-drop rules for the changes of one scoring run or one approved adjustment, but not for an enterprise
+    whose grade changed again since (see _superseded)."""
+    changes = _superseded(list(changes or ()), run, adjustment)
     if not changes:
         return []
     out, cache, ents = [], {}, None
@@ -350,6 +351,22 @@ def evaluate_grade_changes(changes, *, run=None, adjustment=None):
                 ents = ents if ents is not None else rules.enterprises({c["enterprise_id"] for c in changes})
                 _raise_hits(rule, hits, ents, cache, out)
     return out
+
+
+def _superseded(changes, run, adjustment):
+    """The changes without those of enterprises whose grade a later run or adjustment changed again before this
+    reaction ran (past months scored one after another, a review right after a run): a warning about a grade
+    that no longer stands is noise. Later = a grade change written after the last of this run's (adjustment's)."""
+    from foodrisk.scoring.models import GradeChange
+
+    if not changes or (run is None and adjustment is None):
+        return changes
+    own = GradeChange.objects.filter(run=run) if run is not None else GradeChange.objects.filter(adjustment=adjustment)
+    last = own.aggregate(last=Max("pk"))["last"]
+    if last is None:
+        return changes
+    later = set(GradeChange.objects.filter(pk__gt=last).values_list("enterprise_id", flat=True))
+    return [c for c in changes if c["enterprise_id"] not in later]
 
 
 def evaluate_time_rules(today=None, enterprise_ids=None):

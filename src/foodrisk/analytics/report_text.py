@@ -45,8 +45,8 @@ def summary_lines(report, figures):
         "inspections": s["inspections"], "failed": s["inspections_failed"], "penalties": s["penalties"],
         "tasks": s["tasks"], "done": s["tasks_done"]})
     if s["cd_coverage"] is not None:
-        lines.append(_("Enterprises inspected in the period while graded C or D: %(share)s%% of the C and D "
-                       "enterprises.") % {"share": s["cd_coverage"]})
+        lines.append(_("%(share)s%% of the enterprises graded C or D now were inspected in the period.")
+                     % {"share": s["cd_coverage"]})
     if report.topic:
         lines.insert(0, _("Topic: %(topic)s.") % {"topic": report.topic})
     return lines

@@ -99,7 +99,7 @@ def workbook(report, figures):
     table(sheet, end + 1, [_("figure"), _("value")], [
         [_("inspections"), s["inspections"]], [_("inspections with problems"), s["inspections_failed"]],
         [_("C/D enterprises"), s["cd_enterprises"]],
-        [_("enterprises inspected while C/D"), s["cd_inspected"]],
+        [_("C/D enterprises inspected"), s["cd_inspected"]],
         [_("coverage of C/D enterprises (%)"), s["cd_coverage"]],
         [_("sampling tests"), s["sampling"]], [_("sampling tests failed"), s["sampling_failed"]],
         [_("penalties"), s["penalties"]], [_("fines (yuan)"), float(s["fines"])],

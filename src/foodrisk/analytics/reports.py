@@ -20,7 +20,7 @@ from decimal import Decimal
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Count, Exists, F, OuterRef, Q, Sum
 from django.http import FileResponse, Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -213,7 +213,9 @@ def _supervision(report):
         row = by_grade[grade]
         rate = round(100 * row["failed"] / row["inspections"], 1) if row["inspections"] else None
         rows.append({"grade": grade, **row, "problem_rate": rate})
-    inspected_cd = held.filter(held__in=["C", "D"]).aggregate(n=Count("enterprise", distinct=True))["n"]
+    # coverage on one basis, the grade now: the C and D enterprises inspected in the period (as the page's)
+    inspected_cd = (_enterprises(report).filter(current_grade__in=["C", "D"])
+                    .filter(Exists(inspections.filter(enterprise=OuterRef("pk")))).count())
     cd_total = by_grade["C"]["enterprises"] + by_grade["D"]["enterprises"]
     sampling = SamplingTest.objects.filter(enterprise__in=ents, sampled_on__gte=start, sampled_on__lte=end)
     penalties = Penalty.objects.filter(enterprise__in=ents, decided_on__gte=start, decided_on__lte=end)

@@ -483,7 +483,8 @@ def supervision(user, query):
       failure that brought a D counts under the grade before it; an enterprise regraded in the period counts as
       inspected under each grade it was inspected under (in the C and D row once);
     - not inspected: the enterprises of the grade now with no inspection in the period (so with "enterprises
-      inspected" it need not add up to the enterprises when grades changed);
+      inspected" it need not add up to the enterprises when grades changed); covered = the others, and coverage
+      = covered / enterprises, both on the grade now;
     - rectification orders due in the period (completion): the grade in force on the day the order was made.
     Inspections and orders of an enterprise not graded yet on that day are in no row: "ungraded" counts them (a
     bureau's first year — records imported from before its first scoring — would otherwise look uninspected). The inspections come from
@@ -563,7 +564,10 @@ def supervision(user, query):
         required = row["required"]
         row["required"] = None if required is None else round(float(required), 1)
         row["done_share"] = share(row["done"], row["required"]) if required is not None else None
-        row["coverage"] = share(row["inspected"], row["enterprises"])
+        # coverage on one basis, the grade now: of the enterprises holding the grade, those inspected in the period
+        # ("inspected" counts under the grade in force, so over the enterprises now it could pass 100 %)
+        row["covered"] = row["enterprises"] - row["uninspected"]
+        row["coverage"] = share(row["covered"], row["enterprises"])
         row["failed_share"] = share(row["failed"], row["done"])
         row["rectified_share"] = share(row["rectified"], row["rectifications"])
     return {"first": first, "last": last, "profile": profile, "rows": out,

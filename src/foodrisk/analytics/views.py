@@ -295,6 +295,8 @@ class SupervisionView(FiguresPage):
                                       inspected_since=first, inspected_until=last, inspected="true"),
                 "uninspected": list_url("enterprises:enterprise_list", **enterprises, inspected_since=first,
                                         inspected_until=last, inspected="false"),
+                "covered": list_url("enterprises:enterprise_list", **enterprises, inspected_since=first,
+                                    inspected_until=last, inspected="true"),
                 # a list of inspections or tasks filters one grade: the C + D row has no such link
                 "done": list_url("records:inspection_list", **inspections) if one else "",
                 "failed": list_url("records:inspection_list", **inspections, result="fail") if one else "",

@@ -144,7 +144,9 @@ class SupervisionRowSerializer(serializers.Serializer):
                                          "the grade (CD: once, though inspected under both)")
     uninspected = serializers.IntegerField(min_value=0, help_text="enterprises holding the grade now without any "
                                            "inspection in the period")
-    coverage = serializers.FloatField(allow_null=True, help_text="inspected / enterprises, per cent")
+    covered = serializers.IntegerField(min_value=0, help_text="enterprises holding the grade now inspected in the "
+                                       "period (enterprises - uninspected)")
+    coverage = serializers.FloatField(allow_null=True, help_text="covered / enterprises, per cent (the grade now)")
     failed = serializers.IntegerField(min_value=0, help_text="non-compliant inspections, under the grade in force "
                                       "on the inspection's day")
     failed_share = serializers.FloatField(allow_null=True, help_text="problem-finding rate: failed / done, per cent "

@@ -6,7 +6,7 @@ a plan, a draw and its tasks with results, the warnings raised by the rules and 
 import hashlib
 import json
 import time
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from django.conf import settings
@@ -85,18 +85,33 @@ def import_city(out, manifest, write):
     return import_manifest(out / "manifest.json", out=write, confirm_duplicate=True)  # some files were imported
 
 
+# the months before the demo's day scored the first time, so it has a year of grade history as a bureau that scored
+# quarterly would: the trend pages have points and last year's inspections a grade in force (the supervision
+# figures count an inspection under the grade held when it was made)
+HISTORY_MONTHS_BACK = (12, 9, 6, 3)
+
+
 def score_demo_city(manifest, write):
-    """The scoring step of the demo (a full scoring run as of the manifest's day).
+    """The scoring step of the demo: full scoring runs as of the ends of the months HISTORY_MONTHS_BACK before
+    the manifest's day (the first time only), then as of that day.
 
     An empty indicator library gets the food_2016 profile activated (bootstrap, audited); a library in
-    use keeps its active set(s). Then one full run publishes every grade."""
+    use keeps its active set(s)."""
+    from foodrisk.analytics.services import add_months, month_start
     from foodrisk.indicators import services as indicator_services
     from foodrisk.scoring import services as scoring_services
+    from foodrisk.scoring.models import ScoringRun
 
     if not indicator_services.active_sets():
         s = indicator_services.bootstrap_profile("food_2016")
         write(f"indicator library: activated {s.code} v{s.version} (bootstrap)")
     as_of = date.fromisoformat(manifest.get("as_of") or date.today().isoformat())
+    if not ScoringRun.objects.filter(published_at__isnull=False).exists():
+        for back in HISTORY_MONTHS_BACK:
+            day = add_months(month_start(as_of), -back + 1) - timedelta(days=1)  # the month's last day
+            run = scoring_services.run_scoring("full", day)
+            write(f"scoring run #{run.pk} as of {day}: {run.changed_count} grades changed "
+                  f"in {run.timing.get('total_s', 0):.1f}s")
     run = scoring_services.run_scoring("full", as_of)
     write(f"scoring run #{run.pk} as of {as_of}: {run.enterprise_count} scored, {run.changed_count} grades changed, "
           f"distribution {run.grade_distribution} in {run.timing.get('total_s', 0):.1f}s")
