@@ -2,6 +2,7 @@ import re
 
 import pytest
 from django.urls import reverse
+from drf_spectacular.generators import SchemaGenerator
 from supervision_testkit import (
     INSPECTOR_PERMS,
     MANAGER_PERMS,
@@ -144,7 +145,11 @@ def test_api_draw_plan_and_repair_flow(client, world):
     assert r.status_code == 201, r.content
     body = r.json()
     assert body["seed"] == 4242 and body["items"]
-    assert client.get(f"/api/supervision/draws/{body['id']}/verify/").json()["reproducible"] is True
+    assert client.get(f"/api/supervision/draws/{body['id']}/verify/").json() == {"seed": 4242, "reproducible": True}
+    # documented as what it returns (schemathesis found the RandomDraw schema there)
+    verify = SchemaGenerator().get_schema(request=None, public=True)["paths"][
+        "/api/supervision/draws/{id}/verify/"]["get"]["responses"]["200"]
+    assert verify["content"]["application/json"]["schema"]["$ref"].endswith("/DrawVerify")
     assert RandomDraw.objects.get(pk=body["id"]).seed == 4242
     r = client.post("/api/supervision/plans/", {"organisation": org("330102").pk, "period_start": "2026-01-01",
                                                 "period_end": "2026-12-31"}, content_type="application/json")

@@ -74,6 +74,11 @@ class RandomDrawSerializer(serializers.ModelSerializer):
         return [{"enterprise": i.enterprise_id, "note": i.note} for i in draw.items.all() if not i.inspector_1_id]
 
 
+class DrawVerifySerializer(serializers.Serializer):
+    seed = serializers.IntegerField(help_text="the draw's recorded seed")
+    reproducible = serializers.BooleanField(help_text="the seed reproduces the draw's enterprises and inspectors")
+
+
 class DrawCreateSerializer(ScopedModelSerializer):
     seed = serializers.IntegerField(required=False, allow_null=True, min_value=0)
     ratios = serializers.DictField(child=serializers.FloatField(min_value=0, max_value=1), required=False)

@@ -68,10 +68,11 @@ class DrawViewSet(ScopedModelViewSet):
                      borrow=d.get("borrow", False))
         return Response(s.RandomDrawSerializer(draw).data, status=status.HTTP_201_CREATED)
 
+    @extend_schema(responses=s.DrawVerifySerializer)
     @action(detail=True, methods=["get"])
     def verify(self, request, pk=None):
         draw = self.get_object()
-        return Response({"seed": draw.seed, "reproducible": draws.verify(draw)})
+        return Response(s.DrawVerifySerializer({"seed": draw.seed, "reproducible": draws.verify(draw)}).data)
 
 
 class AbsenceViewSet(ScopedModelViewSet):
