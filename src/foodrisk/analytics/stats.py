@@ -487,9 +487,9 @@ def supervision(user, query):
       = covered / enterprises, both on the grade now;
     - rectification orders due in the period (completion): the grade in force on the day the order was made.
     Inspections and orders of an enterprise not graded yet on that day are in no row: "ungraded" counts them (a
-    bureau's first year — records imported from before its first scoring — would otherwise look uninspected). The inspections come from
-    the monthly counts (InspectionMonth) once built, else from the inspection records dated in the period: the
-    same figures. Rows A…D and one for C and D together."""
+    bureau's first year — records imported from before its first scoring — would otherwise look uninspected).
+    The inspections come from the monthly counts (InspectionMonth) once built, else from the inspection records
+    dated in the period: the same figures. Rows A…D and one for C and D together."""
     first, last = query.start, query.last_day
     months = len(query.months())
     profile = SupervisionProfile.objects.filter(active=True).first()

@@ -10,9 +10,10 @@ supervision (the district inspector)
 warnings
     the product's rules run on the district's enterprises (record-driven, the grade changes of the latest run, the
     time-based ones of the daily scan) and raise its warnings — among them the failed inspection above (the rest
-    of the city is left to the reactions the import queued for the worker, and to the daily scan); then the inspector works the district's
-    inbox: one warning reviewed, dispatched to the handler, handled and closed; one handled (awaiting close); one
-    dispatched; one confirmed (awaiting dispatch); one dismissed with its reason; the rest stay open.
+    of the city is left to the reactions the import queued for the worker, and to the daily scan); then the
+    inspector works the district's inbox: one warning reviewed, dispatched to the handler, handled and closed; one
+    handled (awaiting close); one dispatched; one confirmed (awaiting dispatch); one dismissed with its reason; the
+    rest stay open.
 
 Deterministic for a seed (the draw's seed) and idempotent: a plan or draw already there is reused, results are
 recorded only while none of the draw's tasks is done, the inbox is worked only while nobody has acted on the
